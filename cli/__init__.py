@@ -1,0 +1,1 @@
+"""netdiag's click front-end, installed as ``netdiag.cli``. Thin: parse options, call the engine."""

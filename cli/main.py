@@ -1,0 +1,72 @@
+"""The ``netdiag`` command group."""
+from __future__ import annotations
+
+import click
+
+from netdiag import __version__
+from netdiag.cli.options import State, configure_logging
+
+COMMANDS = {
+    "validate": "netdiag.cli.validate:validate",
+    "sample": "netdiag.cli.sample:sample",
+    "demo": "netdiag.cli.demo:demo",
+    "settings": "netdiag.cli.settings_cmd:settings",
+}
+
+
+class LazyGroup(click.Group):
+    """Imports a command's module only when it runs, so ``netdiag --help`` is instant."""
+
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        import importlib
+
+        module, attr = COMMANDS[name].split(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="netdiag")
+@click.option("-v", "--verbose", count=True, help="More log detail on stderr (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors; no progress or summaries.")
+@click.option("--config", type=click.Path(dir_okay=False, exists=True), help="TOML file of settings (see `netdiag settings`).")
+@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Override one setting, e.g. --set lookback_h=48. Repeatable.")
+@click.option("--tz", help="Time zone of naive timestamps, e.g. Asia/Shanghai (default UTC).")
+@click.pass_context
+def cli(ctx, verbose, quiet, config, assignments, tz):
+    """netdiag: which network element is to blame for a coverage complaint, and what to do.
+
+    \b
+    Quick start:
+      netdiag validate sample_data              check a data directory
+      netdiag demo sample_data --out out/demo   the whole job on the sample data
+      netdiag sample my_city --sites 300        write a synthetic data set
+
+    A data directory holds one file per table (sites, cells, repeaters, transport, events,
+    load, complaints) as .csv, .parquet, .geojson or layers of network.gpkg; see README.md.
+    """
+    from netdiag.cli.options import UsageFailure
+    from netdiag.errors import InputError
+    from netdiag.settings import parse_assignments
+
+    configure_logging(verbose, quiet)
+    try:
+        overrides = parse_assignments(assignments)
+    except InputError as exc:
+        raise UsageFailure(str(exc)) from None
+    if tz:
+        overrides["tz"] = tz
+    state = State(verbosity=verbose, quiet=quiet, config=config, overrides=overrides)
+    try:
+        state.settings()  # validate early: a bad --set fails before any work
+    except InputError as exc:
+        raise UsageFailure(str(exc)) from None
+    ctx.obj = state
+
+
+def main():  # pragma: no cover - console entry point
+    cli()

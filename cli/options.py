@@ -1,0 +1,75 @@
+"""Shared options and helpers of the netdiag commands (like rasterio's ``rio/options.py``)."""
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass, field
+from functools import wraps
+
+import click
+
+
+@dataclass
+class State:
+    """What the group passes to every command."""
+
+    verbosity: int = 0
+    quiet: bool = False
+    config: str | None = None
+    overrides: dict = field(default_factory=dict)
+
+    def settings(self):
+        from netdiag.settings import Settings
+
+        if self.config:
+            return Settings.from_file(self.config, **self.overrides)
+        return Settings().with_overrides(self.overrides)
+
+    def echo(self, message: str = "", **kwargs) -> None:
+        """Human output on stdout (silenced by --quiet)."""
+        if not self.quiet:
+            click.echo(message, **kwargs)
+
+    def progress(self):
+        """A callable that reports stages on stderr (silenced by --quiet)."""
+        if self.quiet:
+            return None
+        return lambda text: click.echo(f"  .. {text}", err=True)
+
+
+pass_state = click.make_pass_decorator(State, ensure=True)
+
+
+def engine_errors(func):
+    """Turn the engine's NetdiagError into a one-line click error with exit code 2."""
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        from netdiag.errors import NetdiagError
+
+        try:
+            return func(*args, **kwargs)
+        except NetdiagError as exc:
+            raise UsageFailure(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except MemoryError:
+            raise UsageFailure("out of memory; try a smaller --from/--to window or fewer tables") from None
+    return wrapper
+
+
+class UsageFailure(click.ClickException):
+    """A clear error and exit code 2 (bad data, file or option)."""
+
+    exit_code = 2
+
+
+def configure_logging(verbosity: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbosity, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+
+
+data_dir_arg = click.argument("data_dir", type=click.Path(file_okay=False, path_type=str), metavar="DATA_DIR")
+overwrite_opt = click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+format_opt = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+                          help="Human text or machine-readable JSON on stdout.")

@@ -1,0 +1,180 @@
+"""Load a data directory: find, read and validate every table, convert complaint positions.
+
+This is the boundary of netdiag: what comes out of :func:`load_dataset` is typed, checked and
+in WGS-84, and every input row is either in ``Dataset.tables`` or in ``Dataset.rejected``.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+
+from netdiag import validate
+from netdiag.coords import to_wgs84, utm_crs
+from netdiag.errors import InputError
+from netdiag.io import ROW, Source, find_table, gpkg_layers, read_source
+from netdiag.schema import TABLE_ORDER, TABLES
+from netdiag.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Dataset:
+    """Validated tables of one data directory.
+
+    Attributes
+    ----------
+    tables : dict[str, DataFrame]
+        Accepted rows per table, typed (timestamps in UTC, ids as strings), each with ``_row``.
+        Absent optional tables are empty frames with the contract's columns.
+    rejected : DataFrame
+        ``table, row, id, reason, code``: one row per rejected input row.
+    stats : DataFrame
+        ``table, source, read, accepted, rejected`` per table.
+    crs : pyproj.CRS
+        The metric CRS for distance work, chosen from the data's own location (UTM zone).
+    """
+
+    data_dir: Path
+    tables: dict[str, pd.DataFrame]
+    rejected: pd.DataFrame
+    stats: pd.DataFrame
+    sources: dict[str, Source]
+    settings: Settings
+    crs: CRS
+    notes: list[str] = field(default_factory=list)
+
+    def __getitem__(self, table: str) -> pd.DataFrame:
+        return self.tables[table]
+
+    def reasons(self) -> pd.DataFrame:
+        """Rejections grouped: ``table, code, count, example`` (most frequent first)."""
+        if self.rejected.empty:
+            return pd.DataFrame(columns=["table", "code", "count", "example"])
+        g = self.rejected.groupby(["table", "code"], sort=False)
+        out = g.agg(count=("row", "size"), example=("reason", "first")).reset_index()
+        order = {t: i for i, t in enumerate(TABLE_ORDER)}
+        out["_t"] = out["table"].map(order)
+        return out.sort_values(["_t", "count"], ascending=[True, False]).drop(columns="_t").reset_index(drop=True)
+
+
+def _empty(table: str) -> pd.DataFrame:
+    spec = TABLES[table]
+    frame = pd.DataFrame({ROW: pd.Series(dtype=np.int64)})
+    for col in spec.columns:
+        if col.kind == "time":
+            frame[col.name] = pd.Series(dtype="datetime64[ns, UTC]")
+        elif col.kind in ("float",):
+            frame[col.name] = pd.Series(dtype=float)
+        elif col.kind == "int":
+            frame[col.name] = pd.Series(dtype="Int64")
+        elif col.kind == "bool":
+            frame[col.name] = pd.Series(dtype="boolean")
+        else:
+            frame[col.name] = pd.Series(dtype="str")
+    return frame
+
+
+def load_dataset(data_dir: str | Path, *, settings: Settings | None = None,
+                 tables: tuple[str, ...] | None = None,
+                 progress: Callable[[str], None] | None = None) -> Dataset:
+    """Read and validate the tables of ``data_dir``.
+
+    Parameters
+    ----------
+    data_dir : path
+        A folder with one file per table (``NAME.csv``, ``.parquet``, ``.geojson``) and/or a
+        ``network.gpkg`` with one layer per table.
+    settings : Settings, optional
+        ``settings.tz`` is the time zone of naive timestamps.
+    tables : tuple of str, optional
+        Only these tables (and what they reference) are read; default all.
+    progress : callable, optional
+        Called with a short text at each stage.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    InputError
+        The folder does not exist, a required table or column is missing, or a file cannot be
+        read. The message names the file and column.
+
+    Examples
+    --------
+    >>> ds = load_dataset("sample_data")                       # doctest: +SKIP
+    >>> ds.stats                                               # doctest: +SKIP
+    """
+    settings = settings or Settings()
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise InputError(f"data directory {data_dir} does not exist or is not a folder")
+    wanted = [t for t in TABLE_ORDER if tables is None or t in tables]
+    layers = gpkg_layers(data_dir)
+    sources: dict[str, Source] = {}
+    typed: dict[str, pd.DataFrame] = {}
+    problems: dict[str, validate.Problems] = {}
+    read_counts: dict[str, int] = {}
+    for name in wanted:
+        source = find_table(data_dir, name, layers=layers)
+        if source is None:
+            if TABLES[name].required:
+                raise InputError(f"required table `{name}` not found in {data_dir} "
+                                 f"(expected {name}.csv, {name}.parquet, {name}.geojson or a layer of network.gpkg)")
+            continue
+        if progress:
+            progress(f"reading {source}")
+        raw = read_source(source)
+        sources[name] = source
+        typed[name], problems[name] = validate.check_table(TABLES[name], raw, tz=settings.tz, source=str(source))
+        read_counts[name] = len(raw) + len(raw.attrs.get("malformed_rows", []))
+    if progress:
+        progress("checking references")
+    validate.check_references(typed, problems)
+
+    accepted: dict[str, pd.DataFrame] = {}
+    rejected_parts = []
+    for name in wanted:
+        if name in typed:
+            accepted[name], rej = validate.split(name, typed[name], problems[name])
+            rejected_parts.append(rej)
+        else:
+            accepted[name] = _empty(name)
+    rejected = pd.concat([p for p in rejected_parts if len(p)], ignore_index=True) if any(len(p) for p in rejected_parts) \
+        else pd.DataFrame(columns=validate.REJECTED_COLUMNS)
+    rejected["row"] = rejected["row"].astype(np.int64)
+
+    if "complaints" in accepted:
+        accepted["complaints"] = _complaints_to_wgs84(accepted["complaints"])
+    sites = accepted.get("sites")
+    crs = utm_crs(sites["lon"], sites["lat"]) if sites is not None and len(sites) else CRS.from_epsg(3857)
+
+    stats = pd.DataFrame([
+        {"table": name, "source": str(sources[name]) if name in sources else "",
+         "read": read_counts.get(name, 0), "accepted": len(accepted[name]),
+         "rejected": int((rejected["table"] == name).sum())}
+        for name in wanted])
+    for _, r in stats.iterrows():
+        log.info("%s: %d read, %d accepted, %d rejected", r["table"], r["read"], r["accepted"], r["rejected"])
+    return Dataset(data_dir, accepted, rejected, stats, sources, settings, crs)
+
+
+def _complaints_to_wgs84(complaints: pd.DataFrame) -> pd.DataFrame:
+    """Keep the position as given (``lat_given``, ``lon_given``) and convert ``lat``/``lon`` to WGS-84."""
+    out = complaints.copy()
+    system = out["coord_system"].fillna("wgs84").astype("str")
+    out["coord_system"] = system
+    out["lat_given"], out["lon_given"] = out["lat"], out["lon"]
+    lon, lat = to_wgs84(out["lon"].to_numpy(float), out["lat"].to_numpy(float), system.to_numpy(dtype=object))
+    out["lon"], out["lat"] = lon, lat
+    for col in ("indoor", "vip"):
+        out[col] = out[col].fillna(False).astype(bool)
+    return out

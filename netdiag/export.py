@@ -1,0 +1,50 @@
+"""Writing outputs: safe CSV (Excel-ready), JSON, never overwriting without being asked."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from netdiag.errors import InputError
+from netdiag.safe import neutralise_frame
+
+
+def prepare_out_dir(out_dir: str | Path, names: list[str], *, overwrite: bool = False) -> Path:
+    """Create ``out_dir`` (and parents); refuse to overwrite existing outputs unless asked.
+
+    Raises
+    ------
+    InputError
+        When one of ``names`` exists in ``out_dir`` and ``overwrite`` is false.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} exists and is not a folder")
+    existing = [n for n in names if (out / n).exists()]
+    if existing and not overwrite:
+        raise InputError(f"{out} already holds {', '.join(existing)}; use --overwrite to replace")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    """UTF-8 with BOM (so Excel reads Chinese text), formulas neutralised, no index."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    neutralise_frame(frame).to_csv(path, index=False, encoding="utf-8-sig", date_format="%Y-%m-%dT%H:%M:%SZ")
+    return path
+
+
+def to_jsonable(frame: pd.DataFrame) -> list[dict]:
+    """Records with ISO timestamps and nulls as None."""
+    return json.loads(frame.to_json(orient="records", date_format="iso", force_ascii=False))
+
+
+def write_json(obj, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(obj, pd.DataFrame):
+        obj = to_jsonable(obj)
+    path.write_text(json.dumps(obj, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    return path

@@ -1,0 +1,187 @@
+"""Find and read the tables of a data directory.
+
+A table ``NAME`` may be given as ``NAME.csv``, ``NAME.parquet``, ``NAME.geojson`` or as layer
+``NAME`` of ``network.gpkg`` (CONTRACT.md). Reading keeps every value as written: CSV columns
+are read as text by pyarrow's multi-threaded reader (ids keep their leading zeros; conversion
+and checks happen in :mod:`netdiag.validate`). Parquet and GeoPackage columns keep their own
+types. Point geometries fill ``lat``/``lon`` when those columns are absent.
+
+Every frame returned carries ``_row``: the 1-based data row number in the source file, so a
+rejected row can be found again by a person.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from netdiag.errors import InputError
+
+log = logging.getLogger(__name__)
+
+GPKG_NAME = "network.gpkg"
+FORMATS = ("csv", "parquet", "geojson")
+ROW = "_row"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one table comes from."""
+
+    table: str
+    path: Path
+    fmt: str  # csv | parquet | geojson | gpkg
+    layer: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path.name}:{self.layer}" if self.layer else self.path.name
+
+
+def gpkg_layers(data_dir: Path) -> list[str]:
+    path = data_dir / GPKG_NAME
+    if not path.exists():
+        return []
+    import pyogrio
+
+    try:
+        return [str(name) for name, _ in pyogrio.list_layers(path)]
+    except Exception as exc:  # pyogrio raises its own DataSourceError for broken files
+        raise InputError(f"cannot read {path}: {exc}") from None
+
+
+def find_table(data_dir: str | Path, table: str, *, layers: list[str] | None = None) -> Source | None:
+    """The one source of ``table`` in ``data_dir``, or None when it is absent.
+
+    Raises
+    ------
+    InputError
+        When the table is given twice (e.g. ``sites.csv`` and ``sites.parquet``).
+    """
+    data_dir = Path(data_dir)
+    found = [Source(table, data_dir / f"{table}.{fmt}", fmt) for fmt in FORMATS if (data_dir / f"{table}.{fmt}").is_file()]
+    if layers is None:
+        layers = gpkg_layers(data_dir)
+    if table in layers:
+        found.append(Source(table, data_dir / GPKG_NAME, "gpkg", table))
+    if len(found) > 1:
+        raise InputError(f"table `{table}` is given {len(found)} times in {data_dir} "
+                         f"({', '.join(map(str, found))}); keep exactly one")
+    return found[0] if found else None
+
+
+def read_source(source: Source) -> pd.DataFrame:
+    """Read one table; every column as it is written, plus ``_row``.
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read at all (the message names the file).
+    """
+    try:
+        if source.fmt == "csv":
+            frame = _read_csv(source.path)
+        elif source.fmt == "parquet":
+            frame = _read_parquet(source.path)
+        else:
+            frame = _read_ogr(source.path, source.layer)
+    except InputError:
+        raise
+    except (OSError, pa.ArrowException, ValueError, UnicodeError) as exc:
+        raise InputError(f"cannot read {source}: {_first_line(exc)}") from None
+    except Exception as exc:  # pyogrio's DataSourceError and friends
+        raise InputError(f"cannot read {source}: {_first_line(exc)}") from None
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    if frame.columns.duplicated().any():
+        dup = sorted(set(frame.columns[frame.columns.duplicated()]))
+        raise InputError(f"{source} has duplicate column names: {', '.join(dup)}")
+    if ROW not in frame.columns:
+        frame.insert(0, ROW, np.arange(1, len(frame) + 1, dtype=np.int64))
+    log.debug("read %s: %d rows, %d columns", source, len(frame), frame.shape[1] - 1)
+    return frame
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def _csv_header(path: Path, encoding: str) -> list[str]:
+    import csv
+
+    with open(path, newline="", encoding=encoding) as fh:
+        header = next(csv.reader(fh), None)
+    if not header:
+        raise InputError(f"{path.name} is empty: expected a header row with column names")
+    return [h.lstrip("\ufeff") for h in header]
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """CSV as text columns. UTF-8 (with or without BOM); falls back to GB18030 (Excel in China)."""
+    try:
+        encoding = "utf-8-sig"
+        header = _csv_header(path, encoding)
+        arrow_encoding = "utf8"
+    except UnicodeDecodeError:
+        encoding, arrow_encoding = "gb18030", "gb18030"
+        header = _csv_header(path, encoding)
+        log.warning("%s is not UTF-8; read as GB18030", path.name)
+
+    bad_rows: list[int | None] = []
+
+    def on_bad_row(row) -> str:
+        bad_rows.append(row.number)
+        return "skip"
+
+    def read(threads: bool) -> pa.Table:
+        bad_rows.clear()
+        return pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(use_threads=threads, encoding=arrow_encoding,
+                                           column_names=header, skip_rows=1, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_bad_row),
+            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header}, null_values=[""],
+                                                 strings_can_be_null=True, quoted_strings_can_be_null=True),
+        )
+
+    table = read(True)
+    if bad_rows:
+        # Line numbers of malformed rows are only known to a single-threaded read.
+        table = read(False)
+    frame = table.to_pandas()
+    if bad_rows:
+        skipped = np.array(sorted(n - 1 for n in bad_rows if n is not None), dtype=np.int64)
+        numbers = np.arange(1, len(frame) + len(skipped) + 1, dtype=np.int64)
+        frame.insert(0, ROW, numbers[~np.isin(numbers, skipped)][: len(frame)])
+        frame.attrs["malformed_rows"] = skipped.tolist()
+        frame.attrs["expected_columns"] = len(header)
+    return frame
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    return table.to_pandas()
+
+
+def _read_ogr(path: Path, layer: str | None) -> pd.DataFrame:
+    import pyogrio
+    import shapely
+
+    gdf = pyogrio.read_dataframe(path, layer=layer)
+    geometry = gdf.geometry if "geometry" in gdf.columns else None
+    frame = pd.DataFrame(gdf.drop(columns="geometry", errors="ignore"))
+    cols = {str(c).lower() for c in frame.columns}
+    if geometry is not None and not {"lat", "lon"} <= cols:
+        if geometry.crs is not None and not geometry.crs.equals("EPSG:4326"):
+            geometry = geometry.to_crs(4326)
+        values = geometry.values
+        points = np.asarray(shapely.get_type_id(values) == 0)
+        frame["lon"] = np.where(points, shapely.get_x(values), np.nan)
+        frame["lat"] = np.where(points, shapely.get_y(values), np.nan)
+    return frame

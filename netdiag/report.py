@@ -1,0 +1,45 @@
+"""Human summaries and report tables."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from netdiag.export import write_csv
+
+REJECTED_OUT = ["table", "row", "id", "reason"]
+
+
+def write_rejected(ds, path: str | Path) -> Path:
+    """``rejected.csv`` in the contract's format: ``table, row, id, reason``."""
+    return write_csv(ds.rejected[REJECTED_OUT], path)
+
+
+def validation_summary(ds, *, as_dict: bool = False):
+    """Per table rows read / accepted / rejected and the reasons grouped with counts."""
+    reasons = ds.reasons()
+    if as_dict:
+        return {
+            "data_dir": str(ds.data_dir),
+            "crs": ds.crs.to_string(),
+            "tables": [
+                {**{k: (int(v) if k in ("read", "accepted", "rejected") else v) for k, v in row.items()},
+                 "reasons": [{"reason": r.code, "count": int(r.count), "example": r.example}
+                             for r in reasons[reasons["table"] == row["table"]].itertuples()]}
+                for row in ds.stats.to_dict("records")
+            ],
+        }
+    lines = [f"data: {ds.data_dir}   metric CRS: {ds.crs.to_string()} ({ds.crs.name})", ""]
+    head = f"{'table':<11} {'source':<24} {'read':>9} {'accepted':>9} {'rejected':>9}"
+    lines += [head, "-" * len(head)]
+    for row in ds.stats.itertuples():
+        source = row.source or "(absent)"
+        lines.append(f"{row.table:<11} {source:<24} {row.read:>9,} {row.accepted:>9,} {row.rejected:>9,}")
+    total = ds.stats[["read", "accepted", "rejected"]].sum()
+    lines.append("-" * len(head))
+    lines.append(f"{'total':<11} {'':<24} {total['read']:>9,} {total['accepted']:>9,} {total['rejected']:>9,}")
+    if len(reasons):
+        lines += ["", "rejections by reason:"]
+        for r in reasons.itertuples():
+            lines.append(f"  {r.table:<11} {r.count:>6,}  {r.code:<32} e.g. {r.example}")
+    else:
+        lines += ["", "no rows rejected"]
+    return "\n".join(lines)

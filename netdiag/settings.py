@@ -1,0 +1,145 @@
+"""Every threshold, window and time limit netdiag uses, in one documented place.
+
+Defaults follow ../shared/CONTRACT.md and the operators' own figures in DOMAIN.md. Each value
+can be overridden from a TOML config file (``netdiag --config netdiag.toml ...``) or on the
+command line (``--set congestion_prb_pct=90``). Every value is validated.
+
+Examples
+--------
+>>> s = Settings().with_overrides({"lookback_h": "48"})
+>>> s.lookback_h
+48.0
+"""
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from netdiag.errors import InputError
+
+
+def _opt(default, doc: str, *, lo: float | None = None, hi: float | None = None):
+    return field(default=default, metadata={"doc": doc, "lo": lo, "hi": hi})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """netdiag's tunable values. Construct with keywords, or use :meth:`from_file`."""
+
+    # --- time ---
+    tz: str = _opt("UTC", "time zone of naive timestamps (IANA name, e.g. Asia/Shanghai)")
+    lookback_h: float = _opt(72.0, "window before received_at when a complaint has no occurred_at (hours)", lo=1, hi=24 * 31)
+    period_min: float = _opt(60.0, "load counter period when period_min is empty (minutes)", lo=1, hi=24 * 60)
+    # --- load thresholds (CONTRACT.md) ---
+    congestion_prb_pct: float = _opt(85.0, "downlink PRB utilisation at or above which a cell is congested (%)", lo=0, hi=100)
+    interference_noise_dbm: float = _opt(-105.0, "uplink noise at or above which a cell is interfered (dBm)", lo=-140, hi=-60)
+    sleeping_prb_pct: float = _opt(1.0, "PRB below which a cell with 0 users is sleeping (%)", lo=0, hi=100)
+    sleeping_normal_users: float = _opt(1.0, "median users at or above which a cell 'normally carries traffic'", lo=0)
+    # --- footprints (footprints.py) ---
+    beamwidth_deg: float = _opt(65.0, "default horizontal half-power beamwidth when beamwidth_deg is empty", lo=1, hi=360)
+    wedge_factor: float = _opt(2.0, "serving wedge width as a multiple of the half-power beamwidth", lo=0.5, hi=6)
+    mast_zone_m: float = _opt(100.0, "radius around the mast where every sector serves (m, capped at a quarter of the radius)", lo=0)
+    mapl_db: float = _opt(135.0, "maximum allowed path loss of the link budget used to estimate radius (dB)", lo=90, hi=180)
+    bs_height_m: float = _opt(30.0, "base-station antenna height in the radius model (m)", lo=1, hi=300)
+    ms_height_m: float = _opt(1.5, "handset height in the radius model (m)", lo=0.5, hi=20)
+    urban_isd_m: float = _opt(1500.0, "nearest-site distance below which a site is urban in the radius model (m)", lo=0)
+    isd_factor: float = _opt(1.0, "an estimated radius never exceeds this multiple of the nearest-site distance", lo=0.1, hi=10)
+    radius_min_m: float = _opt(150.0, "smallest estimated radius (m)", lo=1)
+    radius_max_m: float = _opt(10000.0, "largest estimated radius (m)", lo=1)
+    indoor_radius_m: float = _opt(80.0, "radius of an indoor cell when radius_m is empty (m)", lo=1)
+    # --- diagnosis ---
+    max_complaint_distance_km: float = _opt(50.0, "a complaint farther than this from every site is outside the network's area (km)", lo=0.1)
+    # --- tickets and due times (DOMAIN.md) ---
+    first_reply_h_ordinary: float = _opt(24.0, "ordinary complaint: first reply due (hours)", lo=0)
+    close_h_ordinary: float = _opt(48.0, "ordinary complaint: closure due (hours)", lo=0)
+    first_reply_h_major: float = _opt(4.0, "major complaint: report upward within half a working day (hours)", lo=0)
+    close_h_major: float = _opt(48.0, "major complaint: closure due (hours)", lo=0)
+    first_reply_h_urgent: float = _opt(2.0, "urgent complaint (e.g. large outage): first result due (hours)", lo=0)
+    close_h_urgent: float = _opt(24.0, "urgent complaint: closure due (hours)", lo=0)
+    major_complaint_count: int = _opt(5, "complaints on one ticket that make it major", lo=1)
+    urgent_site_count: int = _opt(5, "sites out of service behind one root that make it urgent (large-area outage)", lo=1)
+    field_test_radius_m: float = _opt(300.0, "no-fault-found complaints this close together share one field test (m)", lo=0)
+    field_test_window_h: float = _opt(24.0, "... and this close in time (hours)", lo=0)
+    # --- analysis ---
+    repeat_window_days: float = _opt(30.0, "a complaint repeats one from the same customer or place within this many days", lo=0)
+    repeat_radius_m: float = _opt(100.0, "'the same place' for repeat complaints (m)", lo=0)
+    hotspot_cell_m: float = _opt(500.0, "hotspot grid cell size (m)", lo=10)
+
+    def __post_init__(self) -> None:
+        problems = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
+            if lo is not None and value < lo:
+                problems.append(f"`{f.name}` was {value} but must be >= {lo}")
+            if hi is not None and value > hi:
+                problems.append(f"`{f.name}` was {value} but must be <= {hi}")
+        try:
+            ZoneInfo(self.tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(f"`tz` was {self.tz!r} but is expected to be an IANA time zone such as 'UTC' or 'Asia/Shanghai'")
+        if self.radius_min_m > self.radius_max_m:
+            problems.append("`radius_min_m` must not exceed `radius_max_m`")
+        if problems:
+            raise InputError("invalid settings: " + "; ".join(problems))
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def describe(cls) -> list[tuple[str, Any, str]]:
+        """(name, default, doc) for every setting, for ``netdiag settings`` and the docs."""
+        return [(f.name, f.default, f.metadata["doc"]) for f in dataclasses.fields(cls)]
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> "Settings":
+        """A copy with some values replaced; strings are converted to each field's type.
+
+        Raises
+        ------
+        InputError
+            On an unknown name or a value of the wrong type or range.
+        """
+        types = {f.name: type(f.default) for f in dataclasses.fields(self)}
+        values = {}
+        for name, raw in overrides.items():
+            if name not in types:
+                raise InputError(f"unknown setting `{name}`; known settings are: {', '.join(sorted(types))}")
+            kind = types[name]
+            try:
+                values[name] = kind(raw) if not isinstance(raw, bool) else kind(raw)
+            except (TypeError, ValueError):
+                raise InputError(f"setting `{name}` was {raw!r} but is expected to be a {kind.__name__}") from None
+        return dataclasses.replace(self, **values)
+
+    @classmethod
+    def from_file(cls, path: str | Path, **overrides: Any) -> "Settings":
+        """Read a TOML file of ``name = value`` pairs (a ``[netdiag]`` table is also accepted)."""
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"config file {path} does not exist") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"config file {path} is not valid TOML: {exc}") from None
+        data = data.get("netdiag", data)
+        return cls().with_overrides({**data, **overrides})
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def parse_assignments(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """``["a=1", "b=x"]`` -> ``{"a": "1", "b": "x"}``; raises InputError on a pair without ``=``."""
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"`--set` was {pair!r} but is expected to look like name=value")
+        out[name.strip()] = value.strip()
+    return out

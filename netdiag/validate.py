@@ -1,0 +1,551 @@
+"""Row checks: raw frames in, typed accepted frames and rejected rows out.
+
+Validation works on whole columns (boolean masks), never row by row, so it keeps pace with a
+billion load rows a year. One pass collects every problem of a row; a row with problems is
+rejected with ``table, row, id, reason`` (and a short ``code`` for summaries) and everything
+else goes on. Only a missing required column stops the run (:class:`InputError`).
+
+The stages, in order:
+
+1. :func:`check_table` converts each column by its contract type and checks ranges,
+   vocabularies, required values, table rules (``(0, 0)`` positions, ``end < start``) and
+   duplicate keys (the first row wins);
+2. :func:`check_references` checks ids against the accepted rows of the referenced tables, in
+   dependency order (transport parents and cycles, site -> transport, cell -> site,
+   repeater -> donor cell, event -> element, load -> cell), so a rejected parent takes its
+   dependants with it, each with its own reason.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from netdiag.errors import InputError
+from netdiag.io import ROW
+from netdiag.schema import BOOL_WORDS, INVENTORY_TABLES, TABLES, Col, TableSpec
+
+log = logging.getLogger(__name__)
+
+REJECTED_COLUMNS = ["table", "row", "id", "reason", "code"]
+_OFFSET = re.compile(r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
+
+
+# ----------------------------------------------------------------------------- problems
+@dataclass
+class Problems:
+    """Collects (position, code, reason) for the rows of one table."""
+
+    table: str
+    parts: list[pd.DataFrame] = field(default_factory=list)
+
+    def add(self, mask, code: str, reason: str | Callable[[np.ndarray], list[str]]) -> None:
+        """Record ``reason`` for every row where ``mask`` is true.
+
+        ``reason`` is a fixed text or a function of the failing positions returning one text each.
+        """
+        pos = np.flatnonzero(np.asarray(mask, dtype=bool))
+        if not len(pos):
+            return
+        reasons = [reason] * len(pos) if isinstance(reason, str) else list(reason(pos))
+        self.parts.append(pd.DataFrame({"pos": pos, "code": code, "reason": reasons}))
+
+    def positions(self, n: int) -> np.ndarray:
+        """Boolean mask of the rows with at least one problem."""
+        bad = np.zeros(n, dtype=bool)
+        for part in self.parts:
+            bad[part["pos"].to_numpy()] = True
+        return bad
+
+    def frame(self, raw_rows: np.ndarray, ids: np.ndarray) -> pd.DataFrame:
+        """One row per rejected input row, its reasons joined with '; '."""
+        if not self.parts:
+            return pd.DataFrame(columns=REJECTED_COLUMNS)
+        allp = pd.concat(self.parts, ignore_index=True)
+        grouped = allp.groupby("pos", sort=True).agg(code=("code", "first"), reason=("reason", "; ".join))
+        pos = grouped.index.to_numpy()
+        return pd.DataFrame({
+            "table": self.table,
+            "row": raw_rows[pos],
+            "id": ids[pos],
+            "reason": grouped["reason"].to_numpy(),
+            "code": grouped["code"].to_numpy(),
+        })
+
+
+def _show(values: pd.Series | np.ndarray, pos: np.ndarray, limit: int = 40) -> list[str]:
+    """The raw values at ``pos`` as short quoted strings for messages."""
+    out = []
+    for v in np.asarray(values, dtype=object)[pos]:
+        text = str(v)
+        out.append(repr(text if len(text) <= limit else text[:limit] + "..."))
+    return out
+
+
+def _fmt_num(x: float) -> str:
+    return f"{x:g}"
+
+
+# ----------------------------------------------------------------------------- converters
+def _is_missing(series: pd.Series) -> np.ndarray:
+    """True where a value is not given (null, or only blanks)."""
+    missing = series.isna().to_numpy()
+    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+        text = series.astype("str").str.strip()
+        missing = missing | (text == "").to_numpy()
+    return missing
+
+
+def to_float(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(float values, mask of given-but-not-numeric). Fast path through Arrow for clean columns."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        series = series.astype(float)
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return series.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(series), dtype=bool)
+    missing = _is_missing(series)
+    try:
+        arr = pa.array(series.to_numpy(dtype=object, na_value=None), type=pa.string(), from_pandas=True)
+        values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+        values = np.where(missing, np.nan, values)
+        return values.astype(float), np.zeros(len(series), dtype=bool)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    text = series.astype("str").str.strip().where(~missing)
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = ~missing & np.isnan(values)
+    # 'nan', 'inf' typed by a person are not numbers we can use either
+    bad |= ~missing & ~np.isfinite(np.where(np.isnan(values), 0.0, values))
+    values = np.where(bad, np.nan, values)
+    return values, bad
+
+
+def to_bool(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """(nullable boolean Series, mask of given-but-not-boolean)."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.astype("boolean").reset_index(drop=True), np.zeros(len(series), dtype=bool)
+    missing = _is_missing(series)
+    text = series.astype("str").str.strip().str.lower()
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        text = series.map(lambda v: "1" if v == 1 else "0" if v == 0 else str(v)).astype("str")
+    mapped = text.map(BOOL_WORDS)
+    bad = ~missing & mapped.isna().to_numpy()
+    out = pd.Series(pd.array(mapped.where(~missing & ~bad).tolist(), dtype="boolean"))
+    return out, bad
+
+
+def to_id(series: pd.Series) -> pd.Series:
+    """Ids as exact strings; missing stays missing. Integers from typed files lose no digits."""
+    if pd.api.types.is_integer_dtype(series.dtype) or pd.api.types.is_float_dtype(series.dtype):
+        def conv(v):
+            if pd.isna(v):
+                return None
+            return str(int(v)) if float(v).is_integer() else str(v)
+        series = series.map(conv)
+    out = series.astype("str").where(~series.isna(), None).reset_index(drop=True)
+    return out.astype(pd.StringDtype("pyarrow", na_value=np.nan)) if len(out) else out.astype("str")
+
+
+def to_time(series: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """ISO 8601 text -> UTC timestamps.
+
+    A timestamp with an offset (``+08:00``, ``Z``) is exactly that instant; a naive one is read
+    in ``tz``. Parses each distinct value once (load tables repeat a few hundred timestamps).
+
+    Returns
+    -------
+    (values, bad, dst) : (Series[datetime64[ns, UTC]], ndarray, ndarray)
+        ``bad``: given but not ISO 8601; ``dst``: a local time that does not exist or is
+        ambiguous in ``tz`` (a daylight-saving change).
+    """
+    n = len(series)
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        return (series.dt.tz_convert("UTC").dt.as_unit("ns").reset_index(drop=True),
+                np.zeros(n, dtype=bool), np.zeros(n, dtype=bool))
+    if pd.api.types.is_datetime64_dtype(series.dtype):
+        local = series.dt.tz_localize(ZoneInfo(tz), ambiguous="NaT", nonexistent="NaT")
+        dst = local.isna().to_numpy() & ~series.isna().to_numpy()
+        return local.dt.tz_convert("UTC").dt.as_unit("ns").reset_index(drop=True), np.zeros(n, dtype=bool), dst
+    missing = _is_missing(series)
+    codes, uniques = pd.factorize(series.astype("str").str.strip().where(~missing), use_na_sentinel=True)
+    u = pd.Series(uniques, dtype="str")
+    aware = u.str.contains(_OFFSET).fillna(False).to_numpy()
+    parsed = pd.Series(pd.NaT, index=u.index, dtype="datetime64[ns, UTC]")
+    if aware.any():
+        parsed[aware] = pd.to_datetime(u[aware], format="ISO8601", errors="coerce", utc=True).dt.as_unit("ns")
+    dst_u = np.zeros(len(u), dtype=bool)
+    if (~aware).any():
+        naive = pd.to_datetime(u[~aware], format="ISO8601", errors="coerce")
+        if isinstance(naive.dtype, pd.DatetimeTZDtype):  # pragma: no cover - defensive
+            naive = naive.dt.tz_convert(None)
+        local = naive.dt.tz_localize(ZoneInfo(tz), ambiguous="NaT", nonexistent="NaT")
+        dst_u[~aware] = (local.isna() & naive.notna()).to_numpy()
+        parsed[~aware] = local.dt.tz_convert("UTC").dt.as_unit("ns")
+    bad_u = parsed.isna().to_numpy() & ~dst_u
+    take = np.where(codes < 0, 0, codes)
+    if len(u):
+        values = pd.Series(pd.DatetimeIndex(parsed).take(take))
+        values[codes < 0] = pd.NaT
+        bad = np.where(codes < 0, False, bad_u[take])
+        dst = np.where(codes < 0, False, dst_u[take])
+    else:
+        values = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns, UTC]")
+        bad = np.zeros(n, dtype=bool)
+        dst = np.zeros(n, dtype=bool)
+    return values.astype("datetime64[ns, UTC]"), bad, dst
+
+
+def to_vocab(series: pd.Series, vocab: dict[str, str]) -> tuple[pd.Series, np.ndarray]:
+    """Canonical spellings; mask of given values outside the vocabulary."""
+    missing = _is_missing(series)
+    key = series.astype("str").str.strip().str.lower()
+    mapped = key.map(vocab)
+    bad = ~missing & mapped.isna().to_numpy()
+    return mapped.where(~missing & ~bad).reset_index(drop=True), bad
+
+
+def to_text(series: pd.Series) -> pd.Series:
+    out = series.astype("str").where(~series.isna(), None).reset_index(drop=True)
+    return out.astype("str") if len(out) else out
+
+
+# ----------------------------------------------------------------------------- one table
+def _allowed(vocab: dict[str, str]) -> str:
+    return ", ".join(dict.fromkeys(vocab.values()))
+
+
+def _range_text(col: Col) -> str:
+    if col.lo is not None and col.hi is not None:
+        return f"{'(' if col.lo_open else '['}{_fmt_num(col.lo)}, {_fmt_num(col.hi)}{')' if col.hi_open else ']'}"
+    if col.lo is not None:
+        return f"{'>' if col.lo_open else '>='} {_fmt_num(col.lo)}"
+    return f"{'<' if col.hi_open else '<='} {_fmt_num(col.hi)}"
+
+
+def check_columns(spec: TableSpec, frame: pd.DataFrame, source: str) -> None:
+    """Raise InputError when a required column is absent."""
+    missing = [c for c in spec.required_columns if c not in frame.columns]
+    if missing:
+        found = ", ".join(c for c in frame.columns if c != ROW) or "none"
+        raise InputError(f"{source}: missing required column{'s' if len(missing) > 1 else ''} "
+                         f"{', '.join(f'`{m}`' for m in missing)} (table `{spec.name}`); columns found: {found}")
+
+
+def check_table(spec: TableSpec, raw: pd.DataFrame, *, tz: str = "UTC",
+                source: str | None = None) -> tuple[pd.DataFrame, Problems]:
+    """Convert and check the rows of one table (no cross-table references yet).
+
+    Parameters
+    ----------
+    spec : TableSpec
+        The contract of the table (:data:`netdiag.schema.TABLES`).
+    raw : DataFrame
+        As read by :func:`netdiag.io.read_source`, with ``_row``.
+    tz : str
+        Time zone of naive timestamps.
+
+    Returns
+    -------
+    (typed, problems)
+        ``typed`` has every contract column converted (extra columns kept as they are) and the
+        same rows as ``raw``; ``problems`` says which rows are bad and why.
+
+    Raises
+    ------
+    InputError
+        When a required column is absent.
+    """
+    check_columns(spec, raw, source or spec.name)
+    raw = raw.reset_index(drop=True)
+    n = len(raw)
+    problems = Problems(spec.name)
+    typed = pd.DataFrame({ROW: raw[ROW].to_numpy(dtype=np.int64)})
+    for col in spec.columns:
+        series = raw[col.name] if col.name in raw.columns else pd.Series([None] * n, dtype=object)
+        series = series.reset_index(drop=True)
+        missing = _is_missing(series)
+        if col.nonempty:
+            problems.add(missing, f"missing {col.name}", f"missing {col.name}")
+        typed[col.name] = _convert(col, series, missing, problems, tz)
+    for extra in raw.columns:
+        if extra not in typed.columns:
+            typed[extra] = raw[extra].reset_index(drop=True)
+    malformed = raw.attrs.get("malformed_rows", [])
+    _TABLE_RULES.get(spec.name, lambda *a: None)(typed, problems)
+    if spec.key:
+        _check_duplicates(spec.key, typed, problems)
+    typed.attrs["malformed_rows"] = malformed
+    typed.attrs["expected_columns"] = raw.attrs.get("expected_columns")
+    return typed, problems
+
+
+def _convert(col: Col, series: pd.Series, missing: np.ndarray, problems: Problems, tz: str):
+    name = col.name
+    if col.kind == "id":
+        return to_id(series)
+    if col.kind == "text":
+        return to_text(series)
+    if col.kind == "vocab":
+        values, bad = to_vocab(series, col.vocab)
+        problems.add(bad, f"unknown {name}", lambda p: [f"{name} {v} is not one of {_allowed(col.vocab)}" for v in _show(series, p)])
+        return values
+    if col.kind == "bool":
+        values, bad = to_bool(series)
+        problems.add(bad, f"bad {name}", lambda p: [f"{name} {v} is not a boolean (true/false, 1/0, yes/no, y/n)" for v in _show(series, p)])
+        return values
+    if col.kind == "time":
+        values, bad, dst = to_time(series, tz)
+        problems.add(bad, f"bad {name}", lambda p: [f"{name} {v} is not an ISO 8601 timestamp" for v in _show(series, p)])
+        problems.add(dst, f"{name} in a DST change", lambda p: [
+            f"{name} {v} does not exist or is ambiguous in {tz} (daylight-saving change); give it with an offset" for v in _show(series, p)])
+        return values
+    values, bad = to_float(series)
+    problems.add(bad, f"non-numeric {name}", lambda p: [f"{name} {v} is not a number" for v in _show(series, p)])
+    ok = ~np.isnan(values)
+    out_of_range = np.zeros(len(values), dtype=bool)
+    if col.lo is not None:
+        out_of_range |= ok & ((values <= col.lo) if col.lo_open else (values < col.lo))
+    if col.hi is not None:
+        out_of_range |= ok & ((values >= col.hi) if col.hi_open else (values > col.hi))
+    problems.add(out_of_range, f"{name} out of range",
+                 lambda p: [f"{name} {_fmt_num(v)} is outside {_range_text(col)}" for v in values[p]])
+    if col.kind == "int":
+        frac = ok & ~out_of_range & (np.floor(values) != values)
+        problems.add(frac, f"non-integer {name}", lambda p: [f"{name} {_fmt_num(v)} is not a whole number" for v in values[p]])
+        return pd.array(np.where(ok, values, np.nan), dtype="Float64").astype("Int64") if not frac.any() \
+            else pd.array(np.where(ok & ~frac, values, np.nan), dtype="Float64").astype("Int64")
+    return values
+
+
+def _check_duplicates(key: str, typed: pd.DataFrame, problems: Problems) -> None:
+    ids = typed[key]
+    given = ids.notna().to_numpy()
+    dup = ids.duplicated(keep="first").to_numpy() & given
+    if dup.any():
+        first_row = typed.loc[given].drop_duplicates(key).set_index(key)[ROW]
+        problems.add(dup, f"duplicate {key}", lambda p: [
+            f"duplicate {key} {v!r} (first at row {first_row[v]}); the first row is kept" for v in ids.to_numpy(dtype=object)[p]])
+
+
+def _position_rules(lat: str, lon: str, *, what: str = "position"):
+    def rule(typed: pd.DataFrame, problems: Problems) -> None:
+        la, lo = typed[lat].to_numpy(dtype=float), typed[lon].to_numpy(dtype=float)
+        problems.add((la == 0) & (lo == 0), f"{what} (0, 0)",
+                     f"{what} ({lat}, {lon}) = (0, 0) is a placeholder, not a real place")
+        already = problems.positions(len(typed))  # an unreadable value says so itself
+        problems.add((np.isnan(la) != np.isnan(lo)) & ~already, f"{what} half given",
+                     f"{what} needs both {lat} and {lon}; only one is given")
+    return rule
+
+
+def _rules_sites(typed, problems):
+    _position_rules("lat", "lon")(typed, problems)
+
+
+def _rules_events(typed, problems):
+    _position_rules("prev_lat", "prev_lon", what="previous position")(typed, problems)
+    start, end = typed["start_time"], typed["end_time"]
+    before = (end < start).fillna(False).to_numpy(dtype=bool)
+    problems.add(before, "end before start", lambda p: [
+        f"end_time {e.isoformat()} is before start_time {s.isoformat()}" for s, e in zip(start.iloc[p], end.iloc[p])])
+    reloc = (typed["event_type"] == "relocation").fillna(False).to_numpy(dtype=bool)
+    no_prev = reloc & (typed["prev_lat"].isna().to_numpy() | typed["prev_lon"].isna().to_numpy())
+    problems.add(no_prev, "relocation without previous position",
+                 "relocation needs prev_lat and prev_lon (where the element stood before)")
+
+
+def _rules_complaints(typed, problems):
+    _position_rules("lat", "lon")(typed, problems)
+    received, occurred = typed["received_at"], typed["occurred_at"]
+    later = (occurred > received).fillna(False).to_numpy(dtype=bool)
+    problems.add(later, "occurred after received", lambda p: [
+        f"occurred_at {o.isoformat()} is after received_at {r.isoformat()}" for o, r in zip(occurred.iloc[p], received.iloc[p])])
+    for col in ("lat", "lon"):
+        problems.parts = [_with_advice(part, col) for part in problems.parts]
+
+
+def _with_advice(part: pd.DataFrame, col: str) -> pd.DataFrame:
+    """Complaints without a usable place go back to the customer (DOMAIN.md)."""
+    if part["code"].iloc[0] == f"missing {col}":
+        part = part.copy()
+        part["code"] = "no usable position"
+        part["reason"] = f"missing {col}: no usable position; ask the customer for the exact place"
+    return part
+
+
+def _rules_transport(typed, problems):
+    _position_rules("lat", "lon")(typed, problems)
+    self_parent = (typed["parent_id"] == typed["node_id"]).fillna(False).to_numpy(dtype=bool)
+    problems.add(self_parent, "transport cycle", "parent_id is the node itself (a cycle)")
+
+
+def _rules_repeaters(typed, problems):
+    _position_rules("lat", "lon")(typed, problems)
+
+
+_TABLE_RULES = {
+    "sites": _rules_sites,
+    "events": _rules_events,
+    "complaints": _rules_complaints,
+    "transport": _rules_transport,
+    "repeaters": _rules_repeaters,
+}
+
+
+# ----------------------------------------------------------------------------- references
+def _accepted_ids(typed: pd.DataFrame, key: str, bad: np.ndarray) -> set:
+    return set(typed.loc[~bad, key].dropna().tolist())
+
+
+def _ref_problem(problems: Problems, typed: pd.DataFrame, col: str, target: str,
+                 mask: np.ndarray, rejected_ids: set) -> None:
+    values = typed[col].to_numpy(dtype=object)
+    problems.add(mask, f"unknown {col}", lambda p: [
+        f"{col} {v!r} is in {target} but that row was rejected" if v in rejected_ids else f"{col} {v!r} is not in {target}"
+        for v in values[p]])
+
+
+def check_references(typed: dict[str, pd.DataFrame], problems: dict[str, Problems]) -> None:
+    """Check ids against the accepted rows of the tables they point to (in dependency order).
+
+    Adds to ``problems`` in place. Tables absent from ``typed`` count as empty.
+    """
+    def bad_of(name):
+        return problems[name].positions(len(typed[name])) if name in typed else np.zeros(0, dtype=bool)
+
+    def ids_of(name, key):
+        if name not in typed:
+            return set(), set()
+        bad = bad_of(name)
+        col = typed[name][key]
+        return set(col[~bad].dropna().tolist()), set(col[bad].dropna().tolist())
+
+    if "transport" in typed:
+        _check_transport_graph(typed["transport"], problems["transport"])
+    transport_ok, transport_bad = ids_of("transport", "node_id")
+
+    if "sites" in typed:
+        sites = typed["sites"]
+        tid = sites["transport_id"]
+        mask = (tid.notna() & ~tid.isin(transport_ok)).to_numpy(dtype=bool)
+        _ref_problem(problems["sites"], sites, "transport_id", "transport", mask, transport_bad)
+        _check_site_positions(sites, problems["sites"], typed.get("events"))
+    site_ok, site_bad = ids_of("sites", "site_id")
+
+    if "cells" in typed:
+        cells = typed["cells"]
+        mask = (cells["site_id"].notna() & ~cells["site_id"].isin(site_ok)).to_numpy(dtype=bool)
+        _ref_problem(problems["cells"], cells, "site_id", "sites", mask, site_bad)
+    cell_ok, cell_bad = ids_of("cells", "cell_id")
+
+    if "repeaters" in typed:
+        reps = typed["repeaters"]
+        mask = (reps["donor_cell_id"].notna() & ~reps["donor_cell_id"].isin(cell_ok)).to_numpy(dtype=bool)
+        _ref_problem(problems["repeaters"], reps, "donor_cell_id", "cells", mask, cell_bad)
+    rep_ok, rep_bad = ids_of("repeaters", "repeater_id")
+
+    if "events" in typed:
+        ev = typed["events"]
+        elements = transport_ok | site_ok | cell_ok | rep_ok
+        rejected = (transport_bad | site_bad | cell_bad | rep_bad) - elements
+        known = ev["element_id"].isin(elements).to_numpy(dtype=bool)
+        # a relocation of an element no longer in the inventory: it was dismantled (CONTRACT.md)
+        dismantled = ((ev["event_type"] == "relocation").fillna(False).to_numpy(dtype=bool)
+                      & ev["prev_lat"].notna().to_numpy() & ~ev["element_id"].isin(rejected).to_numpy(dtype=bool))
+        mask = ev["element_id"].notna().to_numpy() & ~known & ~dismantled
+        values = ev["element_id"].to_numpy(dtype=object)
+        problems["events"].add(mask, "unknown element_id", lambda p: [
+            f"element_id {v!r} is in the inventory but that row was rejected" if v in rejected
+            else f"element_id {v!r} is not a site, cell, repeater or transport node" for v in values[p]])
+
+    if "load" in typed:
+        load = typed["load"]
+        mask = (load["cell_id"].notna() & ~load["cell_id"].isin(cell_ok)).to_numpy(dtype=bool)
+        _ref_problem(problems["load"], load, "cell_id", "cells", mask, cell_bad)
+
+
+def _check_site_positions(sites: pd.DataFrame, problems: Problems, events: pd.DataFrame | None) -> None:
+    """A site needs a position, unless a relocation says it was dismantled."""
+    no_pos = (sites["lat"].isna() & sites["lon"].isna()).to_numpy()
+    relocated = set()
+    if events is not None and len(events):
+        reloc = events[(events["event_type"] == "relocation") & events["prev_lat"].notna()]
+        relocated = set(reloc["element_id"].dropna().tolist())
+    dismantled = sites["site_id"].isin(relocated).to_numpy(dtype=bool)
+    problems.add(no_pos & ~dismantled, "missing position",
+                 "missing lat and lon (only a site with a relocation event may have no position: dismantled)")
+
+
+def _check_transport_graph(transport: pd.DataFrame, problems: Problems) -> None:
+    """Parents must exist; nodes on a parent cycle, and nodes below one, are rejected."""
+    import networkx as nx
+
+    bad = problems.positions(len(transport))
+    nodes = transport["node_id"].to_numpy(dtype=object)
+    parents = transport["parent_id"].to_numpy(dtype=object)
+    ok_nodes = {n for n, b in zip(nodes, bad) if not b and n is not None and n == n}
+    graph = nx.DiGraph()
+    graph.add_edges_from((n, p) for n, p, b in zip(nodes, parents, bad)
+                         if not b and isinstance(p, str) and p in ok_nodes and n != p)
+    cycle_of: dict[str, str] = {}
+    for comp in nx.strongly_connected_components(graph):
+        if len(comp) > 1:
+            cyc = nx.find_cycle(graph.subgraph(comp))
+            text = ">".join([cyc[0][0]] + [v for _, v in cyc])
+            for node in comp:
+                cycle_of[node] = text
+    in_cycle = np.array([n in cycle_of for n in nodes], dtype=bool) & ~bad
+    ok_nodes -= set(cycle_of)
+    problems.add(in_cycle, "transport cycle", lambda p: [f"transport parent cycle {cycle_of[n]}" for n in nodes[p]])
+    # nodes whose chain of parents reaches a cycle or an unknown/rejected node
+    rejected_nodes = set(nodes[bad | in_cycle]) | (set(nodes) - ok_nodes)
+    unknown_parent = np.array([isinstance(p, str) and p not in ok_nodes and n != p for n, p in zip(nodes, parents)],
+                              dtype=bool) & ~bad & ~in_cycle
+    problems.add(unknown_parent, "unknown parent_id", lambda p: [
+        f"parent_id {q!r} is in transport but that row was rejected" if q in rejected_nodes else f"parent_id {q!r} is not in transport"
+        for q in parents[p]])
+    dead = set(nodes[bad | in_cycle | unknown_parent])
+    below = np.zeros(len(nodes), dtype=bool)
+    for i, n in enumerate(nodes):
+        if bad[i] or in_cycle[i] or unknown_parent[i] or n not in graph:
+            continue
+        up = nx.descendants(graph, n)
+        hit = up & dead
+        if hit:
+            below[i] = True
+    problems.add(below, "upstream rejected", lambda p: [
+        f"an upstream transport node ({', '.join(sorted(nx.descendants(graph, n) & dead))}) is rejected" for n in nodes[p]])
+
+
+# ----------------------------------------------------------------------------- the rest
+def malformed_rows(table: str, typed: pd.DataFrame) -> pd.DataFrame:
+    """Rows the CSV reader could not split into the header's columns."""
+    rows = typed.attrs.get("malformed_rows") or []
+    if not rows:
+        return pd.DataFrame(columns=REJECTED_COLUMNS)
+    expected = typed.attrs.get("expected_columns")
+    return pd.DataFrame({"table": table, "row": rows, "id": "", "code": "malformed row",
+                         "reason": f"row does not have the {expected} fields of the header (unbalanced quotes or commas?)"})
+
+
+def split(table: str, typed: pd.DataFrame, problems: Problems) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(accepted rows, rejected rows in contract format)."""
+    spec = TABLES[table]
+    bad = problems.positions(len(typed))
+    key = spec.key or spec.columns[0].name
+    ids = typed[key].to_numpy(dtype=object, na_value="") if len(typed) else np.array([], dtype=object)
+    rejected = pd.concat([problems.frame(typed[ROW].to_numpy(), ids), malformed_rows(table, typed)], ignore_index=True) \
+        if typed.attrs.get("malformed_rows") else problems.frame(typed[ROW].to_numpy(), ids)
+    accepted = typed.loc[~bad].reset_index(drop=True)
+    accepted.attrs = {}
+    return accepted, rejected
+
+
+__all__ = ["Problems", "check_table", "check_references", "split", "to_float", "to_bool", "to_time", "to_id",
+           "REJECTED_COLUMNS", "INVENTORY_TABLES"]
