@@ -8,6 +8,8 @@ from netdiag.cli.options import State, configure_logging
 
 COMMANDS = {
     "validate": "netdiag.cli.validate:validate",
+    "diagnose": "netdiag.cli.diagnose:diagnose",
+    "check": "netdiag.cli.check:check",
     "sample": "netdiag.cli.sample:sample",
     "demo": "netdiag.cli.demo:demo",
     "settings": "netdiag.cli.settings_cmd:settings",

@@ -1,0 +1,39 @@
+"""``netdiag diagnose``: every complaint of a data directory -> diagnoses, tickets, rejections."""
+from __future__ import annotations
+
+import click
+
+from netdiag.cli.options import data_dir_arg, engine_errors, overwrite_opt, pass_state
+
+
+@click.command()
+@data_dir_arg
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
+              help="Folder for diagnoses.csv, tickets.csv and rejected.csv (created if needed).")
+@click.option("--json", "as_json", is_flag=True, help="Also write diagnoses.json, tickets.json and summary.json.")
+@overwrite_opt
+@pass_state
+@engine_errors
+def diagnose(state, data_dir, out_dir, as_json, overwrite):
+    """Diagnose every complaint in DATA_DIR: root element, cause, evidence, action, ticket.
+
+    Writes OUT_DIR/diagnoses.csv (one row per accepted complaint), tickets.csv (one per root
+    element and cause) and rejected.csv (every input row that could not be used, with the
+    reason), then prints a summary by cause, action and ticket priority.
+
+    \b
+    Example:
+      netdiag diagnose sample_data --out out/today --json
+    """
+    from netdiag.dataset import load_dataset
+    from netdiag.diagnose import diagnose as run
+    from netdiag.export import prepare_out_dir
+    from netdiag.outputs import JSON_FILES, OUTPUT_FILES, summary_text, write_diagnosis
+
+    out = prepare_out_dir(out_dir, OUTPUT_FILES + (JSON_FILES if as_json else []), overwrite=overwrite)
+    settings = state.settings()
+    ds = load_dataset(data_dir, settings=settings, progress=state.progress())
+    result = run(ds, settings=settings, progress=state.progress())
+    write_diagnosis(result, out, json=as_json)
+    state.echo(summary_text(result))
+    state.echo(f"\nwrote {out}/diagnoses.csv, tickets.csv, rejected.csv" + (" and JSON" if as_json else ""))

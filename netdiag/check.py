@@ -1,0 +1,186 @@
+"""``netdiag check``: one spot, right now, for a complaint handler with the customer waiting.
+
+What serves the spot, the status of each serving element and everything upstream of it at
+that time, active and recent alarms, load in that hour, the verdict with evidence, the
+action, an existing ticket for the same fault, and the reply to read out.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from netdiag import replies
+from netdiag.coords import to_wgs84
+from netdiag.diagnose import Network, evaluate
+from netdiag.errors import InputError
+from netdiag.schema import COORD_SYSTEMS
+from netdiag.validate import to_time
+
+PREVIEW_EVENTS = 20
+
+
+def parse_at(text: str | None, tz: str) -> pd.Timestamp:
+    """``--at`` as a UTC timestamp; ``None`` = now."""
+    if not text:
+        return pd.Timestamp.now(tz="UTC").floor("s")
+    values, bad, dst = to_time(pd.Series([text]), tz)
+    if bad[0] or dst[0] or pd.isna(values[0]):
+        raise InputError(f"--at {text!r} is not an ISO 8601 timestamp (e.g. 2026-11-02T18:30 or 2026-11-02T18:30+08:00)")
+    return values[0]
+
+
+def check_point(net: Network, lat: float, lon: float, *, coord_system: str = "wgs84", at: pd.Timestamp,
+                indoor: bool = False, tickets: pd.DataFrame | None = None) -> dict:
+    """Everything a handler needs about one spot at one time (a plain dict, JSON-ready).
+
+    Raises
+    ------
+    InputError
+        A position that is not a number or outside the network's area, or an unknown
+        coordinate system.
+    """
+    system = COORD_SYSTEMS.get(str(coord_system).strip().lower())
+    if system is None:
+        raise InputError(f"--coord-system was {coord_system!r} but is expected to be one of wgs84, gcj02, bd09")
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise InputError(f"position ({lat}, {lon}) is not a valid latitude/longitude")
+    wlon, wlat = to_wgs84([lon], [lat], [system])
+    settings = net.settings
+    period = pd.Timedelta(minutes=settings.period_min)
+    w_start = at.floor(period)
+    point = pd.DataFrame({"complaint_id": ["(check)"], "lat": wlat, "lon": wlon, "indoor": [indoor], "w_start": [w_start],
+                          "w_end": [w_start + period], "occurred_at": [at], "received_at": [at], "coord_system": [system],
+                          "category": ["other"], "vip": [False], "channel": [None], "customer_id": [None], "description": [None]})
+    verdicts, candidates = evaluate(net, point)
+    nearest_m = float(verdicts.loc[0, "nearest_site_m"])
+    if not np.isfinite(nearest_m) or nearest_m > settings.max_complaint_distance_km * 1000:
+        raise InputError(f"position ({lat}, {lon}) is {nearest_m / 1000:,.0f} km from the nearest site: outside the "
+                         f"network's area (check the coordinates and --coord-system)")
+    diag = replies.decide(net, point, verdicts).iloc[0]
+    serving = [s for s in str(verdicts.loc[0, "serving_ids"]).split(";") if s]
+    return {
+        "position": {"lat": round(float(wlat[0]), 6), "lon": round(float(wlon[0]), 6), "given": [lat, lon],
+                     "coord_system": system, "indoor": indoor},
+        "at": at.isoformat(), "window": [w_start.isoformat(), (w_start + period).isoformat()],
+        "serving": _serving_status(net, serving, candidates, at),
+        "events": _events(net, serving, at),
+        "load": _load(net, serving, w_start, w_start + period),
+        "verdict": {k: _plain(diag[k]) for k in ("cause", "element_id", "via", "action", "team", "confidence", "evidence")},
+        "ticket": _existing_ticket(tickets, diag["element_id"], diag["cause"]),
+        "reply": {"zh": diag["reply_zh"], "en": diag["reply_en"]},
+        "nearest_site": {"site_id": verdicts.loc[0, "nearest_site"], "distance_m": round(nearest_m)},
+    }
+
+
+def _plain(value):
+    if isinstance(value, (np.floating, float)):
+        return float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else value
+
+
+def _serving_status(net: Network, serving: list[str], candidates: pd.DataFrame, at: pd.Timestamp) -> list[dict]:
+    fp = net.footprints.set_index("element_id")
+    out = []
+    for element in serving:
+        row = fp.loc[[element]].iloc[0]
+        found = candidates[candidates["serving_element"] == element] if len(candidates) else candidates
+        status = "in service"
+        if len(found):
+            top = found.sort_values("cause", key=lambda s: s.map({c: i for i, c in enumerate(
+                ["fault", "shutdown", "relocation", "interference", "congestion"])})).iloc[0]
+            status = f"{top['cause']} ({top['element_id']})"
+        out.append({"element_id": element, "kind": row["kind"], "site_id": _plain(row["site_id"]),
+                    "chain": ">".join(net.topology.path(element)), "radius_m": round(float(row["radius_m"])),
+                    "radius_source": row["radius_source"], "status": status})
+    return out
+
+
+def _events(net: Network, serving: list[str], at: pd.Timestamp) -> list[dict]:
+    """Active and recent (look-back window) events on the serving elements and upstream."""
+    chain = set()
+    for element in serving:
+        chain.update(net.topology.path(element))
+    ev = net.ds["events"]
+    ev = ev[ev["element_id"].isin(chain)]
+    since = at - pd.Timedelta(hours=net.settings.lookback_h)
+    end = ev["end_time"].fillna(pd.Timestamp("2262-01-01", tz="UTC"))
+    ev = ev[(ev["start_time"] <= at) & (end >= since)].sort_values("start_time", ascending=False).head(PREVIEW_EVENTS)
+    active = (ev["start_time"] <= at) & (ev["end_time"].isna() | (ev["end_time"] > at))
+    return [{"event_id": r.event_id, "element_id": r.element_id, "type": r.event_type, "severity": r.severity,
+             "start": r.start_time.isoformat(), "end": r.end_time.isoformat() if pd.notna(r.end_time) else "",
+             "active": bool(a), "detail": _plain(r.detail)} for r, a in zip(ev.itertuples(), active)]
+
+
+def _load(net: Network, serving: list[str], start, end) -> list[dict]:
+    cells = set()
+    for element in serving:
+        cells.update(p for p in net.topology.path(element) if net.topology.kind.get(p) == "cell")
+    load = net.ds["load"]
+    rows = load[load["cell_id"].isin(cells) & (load["timestamp"] >= start) & (load["timestamp"] < end)]
+    reported = set(rows["cell_id"])
+    out = [{"cell_id": r.cell_id, "timestamp": r.timestamp.isoformat(), "prb_dl_pct": _plain(r.prb_dl_pct),
+            "ul_noise_dbm": _plain(r.ul_noise_dbm), "users": _plain(r.users)} for r in rows.itertuples()]
+    out += [{"cell_id": c, "timestamp": start.isoformat(), "missing": True} for c in sorted(cells - reported)]
+    return out
+
+
+def _existing_ticket(tickets: pd.DataFrame | None, element_id, cause) -> dict | None:
+    if tickets is None or not element_id:
+        return None
+    same = tickets[(tickets["element_id"].astype(str) == str(element_id)) & (tickets["cause"] == cause)
+                   & ~tickets["status"].isin(["resolved", "closed", "cancelled"])]
+    if same.empty:
+        return None
+    t = same.iloc[-1]
+    return {k: _plain(t[k]) for k in ("ticket_id", "status", "priority", "team", "complaint_count", "due_at")}
+
+
+def read_tickets(path: str | Path) -> pd.DataFrame:
+    """A tickets.csv written by ``netdiag diagnose``."""
+    path = Path(path)
+    try:
+        t = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read --tickets {path}: {exc}") from None
+    missing = {"ticket_id", "element_id", "cause", "status"} - set(t.columns)
+    if missing:
+        raise InputError(f"--tickets {path} is not a netdiag tickets.csv (missing {', '.join(sorted(missing))})")
+    return t.fillna("")
+
+
+def format_check(result: dict, *, lang: str = "en") -> str:
+    """The handler's screen."""
+    p = result["position"]
+    lines = [f"spot {p['lat']:.6f}, {p['lon']:.6f} (WGS-84; given {p['given'][0]}, {p['given'][1]} in {p['coord_system']})"
+             f"{' indoor' if p['indoor'] else ''} at {result['at']}",
+             f"nearest site {result['nearest_site']['site_id']} at {result['nearest_site']['distance_m']:,} m", ""]
+    v = result["verdict"]
+    lines.append(f"VERDICT  {v['cause']}" + (f" on {v['element_id']}" if v["element_id"] else "")
+                 + (f" via {v['via']}" if v["via"] else "") + f"  (confidence {v['confidence']:.2f})")
+    lines.append(f"ACTION   {v['action']} -> {v['team']}")
+    lines.append(f"EVIDENCE {v['evidence']}")
+    t = result["ticket"]
+    lines.append(f"TICKET   {t['ticket_id']} ({t['status']}, {t['priority']}, {t['complaint_count']} complaints, due {t['due_at']})"
+                 if t else "TICKET   none open for this fault")
+    lines += ["", "serving elements:"]
+    if not result["serving"]:
+        lines.append("  none: nothing serves this spot")
+    for s in result["serving"]:
+        lines.append(f"  {s['element_id']:<10} {s['kind']:<9} {s['chain']:<32} r={s['radius_m']} m ({s['radius_source']})  {s['status']}")
+    lines += ["", "alarms (active and recent):"]
+    lines += [f"  {'ACTIVE' if e['active'] else 'ended '} {e['event_id']:<10} {e['element_id']:<10} {e['type']:<12} "
+              f"{e['severity']:<8} {e['start']} -> {e['end'] or 'ongoing'}  {e['detail']}" for e in result["events"]] or ["  none"]
+    lines += ["", f"load in the hour from {result['window'][0]}:"]
+    for row in result["load"]:
+        if row.get("missing"):
+            lines.append(f"  {row['cell_id']:<10} no counters reported")
+        else:
+            lines.append(f"  {row['cell_id']:<10} PRB DL {row['prb_dl_pct']:.0f}%  UL noise {row['ul_noise_dbm']} dBm  users {row['users']}")
+    if not result["load"]:
+        lines.append("  none")
+    lines += ["", "reply to the customer:", "  " + result["reply"][lang]]
+    return "\n".join(lines)

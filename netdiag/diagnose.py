@@ -1,0 +1,414 @@
+"""The orchestrator: complaints -> serving elements -> causes -> diagnoses.
+
+For all complaints at once (no per-complaint loop over frames):
+
+1. **Window** (:func:`complaint_windows`): the counter period containing ``occurred_at``;
+   without it, the ``lookback_h`` hours before ``received_at``.
+2. **Serving elements**: footprints containing the spot, through an STRtree
+   (:func:`netdiag.footprints.serving_pairs`); indoor cells only for indoor complaints; a
+   relocated element's old footprint only from the relocation on.
+3. **Causes**, joined on element ids and filtered by interval overlap with the window:
+   outages on the serving element's whole upstream chain (the root is the most upstream
+   element whose own outage covers the window; alarms below it are symptoms, kept as
+   evidence), relocations (old footprints), interference (events, uplink noise) and
+   congestion (PRB) on the chain.
+4. **Verdict**: the contract's precedence, outage > interference > congestion >
+   coverage_hole > no_fault_found; ties go to the serving element nearest the spot.
+5. **Action, team, confidence, evidence and reply** (:mod:`netdiag.replies`).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Callable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+
+from netdiag import replies
+from netdiag.footprints import build_footprints, serving_pairs
+from netdiag.schema import CAUSES
+from netdiag.settings import Settings
+from netdiag.status import FOREVER, interference_events, load_anomalies, outages
+from netdiag.topology import Topology, build_topology
+
+log = logging.getLogger(__name__)
+
+RANK = {c: i for i, c in enumerate(CAUSES)}
+DIAGNOSIS_COLUMNS = ["complaint_id", "cause", "element_id", "via", "serving_ids", "action", "team", "ticket_id",
+                     "confidence", "evidence"]
+
+
+@dataclass
+class Network:
+    """Everything about the network that diagnosis needs, prepared once."""
+
+    ds: object
+    settings: Settings
+    footprints: gpd.GeoDataFrame
+    topology: Topology
+    outages: pd.DataFrame
+    interference: pd.DataFrame
+    anomalies: pd.DataFrame
+    elements: pd.DataFrame  # element_id -> kind, name, maintainer, region, lat, lon
+    site_xy: pd.DataFrame
+    to_xy: Transformer = field(repr=False)
+    _site_tree: shapely.STRtree | None = field(default=None, repr=False)
+
+    def nearest_site(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        """(site_id, distance_m) of the nearest located site to each point."""
+        if self._site_tree is None:
+            self._site_tree = shapely.STRtree(shapely.points(self.site_xy["x"].to_numpy(), self.site_xy["y"].to_numpy()))
+        if not len(self.site_xy):
+            n = len(np.atleast_1d(x))
+            return np.full(n, None, dtype=object), np.full(n, np.inf)
+        (_, idx), dist = self._site_tree.query_nearest(shapely.points(x, y), return_distance=True, all_matches=False)
+        return self.site_xy["site_id"].to_numpy(dtype=object)[idx], dist
+
+
+def prepare(ds, *, settings: Settings | None = None, progress: Callable[[str], None] | None = None) -> Network:
+    """Footprints, topology and state of the network of ``ds`` (see :class:`Network`)."""
+    settings = settings or ds.settings
+    say = progress or (lambda _t: None)
+    say("footprints")
+    fp = build_footprints(ds, settings=settings)
+    say("topology")
+    topo = build_topology(ds)
+    say("status from alarms and counters")
+    transport_ids = ds["transport"]["node_id"].tolist()
+    out = outages(ds, settings=settings, transport_ids=transport_ids)
+    inter = interference_events(ds)
+    anomalies = load_anomalies(ds["load"], settings=settings)
+    to_xy = Transformer.from_crs(CRS.from_epsg(4326), ds.crs, always_xy=True)
+    sites = ds["sites"].dropna(subset=["lat", "lon"])
+    sx, sy = to_xy.transform(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float))
+    site_xy = pd.DataFrame({"site_id": sites["site_id"].to_numpy(dtype=object), "x": np.asarray(sx, float),
+                            "y": np.asarray(sy, float)})
+    return Network(ds, settings, fp, topo, out, inter, anomalies, element_table(ds), site_xy, to_xy)
+
+
+def element_table(ds) -> pd.DataFrame:
+    """One row per element: kind, name, maintainer, region and position (cells at their site)."""
+    sites = ds["sites"].set_index("site_id")
+    cells = ds["cells"]
+    parts = [
+        pd.DataFrame({"element_id": sites.index.to_numpy(dtype=object), "kind": "site", "name": sites["name"].to_numpy(dtype=object),
+                      "maintainer": sites["maintainer"].to_numpy(dtype=object), "region": sites["region"].to_numpy(dtype=object),
+                      "lat": sites["lat"].to_numpy(float), "lon": sites["lon"].to_numpy(float)}),
+        pd.DataFrame({"element_id": cells["cell_id"].to_numpy(dtype=object), "kind": "cell",
+                      "name": cells["site_id"].map(sites["name"]).to_numpy(dtype=object),
+                      "maintainer": cells["site_id"].map(sites["maintainer"]).to_numpy(dtype=object),
+                      "region": cells["site_id"].map(sites["region"]).to_numpy(dtype=object),
+                      "lat": cells["site_id"].map(sites["lat"]).to_numpy(float),
+                      "lon": cells["site_id"].map(sites["lon"]).to_numpy(float)}),
+    ]
+    reps = ds["repeaters"]
+    if len(reps):
+        donor_site = reps["donor_cell_id"].map(cells.set_index("cell_id")["site_id"])
+        parts.append(pd.DataFrame({
+            "element_id": reps["repeater_id"].to_numpy(dtype=object), "kind": "repeater", "name": reps["repeater_id"].to_numpy(dtype=object),
+            "maintainer": reps["maintainer"].fillna(donor_site.map(sites["maintainer"])).to_numpy(dtype=object),
+            "region": donor_site.map(sites["region"]).to_numpy(dtype=object),
+            "lat": reps["lat"].to_numpy(float), "lon": reps["lon"].to_numpy(float)}))
+    tr = ds["transport"]
+    if len(tr):
+        parts.append(pd.DataFrame({
+            "element_id": tr["node_id"].to_numpy(dtype=object), "kind": "transport", "name": tr["kind"].to_numpy(dtype=object),
+            "maintainer": tr["maintainer"].to_numpy(dtype=object), "region": None,
+            "lat": tr["lat"].to_numpy(float), "lon": tr["lon"].to_numpy(float)}))
+    return pd.concat(parts, ignore_index=True).drop_duplicates("element_id").set_index("element_id")
+
+
+# ----------------------------------------------------------------------------- windows
+def complaint_windows(complaints: pd.DataFrame, settings: Settings) -> tuple[pd.Series, pd.Series]:
+    """(start, end) of each complaint's window, UTC."""
+    period = pd.Timedelta(minutes=settings.period_min)
+    occurred = complaints["occurred_at"]
+    start_known = occurred.dt.floor(period)
+    start = start_known.where(occurred.notna(), complaints["received_at"] - pd.Timedelta(hours=settings.lookback_h))
+    end = (start_known + period).where(occurred.notna(), complaints["received_at"])
+    return start, end
+
+
+def _overlaps(start, end, w_start, w_end) -> np.ndarray:
+    """Interval [start, end) (end NaT = open) overlaps window [w_start, w_end)."""
+    end = pd.Series(end).fillna(FOREVER).to_numpy()
+    return (np.asarray(pd.Series(start).to_numpy()) < np.asarray(pd.Series(w_end).to_numpy())) & \
+        (end > np.asarray(pd.Series(w_start).to_numpy()))
+
+
+# ----------------------------------------------------------------------------- evaluation
+def evaluate(net: Network, points: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Diagnose points (complaints or a handler's query).
+
+    Parameters
+    ----------
+    points : DataFrame
+        ``lon, lat`` (WGS-84), ``indoor``, ``w_start``, ``w_end``; any other columns are kept.
+
+    Returns
+    -------
+    (verdicts, candidates)
+        ``verdicts``: one row per point (same order) with ``cause, element_id, via,
+        serving_ids, serving_element, event_id, start, end, severity, planned, detail, source,
+        incident_id, value, periods, symptoms, nearest_site, nearest_site_m``;
+        ``candidates``: every cause found for every serving element (for ``netdiag check``).
+    """
+    n = len(points)
+    x, y = net.to_xy.transform(points["lon"].to_numpy(float), points["lat"].to_numpy(float))
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    w_start = points["w_start"].reset_index(drop=True)
+    w_end = points["w_end"].reset_index(drop=True)
+    fp = net.footprints
+    pairs = serving_pairs(fp, x, y, indoor=points["indoor"].to_numpy(bool))
+    fpa = pd.DataFrame(fp.drop(columns="geometry")).set_index("fp_id")
+    pairs = pairs.join(fpa[["element_id", "kind", "variant", "event_id", "valid_from", "valid_to"]], on="fp_id")
+    pairs["w_start"] = w_start.to_numpy()[pairs["point"].to_numpy()]
+    pairs["w_end"] = w_end.to_numpy()[pairs["point"].to_numpy()]
+    old = pairs["variant"].to_numpy() == "old"
+    live = ~old | _overlaps(pairs["valid_from"], pairs["valid_to"], pairs["w_start"], pairs["w_end"])
+    pairs = pairs[live].reset_index(drop=True)
+
+    cur = pairs[pairs["variant"] == "current"]
+    chains = net.topology.chains(cur["element_id"].unique())
+    linked = cur[["point", "element_id", "distance_m", "w_start", "w_end"]].merge(chains, on="element_id")
+    candidates = pd.concat([
+        _outage_candidates(net, linked),
+        _relocation_candidates(net, pairs[pairs["variant"] == "old"]),
+        _interference_candidates(net, linked),
+        _congestion_candidates(net, linked),
+    ], ignore_index=True)
+    verdicts = _choose(net, candidates, pairs, n, x, y)
+    return verdicts, candidates
+
+
+CANDIDATE_COLUMNS = ["point", "cause", "element_id", "serving_element", "depth", "distance_m", "event_id", "start", "end",
+                     "severity", "planned", "detail", "source", "incident_id", "value", "periods"]
+
+
+def _outage_candidates(net: Network, linked: pd.DataFrame) -> pd.DataFrame:
+    o = net.outages
+    if o.empty or linked.empty:
+        return pd.DataFrame(columns=CANDIDATE_COLUMNS + ["symptoms"])
+    hit = linked.merge(o, left_on="ancestor_id", right_on="element_id", suffixes=("", "_o"))
+    hit = hit[_overlaps(hit["start"], hit["end"], hit["w_start"], hit["w_end"])]
+    if hit.empty:
+        return pd.DataFrame(columns=CANDIDATE_COLUMNS + ["symptoms"])
+    # the root of each serving chain: the most upstream element with its own outage; fault before shutdown
+    hit = hit.assign(_rank=hit["cause"].map(RANK))
+    hit = hit.sort_values(["point", "element_id", "depth", "_rank", "start"], ascending=[True, True, False, True, True])
+    roots = hit.drop_duplicates(["point", "element_id"], keep="first")
+    sym = hit.merge(roots[["point", "element_id", "depth"]], on=["point", "element_id"], suffixes=("", "_root"))
+    sym = sym[sym["depth"] < sym["depth_root"]].drop_duplicates(["point", "ancestor_id", "event_id"])
+    sym_text = (sym["ancestor_id"].astype(str) + " " + sym["event_id"].astype(str)).groupby(sym["point"]).agg(
+        lambda s: ", ".join(sorted(set(s))))
+    out = pd.DataFrame({
+        "point": roots["point"].to_numpy(), "cause": roots["cause"].to_numpy(dtype=object),
+        "element_id": roots["ancestor_id"].to_numpy(dtype=object), "serving_element": roots["element_id"].to_numpy(dtype=object),
+        "depth": roots["depth"].to_numpy(), "distance_m": roots["distance_m"].to_numpy(float),
+        "event_id": roots["event_id"].to_numpy(dtype=object), "start": roots["start"].to_numpy(), "end": roots["end"].to_numpy(),
+        "severity": roots["severity"].to_numpy(dtype=object), "planned": roots["planned"].to_numpy(dtype=object),
+        "detail": roots["detail"].to_numpy(dtype=object), "source": roots["source"].to_numpy(dtype=object),
+        "incident_id": roots["incident_id"].to_numpy(dtype=object), "value": np.nan, "periods": 0,
+    })
+    out["symptoms"] = out["point"].map(sym_text)
+    return out
+
+
+def _relocation_candidates(net: Network, old: pd.DataFrame) -> pd.DataFrame:
+    if old.empty:
+        return pd.DataFrame(columns=CANDIDATE_COLUMNS)
+    ev = net.ds["events"].set_index("event_id")
+    e = ev.loc[old["event_id"].to_numpy()]
+    moved = e["element_id"].to_numpy(dtype=object)
+    serving = old["element_id"].to_numpy(dtype=object)
+    return pd.DataFrame({
+        "point": old["point"].to_numpy(), "cause": "relocation", "element_id": moved, "serving_element": serving,
+        "depth": (moved != serving).astype(int), "distance_m": old["distance_m"].to_numpy(float),
+        "event_id": old["event_id"].to_numpy(dtype=object), "start": e["start_time"].to_numpy(), "end": e["end_time"].to_numpy(),
+        "severity": e["severity"].to_numpy(dtype=object), "planned": e["planned"].to_numpy(dtype=object),
+        "detail": e["detail"].to_numpy(dtype=object), "source": "alarm",
+        "incident_id": (pd.Series(moved, dtype=object).astype(str) + ":relocation:" + old["event_id"].astype(str).to_numpy()).to_numpy(),
+        "value": np.nan, "periods": 0,
+    })
+
+
+def _counter_candidates(net: Network, linked: pd.DataFrame, flag: str, value_col: str, cause: str) -> pd.DataFrame:
+    a = net.anomalies
+    a = a[a[flag]]
+    if a.empty or linked.empty:
+        return pd.DataFrame(columns=CANDIDATE_COLUMNS)
+    hit = linked.merge(a, left_on="ancestor_id", right_on="cell_id")
+    hit = hit[_overlaps(hit["start"], hit["end"], hit["w_start"], hit["w_end"])]
+    if hit.empty:
+        return pd.DataFrame(columns=CANDIDATE_COLUMNS)
+    hit = hit.sort_values(["point", "ancestor_id", value_col], ascending=[True, True, False])
+    g = hit.groupby(["point", "ancestor_id"], sort=False)
+    first = g.head(1).set_index(["point", "ancestor_id"])
+    agg = g.agg(periods=("start", "size"), first_start=("start", "min"), last_end=("end", "max"))
+    first = first.join(agg).reset_index()
+    return pd.DataFrame({
+        "point": first["point"].to_numpy(), "cause": cause, "element_id": first["ancestor_id"].to_numpy(dtype=object),
+        "serving_element": first["element_id"].to_numpy(dtype=object), "depth": first["depth"].to_numpy(),
+        "distance_m": first["distance_m"].to_numpy(float), "event_id": None,
+        "start": first["first_start"].to_numpy(), "end": first["last_end"].to_numpy(), "severity": None, "planned": None,
+        "detail": None, "source": "load",
+        "incident_id": (first["ancestor_id"].astype(str) + ":" + cause).to_numpy(dtype=object),
+        "value": first[value_col].to_numpy(float), "periods": first["periods"].to_numpy(),
+        "peak_time": first["start"].to_numpy(),
+    })
+
+
+def _interference_candidates(net: Network, linked: pd.DataFrame) -> pd.DataFrame:
+    counters = _counter_candidates(net, linked, "interfered", "ul_noise_dbm", "interference")
+    ev = net.interference
+    if ev.empty or linked.empty:
+        return counters
+    hit = linked.merge(ev, left_on="ancestor_id", right_on="element_id", suffixes=("", "_e"))
+    hit = hit[_overlaps(hit["start"], hit["end"], hit["w_start"], hit["w_end"])]
+    hit = hit.sort_values(["point", "ancestor_id", "start"]).drop_duplicates(["point", "ancestor_id"])
+    alarms = pd.DataFrame({
+        "point": hit["point"].to_numpy(), "cause": "interference", "element_id": hit["ancestor_id"].to_numpy(dtype=object),
+        "serving_element": hit["element_id"].to_numpy(dtype=object), "depth": hit["depth"].to_numpy(),
+        "distance_m": hit["distance_m"].to_numpy(float), "event_id": hit["event_id"].to_numpy(dtype=object),
+        "start": hit["start"].to_numpy(), "end": hit["end"].to_numpy(), "severity": hit["severity"].to_numpy(dtype=object),
+        "planned": None, "detail": hit["detail"].to_numpy(dtype=object), "source": "alarm",
+        "incident_id": (hit["ancestor_id"].astype(str) + ":interference").to_numpy(dtype=object), "value": np.nan, "periods": 0,
+    })
+    if counters.empty:
+        return alarms
+    # an alarm and raised noise on the same element: keep the alarm, add the measured noise
+    merged = alarms.merge(counters[["point", "element_id", "value", "periods", "peak_time"]], on=["point", "element_id"],
+                          how="left", suffixes=("", "_c"))
+    merged["value"] = merged["value_c"]
+    merged["periods"] = merged["periods_c"].fillna(0).astype(int)
+    merged = merged.drop(columns=["value_c", "periods_c"])
+    only_counters = counters.merge(alarms[["point", "element_id"]], on=["point", "element_id"], how="left", indicator=True)
+    only_counters = only_counters[only_counters["_merge"] == "left_only"].drop(columns="_merge")
+    return pd.concat([merged, only_counters], ignore_index=True)
+
+
+def _congestion_candidates(net: Network, linked: pd.DataFrame) -> pd.DataFrame:
+    return _counter_candidates(net, linked, "congested", "prb_dl_pct", "congestion")
+
+
+def _choose(net: Network, candidates: pd.DataFrame, pairs: pd.DataFrame, n: int, x, y) -> pd.DataFrame:
+    """One verdict per point: the contract's precedence, then the nearest serving element."""
+    verdicts = pd.DataFrame(index=pd.RangeIndex(n))
+    serving = pairs.sort_values(["point", "distance_m"]).drop_duplicates(["point", "element_id"])
+    verdicts["serving_ids"] = serving.groupby("point")["element_id"].agg(";".join).reindex(verdicts.index).fillna("")
+    verdicts["nearest_site"], verdicts["nearest_site_m"] = net.nearest_site(x, y)
+    if len(candidates):
+        c = candidates.assign(_rank=candidates["cause"].map(RANK), _v=-pd.to_numeric(candidates["value"], errors="coerce").fillna(0))
+        c = c.sort_values(["point", "_rank", "distance_m", "depth", "_v"], ascending=[True, True, True, False, True])
+        best = c.drop_duplicates("point", keep="first").set_index("point").drop(columns=["_rank", "_v"])
+        verdicts = verdicts.join(best)
+    for col in CANDIDATE_COLUMNS[1:] + ["symptoms", "peak_time"]:
+        if col not in verdicts.columns and col != "point":
+            verdicts[col] = None
+    served = verdicts["serving_ids"] != ""
+    verdicts["cause"] = verdicts["cause"].where(verdicts["cause"].notna(), np.where(served, "no_fault_found", "coverage_hole"))
+    verdicts["via"] = _via(net.topology, verdicts)
+    return verdicts
+
+
+def _via(topo: Topology, verdicts: pd.DataFrame) -> pd.Series:
+    """``serving>...>root``; empty when the serving element is the root."""
+    out = pd.Series("", index=verdicts.index, dtype=object)
+    has = verdicts["element_id"].notna() & verdicts["serving_element"].notna() & (verdicts["serving_element"] != verdicts["element_id"])
+    if not has.any():
+        return out
+    sub = verdicts.loc[has, ["serving_element", "element_id"]]
+    chains = topo.chains(sub["serving_element"].unique())
+    chains = chains.sort_values(["element_id", "depth"])
+    path_text = {}
+    for element, grp in chains.groupby("element_id", sort=False):
+        path_text[element] = grp["ancestor_id"].tolist()
+    texts = []
+    for serving_el, root in zip(sub["serving_element"], sub["element_id"]):  # one per distinct pair below
+        path = path_text.get(serving_el, [serving_el])
+        texts.append(">".join(path[: path.index(root) + 1]) if root in path else f"{serving_el}>{root}")
+    out[has] = texts
+    return out
+
+
+# ----------------------------------------------------------------------------- diagnose
+@dataclass
+class Result:
+    """What ``netdiag diagnose`` produces."""
+
+    diagnoses: pd.DataFrame  # contract columns first, then detail columns
+    tickets: pd.DataFrame
+    rejected: pd.DataFrame
+    network: Network
+
+    def summary(self) -> dict:
+        d = self.diagnoses
+        return {
+            "complaints": int(len(d)),
+            "by_cause": {c: int(v) for c, v in d["cause"].value_counts().reindex(list(CAUSES), fill_value=0).items()},
+            "by_action": {a: int(v) for a, v in d["action"].value_counts().items()},
+            "tickets": int(len(self.tickets)),
+            "rejected_rows": int(len(self.rejected)),
+        }
+
+
+def diagnose(ds, *, settings: Settings | None = None, network: Network | None = None,
+             progress: Callable[[str], None] | None = None) -> Result:
+    """Diagnose every accepted complaint of ``ds``.
+
+    Parameters
+    ----------
+    ds : Dataset
+        From :func:`netdiag.dataset.load_dataset`.
+    settings : Settings, optional
+        Defaults to ``ds.settings``.
+    network : Network, optional
+        A prepared network (:func:`prepare`) to reuse.
+
+    Returns
+    -------
+    Result
+        ``diagnoses`` (one row per diagnosed complaint), ``tickets``, ``rejected`` (the data
+        set's rejected rows plus complaints outside the network's area).
+
+    Examples
+    --------
+    >>> from netdiag.dataset import load_dataset
+    >>> res = diagnose(load_dataset("sample_data"))          # doctest: +SKIP
+    >>> res.diagnoses["cause"].value_counts()                # doctest: +SKIP
+    """
+    from netdiag.tickets import build_tickets
+
+    settings = settings or ds.settings
+    say = progress or (lambda _t: None)
+    net = network or prepare(ds, settings=settings, progress=progress)
+    comp = ds["complaints"].reset_index(drop=True)
+    w_start, w_end = complaint_windows(comp, settings)
+    points = comp.assign(w_start=w_start, w_end=w_end)
+    say(f"diagnosing {len(points):,} complaints")
+    verdicts, _ = evaluate(net, points)
+
+    far = verdicts["nearest_site_m"].to_numpy(float) > settings.max_complaint_distance_km * 1000
+    rejected = ds.rejected[["table", "row", "id", "reason", "code"]]
+    if far.any():
+        dist = verdicts.loc[far, "nearest_site_m"].to_numpy(float)
+        extra = pd.DataFrame({"table": "complaints", "row": comp.loc[far, "_row"].to_numpy(), "id": comp.loc[far, "complaint_id"].to_numpy(dtype=object),
+                              "reason": [f"position is {d / 1000:,.0f} km from the nearest site: outside the network's area "
+                                         f"(wrong coordinates or coordinate system?)" for d in dist],
+                              "code": "outside the network's area"})
+        rejected = pd.concat([rejected, extra], ignore_index=True)
+    keep = ~far
+    comp, points, verdicts = comp[keep].reset_index(drop=True), points[keep].reset_index(drop=True), verdicts[keep].reset_index(drop=True)
+
+    say("actions, evidence and replies")
+    diag = replies.decide(net, points, verdicts)
+    say("tickets")
+    diag, tickets = build_tickets(net, diag, settings=settings)
+    cols = DIAGNOSIS_COLUMNS + [c for c in diag.columns if c not in DIAGNOSIS_COLUMNS]
+    diag = diag[cols]
+    log.info("diagnosed %d complaints into %d tickets", len(diag), len(tickets))
+    return Result(diag, tickets, rejected, net)

@@ -1,0 +1,196 @@
+"""Action, team, confidence, evidence and the reply to the customer, for every verdict.
+
+Rules (CONTRACT.md, issue #3):
+
+=====================  ==================================  ===================================
+cause                  action                              team
+=====================  ==================================  ===================================
+fault / shutdown       ``dispatch_repair`` (外派)           the element's maintainer (代维)
+  ... on transport     ``transfer`` (转派)                  the node's maintainer, or transport
+  ... planned, end     ``direct_reply`` (直接答复)           service_desk
+  known
+relocation             ``transfer``                        optimisation (the old area lost cover)
+interference           ``transfer``                        optimisation
+congestion             ``transfer``                        optimisation
+coverage_hole          ``transfer``                        optimisation
+no_fault_found         ``dispatch_field_test``              field-<region of the nearest site>
+=====================  ==================================  ===================================
+
+Confidence starts from how direct the evidence is (an alarm on the root 0.95, a sleeping cell
+found in counters 0.8, interference by alarm 0.85 or counters only 0.75, congestion 0.75,
+relocation 0.85, coverage hole 0.7, no fault found 0.6) and drops by 10 % when the customer
+gave no time (the 72 h look-back window is a guess).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from netdiag.safe import mask_series
+
+BASE_CONFIDENCE = {
+    ("fault", "alarm"): 0.95, ("fault", "load"): 0.8, ("shutdown", "alarm"): 0.95, ("relocation", "alarm"): 0.85,
+    ("interference", "alarm"): 0.85, ("interference", "load"): 0.75, ("congestion", "load"): 0.75,
+}
+OTHER_CONFIDENCE = {"coverage_hole": 0.7, "no_fault_found": 0.6}
+
+
+def _t(series: pd.Series, tz: str | None = None) -> pd.Series:
+    """Timestamps as short text: UTC ``2026-11-02 10:00Z`` or local ``2026-11-02 18:00``."""
+    s = pd.to_datetime(series, utc=True)
+    if tz:
+        return s.dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M").fillna("")
+    return s.dt.strftime("%Y-%m-%d %H:%MZ").fillna("")
+
+
+def _txt(series: pd.Series) -> pd.Series:
+    return series.astype("str").where(series.notna(), "")
+
+
+def decide(net, points: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
+    """The diagnosis rows: verdict + action, team, confidence, evidence, replies (zh and en)."""
+    v = verdicts.copy()
+    el = net.elements
+    cause = v["cause"].astype(str)
+    kind = v["element_id"].map(el["kind"])
+    maintainer = v["element_id"].map(el["maintainer"])
+    planned = v["planned"].isin([True])
+    has_end = pd.to_datetime(v["end"], utc=True).notna()
+    region = v["nearest_site"].map(el["region"])
+    outage = cause.isin(["fault", "shutdown"])
+    transport = outage & (kind == "transport")
+    planned_reply = (cause == "shutdown") & planned & has_end & ~transport
+    repair = outage & ~transport & ~planned_reply
+
+    action = np.select(
+        [repair, transport, planned_reply, cause == "no_fault_found"],
+        ["dispatch_repair", "transfer", "direct_reply", "dispatch_field_test"], default="transfer")
+    team = np.select(
+        [repair, transport, planned_reply, cause == "no_fault_found"],
+        [maintainer.fillna("maintenance").astype(str), maintainer.fillna("transport").astype(str), "service_desk",
+         ("field-" + region.astype("str")).where(region.notna(), "field")],
+        default="optimisation")
+
+    source = v["source"].fillna("")
+    base = pd.Series([BASE_CONFIDENCE.get((c, s), OTHER_CONFIDENCE.get(c, 0.6)) for c, s in zip(cause, source)], index=v.index)
+    guessed_window = points["occurred_at"].isna().to_numpy()
+    confidence = (base * np.where(guessed_window, 0.9, 1.0)).round(2)
+
+    out = pd.DataFrame({
+        "complaint_id": points["complaint_id"].to_numpy(dtype=object),
+        "cause": cause.to_numpy(dtype=object),
+        "element_id": v["element_id"].where(~cause.isin(["coverage_hole", "no_fault_found"]), None).fillna("").to_numpy(dtype=object),
+        "via": v["via"].fillna("").to_numpy(dtype=object),
+        "serving_ids": v["serving_ids"].to_numpy(dtype=object),
+        "action": action, "team": team,
+        "ticket_id": "",
+        "confidence": confidence.to_numpy(float),
+    })
+    out["evidence"] = evidence(net, points, v).to_numpy(dtype=object)
+    zh, en = customer_replies(net, points, v, out)
+    out["reply_zh"], out["reply_en"] = zh, en
+    # detail for people, maps and tickets
+    out["element_kind"] = kind.fillna("").to_numpy(dtype=object)
+    out["incident_id"] = v["incident_id"].to_numpy(dtype=object)
+    out["event_id"] = v["event_id"].to_numpy(dtype=object)
+    out["cause_start"] = pd.to_datetime(v["start"], utc=True).to_numpy()
+    out["cause_end"] = pd.to_datetime(v["end"], utc=True).to_numpy()
+    out["planned"] = planned.to_numpy()
+    for col in ("received_at", "occurred_at", "w_start", "w_end"):
+        out[col] = points[col].to_numpy()
+    out["lat"], out["lon"] = points["lat"].to_numpy(float).round(6), points["lon"].to_numpy(float).round(6)
+    out["coord_system"] = points["coord_system"].to_numpy(dtype=object)
+    for col in ("category", "indoor", "vip", "channel"):
+        out[col] = points[col].to_numpy()
+    out["customer"] = mask_series(points["customer_id"]).to_numpy(dtype=object)
+    out["description"] = points["description"].to_numpy(dtype=object)
+    out["region"] = region.to_numpy(dtype=object)
+    out["nearest_site"] = v["nearest_site"].to_numpy(dtype=object)
+    out["nearest_site_m"] = v["nearest_site_m"].to_numpy(float).round(0)
+    return out
+
+
+def evidence(net, points: pd.DataFrame, v: pd.DataFrame) -> pd.Series:
+    """A short reason a person can read: which alarm or counter, its values and times."""
+    cause = v["cause"].astype(str)
+    window = "window " + _t(points["w_start"]).to_numpy(dtype=object) + " to " + _t(points["w_end"]).to_numpy(dtype=object)
+    window = pd.Series(window, index=v.index)
+    start, end = _t(v["start"]), _t(v["end"]).replace("", "ongoing")
+    el = _txt(v["element_id"])
+    detail = _txt(v["detail"]).str.slice(0, 80)
+    sev = _txt(v["severity"])
+    ev = _txt(v["event_id"])
+    alarm = (cause + " alarm " + ev + " on " + el + " (" + sev + "), " + start + " to " + end
+             + np.where(detail != "", ": " + detail, "") + "; " + window)
+    symptoms = _txt(v.get("symptoms", pd.Series(index=v.index, dtype=object)))
+    alarm = alarm + np.where(symptoms != "", "; symptom alarms below it suppressed: " + symptoms, "")
+    sleeping = "sleeping cell " + el + ": " + detail + ", " + start + " to " + end + "; " + window
+    planned = v["planned"].isin([True])
+    alarm = alarm + np.where((cause == "shutdown") & planned, " (planned works)", "")
+    reloc = ("relocation " + ev + ": " + el + " moved on " + start + "; the spot lies in its old footprint (served by "
+             + _txt(v["serving_element"]) + " before the move)")
+    value = pd.to_numeric(v["value"], errors="coerce")
+    periods = pd.to_numeric(v["periods"], errors="coerce").fillna(0).astype(int).astype(str)
+    peak = _t(v.get("peak_time", pd.Series(index=v.index, dtype=object)))
+    noise = ("uplink noise on " + el + " peaked at " + value.round(1).astype(str) + " dBm at " + peak + " ("
+             + periods + " interfered periods, threshold " + str(net.settings.interference_noise_dbm) + " dBm); " + window)
+    inter_alarm = ("interference alarm " + ev + " on " + el + " (" + sev + "), " + start + " to " + end
+                   + np.where(detail != "", ": " + detail, "") + np.where(value.notna(), "; uplink noise up to " + value.round(1).astype(str)
+                                                                          + " dBm", "") + "; " + window)
+    congestion = ("downlink PRB on " + el + " peaked at " + value.round(1).astype(str) + "% at " + peak + " (" + periods
+                  + " congested periods, threshold " + str(net.settings.congestion_prb_pct) + "%); " + window)
+    km = (pd.to_numeric(v["nearest_site_m"], errors="coerce") / 1000).round(2).astype(str)
+    hole = "no cell or repeater serves this spot" + np.where(points["indoor"].to_numpy(bool), " (indoor)", "") + \
+        "; nearest site " + _txt(v["nearest_site"]) + " at " + km + " km"
+    nff = "served by " + _txt(v["serving_ids"]).str.replace(";", ", ") + "; no alarm, interference or congestion in the " + window
+    source = _txt(v["source"])
+    return pd.Series(np.select(
+        [(cause == "fault") & (source == "load"), cause.isin(["fault", "shutdown"]), cause == "relocation",
+         (cause == "interference") & (source == "alarm"), cause == "interference", cause == "congestion", cause == "coverage_hole"],
+        [sleeping, alarm, reloc, inter_alarm, noise, congestion, hole], default=nff), index=v.index)
+
+
+REPLIES = {
+    "repair": ("您好，经核查，您所在区域的通信设备（{element}）自{start}起出现故障，我们已安排维护人员（{team}）抢修，将在24小时内向您反馈进展。给您带来不便，敬请谅解。",
+               "We found a fault on the network equipment serving your area ({element}) since {start}. A repair team ({team}) "
+               "has been dispatched and we will update you within 24 hours. We apologise for the inconvenience."),
+    "transport": ("您好，经核查，您所在区域的传输线路自{start}起出现故障，导致周边基站中断，我们已转传输专业抢修，将在24小时内向您反馈进展。",
+                  "A transmission-line fault since {start} has taken the base stations in your area off the air. Our transport "
+                  "team is repairing it and we will update you within 24 hours."),
+    "planned": ("您好，您所在区域的基站正在进行计划内网络施工（{start}至{end}），期间信号可能中断，施工结束后将自动恢复。感谢您的理解。",
+                "Planned network works are under way at the base station serving your area ({start} to {end}); service "
+                "returns when the works end. Thank you for your patience."),
+    "relocation": ("您好，原为您所在区域提供服务的基站已于{start}搬迁，我们的网络优化人员正在规划该区域的覆盖，将尽快改善信号。",
+                   "The base station that served your area was relocated on {start}. Our optimisation team is planning "
+                   "coverage for your area and will improve the signal as soon as possible."),
+    "interference": ("您好，经核查，为您提供服务的小区存在无线干扰，已转网络优化人员排查处理，处理后会及时通知您。",
+                     "We detected radio interference on the cell serving your area. Our optimisation team is tracing it and "
+                     "will let you know once it is fixed."),
+    "congestion": ("您好，经核查，为您提供服务的小区在忙时业务量较大，网速会受影响，我们已安排网络优化人员进行扩容评估。",
+                   "The cell serving your area is heavily loaded at busy hours, which slows data. Our optimisation team is "
+                   "assessing extra capacity."),
+    "coverage_hole": ("您好，您反映的位置目前处于网络覆盖薄弱区域，已转网络规划人员评估建站或优化方案。",
+                      "Your location is at the edge of our current coverage. We have referred it to network planning to "
+                      "assess a new site or optimisation."),
+    "no_fault_found": ("您好，经核查，该时段您所在区域的网络设备运行正常，我们将安排测试人员于{due}前到现场测试，请保持电话畅通。",
+                       "Our network equipment in your area was working normally at that time. A field tester will test on the "
+                       "spot before {due}; please keep your phone reachable."),
+}
+
+
+def customer_replies(net, points: pd.DataFrame, v: pd.DataFrame, out: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """The reply to the customer in Chinese and English (local time of ``settings.tz``)."""
+    tz = net.settings.tz
+    start, end = _t(v["start"], tz), _t(v["end"], tz)
+    due = _t(points["received_at"] + pd.Timedelta(hours=net.settings.first_reply_h_ordinary), tz)
+    key = np.select(
+        [out["action"] == "dispatch_repair", (out["action"] == "transfer") & out["cause"].isin(["fault", "shutdown"]),
+         out["action"] == "direct_reply"],
+        ["repair", "transport", "planned"], default=out["cause"])
+    zh, en = [], []
+    for k, e, t, s, f, d in zip(key, out["element_id"], out["team"], start, end, due):
+        z_tpl, e_tpl = REPLIES[k]
+        fields = {"element": e, "team": t, "start": s, "end": f or "待定", "due": d}
+        zh.append(z_tpl.format(**fields))
+        en.append(e_tpl.format(**{**fields, "end": f or "to be announced"}))
+    return zh, en
