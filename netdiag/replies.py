@@ -93,11 +93,11 @@ def decide(net, points: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
     out["element_kind"] = kind.fillna("").to_numpy(dtype=object)
     out["incident_id"] = v["incident_id"].to_numpy(dtype=object)
     out["event_id"] = v["event_id"].to_numpy(dtype=object)
-    out["cause_start"] = pd.to_datetime(v["start"], utc=True).to_numpy()
-    out["cause_end"] = pd.to_datetime(v["end"], utc=True).to_numpy()
+    out["cause_start"] = pd.to_datetime(v["start"], utc=True).dt.as_unit("ns").array
+    out["cause_end"] = pd.to_datetime(v["end"], utc=True).dt.as_unit("ns").array
     out["planned"] = planned.to_numpy()
     for col in ("received_at", "occurred_at", "w_start", "w_end"):
-        out[col] = points[col].to_numpy()
+        out[col] = pd.to_datetime(points[col], utc=True).dt.as_unit("ns").array
     out["lat"], out["lon"] = points["lat"].to_numpy(float).round(6), points["lon"].to_numpy(float).round(6)
     out["coord_system"] = points["coord_system"].to_numpy(dtype=object)
     for col in ("category", "indoor", "vip", "channel"):

@@ -148,7 +148,8 @@ def to_id(series: pd.Series) -> pd.Series:
                 return None
             return str(int(v)) if float(v).is_integer() else str(v)
         series = series.map(conv)
-    out = series.astype("str").where(~series.isna(), None).reset_index(drop=True)
+    missing = _is_missing(series)
+    out = series.astype("str").reset_index(drop=True).where(~missing, None)
     return out.astype(pd.StringDtype("pyarrow", na_value=np.nan)) if len(out) else out.astype("str")
 
 
@@ -211,7 +212,7 @@ def to_vocab(series: pd.Series, vocab: dict[str, str]) -> tuple[pd.Series, np.nd
 
 
 def to_text(series: pd.Series) -> pd.Series:
-    out = series.astype("str").where(~series.isna(), None).reset_index(drop=True)
+    out = series.astype("str").reset_index(drop=True).where(~_is_missing(series), None)
     return out.astype("str") if len(out) else out
 
 
