@@ -132,7 +132,8 @@ def load_dataset(data_dir: str | Path, *, settings: Settings | None = None,
             continue
         if progress:
             progress(f"reading {source}")
-        raw = read_source(source)
+        numeric = tuple(c.name for c in TABLES[name].columns if c.kind in ("float", "int"))
+        raw = read_source(source, numeric=numeric)
         sources[name] = source
         typed[name], problems[name] = validate.check_table(TABLES[name], raw, tz=settings.tz, source=str(source))
         read_counts[name] = len(raw) + len(raw.attrs.get("malformed_rows", []))

@@ -94,8 +94,21 @@ def _fmt_num(x: float) -> str:
 
 
 # ----------------------------------------------------------------------------- converters
+def _arrow(series: pd.Series) -> pa.ChunkedArray | None:
+    """The Arrow string data behind a column, when there is one (zero copy)."""
+    arr = series.array
+    if hasattr(arr, "__arrow_array__") and pd.api.types.is_string_dtype(series.dtype):
+        data = arr.__arrow_array__()
+        return data if isinstance(data, pa.ChunkedArray) else pa.chunked_array([data])
+    return None
+
+
 def _is_missing(series: pd.Series) -> np.ndarray:
-    """True where a value is not given (null, or only blanks)."""
+    """True where a value is not given (null, empty, or only blanks)."""
+    data = _arrow(series)
+    if data is not None:
+        blank = pc.or_kleene(pc.equal(pc.utf8_length(data), 0), pc.utf8_is_space(data))
+        return pc.fill_null(pc.or_kleene(pc.is_null(data), blank), True).to_numpy(zero_copy_only=False).astype(bool)
     missing = series.isna().to_numpy()
     if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
         text = series.astype("str").str.strip()
@@ -103,19 +116,21 @@ def _is_missing(series: pd.Series) -> np.ndarray:
     return missing
 
 
-def to_float(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def to_float(series: pd.Series, missing: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(float values, mask of given-but-not-numeric). Fast path through Arrow for clean columns."""
     if pd.api.types.is_bool_dtype(series.dtype):
         series = series.astype(float)
     if pd.api.types.is_numeric_dtype(series.dtype):
         return series.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(series), dtype=bool)
-    missing = _is_missing(series)
+    if missing is None:
+        missing = _is_missing(series)
+    data = _arrow(series)
+    if data is None:
+        data = pa.chunked_array([pa.array(series.to_numpy(dtype=object, na_value=None), type=pa.string(), from_pandas=True)])
     try:
-        arr = pa.array(series.to_numpy(dtype=object, na_value=None), type=pa.string(), from_pandas=True)
-        values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
-        values = np.where(missing, np.nan, values)
-        return values.astype(float), np.zeros(len(series), dtype=bool)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        values = pc.fill_null(pc.cast(data, pa.float64()), np.nan).to_numpy().astype(float)
+        return np.where(missing, np.nan, values), np.zeros(len(series), dtype=bool)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         pass
     text = series.astype("str").str.strip().where(~missing)
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -140,7 +155,7 @@ def to_bool(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return out, bad
 
 
-def to_id(series: pd.Series) -> pd.Series:
+def to_id(series: pd.Series, missing: np.ndarray | None = None) -> pd.Series:
     """Ids as exact strings; missing stays missing. Integers from typed files lose no digits."""
     if pd.api.types.is_integer_dtype(series.dtype) or pd.api.types.is_float_dtype(series.dtype):
         def conv(v):
@@ -148,9 +163,13 @@ def to_id(series: pd.Series) -> pd.Series:
                 return None
             return str(int(v)) if float(v).is_integer() else str(v)
         series = series.map(conv)
-    missing = _is_missing(series)
-    out = series.astype("str").reset_index(drop=True).where(~missing, None)
-    return out.astype(pd.StringDtype("pyarrow", na_value=np.nan)) if len(out) else out.astype("str")
+    if missing is None:
+        missing = _is_missing(series)
+    series = series.reset_index(drop=True)
+    if _arrow(series) is None:
+        series = series.astype("str")
+    out = series.astype(pd.StringDtype("pyarrow", na_value=np.nan))
+    return out.where(~missing) if missing.any() else out
 
 
 def to_time(series: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray, np.ndarray]:
@@ -174,9 +193,16 @@ def to_time(series: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray, np.ndarr
         dst = local.isna().to_numpy() & ~series.isna().to_numpy()
         return local.dt.tz_convert("UTC").dt.as_unit("ns").reset_index(drop=True), np.zeros(n, dtype=bool), dst
     missing = _is_missing(series)
-    codes, uniques = pd.factorize(series.astype("str").str.strip().where(~missing), use_na_sentinel=True)
-    u = pd.Series(uniques, dtype="str")
-    aware = u.str.contains(_OFFSET).fillna(False).to_numpy()
+    data = _arrow(series)
+    if data is not None:
+        # each distinct text once: load tables repeat a few hundred timestamps millions of times
+        enc = pc.dictionary_encode(pc.if_else(pa.array(missing), None, data)).combine_chunks()
+        codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        u = pd.Series(enc.dictionary.to_pylist(), dtype="str").str.strip()
+    else:
+        codes, uniques = pd.factorize(series.astype("str").str.strip().where(~missing), use_na_sentinel=True)
+        u = pd.Series(uniques, dtype="str")
+    aware = u.str.contains(_OFFSET).fillna(False).to_numpy(dtype=bool)
     parsed = pd.Series(pd.NaT, index=u.index, dtype="datetime64[ns, UTC]")
     if aware.any():
         parsed[aware] = pd.to_datetime(u[aware], format="ISO8601", errors="coerce", utc=True).dt.as_unit("ns")
@@ -192,7 +218,8 @@ def to_time(series: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray, np.ndarr
     take = np.where(codes < 0, 0, codes)
     if len(u):
         values = pd.Series(pd.DatetimeIndex(parsed).take(take))
-        values[codes < 0] = pd.NaT
+        if (codes < 0).any():
+            values[codes < 0] = pd.NaT
         bad = np.where(codes < 0, False, bad_u[take])
         dst = np.where(codes < 0, False, dst_u[take])
     else:
@@ -289,7 +316,7 @@ def check_table(spec: TableSpec, raw: pd.DataFrame, *, tz: str = "UTC",
 def _convert(col: Col, series: pd.Series, missing: np.ndarray, problems: Problems, tz: str):
     name = col.name
     if col.kind == "id":
-        return to_id(series)
+        return to_id(series, missing)
     if col.kind == "text":
         return to_text(series)
     if col.kind == "vocab":
@@ -306,7 +333,7 @@ def _convert(col: Col, series: pd.Series, missing: np.ndarray, problems: Problem
         problems.add(dst, f"{name} in a DST change", lambda p: [
             f"{name} {v} does not exist or is ambiguous in {tz} (daylight-saving change); give it with an offset" for v in _show(series, p)])
         return values
-    values, bad = to_float(series)
+    values, bad = to_float(series, missing)
     problems.add(bad, f"non-numeric {name}", lambda p: [f"{name} {v} is not a number" for v in _show(series, p)])
     ok = ~np.isnan(values)
     out_of_range = np.zeros(len(values), dtype=bool)

@@ -1,0 +1,118 @@
+"""The command line as a user meets it: help, exit codes, files written, one-line errors."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from conftest import TINY, write_dataset
+from netdiag.cli.main import COMMANDS, cli
+
+
+@pytest.fixture
+def run():
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    return invoke
+
+
+def test_help_lists_commands_with_examples(run):
+    res = run("--help")
+    assert res.exit_code == 0
+    for name in COMMANDS:
+        assert name in res.output
+    for name in COMMANDS:
+        sub = run(name, "--help")
+        assert sub.exit_code == 0, name
+        assert "Example" in sub.output, name
+
+
+def test_validate_reports_and_writes_rejected(run, tmp_path):
+    header, rows = TINY["complaints"]
+    bad = rows[0][:]
+    bad[0], bad[3] = "K009", 95
+    data = write_dataset(tmp_path / "data", {"complaints": (header, rows + [bad])})
+    res = run("validate", data, "--out", tmp_path / "out")
+    assert res.exit_code == 0, res.output
+    assert "complaints" in res.output and "lat out of range" in res.output
+    rej = pd.read_csv(tmp_path / "out" / "rejected.csv", dtype=str, encoding="utf-8-sig")
+    assert rej.columns.tolist() == ["table", "row", "id", "reason"]
+    assert rej.values.tolist() == [["complaints", "3", "K009", "lat 95 is outside [-90, 90]"]]
+
+
+def test_validate_json(run, tiny_dir):
+    res = run("validate", tiny_dir, "--format", "json")
+    summary = json.loads(res.stdout)
+    assert {t["table"]: t["accepted"] for t in summary["tables"]}["cells"] == 6
+
+
+def test_unreadable_data_exits_2_with_one_line(run, tmp_path):
+    data = write_dataset(tmp_path / "data", skip=("sites",))
+    res = run("validate", data)
+    assert res.exit_code == 2
+    assert res.stderr.strip().splitlines()[-1] == (f"Error: required table `sites` not found in {data} "
+                                                   "(expected sites.csv, sites.parquet, sites.geojson or a layer of network.gpkg)")
+    assert "Traceback" not in res.output
+
+
+def test_bad_setting_exits_2(run, tiny_dir):
+    res = run("--set", "congestion_prb_pct=200", "validate", tiny_dir)
+    assert res.exit_code == 2 and "`congestion_prb_pct` was 200" in res.output
+
+
+def test_diagnose_writes_contract_files_and_masks_and_neutralises(run, tiny_dir, tmp_path):
+    out = tmp_path / "out"
+    res = run("diagnose", tiny_dir, "--out", out, "--json")
+    assert res.exit_code == 0, res.output
+    assert "2 complaints diagnosed" in res.output
+    d = pd.read_csv(out / "diagnoses.csv", dtype=str, encoding="utf-8-sig").fillna("")
+    assert d.columns[:10].tolist() == ["complaint_id", "cause", "element_id", "via", "serving_ids", "action", "team",
+                                       "ticket_id", "confidence", "evidence"]
+    text = (out / "diagnoses.csv").read_text(encoding="utf-8-sig")
+    assert "13812345678" not in text and "138****5678" in text
+    assert "'=HYPERLINK" in text
+    t = pd.read_csv(out / "tickets.csv", dtype=str, encoding="utf-8-sig")
+    for col in ["ticket_id", "cause", "element_id", "action", "team", "priority", "created_at", "due_at", "complaint_count",
+                "complaint_ids", "lat", "lon", "status"]:
+        assert col in t.columns
+    assert set(d["ticket_id"]) == set(t["ticket_id"])
+    assert json.loads((out / "summary.json").read_text())["complaints"] == 2
+    assert "13812345678" not in (out / "diagnoses.json").read_text()
+
+
+def test_diagnose_refuses_to_overwrite(run, tiny_dir, tmp_path):
+    out = tmp_path / "out"
+    assert run("diagnose", tiny_dir, "--out", out).exit_code == 0
+    res = run("diagnose", tiny_dir, "--out", out)
+    assert res.exit_code == 2 and "use --overwrite" in res.output
+    assert run("diagnose", tiny_dir, "--out", out, "--overwrite").exit_code == 0
+
+
+def test_check_text_and_json(run, tiny_dir):
+    res = run("check", "--data", tiny_dir, "--lat", 53.355, "--lon", -6.4, "--at", "2026-11-02T11:30:00Z", "--lang", "zh")
+    assert res.exit_code == 0, res.output
+    assert "VERDICT  fault on HUB1 via C001>S001>HUB1" in res.output
+    assert "传输线路" in res.output
+    res = run("check", "--data", tiny_dir, "--lat", 53.355, "--lon", -6.4, "--at", "2026-11-02T11:30:00Z", "--format", "json")
+    out = json.loads(res.stdout)
+    assert out["verdict"]["cause"] == "fault" and out["serving"][0]["element_id"] == "C001"
+    assert {e["event_id"] for e in out["events"] if e["active"]} == {"E1", "E2"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--lat", 22.5, "--lon", 114.0], "outside the network's area"),
+    (["--lat", 53.355, "--lon", -6.4, "--at", "yesterday"], "--at 'yesterday' is not an ISO 8601 timestamp"),
+    (["--lat", 53.355, "--lon", -6.4, "--coord-system", "utm"], "--coord-system was 'utm'"),
+])
+def test_check_errors(run, tiny_dir, args, message):
+    res = run("check", "--data", tiny_dir, *args)
+    assert res.exit_code == 2 and message in res.output
+
+
+def test_settings_lists_values(run):
+    res = run("--set", "lookback_h=48", "settings")
+    assert "lookback_h" in res.output and "(default 72.0)" in res.output
