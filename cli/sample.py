@@ -8,9 +8,9 @@ from netdiag.cli.options import engine_errors, overwrite_opt, pass_state
 
 @click.command()
 @click.argument("out_dir", type=click.Path(file_okay=False), metavar="OUT_DIR")
-@click.option("--sites", "n_sites", type=click.IntRange(10, 200000), default=300, show_default=True, help="Number of sites.")
+@click.option("--sites", "n_sites", type=click.IntRange(30, 200000), default=300, show_default=True, help="Number of sites.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Random seed (same seed, same files).")
-@click.option("--days", type=click.IntRange(1, 366), default=14, show_default=True, help="Days of events, load and complaints.")
+@click.option("--days", type=click.IntRange(4, 366), default=14, show_default=True, help="Days of events, load and complaints.")
 @click.option("--load-format", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True,
               help="File format of the (large) load table.")
 @click.option("--no-bad-rows", is_flag=True, help="Do not plant bad rows.")
