@@ -21,7 +21,7 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/netdiag demo sample_data --out $(OUT) --overwrite
+	$(BIN)/netdiag --tz Asia/Shanghai demo sample_data --out $(OUT) --overwrite
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q

@@ -132,8 +132,7 @@ def load_dataset(data_dir: str | Path, *, settings: Settings | None = None,
             continue
         if progress:
             progress(f"reading {source}")
-        numeric = tuple(c.name for c in TABLES[name].columns if c.kind in ("float", "int"))
-        raw = read_source(source, numeric=numeric)
+        raw = read_source(source)
         sources[name] = source
         typed[name], problems[name] = validate.check_table(TABLES[name], raw, tz=settings.tz, source=str(source))
         read_counts[name] = len(raw) + len(raw.attrs.get("malformed_rows", []))
@@ -153,6 +152,9 @@ def load_dataset(data_dir: str | Path, *, settings: Settings | None = None,
         else pd.DataFrame(columns=validate.REJECTED_COLUMNS)
     rejected["row"] = rejected["row"].astype(np.int64)
 
+    if "load" in accepted and len(accepted["load"]):
+        # millions of rows, thousands of cells: group and join on codes, not strings
+        accepted["load"]["cell_id"] = accepted["load"]["cell_id"].astype("category")
     if "complaints" in accepted:
         accepted["complaints"] = _complaints_to_wgs84(accepted["complaints"])
     sites = accepted.get("sites")

@@ -101,7 +101,9 @@ def estimate_radius_m(band_mhz, isd_m, *, indoor, settings: Settings) -> np.ndar
 def footprint_polygons(x, y, azimuth_deg, half_angle_deg, radius_m, mast_m) -> np.ndarray:
     """Wedges (azimuth given) or circles (azimuth NaN), united with a mast zone; vectorised.
 
-    Azimuths are clockwise from north; ``half_angle_deg`` >= 180 gives a circle.
+    Azimuths are clockwise from north; ``half_angle_deg`` >= 180 gives a circle. A wedge with a
+    mast zone is drawn as one ring: the outer arc from ``az - half`` to ``az + half``, then the
+    mast circle round the back from ``az + half`` to ``az + 360 - half``.
     """
     x, y, az, half, r, mast = (np.asarray(v, dtype=float) for v in (x, y, azimuth_deg, half_angle_deg, radius_m, mast_m))
     n = len(x)
@@ -111,22 +113,23 @@ def footprint_polygons(x, y, azimuth_deg, half_angle_deg, radius_m, mast_m) -> n
         out[omni] = shapely.buffer(shapely.points(x[omni], y[omni]), r[omni], quad_segs=ARC_SEGMENTS // 4)
     sector = ~omni
     if sector.any():
-        k = max(8, int(np.ceil(ARC_SEGMENTS * float(np.max(half[sector])) / 180.0)))
+        xs, ys, azs, hs, rs = x[sector], y[sector], az[sector], half[sector], r[sector]
+        ms = np.minimum(mast[sector], rs)
+        k = max(8, int(np.ceil(ARC_SEGMENTS * float(np.max(hs)) / 180.0)))
         t = np.linspace(-1.0, 1.0, k + 1)[None, :]
-        theta = np.radians(az[sector][:, None] + t * half[sector][:, None])
-        rs = r[sector][:, None]
-        ax = x[sector][:, None] + rs * np.sin(theta)
-        ay = y[sector][:, None] + rs * np.cos(theta)
-        cx = np.repeat(x[sector][:, None], 1, axis=1)
-        cy = np.repeat(y[sector][:, None], 1, axis=1)
-        ring = np.stack([np.hstack([cx, ax, cx]), np.hstack([cy, ay, cy])], axis=-1)
-        wedges = shapely.polygons(ring)
-        has_mast = mast[sector] > 0
-        if has_mast.any():
-            idx = np.flatnonzero(has_mast)
-            masts = shapely.buffer(shapely.points(x[sector][idx], y[sector][idx]), mast[sector][idx], quad_segs=4)
-            wedges[idx] = shapely.union(wedges[idx], masts)
-        out[sector] = wedges
+        outer = np.radians(azs[:, None] + t * hs[:, None])
+        back = np.radians(azs[:, None] + hs[:, None] + (t + 1.0) / 2.0 * (360.0 - 2.0 * hs[:, None]))
+        angles = np.hstack([outer, back])
+        radii = np.hstack([np.repeat(rs[:, None], k + 1, axis=1), np.repeat(ms[:, None], k + 1, axis=1)])
+        px = xs[:, None] + radii * np.sin(angles)
+        py = ys[:, None] + radii * np.cos(angles)
+        ring = np.stack([np.hstack([px, px[:, :1]]), np.hstack([py, py[:, :1]])], axis=-1)
+        no_mast = ms <= 0
+        if no_mast.any():
+            # a bare wedge: the back arc collapses onto the mast
+            ring[no_mast, k + 1:-1, 0] = xs[no_mast, None]
+            ring[no_mast, k + 1:-1, 1] = ys[no_mast, None]
+        out[sector] = shapely.make_valid(shapely.polygons(ring)) if no_mast.any() else shapely.polygons(ring)
     return out
 
 

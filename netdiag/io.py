@@ -74,12 +74,12 @@ def find_table(data_dir: str | Path, table: str, *, layers: list[str] | None = N
     return found[0] if found else None
 
 
-def read_source(source: Source, *, numeric: tuple[str, ...] = ()) -> pd.DataFrame:
+def read_source(source: Source) -> pd.DataFrame:
     """Read one table; every column as it is written, plus ``_row``.
 
-    ``numeric`` names CSV columns to try reading as numbers straight away (the fast path for
-    large tables); when any value in them is not a number, the file is read as text instead so
-    that validation can point at each bad row.
+    CSV columns are read as text (Arrow's multi-threaded reader); :mod:`netdiag.validate`
+    casts them with Arrow kernels, which is as fast as typed parsing and lets it point at each
+    value that is not a number.
 
     Raises
     ------
@@ -88,7 +88,7 @@ def read_source(source: Source, *, numeric: tuple[str, ...] = ()) -> pd.DataFram
     """
     try:
         if source.fmt == "csv":
-            frame = _read_csv(source.path, numeric=numeric)
+            frame = _read_csv(source.path)
         elif source.fmt == "parquet":
             frame = _read_parquet(source.path)
         else:
@@ -124,7 +124,7 @@ def _csv_header(path: Path, encoding: str) -> list[str]:
     return [h.lstrip("\ufeff") for h in header]
 
 
-def _read_csv(path: Path, *, numeric: tuple[str, ...] = ()) -> pd.DataFrame:
+def _read_csv(path: Path) -> pd.DataFrame:
     """CSV as text columns. UTF-8 (with or without BOM); falls back to GB18030 (Excel in China)."""
     try:
         encoding = "utf-8-sig"
@@ -142,30 +142,22 @@ def _read_csv(path: Path, *, numeric: tuple[str, ...] = ()) -> pd.DataFrame:
         return "skip"
 
     as_text = {h: pa.string() for h in header}
-    typed = {**as_text, **{h: pa.float64() for h in header if h.strip().lower() in numeric}}
 
-    def read(threads: bool, types: dict) -> pa.Table:
+    def read(threads: bool) -> pa.Table:
         bad_rows.clear()
         return pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(use_threads=threads, encoding=arrow_encoding,
                                            column_names=header, skip_rows=1, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_bad_row),
-            convert_options=pacsv.ConvertOptions(column_types=types, null_values=[""],
+            convert_options=pacsv.ConvertOptions(column_types=as_text, null_values=[""],
                                                  strings_can_be_null=True, quoted_strings_can_be_null=True),
         )
 
-    try:
-        table = read(True, typed)
-    except pa.ArrowInvalid:
-        if typed == as_text:
-            raise
-        log.info("%s has values that are not numbers; reading it as text to report them", path.name)
-        typed = as_text
-        table = read(True, typed)
+    table = read(True)
     if bad_rows:
         # Line numbers of malformed rows are only known to a single-threaded read.
-        table = read(False, typed)
+        table = read(False)
     frame = table.to_pandas()
     if bad_rows:
         skipped = np.array(sorted(n - 1 for n in bad_rows if n is not None), dtype=np.int64)

@@ -35,6 +35,7 @@ from netdiag.schema import BOOL_WORDS, INVENTORY_TABLES, TABLES, Col, TableSpec
 log = logging.getLogger(__name__)
 
 REJECTED_COLUMNS = ["table", "row", "id", "reason", "code"]
+_NUMBER = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
 _OFFSET = re.compile(r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
 
 
@@ -64,7 +65,7 @@ class Problems:
             bad[part["pos"].to_numpy()] = True
         return bad
 
-    def frame(self, raw_rows: np.ndarray, ids: np.ndarray) -> pd.DataFrame:
+    def frame(self, raw_rows: np.ndarray, ids: pd.Series) -> pd.DataFrame:
         """One row per rejected input row, its reasons joined with '; '."""
         if not self.parts:
             return pd.DataFrame(columns=REJECTED_COLUMNS)
@@ -74,16 +75,32 @@ class Problems:
         return pd.DataFrame({
             "table": self.table,
             "row": raw_rows[pos],
-            "id": ids[pos],
+            "id": ids.iloc[pos].fillna("").to_numpy(dtype=object),
             "reason": grouped["reason"].to_numpy(),
             "code": grouped["code"].to_numpy(),
         })
 
 
+def _pick(values: pd.Series | np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """The values at ``pos`` only (never converts a whole large column)."""
+    if isinstance(values, pd.Series):
+        return values.iloc[pos].to_numpy(dtype=object)
+    return np.asarray(values, dtype=object)[pos]
+
+
+def _isin(series: pd.Series, values: set) -> np.ndarray:
+    """``series.isin(values)`` through Arrow for large string columns."""
+    data = _arrow(series)
+    if data is None:
+        return series.isin(list(values)).to_numpy(dtype=bool)
+    found = pc.is_in(data, value_set=pa.array(sorted(values), type=pa.string()))
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False).astype(bool)
+
+
 def _show(values: pd.Series | np.ndarray, pos: np.ndarray, limit: int = 40) -> list[str]:
     """The raw values at ``pos`` as short quoted strings for messages."""
     out = []
-    for v in np.asarray(values, dtype=object)[pos]:
+    for v in _pick(values, pos):
         text = str(v)
         out.append(repr(text if len(text) <= limit else text[:limit] + "..."))
     return out
@@ -132,9 +149,12 @@ def to_float(series: pd.Series, missing: np.ndarray | None = None) -> tuple[np.n
         return np.where(missing, np.nan, values), np.zeros(len(series), dtype=bool)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         pass
-    text = series.astype("str").str.strip().where(~missing)
-    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    bad = ~missing & np.isnan(values)
+    # some values are not numbers: find them with one regular expression pass, cast the rest
+    trimmed = pc.utf8_trim_whitespace(data)
+    numeric = pc.fill_null(pc.match_substring_regex(trimmed, _NUMBER), False).to_numpy(zero_copy_only=False).astype(bool)
+    only_numbers = pc.if_else(pa.array(numeric), trimmed.combine_chunks(), None)
+    values = np.asarray(pc.fill_null(pc.cast(only_numbers, pa.float64()), np.nan).to_numpy(zero_copy_only=False), dtype=float)
+    bad = ~missing & ~numeric
     # 'nan', 'inf' typed by a person are not numbers we can use either
     bad |= ~missing & ~np.isfinite(np.where(np.isnan(values), 0.0, values))
     values = np.where(bad, np.nan, values)
@@ -431,12 +451,13 @@ def _accepted_ids(typed: pd.DataFrame, key: str, bad: np.ndarray) -> set:
     return set(typed.loc[~bad, key].dropna().tolist())
 
 
-def _ref_problem(problems: Problems, typed: pd.DataFrame, col: str, target: str,
-                 mask: np.ndarray, rejected_ids: set) -> None:
-    values = typed[col].to_numpy(dtype=object)
+def _ref_problem(problems: Problems, typed: pd.DataFrame, col: str, target: str, ok_ids: set, rejected_ids: set) -> None:
+    """Reject rows whose ``col`` is given but not among the accepted ids of ``target``."""
+    values = typed[col]
+    mask = values.notna().to_numpy() & ~_isin(values, ok_ids)
     problems.add(mask, f"unknown {col}", lambda p: [
         f"{col} {v!r} is in {target} but that row was rejected" if v in rejected_ids else f"{col} {v!r} is not in {target}"
-        for v in values[p]])
+        for v in _pick(values, p)])
 
 
 def check_references(typed: dict[str, pd.DataFrame], problems: dict[str, Problems]) -> None:
@@ -460,22 +481,18 @@ def check_references(typed: dict[str, pd.DataFrame], problems: dict[str, Problem
 
     if "sites" in typed:
         sites = typed["sites"]
-        tid = sites["transport_id"]
-        mask = (tid.notna() & ~tid.isin(transport_ok)).to_numpy(dtype=bool)
-        _ref_problem(problems["sites"], sites, "transport_id", "transport", mask, transport_bad)
+        _ref_problem(problems["sites"], sites, "transport_id", "transport", transport_ok, transport_bad)
         _check_site_positions(sites, problems["sites"], typed.get("events"))
     site_ok, site_bad = ids_of("sites", "site_id")
 
     if "cells" in typed:
         cells = typed["cells"]
-        mask = (cells["site_id"].notna() & ~cells["site_id"].isin(site_ok)).to_numpy(dtype=bool)
-        _ref_problem(problems["cells"], cells, "site_id", "sites", mask, site_bad)
+        _ref_problem(problems["cells"], cells, "site_id", "sites", site_ok, site_bad)
     cell_ok, cell_bad = ids_of("cells", "cell_id")
 
     if "repeaters" in typed:
         reps = typed["repeaters"]
-        mask = (reps["donor_cell_id"].notna() & ~reps["donor_cell_id"].isin(cell_ok)).to_numpy(dtype=bool)
-        _ref_problem(problems["repeaters"], reps, "donor_cell_id", "cells", mask, cell_bad)
+        _ref_problem(problems["repeaters"], reps, "donor_cell_id", "cells", cell_ok, cell_bad)
     rep_ok, rep_bad = ids_of("repeaters", "repeater_id")
 
     if "events" in typed:
@@ -493,9 +510,7 @@ def check_references(typed: dict[str, pd.DataFrame], problems: dict[str, Problem
             else f"element_id {v!r} is not a site, cell, repeater or transport node" for v in values[p]])
 
     if "load" in typed:
-        load = typed["load"]
-        mask = (load["cell_id"].notna() & ~load["cell_id"].isin(cell_ok)).to_numpy(dtype=bool)
-        _ref_problem(problems["load"], load, "cell_id", "cells", mask, cell_bad)
+        _ref_problem(problems["load"], typed["load"], "cell_id", "cells", cell_ok, cell_bad)
 
 
 def _check_site_positions(sites: pd.DataFrame, problems: Problems, events: pd.DataFrame | None) -> None:
@@ -566,10 +581,10 @@ def split(table: str, typed: pd.DataFrame, problems: Problems) -> tuple[pd.DataF
     """(accepted rows, rejected rows in contract format)."""
     spec = TABLES[table]
     bad = problems.positions(len(typed))
-    key = spec.key or spec.columns[0].name
-    ids = typed[key].to_numpy(dtype=object, na_value="") if len(typed) else np.array([], dtype=object)
-    rejected = pd.concat([problems.frame(typed[ROW].to_numpy(), ids), malformed_rows(table, typed)], ignore_index=True) \
-        if typed.attrs.get("malformed_rows") else problems.frame(typed[ROW].to_numpy(), ids)
+    ids = typed[spec.key or spec.columns[0].name]
+    rejected = problems.frame(typed[ROW].to_numpy(), ids)
+    if typed.attrs.get("malformed_rows"):
+        rejected = pd.concat([rejected, malformed_rows(table, typed)], ignore_index=True)
     accepted = typed.loc[~bad].reset_index(drop=True)
     accepted.attrs = {}
     return accepted, rejected
