@@ -13,6 +13,8 @@ COMMANDS = {
     "sample": "netdiag.cli.sample:sample",
     "demo": "netdiag.cli.demo:demo",
     "settings": "netdiag.cli.settings_cmd:settings",
+    "map": "netdiag.cli.map:map_command",
+    "report": "netdiag.cli.report:report",
 }
 
 

@@ -68,6 +68,9 @@ class Settings:
     repeat_window_days: float = _opt(30.0, "a complaint repeats one from the same customer or place within this many days", lo=0)
     repeat_radius_m: float = _opt(100.0, "'the same place' for repeat complaints (m)", lo=0)
     hotspot_cell_m: float = _opt(500.0, "hotspot grid cell size (m)", lo=10)
+    hotspot_trend_pct: float = _opt(25.0, "a hotspot is rising/falling when its second-half count moves by this much (%)", lo=0)
+    hotspot_map_min: int = _opt(3, "complaints a hotspot needs to be drawn on the map", lo=1)
+    map_max_complaints: int = _opt(50000, "most complaints drawn as markers on one map (the heatmaps keep all)", lo=1)
 
     def __post_init__(self) -> None:
         problems = []

@@ -1,0 +1,69 @@
+"""``netdiag map``: one self-contained HTML map of the network, complaints, tickets and hotspots."""
+from __future__ import annotations
+
+import click
+
+from netdiag.cli.options import data_dir_arg, engine_errors, overwrite_opt, pass_state
+
+
+@click.command("map")
+@data_dir_arg
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default="maps/netdiag.html", show_default=True,
+              help="The HTML file to write (folders are created).")
+@click.option("--at", "at_text", metavar="TIME",
+              help="Time of the sector status (ISO 8601; naive = --tz), or 'worst' for the moment with the most "
+                   "sectors out of service. Default: the latest complaint of the period.")
+@click.option("--from", "start", metavar="TIME", help="Only complaints received from this time (ISO 8601 or a date).")
+@click.option("--to", "end", metavar="TIME", help="... and before this time; a date includes that whole day.")
+@click.option("--tiles", metavar="URL",
+              help="XYZ tile URL of an internal tile server, e.g. http://tiles.noc.local/{z}/{x}/{y}.png. "
+                   "Default: no base map, a plain background (works with no network).")
+@click.option("--grid", type=click.Choice(["hex", "square"]), default="hex", show_default=True,
+              help="Hotspot grid (cell size: setting hotspot_cell_m).")
+@click.option("--title", default="netdiag", show_default=True, help="Page title.")
+@overwrite_opt
+@pass_state
+@engine_errors
+def map_command(state, data_dir, out_path, at_text, start, end, tiles, grid, title, overwrite):
+    """Draw DATA_DIR on one HTML map that works offline.
+
+    Layers: sector wedges coloured by status at --at (fault, shutdown, interference,
+    congested, in service), sites, repeaters, failed transport nodes with the sites behind
+    them, complaints coloured by cause (clustered), tickets, hotspots, a heatmap and a
+    heatmap by day. Popups hold the evidence and the ticket; open one directly with
+    FILE.html#complaint:ID (or #ticket:ID, #cell:ID, #site:ID).
+
+    \b
+    Examples:
+      netdiag map sample_data
+      netdiag map sample_data --at worst --out maps/worst.html
+      netdiag map sample_data --from 2026-11-05 --to 2026-11-07 --out maps/nov5-7.html
+    """
+    import time
+    from pathlib import Path
+
+    from netdiag.dataset import load_dataset
+    from netdiag.diagnose import diagnose
+    from netdiag.errors import InputError
+    from netdiag.hotspots import parse_time
+    from netdiag.maps import build_map, save_map
+
+    out = Path(out_path)
+    if out.exists() and not overwrite:
+        raise InputError(f"{out} already exists; use --overwrite to replace it")
+    started = time.perf_counter()
+    settings = state.settings()
+    # check the times before the long work
+    for value, name in ((at_text, "--at"), (start, "--from"), (end, "--to")):
+        if not (name == "--at" and (value or "").strip().lower() == "worst"):
+            parse_time(value, tz=settings.tz, name=name)
+    ds = load_dataset(data_dir, settings=settings, progress=state.progress())
+    result = diagnose(ds, settings=settings, progress=state.progress())
+    say = state.progress() or (lambda _text: None)
+    say("drawing the map")
+    m = build_map(ds, result, at=at_text, start=start, end=end, tiles=tiles, grid=grid, title=title)
+    path = save_map(m, out, overwrite=overwrite)
+    s = m.netdiag_summary
+    state.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - started:.1f} s: "
+               f"{s['sectors']:,} sectors, {s['complaints']:,} complaints, {s['tickets']:,} tickets; "
+               f"status at {s['at']:%Y-%m-%d %H:%M}Z")

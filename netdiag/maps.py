@@ -1,0 +1,766 @@
+"""One self-contained HTML map of the network, the complaints and the tickets (folium).
+
+Layers (switchable in the layer control; the first five are on when the map opens):
+
+- **sectors**: every cell's and repeater's serving wedge (:mod:`netdiag.footprints`),
+  coloured by its status at the map time ``at``: ``fault``, ``shutdown``, ``interference``,
+  ``congested`` or ``in_service`` (a condition on the element or anywhere upstream of it, as
+  in the diagnosis), plus the old footprints of relocated elements (``relocated``);
+- **sites** and **repeaters** (coloured by status, repeaters linked to their donor's site);
+- **transport failures**: transport nodes with an outage in the period, linked to every site
+  behind them (red while still down at ``at``);
+- **complaints**: coloured by diagnosed cause and clustered; the popup holds the evidence, the
+  action, the team and the ticket;
+- **tickets**, **hotspots** (:mod:`netdiag.hotspots`), a **heatmap** of the complaints and a
+  **heatmap by day** (with a time slider).
+
+Offline and safe
+----------------
+Leaflet and its plugins ship with netdiag (``netdiag/static``, see its README) and are inlined
+into the page: the file needs no network at all. Base-map tiles are drawn only when a tile
+URL is given (an internal tile server); otherwise the map has a plain background. Every text
+from the data reaches the page through ``textContent`` (never ``innerHTML``), and the data is
+embedded as JSON with ``<``, ``>`` and ``&`` escaped, so neither a description like
+``<img src=x onerror=alert(1)>`` nor a ``</script>`` can run. Customer numbers are masked.
+
+Links: ``netdiag.html#complaint:K001`` opens that complaint's popup (also ``#ticket:``,
+``#cell:``, ``#repeater:``, ``#site:``, ``#transport:`` and ``#hotspot:``).
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element
+from folium.elements import JSCSSMixin
+from folium.map import Layer
+from folium.plugins import HeatMap, HeatMapWithTime
+from folium.template import Template
+
+from netdiag.errors import InputError, NetdiagError
+from netdiag.hotspots import check_period, hotspots as find_hotspots, parse_time, period_mask, repeat_complaints
+from netdiag.safe import escape_html
+from netdiag.schema import CAUSES
+from netdiag.status import FOREVER
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+DEFAULT_MAP = Path("maps") / "netdiag.html"
+MAX_ZOOM = 19
+
+STATUSES = ("fault", "shutdown", "relocated", "interference", "congested", "in_service")
+STATUS_COLORS = {"fault": "#e53935", "shutdown": "#fb8c00", "relocated": "#9e9e9e", "interference": "#8e24aa",
+                 "congested": "#fdd835", "in_service": "#43a047"}
+STATUS_LABELS = {"fault": "fault", "shutdown": "shutdown", "relocated": "relocated (old footprint)",
+                 "interference": "interference", "congested": "congested", "in_service": "in service"}
+CAUSE_COLORS = {"fault": "#c62828", "shutdown": "#ef6c00", "relocation": "#6d4c41", "interference": "#8e24aa",
+                "congestion": "#f9a825", "coverage_hole": "#212121", "no_fault_found": "#1e88e5"}
+PRIORITY_COLORS = {"P1": "#b71c1c", "P2": "#e65100", "P3": "#f9a825", "P4": "#1565c0"}
+TRANSPORT_COLORS = {"down": "#d50000", "ended": "#616161"}
+
+# folium's resources by name -> the copy in netdiag/static; names in _DROP are not needed
+_ASSETS = {
+    "leaflet_css": "leaflet/leaflet.css",
+    "leaflet": "leaflet/leaflet.js",
+    "jquery": "jquery/jquery.min.js",
+    "markerclustercss": "leaflet.markercluster/MarkerCluster.css",
+    "markerclusterdefaultcss": "leaflet.markercluster/MarkerCluster.Default.css",
+    "markerclusterjs": "leaflet.markercluster/leaflet.markercluster.js",
+    "leaflet-heat.js": "leaflet.heat/leaflet-heat.js",
+    "iso8601": "iso8601-js-period/iso8601.js",
+    "leaflet.timedimension.min.js": "leaflet-timedimension/leaflet.timedimension.min.js",
+    "leaflet.timedimension.control.min.css": "leaflet-timedimension/leaflet.timedimension.control.css",
+    "heatmap.min.js": "heatmap.js/heatmap.min.js",
+    "leaflet-heatmap.js": "heatmap.js/leaflet-heatmap.js",
+    "netdiag_css": "netdiag/netdiag-map.css",
+    "netdiag_js": "netdiag/netdiag-map.js",
+}
+_DROP = {"bootstrap", "bootstrap_css", "glyphicons_css", "awesome_markers", "awesome_markers_css",
+         "awesome_markers_font_css", "awesome_rotate_css"}
+_CLUSTER = ("markerclustercss", "markerclusterdefaultcss", "markerclusterjs")
+_REMOTE = re.compile(r"""<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
+
+
+# ----------------------------------------------------------------------------- safe embedding
+def safe_json(obj: Any) -> str:
+    """JSON that is safe inside ``<script>``: ``<``, ``>``, ``&`` and line separators escaped.
+
+    Examples
+    --------
+    >>> safe_json({"d": "</script><b>"})
+    '{"d":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e"}'
+    """
+    text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+class _Raw(Element):
+    """Literal text in the page (branca would otherwise run it through Jinja)."""
+
+    _template = Template("{{ this.text }}")
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+
+class _DataLayer(Layer):
+    """A layer drawn by ``netdiag-map.js`` from embedded GeoJSON (text-only popups)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = netdiag.layer({{ this.payload }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, spec: dict, *, name: str, show: bool = True):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "NetdiagLayer"
+        self.payload = safe_json(spec)
+        self.requires = _CLUSTER if spec.get("cluster") else ()
+        self.count = len(spec["data"]["features"])
+
+
+class _Finish(folium.MacroElement):
+    """Legend, info box, fitting the view, ``#id`` links: the last script of the page."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        netdiag.finish({{ this._parent.get_name() }}, {{ this.payload }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, opts: dict):
+        super().__init__()
+        self._name = "NetdiagFinish"
+        self.payload = safe_json(opts)
+
+
+# ----------------------------------------------------------------------------- assets
+def _asset_text(name: str) -> str:
+    path = STATIC / _ASSETS[name]
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".css":
+        # remote web fonts (the time slider's Glyphicons) are replaced by netdiag-map.css
+        text = re.sub(r"@font-face\s*{[^}]*}", "", text)
+
+        def data_uri(match: re.Match) -> str:
+            ref = match.group(2)
+            local = (path.parent / ref).resolve()
+            if ref.startswith(("data:", "#")) or not local.is_file():
+                return match.group(0)
+            mime = "image/png" if local.suffix == ".png" else "application/octet-stream"
+            return f"url(data:{mime};base64,{base64.b64encode(local.read_bytes()).decode()})"
+
+        text = re.sub(r"""url\((['"]?)([^'")]+)\1\)""", data_uri, text)
+        return "<style>\n" + re.sub(r"</(style)", r"<\\/\1", text, flags=re.I) + "\n</style>"
+    return "<script>\n" + re.sub(r"</(script)", r"<\\/\1", text, flags=re.I) + "\n</script>"
+
+
+def _walk(element):
+    yield element
+    for child in list(element._children.values()):
+        yield from _walk(child)
+
+
+def inline_assets(m: folium.Map) -> list[str]:
+    """Replace folium's CDN links by netdiag's vendored copies, inlined into the page header.
+
+    Call once, after every layer has been added. Resources that netdiag's maps do not use
+    (Bootstrap, Font Awesome, awesome-markers) are dropped; jQuery is kept only for the
+    heatmap by day (folium's HeatMapWithTime needs it).
+
+    Returns
+    -------
+    list of str
+        The names of the inlined resources, in page order.
+
+    Raises
+    ------
+    NetdiagError
+        When an element asks for a resource that netdiag does not ship (the map would need
+        the network).
+    """
+    wanted: list[str] = []
+    has_time = False
+    for element in _walk(m):
+        if isinstance(element, HeatMapWithTime):
+            has_time = True
+        if isinstance(element, JSCSSMixin):
+            for name, url in list(element.default_css) + list(element.default_js):
+                if name in _DROP or name in wanted:
+                    continue
+                if name not in _ASSETS:
+                    raise NetdiagError(f"the map needs `{name}` from {url}, which netdiag does not ship; "
+                                       f"it would not work offline (add it to netdiag/static)")
+                wanted.append(name)
+            element.default_js = []  # instance attributes: folium's class lists stay as they are
+            element.default_css = []
+        for name in getattr(element, "requires", ()):
+            if name not in wanted:
+                wanted.append(name)
+    if not has_time and "jquery" in wanted:
+        wanted.remove("jquery")
+    wanted += ["netdiag_css", "netdiag_js"]
+    css = [n for n in wanted if _ASSETS[n].endswith(".css")]
+    js = [n for n in wanted if _ASSETS[n].endswith(".js")]
+    order = css + sorted(js, key=lambda n: list(_ASSETS).index(n))
+    header = m.get_root().header
+    for name in order:
+        header.add_child(_Raw(_asset_text(name)), name=f"netdiag-asset-{name}")
+    return order
+
+
+# ----------------------------------------------------------------------------- status
+def element_status(net, at: pd.Timestamp) -> pd.DataFrame:
+    """Status of every element at ``at``, from its own and its upstream elements' conditions.
+
+    Parameters
+    ----------
+    net : Network
+        ``Result.network``.
+    at : Timestamp
+        UTC.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``element_id``: ``status`` (``fault``, ``shutdown``, ``interference``,
+        ``congested`` or ``in_service``), ``root_id`` (the element whose condition it is),
+        ``because`` (alarm or counter, text), ``since``, ``until``.
+    """
+    rank = {s: i for i, s in enumerate(STATUSES)}
+    parts = []
+    o = net.outages
+    if len(o):
+        on = (o["start"] <= at) & (o["end"].fillna(FOREVER) > at)
+        a = o[on]
+        parts.append(pd.DataFrame({"own_id": a["element_id"].to_numpy(dtype=object), "status": a["cause"].to_numpy(dtype=object),
+                                   "because": (a["cause"].astype(str) + " " + a["event_id"].fillna("").astype(str) + " on "
+                                               + a["element_id"].astype(str) + ": " + a["detail"].fillna("").astype(str)).to_numpy(dtype=object),
+                                   "since": a["start"].to_numpy(), "until": a["end"].to_numpy()}))
+    i = net.interference
+    if len(i):
+        on = (i["start"] <= at) & (i["end"].fillna(FOREVER) > at)
+        a = i[on]
+        parts.append(pd.DataFrame({"own_id": a["element_id"].to_numpy(dtype=object), "status": "interference",
+                                   "because": ("interference " + a["event_id"].astype(str) + " on " + a["element_id"].astype(str)
+                                               + ": " + a["detail"].fillna("").astype(str)).to_numpy(dtype=object),
+                                   "since": a["start"].to_numpy(), "until": a["end"].to_numpy()}))
+    an = net.anomalies
+    if len(an):
+        a = an[(an["start"] <= at) & (an["end"] > at)]
+        noisy, busy = a[a["interfered"]], a[a["congested"]]
+        parts.append(pd.DataFrame({"own_id": noisy["cell_id"].to_numpy(dtype=object), "status": "interference",
+                                   "because": ("uplink noise " + noisy["ul_noise_dbm"].round(1).astype(str) + " dBm on "
+                                               + noisy["cell_id"].astype(str)).to_numpy(dtype=object),
+                                   "since": noisy["start"].to_numpy(), "until": noisy["end"].to_numpy()}))
+        parts.append(pd.DataFrame({"own_id": busy["cell_id"].to_numpy(dtype=object), "status": "congested",
+                                   "because": ("downlink PRB " + busy["prb_dl_pct"].round(1).astype(str) + "% on "
+                                               + busy["cell_id"].astype(str)).to_numpy(dtype=object),
+                                   "since": busy["start"].to_numpy(), "until": busy["end"].to_numpy()}))
+    ids = net.elements.index
+    out = pd.DataFrame(index=pd.Index(ids, name="element_id"))
+    parts = [p for p in parts if len(p)]
+    if parts:
+        own = pd.concat(parts, ignore_index=True)
+        chains = net.topology.chains(ids)
+        hit = chains.merge(own, left_on="ancestor_id", right_on="own_id")
+        hit["_rank"] = hit["status"].map(rank)
+        hit = hit.sort_values(["element_id", "_rank", "depth"], ascending=[True, True, False])
+        best = hit.drop_duplicates("element_id").set_index("element_id")
+        out = out.join(best[["status", "own_id", "because", "since", "until"]].rename(columns={"own_id": "root_id"}))
+    for col in ("status", "root_id", "because", "since", "until"):
+        if col not in out.columns:
+            out[col] = None
+    out["status"] = out["status"].fillna("in_service")
+    return out
+
+
+def worst_time(net, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> pd.Timestamp | None:
+    """The moment in ``[start, end)`` when the most sectors were out of service (fault or shutdown).
+
+    A sweep over the outage intervals (merged per sector), no loop over times. None when
+    nothing was out of service in the period.
+    """
+    o = net.outages
+    if o.empty:
+        return None
+    fp = net.footprints
+    sectors = fp.loc[fp["variant"] == "current", "element_id"].unique()
+    chains = net.topology.chains(sectors)
+    hit = chains.merge(o[["element_id", "start", "end"]], left_on="ancestor_id", right_on="element_id",
+                       suffixes=("", "_o"))
+    if hit.empty:
+        return None
+    s = hit["start"]
+    e = hit["end"].fillna(FOREVER)
+    if start is not None:
+        s = s.clip(lower=start)
+    if end is not None:
+        e = e.clip(upper=end)
+    iv = pd.DataFrame({"el": hit["element_id"].to_numpy(dtype=object), "s": s.to_numpy(), "e": e.to_numpy()})
+    iv = iv[iv["s"] < iv["e"]].sort_values(["el", "s"])
+    if iv.empty:
+        return None
+    # merge overlapping intervals of one sector, so that a sector counts once
+    prev_end = iv.groupby("el")["e"].transform(lambda x: x.cummax().shift())
+    new = prev_end.isna() | (iv["s"] > prev_end)
+    iv["grp"] = new.cumsum()
+    merged = iv.groupby("grp").agg(s=("s", "min"), e=("e", "max"))
+    times = pd.concat([pd.DataFrame({"t": merged["s"], "d": 1}), pd.DataFrame({"t": merged["e"], "d": -1})])
+    times = times.sort_values(["t", "d"]).reset_index(drop=True)  # ends before starts at the same instant
+    level = times["d"].cumsum()
+    return pd.Timestamp(times.loc[int(level.idxmax()), "t"])
+
+
+# ----------------------------------------------------------------------------- helpers
+def _fmt(series, tz: str) -> np.ndarray:
+    s = pd.to_datetime(pd.Series(series), utc=True)
+    return s.dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M").fillna("").to_numpy(dtype=object)
+
+
+def _text(series) -> np.ndarray:
+    s = pd.Series(series)
+    return s.astype("str").where(s.notna(), "").replace({"nan": "", "<NA>": "", "None": ""}).to_numpy(dtype=object)
+
+
+def _round_geoms(geoms) -> np.ndarray:
+    return shapely.transform(np.asarray(geoms, dtype=object), lambda c: np.round(c, 6))
+
+
+def _features(geoms, props: list[dict]) -> dict:
+    """A GeoJSON FeatureCollection from WGS-84 geometries and property dicts."""
+    geo = shapely.to_geojson(_round_geoms(geoms)) if len(props) else []
+    return {"type": "FeatureCollection",
+            "features": [{"type": "Feature", "geometry": json.loads(g), "properties": p} for g, p in zip(geo, props)]}
+
+
+def _rows(*columns) -> list[list]:
+    """Popup value lists, one per row, from equally long arrays."""
+    return [list(r) for r in zip(*columns)]
+
+
+def _to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    return gdf.geometry.to_crs(4326)
+
+
+# ----------------------------------------------------------------------------- layers
+def _sector_layer(net, status: pd.DataFrame, at: pd.Timestamp, served: pd.Series, tickets_by_el: pd.Series,
+                  tz: str) -> tuple[_DataLayer, pd.Series]:
+    fp = net.footprints
+    old = (fp["variant"] == "old").to_numpy()
+    valid_old = old & (fp["valid_from"].fillna(pd.Timestamp.min.tz_localize("UTC")) <= at).to_numpy() \
+        & (fp["valid_to"].fillna(FOREVER) > at).to_numpy()
+    fp = fp[~old | valid_old]
+    st = status.reindex(fp["element_id"].to_numpy())
+    k = np.where(fp["variant"].to_numpy() == "old", "relocated", st["status"].to_numpy(dtype=object))
+    el = fp["element_id"].to_numpy(dtype=object)
+    cells = net.ds["cells"].set_index("cell_id")
+    tech = fp["element_id"].map(cells["technology"]).astype("str") + " " + \
+        fp["element_id"].map(cells["band_mhz"]).round(0).astype("Int64").astype("str") + " MHz"
+    tech = tech.where(fp["kind"] == "cell", "repeater")
+    az = fp["azimuth_deg"].round(0).astype("Int64").astype("str")
+    beam = (2 * fp["half_angle_deg"]).round(0).astype("Int64").astype("str")
+    direction = np.where(fp["azimuth_deg"].isna(), "omni" + np.where(fp["indoor"].to_numpy(bool), " (indoor)", ""),
+                         az + "° / serving wedge " + beam + "°")
+    radius = fp["radius_m"].round(0).astype("Int64").astype("str") + " m (" + fp["radius_source"].astype("str") + ")"
+    title = np.where(old[~old | valid_old], "Old footprint of " + pd.Series(el).astype(str) + " (relocated)",
+                     np.where(fp["kind"].to_numpy() == "cell", "Cell ", "Repeater ") + pd.Series(el).astype(str))
+    status_text = pd.Series(k).map(STATUS_LABELS).to_numpy(dtype=object)
+    popup = _rows(title, _text(fp["site_id"]), _text(tech), status_text, _text(st["because"]), _fmt(st["since"], tz),
+                  _fmt(st["until"], tz), direction, _text(radius), _text(pd.Series(el).map(served).fillna(0).astype(int)),
+                  _text(pd.Series(el).map(tickets_by_el)))
+    prefix = np.where(fp["kind"].to_numpy() == "cell", "cell:", "repeater:")
+    ids = np.where(old[~old | valid_old], "old:" + pd.Series(el).astype(str), prefix + pd.Series(el).astype(str))
+    props = [{"id": i, "k": kk, "t": f"{e}: {STATUS_LABELS[kk]}", "p": p} for i, kk, e, p in zip(ids, k, el, popup)]
+    geoms = _to_wgs84(fp)
+    spec = {"cls": "nd-wedge", "kind": "polygon", "colors": STATUS_COLORS, "dash": {"relocated": "4 3"},
+            "fillOpacity": 0.28, "weight": 1,
+            "labels": ["site", "technology", "status at map time", "because", "since", "until", "azimuth / width",
+                       "radius", "complaints (nearest serving)", "tickets on it"],
+            "data": _features(geoms.to_numpy(), props)}
+    counts = pd.Series(k).value_counts()
+    return _DataLayer(spec, name=f"Sectors by status ({len(props):,})"), counts
+
+
+def _site_layer(ds, status: pd.DataFrame, nearest: pd.Series) -> _DataLayer:
+    sites = ds["sites"].dropna(subset=["lat", "lon"])
+    st = status.reindex(sites["site_id"].to_numpy())
+    cells = ds["cells"].groupby("site_id")["cell_id"].agg(lambda s: ", ".join(sorted(s)))
+    sid = sites["site_id"].to_numpy(dtype=object)
+    popup = _rows("Site " + pd.Series(sid).astype(str) + " " + _text(sites["name"]), _text(sites["region"]),
+                  _text(sites["maintainer"]), _text(sites["transport_id"]),
+                  pd.Series(st["status"].to_numpy()).map(STATUS_LABELS).to_numpy(dtype=object), _text(st["because"]),
+                  _text(pd.Series(sid).map(cells)), _text(pd.Series(sid).map(nearest).fillna(0).astype(int)))
+    props = [{"id": f"site:{s}", "k": k, "t": f"{s} {n}".strip(), "p": p}
+             for s, k, n, p in zip(sid, st["status"].to_numpy(dtype=object), _text(sites["name"]), popup)]
+    geoms = shapely.points(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float))
+    spec = {"cls": "nd-site", "kind": "point", "colors": STATUS_COLORS, "radius": 4,
+            "labels": ["region", "maintainer", "transport node", "status at map time", "because", "cells",
+                       "complaints (nearest site)"],
+            "data": _features(geoms, props)}
+    return _DataLayer(spec, name=f"Sites ({len(props):,})")
+
+
+def _repeater_layer(ds, status: pd.DataFrame) -> _DataLayer | None:
+    reps = ds["repeaters"].dropna(subset=["lat", "lon"])
+    if reps.empty:
+        return None
+    cells = ds["cells"].set_index("cell_id")
+    sites = ds["sites"].set_index("site_id")
+    donor_site = reps["donor_cell_id"].map(cells["site_id"])
+    st = status.reindex(reps["repeater_id"].to_numpy())
+    rid = reps["repeater_id"].to_numpy(dtype=object)
+    popup = _rows("Repeater " + pd.Series(rid).astype(str), _text(reps["donor_cell_id"]), _text(donor_site),
+                  _text(reps["maintainer"]), pd.Series(st["status"].to_numpy()).map(STATUS_LABELS).to_numpy(dtype=object),
+                  _text(st["because"]))
+    props = [{"id": f"repeater-site:{r}", "k": k, "r": 5, "t": f"repeater {r}", "p": p}
+             for r, k, p in zip(rid, st["status"].to_numpy(dtype=object), popup)]
+    geoms = list(shapely.points(reps["lon"].to_numpy(float), reps["lat"].to_numpy(float)))
+    dlat, dlon = donor_site.map(sites["lat"]).to_numpy(float), donor_site.map(sites["lon"]).to_numpy(float)
+    ok = ~np.isnan(dlat) & ~np.isnan(dlon)
+    links = shapely.linestrings(np.stack([np.stack([reps["lon"].to_numpy(float), reps["lat"].to_numpy(float)], -1),
+                                          np.stack([dlon, dlat], -1)], axis=1)[ok])
+    geoms += list(links)
+    props += [{"k": k} for k in st["status"].to_numpy(dtype=object)[ok]]
+    spec = {"cls": "nd-repeater", "kind": "point", "colors": STATUS_COLORS, "stroke": "#37474f",
+            "labels": ["donor cell", "donor site", "maintainer", "status at map time", "because"],
+            "data": _features(np.asarray(geoms, dtype=object), props)}
+    return _DataLayer(spec, name=f"Repeaters ({len(reps):,})")
+
+
+def _transport_layer(ds, result, at, start, end, tz) -> tuple[_DataLayer | None, dict]:
+    net = result.network
+    o = net.outages
+    kinds = net.elements["kind"]
+    o = o[o["element_id"].map(kinds).eq("transport").to_numpy()]
+    if start is not None:
+        o = o[o["end"].fillna(FOREVER) > start]
+    if end is not None:
+        o = o[o["start"] < end]
+    if o.empty:
+        return None, {}
+    o = o.sort_values("start").drop_duplicates("element_id", keep="last")
+    sites = ds["sites"].set_index("site_id")
+    d = result.diagnoses
+    blamed = d[d["element_id"].isin(o["element_id"])].groupby("element_id")
+    n_blamed, tickets = blamed.size(), blamed["ticket_id"].agg(lambda s: ", ".join(sorted(set(s))))
+    geoms, props, counts = [], [], {"down": 0, "ended": 0}
+    for row in o.itertuples(index=False):  # one per failed transport node (few)
+        behind = sorted(net.topology.downstream(row.element_id, "site"))
+        behind = [s for s in behind if s in sites.index and pd.notna(sites.at[s, "lat"])]
+        lat, lon = net.elements.at[row.element_id, "lat"], net.elements.at[row.element_id, "lon"]
+        placed = "given"
+        if pd.isna(lat) or pd.isna(lon):
+            if not behind:
+                continue
+            lat, lon, placed = sites.loc[behind, "lat"].mean(), sites.loc[behind, "lon"].mean(), "centre of the sites behind it"
+        down = row.start <= at and (pd.isna(row.end) or row.end > at)
+        key = "down" if down else "ended"
+        counts[key] += 1
+        more = "" if len(behind) <= 40 else f" ... (+{len(behind) - 40})"
+        popup = [f"Transport node {row.element_id} ({net.elements.at[row.element_id, 'name']})",
+                 f"{row.cause} {row.event_id or ''}".strip(), str(row.detail or "") if pd.notna(row.detail) else "",
+                 _fmt([row.start], tz)[0], _fmt([row.end], tz)[0] or "ongoing",
+                 "still down" if down else "restored", f"{len(behind)}: " + ", ".join(behind[:40]) + more,
+                 str(int(n_blamed.get(row.element_id, 0))), str(tickets.get(row.element_id, "")), placed]
+        geoms.append(shapely.Point(lon, lat))
+        props.append({"id": f"transport:{row.element_id}", "k": key, "r": 8, "t": f"{row.element_id}: {row.cause}", "p": popup})
+        for s in behind:
+            geoms.append(shapely.LineString([(lon, lat), (sites.at[s, "lon"], sites.at[s, "lat"])]))
+            props.append({"k": key})
+    if not geoms:
+        return None, {}
+    spec = {"cls": "nd-transport", "kind": "point", "colors": TRANSPORT_COLORS, "stroke": "#000", "lineWeight": 1.5,
+            "labels": ["outage", "OMC detail", "start", "end", "at map time", "sites behind it", "complaints blamed on it",
+                       "tickets", "position"],
+            "data": _features(np.asarray(geoms, dtype=object), props)}
+    n = sum(counts.values())
+    return _DataLayer(spec, name=f"Transport failures and the sites behind them ({n})"), counts
+
+
+def _complaint_layer(d: pd.DataFrame, tickets: pd.DataFrame, repeats: pd.DataFrame, tz: str) -> _DataLayer:
+    t = tickets.set_index("ticket_id")
+    tid = d["ticket_id"]
+    rep = repeats.set_index("complaint_id")
+    rep_text = pd.Series(np.where(rep["repeat"], "yes (" + rep["repeat_by"].astype(str) + ") of " + rep["repeat_of"].astype(str)
+                                  + ", " + rep["days_since"].round(1).astype(str) + " days earlier", ""), index=rep.index)
+    ticket = tid.astype("str") + " (" + tid.map(t["priority"]).astype("str") + ", " + tid.map(t["grade"]).astype("str") + ", " \
+        + tid.map(t["status"]).astype("str") + ")"
+    cid = d["complaint_id"].to_numpy(dtype=object)
+    yes = {True: "yes", False: ""}
+    popup = _rows("Complaint " + pd.Series(cid).astype(str), _fmt(d["received_at"], tz), _fmt(d["occurred_at"], tz),
+                  _text(d["category"]), _text(d["channel"]), _text(d["customer"]), pd.Series(d["vip"].fillna(False).astype(bool)).map(yes).to_numpy(),
+                  pd.Series(d["indoor"].fillna(False).astype(bool)).map(yes).to_numpy(), _text(d["description"]),
+                  _text(d["cause"]), _text(d["element_id"]), _text(d["via"]), _text(d["serving_ids"].str.replace(";", ", ")),
+                  _text(d["evidence"]), _text(d["action"]), _text(d["team"]), _text(ticket.where(tid.astype("str") != "", "")),
+                  _fmt(tid.map(t["first_reply_due"]), tz), _fmt(tid.map(t["due_at"]), tz),
+                  _text(d["confidence"].round(2)), _text(d["complaint_id"].map(rep_text)))
+    props = [{"id": f"complaint:{c}", "k": k, "t": f"{c}: {k}", "p": p}
+             for c, k, p in zip(cid, d["cause"].astype(str).to_numpy(dtype=object), popup)]
+    geoms = shapely.points(d["lon"].to_numpy(float), d["lat"].to_numpy(float))
+    spec = {"cls": "nd-complaint", "kind": "marker", "cluster": True, "colors": CAUSE_COLORS, "iconSize": 12,
+            "labels": ["received", "problem time", "category", "channel", "customer", "VIP", "indoor", "description",
+                       "cause", "blamed element", "via", "served by", "evidence", "action", "team", "ticket",
+                       "first reply due", "closure due", "confidence", "repeat complaint"],
+            "data": _features(geoms, props)}
+    return _DataLayer(spec, name=f"Complaints by cause ({len(props):,})")
+
+
+def _ticket_layer(tk: pd.DataFrame, tz: str) -> _DataLayer:
+    tk = tk.dropna(subset=["lat", "lon"])
+    ids = tk["ticket_id"].astype(str)
+    cids = tk["complaint_ids"].astype("str").str.split(";")
+    listed = cids.str[:20].str.join(", ") + np.where(cids.str.len() > 20, " ...", "")
+    popup = _rows("Ticket " + ids, _text(tk["cause"]), _text(tk["element_id"]), _text(tk["via"]), _text(tk["action"]),
+                  _text(tk["team"]), _text(tk["priority"] + " / " + tk["grade"]), _fmt(tk["created_at"], tz),
+                  _fmt(tk["first_reply_due"], tz), _fmt(tk["due_at"], tz), _text(tk["status"]), _fmt(tk["resolved_at"], tz),
+                  _text(tk["complaint_count"]), _text(listed), _text(tk["sites_affected"]), _text(tk["evidence"]))
+    radius = np.clip(4 + 2 * np.sqrt(tk["complaint_count"].to_numpy(float)), 5, 18)
+    props = [{"id": f"ticket:{i}", "k": k, "r": float(round(r, 1)), "t": f"{i}: {c} ({n})", "p": p}
+             for i, k, r, c, n, p in zip(ids, tk["priority"].astype(str), radius, tk["cause"].astype(str),
+                                         tk["complaint_count"], popup)]
+    geoms = shapely.points(tk["lon"].to_numpy(float), tk["lat"].to_numpy(float))
+    spec = {"cls": "nd-ticket", "kind": "point", "colors": PRIORITY_COLORS, "pointOpacity": 0.75,
+            "labels": ["cause", "element", "via", "action", "team", "priority / grade", "created", "first reply due",
+                       "closure due", "status", "resolved", "complaints", "complaint ids", "sites affected", "evidence"],
+            "data": _features(geoms, props)}
+    return _DataLayer(spec, name=f"Tickets ({len(props):,})", show=False)
+
+
+def _hotspot_layer(spots: gpd.GeoDataFrame, minimum: int, grid: str, size: float) -> _DataLayer:
+    hs = spots[spots["complaints"] >= minimum]
+    popup = _rows("Hotspot #" + hs["rank"].astype(str) + " (" + hs["hotspot_id"].astype(str) + ")",
+                  _text(hs["complaints"]), _text(hs["dominant_cause"] + " (" + (100 * hs["dominant_share"]).round(0).astype(int).astype(str) + "%)"),
+                  _text(hs["causes"]), _text(hs["first_half"].astype(str) + " -> " + hs["second_half"].astype(str)),
+                  _text(hs["trend"] + " (" + hs["trend_pct"].map("{:+.0f}%".format).astype(str) + ")"), _text(hs["cells"]),
+                  _text(hs["elements"]), _text(hs["repeat_complaints"]), _text(hs["vip_complaints"]))
+    props = [{"id": f"hotspot:{h}", "k": k, "t": f"#{r}: {n} complaints, {k}", "p": p}
+             for h, k, r, n, p in zip(hs["hotspot_id"], hs["dominant_cause"].astype(str), hs["rank"], hs["complaints"], popup)]
+    spec = {"cls": "nd-hotspot", "kind": "polygon", "colors": CAUSE_COLORS, "fillOpacity": 0.45, "weight": 1.5,
+            "labels": ["complaints", "dominant cause", "causes", "first half -> second half", "trend", "cells (nearest serving)",
+                       "elements blamed", "repeat complaints", "VIP complaints"],
+            "data": _features(_to_wgs84(hs).to_numpy() if len(hs) else [], props)}
+    shape = "hexagons" if grid == "hex" else "squares"
+    return _DataLayer(spec, name=f"Hotspots: {shape} of {size:g} m with >= {minimum} complaints ({len(props):,})", show=False)
+
+
+def _heat_by_day(d: pd.DataFrame, tz: str, start, end) -> HeatMapWithTime | None:
+    if d.empty:
+        return None
+    day = pd.to_datetime(d["received_at"], utc=True).dt.tz_convert(tz).dt.strftime("%Y-%m-%d")
+    first = pd.Timestamp(start).tz_convert(tz).normalize() if start is not None else pd.Timestamp(day.min()).tz_localize(tz)
+    last = (pd.Timestamp(end) - pd.Timedelta(seconds=1)).tz_convert(tz).normalize() if end is not None \
+        else pd.Timestamp(day.max()).tz_localize(tz)
+    days = pd.date_range(first, last, freq="D").strftime("%Y-%m-%d").tolist()
+    pts = pd.DataFrame({"day": day.to_numpy(), "lat": d["lat"].round(5).to_numpy(), "lon": d["lon"].round(5).to_numpy()})
+    grouped = {k: g[["lat", "lon"]].to_numpy().tolist() for k, g in pts.groupby("day")}
+    data = [grouped.get(k, []) for k in days]
+    return HeatMapWithTime(data, index=days, name="Complaint heatmap by day (slider, bottom left)", radius=18,
+                           min_opacity=0.3, max_opacity=0.8, auto_play=False, show=False, position="bottomleft")
+
+
+# ----------------------------------------------------------------------------- the map
+def build_map(ds, result, *, at=None, start=None, end=None, tiles: str | None = None, grid: str = "hex",
+              title: str = "netdiag", show_all: bool = False) -> folium.Map:
+    """The map of a diagnosed data set (see the module docstring for its layers).
+
+    Parameters
+    ----------
+    ds : Dataset
+        From :func:`netdiag.dataset.load_dataset`.
+    result : Result
+        ``diagnose(ds)``.
+    at : str, Timestamp or "worst", optional
+        The time of the sector, site and repeater status. Default: the latest complaint
+        received in the period. ``"worst"``: the moment of the period when the most sectors
+        were out of service. A naive time is read in ``settings.tz``.
+    start, end : str or Timestamp, optional
+        Only complaints received in ``[start, end)`` (and their tickets, transport failures
+        overlapping the period); a date-only ``end`` includes that day.
+    tiles : str, optional
+        An XYZ tile URL with ``{z}``, ``{x}``, ``{y}`` (an internal tile server). Without it
+        the map has a plain background and needs no network.
+    grid : {"hex", "square"}
+        The hotspot grid.
+    title : str
+        Page title and first line of the info box.
+    show_all : bool
+        Switch every layer on when the page opens (for screenshots and wall displays); by
+        default tickets, hotspots and the heatmaps start switched off.
+
+    Returns
+    -------
+    folium.Map
+        With every resource inlined (:func:`inline_assets`); save with :func:`save_map`.
+        ``m.netdiag_summary`` holds the map time, the period and the counts drawn.
+
+    Raises
+    ------
+    InputError
+        On a bad time, an empty period or a tile URL without ``{z}/{x}/{y}``.
+
+    Examples
+    --------
+    >>> m = build_map(ds, diagnose(ds), at="2026-11-05T15:00+08:00")   # doctest: +SKIP
+    >>> save_map(m, "maps/netdiag.html", overwrite=True)               # doctest: +SKIP
+    """
+    settings = ds.settings
+    tz = settings.tz
+    start_ts = parse_time(start, tz=tz, name="--from")
+    end_ts = parse_time(end, tz=tz, name="--to", end=True)
+    check_period(start_ts, end_ts)
+    if tiles is not None and not all(k in tiles for k in ("{z}", "{x}", "{y}")):
+        raise InputError(f"`--tiles` was {tiles!r} but is expected to be a tile URL with {{z}}, {{x}} and {{y}}, "
+                         f"e.g. http://tiles.noc.local/{{z}}/{{x}}/{{y}}.png")
+    net = result.network
+    d = result.diagnoses[period_mask(result.diagnoses["received_at"], start_ts, end_ts)].reset_index(drop=True)
+    if isinstance(at, str) and at.strip().lower() == "worst":
+        at_ts = worst_time(net, start_ts, end_ts)
+        if at_ts is None:
+            log.warning("no sector was out of service in the period; showing the status at its end")
+        at_label = "the worst moment"
+    else:
+        at_ts = parse_time(at, tz=tz, name="--at")
+        at_label = "given"
+    if at_ts is None:
+        if len(d):
+            at_ts = pd.Timestamp(d["received_at"].max())
+        elif end_ts is not None:
+            at_ts = end_ts - pd.Timedelta(seconds=1)
+        else:
+            at_ts = pd.Timestamp.now(tz="UTC").floor("s")
+        at_label = "latest complaint" if len(d) else "end of period"
+
+    shown = d
+    if len(d) > settings.map_max_complaints:
+        shown = d.sort_values("received_at").tail(settings.map_max_complaints)
+        log.warning("%d complaints in the period: only the latest %d are drawn as markers (map_max_complaints)",
+                    len(d), settings.map_max_complaints)
+    tk = result.tickets[result.tickets["ticket_id"].isin(set(d["ticket_id"]))]
+    status = element_status(net, at_ts)
+    first_serving = d["serving_ids"].fillna("").astype(str).str.split(";").str[0]
+    served = first_serving[first_serving != ""].value_counts()
+    nearest = d["nearest_site"].value_counts()
+    tickets_by_el = tk[tk["element_id"].astype(str) != ""].groupby("element_id").apply(
+        lambda g: "; ".join(g["ticket_id"] + " (" + g["cause"] + ", " + g["priority"] + ")"), include_groups=False) \
+        if len(tk) else pd.Series(dtype=object)
+    repeats = repeat_complaints(result, settings=settings, start=start_ts, end=end_ts)
+
+    lat = np.concatenate([ds["sites"]["lat"].dropna().to_numpy(float), d["lat"].to_numpy(float)])
+    lon = np.concatenate([ds["sites"]["lon"].dropna().to_numpy(float), d["lon"].to_numpy(float)])
+    if len(lat) == 0:
+        raise InputError("nothing to draw: no located site and no complaint in the period")
+    bounds = [[float(lat.min()), float(lon.min())], [float(lat.max()), float(lon.max())]]
+    m = folium.Map(location=[float(np.mean(bounds, axis=0)[0]), float(np.mean(bounds, axis=0)[1])], zoom_start=12,
+                   tiles=None, control_scale=True, prefer_canvas=False)
+    m.options["max_zoom"] = MAX_ZOOM  # the marker clusters need it when there is no tile layer
+    m.get_root().title = escape_html(title)
+    if tiles:
+        folium.TileLayer(tiles=tiles, attr="internal tile server", name="Base map", overlay=False, control=False,
+                         max_zoom=MAX_ZOOM).add_to(m)
+
+    sectors, status_counts = _sector_layer(net, status, at_ts, served, tickets_by_el, tz)
+    sectors.add_to(m)
+    _site_layer(ds, status, nearest).add_to(m)
+    reps = _repeater_layer(ds, status)
+    if reps is not None:
+        reps.add_to(m)
+    transport, transport_counts = _transport_layer(ds, result, at_ts, start_ts, end_ts, tz)
+    if transport is not None:
+        transport.add_to(m)
+    complaints = _complaint_layer(shown, result.tickets, repeats, tz)
+    complaints.add_to(m)
+    _ticket_layer(tk, tz).add_to(m)
+    spots = find_hotspots(result, settings=settings, grid=grid, start=start_ts, end=end_ts, repeats=repeats)
+    _hotspot_layer(spots, settings.hotspot_map_min, grid, settings.hotspot_cell_m).add_to(m)
+    if len(d):
+        HeatMap(d[["lat", "lon"]].round(5).to_numpy().tolist(), name=f"Complaint heatmap ({len(d):,})", radius=16,
+                blur=20, min_opacity=0.3, show=False).add_to(m)
+        by_day = _heat_by_day(d, tz, start_ts, end_ts)
+        if by_day is not None:
+            by_day.add_to(m)
+    if show_all:
+        for child in m._children.values():
+            if isinstance(child, Layer) and child.overlay:
+                child.show = True
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+
+    cause_counts = d["cause"].value_counts()
+    legend = [
+        {"title": f"Sector status at {_fmt([at_ts], tz)[0]}",
+         "items": [{"label": STATUS_LABELS[s], "color": STATUS_COLORS[s], "count": int(status_counts.get(s, 0)),
+                    "dash": s == "relocated"} for s in STATUSES]},
+        {"title": "Complaint cause (hotspots: dominant cause)",
+         "items": [{"label": c.replace("_", " "), "color": CAUSE_COLORS[c], "shape": "dot", "count": int(cause_counts.get(c, 0))}
+                   for c in CAUSES]},
+        {"title": "Ticket priority (size: complaints)",
+         "items": [{"label": p, "color": c, "shape": "dot", "count": int((tk["priority"] == p).sum())}
+                   for p, c in PRIORITY_COLORS.items()]},
+    ]
+    if transport_counts:
+        legend.append({"title": "Transport failure", "items": [
+            {"label": "still down at map time", "color": TRANSPORT_COLORS["down"], "shape": "dot", "count": transport_counts["down"]},
+            {"label": "restored", "color": TRANSPORT_COLORS["ended"], "shape": "dot", "count": transport_counts["ended"]}]})
+    period_from = _fmt([start_ts], tz)[0] if start_ts is not None else (_fmt([d["received_at"].min()], tz)[0] if len(d) else "")
+    period_to = _fmt([end_ts], tz)[0] if end_ts is not None else (_fmt([d["received_at"].max()], tz)[0] if len(d) else "")
+    info = [title,
+            f"status at {_fmt([at_ts], tz)[0]} ({tz}, {at_label})",
+            f"complaints received {period_from} to {period_to}: {len(d):,}"
+            + (f" (latest {len(shown):,} drawn)" if len(shown) < len(d) else ""),
+            f"{len(tk):,} tickets, {sectors.count:,} sectors, {int(ds['sites']['lat'].notna().sum()):,} sites",
+            "link a feature: add #complaint:ID, #ticket:ID, #cell:ID or #site:ID to the address"]
+    _Finish({"bounds": bounds, "legend": legend, "info": info}).add_to(m)
+    names = inline_assets(m)
+    log.info("map: %d sectors, %d complaints, %d tickets, %d hotspots; status at %s; assets %s", sectors.count,
+             complaints.count, len(tk), int((spots["complaints"] >= settings.hotspot_map_min).sum()), at_ts, ", ".join(names))
+    m.netdiag_summary = {"at": at_ts, "start": start_ts, "end": end_ts, "sectors": sectors.count,
+                         "complaints": complaints.count, "tickets": len(tk), "status": status_counts.to_dict()}
+    return m
+
+
+def render_map(m: folium.Map) -> str:
+    """The page as HTML text, checked to load nothing from the network.
+
+    Raises
+    ------
+    NetdiagError
+        When a script, stylesheet or image would be fetched from the network.
+    """
+    html = m.get_root().render()
+    remote = _REMOTE.findall(html)
+    if remote:
+        raise NetdiagError(f"the map would load {len(remote)} resource(s) from the network, e.g. {remote[0]!r}")
+    return html
+
+
+def save_map(m: folium.Map, path: str | Path = DEFAULT_MAP, *, overwrite: bool = False) -> Path:
+    """Write the map as one self-contained HTML file (parent folders are created).
+
+    Raises
+    ------
+    InputError
+        When ``path`` exists and ``overwrite`` is false, or is a folder.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"--out {path} is a folder; give a file name such as {path / 'netdiag.html'}")
+    if path.exists() and not overwrite:
+        raise InputError(f"{path} already exists; use --overwrite to replace it")
+    html = render_map(m)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    log.info("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
+    return path

@@ -1,0 +1,124 @@
+"""The demo map in a real headless browser (Debian's chromium), with no network.
+
+Checks what a person would see: every sector wedge, site and complaint is drawn (complaints
+sit in clusters whose counts add up), the time slider and heatmaps work offline, and a
+description or OMC detail full of markup shows as text and runs nothing. Writes a PNG
+screenshot; with ``NETDIAG_SCREENSHOT_DIR`` set it is also saved there (docs/img for the
+README). Skipped, with the reason, where no Chromium is installed.
+"""
+from __future__ import annotations
+
+import html as htmllib
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from netdiag.dataset import load_dataset
+from netdiag.diagnose import diagnose
+from netdiag.maps import build_map, save_map
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+BROWSER = next((b for b in map(shutil.which, (os.environ.get("NETDIAG_CHROMIUM", ""),) + BROWSERS) if b), None)
+pytestmark = pytest.mark.skipif(BROWSER is None, reason="no headless Chromium found (Debian: apt-get install chromium); "
+                                                        "the map was not checked in a browser")
+
+TITLE = "netdiag demo"
+PAYLOAD = "<img src=x onerror=\"document.title='PWNED';document.body.setAttribute('data-pwned','1')\">"
+BREAKOUT = "</script><script>document.title='PWNED'</script>"
+
+
+def browse(url: str, tmp_path: Path, *extra: str) -> tuple[str, str]:
+    """Run headless Chromium on ``url`` with networking off; (stdout, stderr)."""
+    profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
+    args = [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
+            "--host-resolver-rules=MAP * ~NOTFOUND", f"--user-data-dir={profile}", "--hide-scrollbars",
+            "--window-size=1400,900", "--virtual-time-budget=10000", "--enable-logging=stderr", "--v=0", *extra, url]
+    run = subprocess.run(args, capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return run.stdout, run.stderr
+
+
+def not_pwned(dom: str) -> bool:
+    """The page title is still ours and the payload's attribute was never set on <body>."""
+    title = re.search(r"<title>(.*?)</title>", dom, re.S)
+    return title is not None and title.group(1) == TITLE and not re.search(r"<body[^>]*data-pwned", dom)
+
+
+def console_errors(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "CONSOLE" in line and ("Uncaught" in line or "Error" in line)]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo data (netdiag.synth, 60 sites) with markup in descriptions, OMC details and site names."""
+    from netdiag.synth import generate
+
+    root = tmp_path_factory.mktemp("browser")
+    data = root / "data"
+    generate(data, n_sites=60, seed=7)
+    for name, column, rows in (("complaints", "description", slice(None)), ("events", "detail", slice(None)),
+                               ("sites", "name", slice(0, 5))):
+        path = data / f"{name}.csv"
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        frame.loc[frame.index[rows], column] = (PAYLOAD if column != "detail" else "cut " + BREAKOUT)
+        frame.to_csv(path, index=False)
+    ds = load_dataset(data)
+    result = diagnose(ds)
+    m = build_map(ds, result, at="worst", title=TITLE)
+    path = save_map(m, root / "maps" / "netdiag.html")
+    return {"root": root, "ds": ds, "result": result, "map": m, "path": path}
+
+
+def test_everything_is_drawn_offline(demo, tmp_path):
+    dom, stderr = browse(demo["path"].as_uri(), tmp_path, "--dump-dom")
+    assert console_errors(stderr) == []
+    assert 'data-netdiag-ready="1"' in dom, "the page script did not finish"
+    assert not_pwned(dom)
+    summary = demo["map"].netdiag_summary
+    wedges = len(re.findall(r'<path[^>]*class="nd-wedge[ "]', dom))
+    sites = len(re.findall(r'<path[^>]*class="nd-site[ "]', dom))
+    assert wedges == summary["sectors"] > 100
+    assert sites == demo["ds"]["sites"]["lat"].notna().sum()
+    single = len(re.findall(r'class="leaflet-marker-icon nd-complaint[ "]', dom))
+    clustered = sum(int(n) for n in re.findall(r'marker-cluster[^"]*"[^>]*>\s*<div>\s*<span>\s*(\d+)', dom))
+    assert single + clustered == summary["complaints"] == len(demo["result"].diagnoses)
+    assert clustered > 0  # the clusters are on
+    assert "timecontrol-play" in dom  # the time slider of the heatmap by day
+    names = re.findall(r'class="leaflet-control-layers-selector"[^>]*>\s*<span>\s*(.*?)</span>', dom)
+    assert len(names) == 9, names
+
+
+def test_markup_in_the_data_shows_as_text_and_runs_nothing(demo, tmp_path):
+    d = demo["result"].diagnoses
+    target = d[d["evidence"].str.contains("</script>", regex=False)].iloc[0]["complaint_id"]
+    dom, stderr = browse(demo["path"].as_uri() + f"#complaint:{target}", tmp_path, "--dump-dom")
+    assert console_errors(stderr) == []
+    assert not_pwned(dom)
+    popup = re.search(r'<div class="nd-popup">.*?</table></div>', dom, re.S)
+    assert popup, "the complaint's popup did not open"
+    text = popup.group(0)
+    assert f"Complaint {target}" in text
+    assert htmllib.escape(PAYLOAD, quote=False) in text          # shown as text ...
+    assert "<img" not in text and "<script" not in text          # ... not as markup
+    assert "cut &lt;/script&gt;&lt;script&gt;" in text           # the OMC detail, quoted in the evidence
+    assert re.search(r"\d{3}\*\*\*\*\d{4}", text)                # the customer, masked
+
+
+def test_screenshot_with_every_layer(demo, tmp_path):
+    ds, result = demo["ds"], demo["result"]
+    path = save_map(build_map(ds, result, at="worst", title=TITLE, show_all=True), tmp_path / "all.html")
+    png = tmp_path / "netdiag-map.png"
+    _, stderr = browse(path.as_uri(), tmp_path, f"--screenshot={png}")
+    assert console_errors(stderr) == []
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 30_000
+    target = os.environ.get("NETDIAG_SCREENSHOT_DIR")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copy(png, Path(target) / png.name)
