@@ -9,30 +9,39 @@ from netdiag.cli.options import data_dir_arg, engine_errors, overwrite_opt, pass
 @click.command()
 @data_dir_arg
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/demo", show_default=True,
-              help="Folder for the outputs.")
+              help="Folder for the tables and reports.")
+@click.option("--maps", "maps_dir", type=click.Path(file_okay=False), default="maps", show_default=True,
+              help="Folder for the HTML maps.")
 @overwrite_opt
 @pass_state
 @engine_errors
-def demo(state, data_dir, out_dir, overwrite):
-    """Run the main job on DATA_DIR: validate, diagnose and write every output to --out.
+def demo(state, data_dir, out_dir, maps_dir, overwrite):
+    """Run the whole job on DATA_DIR once: validate, diagnose, tickets, maps and reports.
 
-    Prints the validation summary and the diagnosis summary; writes diagnoses.csv,
-    tickets.csv and rejected.csv (and their JSON) into --out.
+    Prints the validation and diagnosis summaries and writes, from one diagnosis run:
+    --out/diagnoses.csv, tickets.csv, rejected.csv (+ JSON), the weekly and monthly reports
+    under --out, and two maps under --maps (status at the latest complaint, and at the worst
+    moment of the period).
 
     \b
     Example:
-      netdiag demo sample_data --out out/demo
+      netdiag --tz Asia/Shanghai demo sample_data --out out/demo --overwrite
     """
     import time
+    from pathlib import Path
 
+    from netdiag.analysis import analyse, write_report
     from netdiag.dataset import load_dataset
     from netdiag.diagnose import diagnose
     from netdiag.export import prepare_out_dir
+    from netdiag.maps import build_map, save_map
     from netdiag.outputs import JSON_FILES, OUTPUT_FILES, summary_text, write_diagnosis
     from netdiag.report import validation_summary
 
     out = prepare_out_dir(out_dir, OUTPUT_FILES + JSON_FILES, overwrite=overwrite)
+    maps = Path(maps_dir)
     settings = state.settings()
+    say = state.progress() or (lambda _text: None)
     started = time.perf_counter()
     ds = load_dataset(data_dir, settings=settings, progress=state.progress())
     state.echo("== validation ==")
@@ -41,4 +50,18 @@ def demo(state, data_dir, out_dir, overwrite):
     write_diagnosis(result, out, json=True)
     state.echo("\n== diagnosis ==")
     state.echo(summary_text(result))
-    state.echo(f"\nwrote {out}/diagnoses.csv, tickets.csv, rejected.csv (+ JSON) in {time.perf_counter() - started:.1f} s")
+    written = [out / name for name in OUTPUT_FILES]
+
+    state.echo("\n== maps and reports ==")
+    for name, at in (("netdiag.html", None), ("worst.html", "worst")):
+        say(f"drawing {maps / name}")
+        written.append(save_map(build_map(ds, result, at=at, title="netdiag demo"), maps / name, overwrite=overwrite))
+    for period in ("week", "month"):
+        say(f"{period} report")
+        rep = analyse(result, period=period, settings=settings)
+        folder = out / f"report-{period}"
+        write_report(rep, folder, overwrite=overwrite)
+        written.append(folder / "report.html")
+    for path in written:
+        state.echo(f"  {path}")
+    state.echo(f"done in {time.perf_counter() - started:.1f} s")
