@@ -11,19 +11,28 @@ from netdiag.cli.options import data_dir_arg, engine_errors, overwrite_opt, pass
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
               help="Folder for diagnoses.csv, tickets.csv and rejected.csv (created if needed).")
 @click.option("--json", "as_json", is_flag=True, help="Also write diagnoses.json, tickets.json and summary.json.")
+@click.option("--db", type=click.Path(dir_okay=False), envvar="NETDIAG_DB",
+              help="Keep tickets in this store (SQLite file, created if needed; also $NETDIAG_DB). "
+                   "Without it, tickets are grouped within this run only.")
+@click.option("--who", help="Recorded in the ticket history (default $NETDIAG_USER or the login name).")
 @overwrite_opt
 @pass_state
 @engine_errors
-def diagnose(state, data_dir, out_dir, as_json, overwrite):
+def diagnose(state, data_dir, out_dir, as_json, db, who, overwrite):
     """Diagnose every complaint in DATA_DIR: root element, cause, evidence, action, ticket.
 
     Writes OUT_DIR/diagnoses.csv (one row per accepted complaint), tickets.csv (one per root
     element and cause) and rejected.csv (every input row that could not be used, with the
     reason), then prints a summary by cause, action and ticket priority.
 
+    With --db, tickets last across runs: new complaints join the open ticket of their root
+    element and cause, the same data twice changes nothing, tickets whose outage has ended are
+    resolved, and ticket_id is the store's. Several people may run it at once on one store.
+
     \b
-    Example:
+    Examples:
       netdiag diagnose sample_data --out out/today --json
+      netdiag diagnose sample_data --out out/today --db netdiag.db
     """
     from netdiag.dataset import load_dataset
     from netdiag.diagnose import diagnose as run
@@ -33,7 +42,15 @@ def diagnose(state, data_dir, out_dir, as_json, overwrite):
     out = prepare_out_dir(out_dir, OUTPUT_FILES + (JSON_FILES if as_json else []), overwrite=overwrite)
     settings = state.settings()
     ds = load_dataset(data_dir, settings=settings, progress=state.progress())
-    result = run(ds, settings=settings, progress=state.progress())
+    if db:
+        from netdiag.store import TicketStore
+
+        with TicketStore(db, settings=settings) as store:
+            result = run(ds, settings=settings, progress=state.progress(), store=store, who=who)
+    else:
+        result = run(ds, settings=settings, progress=state.progress())
     write_diagnosis(result, out, json=as_json)
     state.echo(summary_text(result))
+    if db:
+        state.echo(f"\nticket store {db}: {result.tickets.attrs['store_run']['text']}")
     state.echo(f"\nwrote {out}/diagnoses.csv, tickets.csv, rejected.csv" + (" and JSON" if as_json else ""))

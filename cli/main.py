@@ -15,6 +15,8 @@ COMMANDS = {
     "settings": "netdiag.cli.settings_cmd:settings",
     "map": "netdiag.cli.map:map_command",
     "report": "netdiag.cli.report:report",
+    "tickets": "netdiag.cli.tickets:tickets",
+    "dispatch": "netdiag.cli.dispatch:dispatch",
 }
 
 
@@ -74,3 +76,7 @@ def cli(ctx, verbose, quiet, config, assignments, tz):
 
 def main():  # pragma: no cover - console entry point
     cli()
+
+
+if __name__ == "__main__":  # python -m netdiag.cli.main
+    main()

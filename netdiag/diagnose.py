@@ -379,7 +379,7 @@ class Result:
 
 
 def diagnose(ds, *, settings: Settings | None = None, network: Network | None = None,
-             progress: Callable[[str], None] | None = None) -> Result:
+             progress: Callable[[str], None] | None = None, store=None, who: str | None = None) -> Result:
     """Diagnose every accepted complaint of ``ds``.
 
     Parameters
@@ -390,12 +390,19 @@ def diagnose(ds, *, settings: Settings | None = None, network: Network | None = 
         Defaults to ``ds.settings``.
     network : Network, optional
         A prepared network (:func:`prepare`) to reuse.
+    store : netdiag.store.TicketStore, optional
+        Keep the tickets in this store: complaints join the open ticket of their root element
+        and cause across runs, ended outages are resolved, and ``ticket_id`` is the store's.
+        Without a store, tickets are grouped within this run only.
+    who : str, optional
+        Recorded in the store's history (default: the login name).
 
     Returns
     -------
     Result
-        ``diagnoses`` (one row per diagnosed complaint), ``tickets``, ``rejected`` (the data
-        set's rejected rows plus complaints outside the network's area).
+        ``diagnoses`` (one row per diagnosed complaint), ``tickets`` (the tickets of these
+        complaints; with a store, ``tickets.attrs["store_run"]`` says what the run changed),
+        ``rejected`` (the data set's rejected rows plus complaints outside the network's area).
 
     Examples
     --------
@@ -403,7 +410,7 @@ def diagnose(ds, *, settings: Settings | None = None, network: Network | None = 
     >>> res = diagnose(load_dataset("sample_data"))          # doctest: +SKIP
     >>> res.diagnoses["cause"].value_counts()                # doctest: +SKIP
     """
-    from netdiag.tickets import build_tickets
+    from netdiag.tickets import build_tickets, data_as_of
 
     settings = settings or ds.settings
     say = progress or (lambda _t: None)
@@ -429,7 +436,12 @@ def diagnose(ds, *, settings: Settings | None = None, network: Network | None = 
     say("actions, evidence and replies")
     diag = replies.decide(net, points, verdicts)
     say("tickets")
-    diag, tickets = build_tickets(net, diag, settings=settings)
+    if store is None:
+        diag, tickets = build_tickets(net, diag, settings=settings, as_of=data_as_of(ds))
+    else:
+        diag, tickets, report = store.record(net, diag, settings=settings, as_of=data_as_of(ds), who=who,
+                                             source=str(ds.data_dir))
+        tickets.attrs["store_run"] = {**report.as_dict(), "text": report.text(), "store": str(store.path)}
     cols = DIAGNOSIS_COLUMNS + [c for c in diag.columns if c not in DIAGNOSIS_COLUMNS]
     diag = diag[cols]
     log.info("diagnosed %d complaints into %d tickets", len(diag), len(tickets))

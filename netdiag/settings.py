@@ -64,6 +64,14 @@ class Settings:
     urgent_site_count: int = _opt(5, "sites out of service behind one root that make it urgent (large-area outage)", lo=1)
     field_test_radius_m: float = _opt(300.0, "no-fault-found complaints this close together share one field test (m)", lo=0)
     field_test_window_h: float = _opt(24.0, "... and this close in time (hours)", lo=0)
+    urgent_cell_count: int = _opt(15, "cells out of service behind one root that give the ticket the highest impact", lo=1)
+    major_channels: str = _opt("social,media", "complaint channels (comma-separated) that make a ticket major (public exposure)")
+    # --- ticket store and dispatch (store.py, dispatch.py) ---
+    store_busy_timeout_s: float = _opt(60.0, "how long a writer waits for another one to finish with the ticket store (s)", lo=0.1)
+    dispatch_max_stops: int = _opt(12, "most field-test visits on one team's dispatch list for a day", lo=1)
+    dispatch_day_start_h: float = _opt(9.0, "local hour at which a field team starts its route", lo=0, hi=23.99)
+    dispatch_speed_kmh: float = _opt(25.0, "average travel speed between visits, straight-line distance (km/h)", lo=1)
+    dispatch_visit_min: float = _opt(30.0, "time spent testing at each visit (minutes)", lo=0)
     # --- analysis ---
     repeat_window_days: float = _opt(30.0, "a complaint repeats one from the same customer or place within this many days", lo=0)
     repeat_radius_m: float = _opt(100.0, "'the same place' for repeat complaints (m)", lo=0)

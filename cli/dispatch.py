@@ -1,0 +1,60 @@
+"""``netdiag dispatch``: a field team's visits for the day, in a short route, as CSV and HTML."""
+from __future__ import annotations
+
+import click
+
+from netdiag.cli.options import engine_errors, overwrite_opt, pass_state
+from netdiag.cli.tickets import db_opt
+
+
+@click.command()
+@click.option("--team", required=True, help="The field team, e.g. field-Nanshan (as in the tickets' team).")
+@click.option("--date", "day", metavar="YYYY-MM-DD", help="The day (in --tz): tickets opened by then, arrival times from "
+              "dispatch_day_start_h. Default: every open visit, no clock times.")
+@click.option("--start", metavar="LAT,LON", help="Where the team sets off (WGS-84). Default: the route's best first stop.")
+@db_opt
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Folder for dispatch_TEAM_DATE.csv and .html (printable). Without it, only the list on stdout.")
+@click.option("--max-stops", type=click.IntRange(1), help="Most visits on the list (default setting dispatch_max_stops).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="The list for people, or the stops as JSON.")
+@overwrite_opt
+@pass_state
+@engine_errors
+def dispatch(state, team, day, start, db, out_dir, max_stops, fmt, overwrite):
+    """A field team's visits for the day, ordered into a short route.
+
+    Takes the team's open field-test tickets from the store (the most urgent first, up to
+    --max-stops), orders them by a Christofides / nearest-neighbour route improved by 2-opt
+    on straight-line distances, and prints each stop with ticket, place, arrival and due
+    time, what to test and the evidence, and the route length against the same visits in
+    due-time order.
+
+    \b
+    Example:
+      netdiag --tz Asia/Shanghai dispatch --team field-Nanshan --date 2026-11-03 \\
+              --start 22.5329,113.9305 --db netdiag.db --out out/dispatch
+    """
+    import json
+
+    from netdiag.cli.tickets import open_store
+    from netdiag.dispatch import plan_dispatch, write_dispatch
+    from netdiag.export import to_jsonable
+
+    with open_store(state, db) as store:
+        plan = plan_dispatch(store, team, date=day, start=start, settings=state.settings(), max_stops=max_stops)
+    written = write_dispatch(plan, out_dir, overwrite=overwrite) if out_dir else []
+    if fmt == "json":
+        click.echo(json.dumps({"team": plan.team, "date": str(plan.date) if plan.date else None, "start": plan.start,
+                               "route_km": round(plan.route_m / 1000, 2), "unordered_km": round(plan.unordered_m / 1000, 2),
+                               "stops": to_jsonable(plan.stops), "left_over": plan.left_over["ticket_id"].tolist(),
+                               "files": [str(p) for p in written]}, ensure_ascii=False, indent=2))
+        return
+    click.echo(plan.summary())
+    for r in plan.stops.to_dict("records"):
+        flag = " OVERDUE" if r["overdue"] else (" late" if r["late"] else "")
+        click.echo(f"{r['order']:>3}. {r['ticket_id']}  {r['priority']}  arrive {r['arrive']}  due {r['due']}{flag}  "
+                   f"+{r['leg_km']:.1f} km  {r['place']}")
+        click.echo(f"     test: {r['what_to_test']}")
+    for path in written:
+        state.echo(f"wrote {path}")

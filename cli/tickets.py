@@ -1,0 +1,194 @@
+"""``netdiag tickets``: list, show, update, close and export the tickets of a ticket store."""
+from __future__ import annotations
+
+import click
+
+from netdiag.cli.options import engine_errors, pass_state
+
+STATUS_CHOICES = ["open", "acknowledged", "inProgress", "pending", "held", "resolved", "closed", "cancelled"]
+PRIORITY_CHOICES = ["P1", "P2", "P3", "P4"]
+
+db_opt = click.option("--db", type=click.Path(dir_okay=False), envvar="NETDIAG_DB", default="netdiag.db", show_default=True,
+                      help="The ticket store (SQLite file); also $NETDIAG_DB.")
+who_opt = click.option("--who", help="Who acts, recorded in the history (default $NETDIAG_USER or the login name).")
+why_opt = click.option("--why", help="Why, recorded in the history.")
+
+
+def filter_opts(func):
+    """--status, --team, --priority, --cause, --kind, --region, --bbox."""
+    for opt in reversed([
+        click.option("--status", multiple=True, type=click.Choice(STATUS_CHOICES),
+                     help="Only these statuses (repeatable); 'open' = acknowledged, inProgress, pending, held."),
+        click.option("--team", help="Only this team, e.g. field-West."),
+        click.option("--priority", multiple=True, type=click.Choice(PRIORITY_CHOICES), help="Only these priorities (repeatable)."),
+        click.option("--cause", multiple=True, help="Only these causes (repeatable), e.g. fault."),
+        click.option("--kind", type=click.Choice(["incident", "coverage", "field_test"]), help="Only this kind of ticket."),
+        click.option("--region", help="Only this region (district / grid)."),
+        click.option("--bbox", metavar="MIN_LON,MIN_LAT,MAX_LON,MAX_LAT", help="Only tickets inside this box (WGS-84)."),
+    ]):
+        func = opt(func)
+    return func
+
+
+def _filters(status, team, priority, cause, kind, region, bbox) -> dict:
+    from netdiag.tickets import parse_bbox
+
+    return {"status": list(status) or None, "team": team, "priority": list(priority) or None, "cause": list(cause) or None,
+            "kind": kind, "region": region, "bbox": parse_bbox(bbox) if bbox else None}
+
+
+def open_store(state, db: str):
+    """The store of ``--db``; it must exist (only ``diagnose`` creates one)."""
+    from netdiag.store import TicketStore
+
+    return TicketStore(db, settings=state.settings(), create=False)
+
+
+@click.group()
+def tickets():
+    """Tickets that live: list, show, update, close, export (see `netdiag diagnose --db`).
+
+    A ticket store is one SQLite file written by `netdiag diagnose DATA --out OUT --db FILE`.
+    Statuses follow TM Forum TMF621: acknowledged -> inProgress / pending / held -> resolved
+    -> closed; cancelled from any open status; a resolved ticket can be re-opened.
+
+    \b
+    Examples:
+      netdiag tickets list --db netdiag.db --status open --team field-Nanshan
+      netdiag tickets show TS-20261102-0001 --db netdiag.db
+      netdiag tickets update TS-20261102-0001 --status inProgress --who li.wei --why "on site"
+      netdiag tickets export --db netdiag.db --format gpkg --out tickets.gpkg
+    """
+
+
+@tickets.command("list")
+@db_opt
+@filter_opts
+@click.option("--limit", type=click.IntRange(1), help="At most this many tickets (the oldest first).")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True,
+              help="A table for people, or CSV / TMF621 JSON on stdout.")
+@pass_state
+@engine_errors
+def list_cmd(state, db, status, team, priority, cause, kind, region, bbox, limit, fmt):
+    """List tickets, oldest first; open tickets past their due time are flagged with '!'.
+
+    \b
+    Example:
+      netdiag tickets list --db netdiag.db --status open --priority P1 --priority P2
+    """
+    import json
+    import sys
+
+    from netdiag.safe import neutralise_frame
+    from netdiag.tickets import format_table, tmf621
+
+    with open_store(state, db) as store:
+        t = store.tickets(**_filters(status, team, priority, cause, kind, region, bbox))
+    if limit:
+        t = t.head(limit)
+    if fmt == "csv":
+        neutralise_frame(t).to_csv(sys.stdout, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+    elif fmt == "json":
+        click.echo(json.dumps([tmf621(r) for r in t.to_dict("records")], ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_table(t, tz=state.settings().tz))
+        state.echo(f"\n{len(t):,} tickets")
+
+
+@tickets.command()
+@click.argument("ticket_id")
+@db_opt
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="For people, or one TMF621 Trouble Ticket as JSON.")
+@pass_state
+@engine_errors
+def show(state, ticket_id, db, fmt):
+    """Show one ticket: facts, evidence, complaints (masked), status history and notes.
+
+    \b
+    Example:
+      netdiag tickets show TS-20261102-0001 --db netdiag.db
+    """
+    import json
+
+    from netdiag.tickets import format_ticket, tmf621
+
+    with open_store(state, db) as store:
+        shown = store.show(ticket_id)
+    if fmt == "json":
+        click.echo(json.dumps(tmf621(shown["ticket"], history=shown["history"], notes=shown["notes"],
+                                     complaint_ids=shown["complaints"]["complaint_id"].tolist()), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_ticket(shown, tz=state.settings().tz))
+
+
+@tickets.command()
+@click.argument("ticket_id")
+@db_opt
+@click.option("--status", type=click.Choice(STATUS_CHOICES[1:]), help="The new status (the move must be allowed).")
+@click.option("--priority", type=click.Choice(PRIORITY_CHOICES), help="Set the priority by hand (later runs keep it).")
+@click.option("--team", help="Reassign to this team.")
+@click.option("--note", help="Add a note.")
+@who_opt
+@why_opt
+@click.option("--expect-revision", type=int, help="Refuse if the ticket changed since you saw this revision.")
+@pass_state
+@engine_errors
+def update(state, ticket_id, db, status, priority, team, note, who, why, expect_revision):
+    """Change a ticket's status, priority or team, or add a note; --who/--why go to the history.
+
+    A status change the life cycle does not allow is refused with the reason (exit code 2).
+
+    \b
+    Example:
+      netdiag tickets update TS-20261102-0001 --db netdiag.db --status inProgress \\
+              --who li.wei --why "tester on the way"
+    """
+    with open_store(state, db) as store:
+        before = store.show(ticket_id)["ticket"]
+        after = store.update(ticket_id, status=status, priority=priority, team=team, note=note, who=who, why=why,
+                             expect_revision=expect_revision)["ticket"]
+    changes = [f"{k} {before[k]} -> {after[k]}" for k in ("status", "priority", "team") if before[k] != after[k]]
+    if priority and before["priority"] == priority:
+        changes.append(f"priority {priority} kept, now fixed by hand")
+    state.echo(f"{ticket_id}: " + ("; ".join(changes) if changes else "unchanged") + ("; note added" if note else ""))
+
+
+@tickets.command()
+@click.argument("ticket_id")
+@db_opt
+@who_opt
+@why_opt
+@pass_state
+@engine_errors
+def close(state, ticket_id, db, who, why):
+    """Close a resolved ticket (after the call-back to the customer).
+
+    \b
+    Example:
+      netdiag tickets close TS-20261102-0001 --db netdiag.db --who li.wei --why "customer satisfied"
+    """
+    with open_store(state, db) as store:
+        store.close_ticket(ticket_id, who=who, why=why)
+    state.echo(f"{ticket_id}: closed")
+
+
+@tickets.command()
+@db_opt
+@filter_opts
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "geojson", "gpkg"]), default="csv", show_default=True,
+              help="csv (Excel), json (TMF621 Trouble Tickets with history and notes), geojson or gpkg (points for QGIS).")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True, help="The file to write.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing file.")
+@pass_state
+@engine_errors
+def export(state, db, status, team, priority, cause, kind, region, bbox, fmt, out_path, overwrite):
+    """Export tickets as CSV, TMF621 JSON, GeoJSON or GeoPackage (a point layer for QGIS).
+
+    \b
+    Example:
+      netdiag tickets export --db netdiag.db --status open --format gpkg --out out/tickets.gpkg
+    """
+    with open_store(state, db) as store:
+        n = store.export(out_path, fmt=fmt, overwrite=overwrite, **_filters(status, team, priority, cause, kind, region, bbox))
+    state.echo(f"wrote {n:,} tickets to {out_path}")

@@ -1,0 +1,483 @@
+"""Dispatch lists: a field team's visits for the day, ordered into a short route.
+
+A field tester (DOMAIN.md) must reach the complaint spot within a set time, test there and
+reply. :func:`plan_dispatch` takes the open field-test tickets of one team from the ticket
+store, keeps the most urgent ``dispatch_max_stops`` (earliest due first), and orders them into
+a short route on great-circle (haversine) distances:
+
+1. nearest neighbour from the start (or from every stop when no start is given),
+2. Christofides' tour (networkx) cut into a path,
+3. each improved by 2-opt; the shortest wins.
+
+The route is compared with the *unordered list* (the same stops by due time): both lengths are
+reported. Distances are straight lines, so the road distance is longer; the arrival times use
+``dispatch_speed_kmh`` and ``dispatch_visit_min``.
+
+:func:`route_stops` gives the ordered stops as a frame for :mod:`netdiag.maps`;
+:func:`write_dispatch` writes the list as CSV and as a printable, self-contained HTML page
+(untrusted text escaped, customer numbers masked).
+
+Examples
+--------
+>>> from netdiag.store import TicketStore
+>>> with TicketStore("netdiag.db", create=False) as store:             # doctest: +SKIP
+...     plan = plan_dispatch(store, "field-Nanshan", date="2026-11-03", start=(22.54, 113.93))
+>>> plan.route_m, plan.unordered_m                                       # doctest: +SKIP
+(18234.0, 61021.5)
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from netdiag.errors import InputError
+from netdiag.safe import escape_html
+from netdiag.settings import Settings
+from netdiag.tickets import when_text
+
+log = logging.getLogger(__name__)
+
+EARTH_RADIUS_M = 6_371_008.8
+#: statuses of a field-test ticket that go on a dispatch list (pending / held wait for something else)
+DISPATCH_STATUSES = ("acknowledged", "inProgress")
+TESTS = {
+    "no_signal": "signal presence and level (RSRP/SINR), idle camping and attach",
+    "weak_signal": "signal level walk test around the spot (RSRP/RSRQ/SINR)",
+    "call_drop": "repeated voice calls (10 x 2 min), count drops",
+    "slow_data": "download/upload throughput and latency, at the busy hour if possible",
+    "other": "signal level, one voice call and one data session",
+}
+STOP_COLUMNS = ["order", "ticket_id", "priority", "place", "lat", "lon", "due_at", "due", "overdue", "arrive", "late",
+                "leg_km", "cum_km", "what_to_test", "evidence", "complaint_count", "complaints", "status", "team"]
+
+
+# ----------------------------------------------------------------------------- distances and routes
+def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Great-circle distance in metres (arrays broadcast).
+
+    Examples
+    --------
+    >>> round(float(haversine_m(22.54, 114.05, 22.55, 114.05)))
+    1112
+    """
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+
+
+def distance_matrix(lat, lon) -> np.ndarray:
+    """Pairwise haversine distances (m) of points."""
+    lat, lon = np.asarray(lat, float), np.asarray(lon, float)
+    return haversine_m(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+
+
+def path_length(path: list[int], dist: np.ndarray) -> float:
+    """Length of an open path through ``dist``'s nodes."""
+    return float(sum(dist[a, b] for a, b in zip(path[:-1], path[1:])))
+
+
+def two_opt(path: list[int], dist: np.ndarray, *, fixed_start: bool) -> list[int]:
+    """Improve an open path by reversing segments while that shortens it (the first node stays if fixed)."""
+    path = list(path)
+    n = len(path)
+    improved = True
+    while improved:
+        improved = False
+        for i in range(1 if fixed_start else 0, n - 1):
+            a = path[i - 1] if i > 0 else None
+            for j in range(i + 1, n):
+                b, c = path[i], path[j]
+                d = path[j + 1] if j + 1 < n else None
+                before = (dist[a, b] if a is not None else 0.0) + (dist[c, d] if d is not None else 0.0)
+                after = (dist[a, c] if a is not None else 0.0) + (dist[b, d] if d is not None else 0.0)
+                if after < before - 1e-6:
+                    path[i:j + 1] = path[i:j + 1][::-1]
+                    improved = True
+    return path
+
+
+def _nearest_neighbour(dist: np.ndarray, first: int) -> list[int]:
+    left = set(range(len(dist))) - {first}
+    path = [first]
+    while left:
+        here = path[-1]
+        nxt = min(left, key=lambda k: (dist[here, k], k))
+        path.append(nxt)
+        left.remove(nxt)
+    return path
+
+
+def _christofides_paths(dist: np.ndarray, start: int | None) -> list[list[int]]:
+    n = len(dist)
+    if n < 3:
+        return []
+    graph = nx.Graph()
+    graph.add_weighted_edges_from((i, j, float(dist[i, j])) for i in range(n) for j in range(i + 1, n))
+    cycle = nx.approximation.christofides(graph, weight="weight")[:-1]
+    if start is not None:
+        k = cycle.index(start)
+        forward = cycle[k:] + cycle[:k]
+        return [forward, [forward[0]] + forward[1:][::-1]]
+    # no start: cut the tour at its longest edge
+    edges = [(dist[cycle[i], cycle[(i + 1) % n]], i) for i in range(n)]
+    _, cut = max(edges)
+    path = cycle[cut + 1:] + cycle[:cut + 1]
+    return [path]
+
+
+def order_route(dist: np.ndarray, *, start: int | None = None) -> list[int]:
+    """A short open path visiting every node of ``dist`` (beginning at ``start`` when given).
+
+    Parameters
+    ----------
+    dist : (n, n) array
+        Symmetric distances.
+    start : int, optional
+        The node the path must begin at (the team's depot); free otherwise.
+
+    Returns
+    -------
+    list of int
+        Node indices in visiting order.
+    """
+    n = len(dist)
+    if n <= 2:
+        order = list(range(n))
+        if start is not None and n == 2 and start == 1:
+            order = [1, 0]
+        return order
+    firsts = [start] if start is not None else list(range(n)) if n <= 60 else [0]
+    candidates = [_nearest_neighbour(dist, f) for f in firsts]
+    if n <= 200:
+        candidates += _christofides_paths(dist, start)
+    best, best_len = None, np.inf
+    for cand in candidates:
+        improved = two_opt(cand, dist, fixed_start=start is not None)
+        length = path_length(improved, dist)
+        if length < best_len - 1e-6:
+            best, best_len = improved, length
+    return best
+
+
+# ----------------------------------------------------------------------------- the plan
+@dataclass
+class DispatchPlan:
+    """One team's visits for a day, in route order.
+
+    Attributes
+    ----------
+    stops : DataFrame
+        :data:`STOP_COLUMNS`, one row per visit in route order (``order`` from 1).
+    route_m, unordered_m : float
+        Straight-line length of the route and of the same stops in due-time order (from
+        ``start`` when given).
+    left_over : DataFrame
+        Open visits of the team beyond ``dispatch_max_stops`` (the least urgent), for another day.
+    waiting : int
+        The team's field-test tickets that are ``pending`` or ``held`` (not on the list).
+    """
+
+    team: str
+    date: dt.date | None
+    start: tuple[float, float] | None
+    stops: pd.DataFrame
+    route_m: float
+    unordered_m: float
+    left_over: pd.DataFrame
+    waiting: int
+    tz: str = "UTC"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def saving_pct(self) -> float:
+        """How much shorter the route is than the unordered list (%)."""
+        return 0.0 if self.unordered_m <= 0 else 100.0 * (1 - self.route_m / self.unordered_m)
+
+    def path(self) -> list[tuple[float, float]]:
+        """``(lat, lon)`` of the route, the start first when given (for drawing a line)."""
+        pts = [self.start] if self.start else []
+        return pts + list(zip(self.stops["lat"].astype(float), self.stops["lon"].astype(float)))
+
+    def summary(self) -> str:
+        """One line: stops and route length against the unordered list."""
+        return (f"{len(self.stops)} visits for {self.team}" + (f" on {self.date}" if self.date else "")
+                + f": route {self.route_m / 1000:.1f} km vs {self.unordered_m / 1000:.1f} km in due-time order "
+                  f"({self.saving_pct:.0f}% shorter, straight-line)"
+                + (f"; {len(self.left_over)} more open visits left for another day" if len(self.left_over) else "")
+                + (f"; {self.waiting} pending/held not listed" if self.waiting else ""))
+
+
+def parse_date(text: str | dt.date | None) -> dt.date | None:
+    """``YYYY-MM-DD`` -> date (None stays None); raises InputError naming what came."""
+    if text is None or isinstance(text, dt.date):
+        return text
+    try:
+        return dt.date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise InputError(f"--date was {text!r} but is expected to be a day like 2026-11-03") from None
+
+
+def parse_latlon(text: str | tuple | None) -> tuple[float, float] | None:
+    """``"LAT,LON"`` -> (lat, lon); raises InputError naming what came.
+
+    Examples
+    --------
+    >>> parse_latlon("22.54,114.05")
+    (22.54, 114.05)
+    """
+    if text is None or isinstance(text, tuple):
+        return text
+    parts = str(text).split(",")
+    try:
+        lat, lon = (float(p) for p in parts)
+    except ValueError:
+        raise InputError(f"--start was {text!r} but is expected to be LAT,LON in WGS-84, e.g. 22.54,114.05") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise InputError(f"--start was {text!r}: latitude must be in [-90, 90] and longitude in [-180, 180]")
+    return lat, lon
+
+
+def what_to_test(categories: list, indoor: list) -> str:
+    """The tests to run at a stop, from the complaints' categories (and indoor or not).
+
+    Examples
+    --------
+    >>> what_to_test(["call_drop", "call_drop", "slow_data"], [False, True, False])
+    'call_drop x2, slow_data x1 (indoors too): repeated voice calls (10 x 2 min), count drops; download/upload throughput and latency, at the busy hour if possible'
+    """
+    counts = pd.Series([c if c in TESTS else "other" for c in categories], dtype=object).value_counts()
+    what = ", ".join(f"{c} x{n}" for c, n in counts.items())
+    inside = any(bool(i) for i in indoor)
+    tests = "; ".join(TESTS[c] for c in counts.index)
+    return f"{what}{' (indoors too)' if inside else ''}: {tests}"
+
+
+def plan_dispatch(store, team: str, *, date: str | dt.date | None = None, start: str | tuple[float, float] | None = None,
+                  settings: Settings | None = None, max_stops: int | None = None) -> DispatchPlan:
+    """The day's visits of one field team, in a short route.
+
+    Parameters
+    ----------
+    store : TicketStore or path
+        The ticket store (a path is opened read-only in spirit: nothing is written).
+    team : str
+        The team, e.g. ``field-Nanshan`` (as in the tickets' ``team``).
+    date : str or date, optional
+        ``YYYY-MM-DD`` in ``settings.tz``: only tickets opened by the end of that day, and
+        arrival times from ``dispatch_day_start_h`` that day. Default: every open visit.
+    start : (lat, lon) or "LAT,LON", optional
+        Where the team sets off; the route begins there. Default: wherever makes it shortest.
+    settings : Settings, optional
+    max_stops : int, optional
+        Default ``settings.dispatch_max_stops``.
+
+    Returns
+    -------
+    DispatchPlan
+
+    Raises
+    ------
+    InputError
+        A bad date or start; a team with no field-test tickets at all (the message lists the
+        teams that have some).
+    """
+    from netdiag.store import TicketStore
+
+    own = not isinstance(store, TicketStore)
+    if own:
+        store = TicketStore(store, settings=settings, create=False)
+    settings = settings or store.settings
+    try:
+        return _plan(store, team, parse_date(date), parse_latlon(start), settings, max_stops or settings.dispatch_max_stops)
+    finally:
+        if own:
+            store.close()
+
+
+def _plan(store, team, day, start, settings, max_stops) -> DispatchPlan:
+    tz = settings.tz
+    end_of_day = pd.Timestamp(day + dt.timedelta(days=1), tz=tz).tz_convert("UTC") if day else None
+    with store.read() as c:
+        all_team = store.tickets(kind="field_test", team=team, conn=c)
+        if all_team.empty:
+            teams = [r[0] for r in c.execute("SELECT DISTINCT team FROM tickets WHERE kind = 'field_test' ORDER BY team")]
+            raise InputError(f"--team was {team!r} but no field-test ticket has that team; teams with field tests: "
+                             f"{', '.join(teams) if teams else 'none (run netdiag diagnose --db first)'}")
+        if end_of_day is not None:
+            all_team = all_team[all_team["created_at"] < end_of_day]
+        waiting = int(all_team["status"].isin(["pending", "held"]).sum())
+        todo = all_team[all_team["status"].isin(DISPATCH_STATUSES)]
+        todo = todo.assign(_p=todo["priority"].str.slice(1).astype(int)).sort_values(["due_at", "_p", "ticket_id"], kind="stable")
+        chosen, left_over = todo.head(max_stops).drop(columns="_p"), todo.iloc[max_stops:].drop(columns="_p")
+        complaints = store.complaints(chosen["ticket_id"].tolist(), conn=c)
+    chosen = chosen.reset_index(drop=True)
+    n = len(chosen)
+    lat, lon = chosen["lat"].to_numpy(float), chosen["lon"].to_numpy(float)
+    if start:
+        dist = distance_matrix(np.r_[start[0], lat], np.r_[start[1], lon])
+        path = [k - 1 for k in order_route(dist, start=0)[1:]] if n else []
+        unordered = path_length(list(range(n + 1)), dist)
+        route = path_length([0] + [k + 1 for k in path], dist)
+        legs = [dist[a, b] for a, b in zip([0] + [k + 1 for k in path][:-1], [k + 1 for k in path])]
+    else:
+        dist = distance_matrix(lat, lon)
+        path = order_route(dist) if n else []
+        unordered = path_length(list(range(n)), dist)
+        route = path_length(path, dist)
+        legs = [0.0] + [dist[a, b] for a, b in zip(path[:-1], path[1:])]
+    stops = chosen.iloc[path].reset_index(drop=True)
+    stops = _describe(stops, complaints, np.asarray(legs, float), day, settings)
+    plan = DispatchPlan(team, day, start, stops, float(route), float(unordered), left_over.reset_index(drop=True), waiting, tz)
+    log.info("dispatch %s: %s", team, plan.summary())
+    return plan
+
+
+def _describe(stops: pd.DataFrame, complaints: pd.DataFrame, legs: np.ndarray, day, settings: Settings) -> pd.DataFrame:
+    tz = settings.tz
+    per = {tid: g for tid, g in complaints.groupby("ticket_id", sort=False)}
+    out = pd.DataFrame({"order": np.arange(1, len(stops) + 1)})
+    for col in ("ticket_id", "priority", "place", "lat", "lon", "due_at", "evidence", "complaint_count", "status", "team"):
+        out[col] = stops[col].to_numpy()
+    out["leg_km"] = (legs / 1000).round(2)
+    out["cum_km"] = (np.cumsum(legs) / 1000).round(2)
+    # arrival: leave at the day's start, travel at dispatch_speed_kmh, test dispatch_visit_min at each stop
+    travel_min = legs / 1000 / settings.dispatch_speed_kmh * 60
+    arrive_min = np.cumsum(travel_min) + settings.dispatch_visit_min * np.arange(len(stops))
+    if day:
+        t0 = pd.Timestamp(day, tz=tz) + pd.Timedelta(hours=settings.dispatch_day_start_h)
+        arrive = pd.Series([t0 + pd.Timedelta(minutes=float(m)) for m in arrive_min], dtype=f"datetime64[ns, {tz}]")
+        out["arrive"] = [when_text(a, tz) for a in arrive]
+        out["late"] = (arrive.dt.tz_convert("UTC").to_numpy() > pd.to_datetime(out["due_at"], utc=True).to_numpy()) \
+            if len(out) else []
+        now = t0
+    else:
+        out["arrive"] = [f"+{int(m // 60)}:{int(m % 60):02d}" for m in arrive_min]
+        out["late"] = False
+        now = pd.Timestamp.now(tz="UTC")
+    out["due"] = [when_text(d, tz) for d in out["due_at"]]
+    out["overdue"] = (pd.to_datetime(out["due_at"], utc=True) < now).to_numpy() if len(out) else []
+    tests, listed = [], []
+    for tid in out["ticket_id"]:
+        g = per.get(tid, complaints.iloc[0:0])
+        tests.append(what_to_test(g["category"].tolist(), g["indoor"].tolist()))
+        listed.append("\n".join(
+            f"{r['complaint_id']} {when_text(r['received_at'], tz)} {r['category'] or ''}"
+            + (f" {r['customer']}" if r["customer"] else "") + (" indoor" if r["indoor"] else "") + (" VIP" if r["vip"] else "")
+            + (f": {r['description']}" if r["description"] else "")
+            for r in g.to_dict("records")))
+    out["what_to_test"] = tests
+    out["complaints"] = listed
+    return out[STOP_COLUMNS]
+
+
+def route_stops(store, team: str, *, date: str | dt.date | None = None, start: str | tuple[float, float] | None = None,
+                settings: Settings | None = None) -> pd.DataFrame:
+    """The ordered stops of a team's dispatch list, for drawing (``order, ticket_id, lat, lon, ...``).
+
+    The same as ``plan_dispatch(...).stops``; ``attrs`` carry ``start``, ``route_m`` and
+    ``unordered_m``. See :func:`plan_dispatch` for the parameters.
+
+    Examples
+    --------
+    >>> stops = route_stops("netdiag.db", "field-Nanshan", date="2026-11-03")   # doctest: +SKIP
+    >>> stops[["order", "ticket_id", "lat", "lon"]].head()                       # doctest: +SKIP
+    """
+    plan = plan_dispatch(store, team, date=date, start=start, settings=settings)
+    stops = plan.stops.copy()
+    stops.attrs.update({"team": team, "start": plan.start, "route_m": plan.route_m, "unordered_m": plan.unordered_m})
+    return stops
+
+
+# ----------------------------------------------------------------------------- files
+def slug(text: str) -> str:
+    """A safe file-name part (team names come from data: no path separators)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("._") or "team"
+
+
+def dispatch_files(plan: DispatchPlan) -> tuple[str, str]:
+    """(csv name, html name) of a plan, e.g. ``dispatch_field-West_2026-11-03.csv``."""
+    base = f"dispatch_{slug(plan.team)}_{plan.date.isoformat() if plan.date else 'open'}"
+    return base + ".csv", base + ".html"
+
+
+def write_dispatch(plan: DispatchPlan, out_dir: str | Path, *, overwrite: bool = False) -> list[Path]:
+    """Write the plan as CSV and as a printable HTML page into ``out_dir``.
+
+    Raises
+    ------
+    InputError
+        When a file exists and ``overwrite`` is false.
+    """
+    from netdiag.export import prepare_out_dir, write_csv
+
+    csv_name, html_name = dispatch_files(plan)
+    out = prepare_out_dir(out_dir, [csv_name, html_name], overwrite=overwrite)
+    table = plan.stops.drop(columns=["due_at"]).assign(route_km_total=round(plan.route_m / 1000, 2),
+                                                        unordered_km_total=round(plan.unordered_m / 1000, 2))
+    paths = [write_csv(table, out / csv_name), out / html_name]
+    paths[1].write_text(dispatch_html(plan), encoding="utf-8")
+    return paths
+
+
+def dispatch_html(plan: DispatchPlan) -> str:
+    """A self-contained, printable HTML page of the plan (every text escaped; no scripts, no CDN)."""
+    e = escape_html
+    start = f"{plan.start[0]:.5f}, {plan.start[1]:.5f}" if plan.start else "free (the route begins at the first stop)"
+    rows = []
+    for r in plan.stops.to_dict("records"):
+        flags = " ".join(f for f, on in (("OVERDUE", r["overdue"]), ("late", r["late"])) if on)
+        rows.append(
+            f"<tr><td class=n>{e(r['order'])}</td>"
+            f"<td class=t><b>{e(r['ticket_id'])}</b><br>{e(r['priority'])} &middot; {e(r['complaint_count'])} complaint(s)</td>"
+            f"<td>{e(r['place'])}<br><span class=m>{float(r['lat']):.5f}, {float(r['lon']):.5f}</span></td>"
+            f"<td class=t>{e(r['arrive'])}<br><span class=m>+{e(r['leg_km'])} km</span></td>"
+            f"<td class=t>{e(r['due'])}{'<br><b class=w>' + e(flags) + '</b>' if flags else ''}</td>"
+            f"<td>{e(r['what_to_test'])}</td>"
+            f"<td class=s>{e(r['evidence'])}</td>"
+            f"<td class=s>{e(r['complaints']).replace(chr(10), '<br>')}</td>"
+            f"<td class=box></td></tr>")
+    left = (f"<p>{len(plan.left_over)} more open visit(s) left for another day: "
+            f"{e(', '.join(plan.left_over['ticket_id'].head(30)))}{' ...' if len(plan.left_over) > 30 else ''}</p>"
+            if len(plan.left_over) else "")
+    title = f"Dispatch list {plan.team}" + (f" {plan.date}" if plan.date else "")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(title)}</title>
+<style>
+body {{ font: 13px/1.35 system-ui, sans-serif; margin: 1.5em; color: #111; }}
+h1 {{ font-size: 18px; margin: 0 0 .3em; }}
+table {{ border-collapse: collapse; width: 100%; }}
+th, td {{ border: 1px solid #999; padding: 4px 6px; vertical-align: top; text-align: left; }}
+th {{ background: #eee; }}
+td.n {{ font-size: 16px; font-weight: bold; text-align: center; }}
+td.s {{ font-size: 11px; max-width: 22em; }}
+td.box {{ width: 7em; }}
+td.t {{ white-space: nowrap; }}
+.m {{ color: #555; font-size: 11px; }}
+.w {{ color: #b00; }}
+@media print {{ body {{ margin: 0; }} tr {{ page-break-inside: avoid; }} }}
+</style></head><body>
+<h1>{e(title)}</h1>
+<p><b>{len(plan.stops)} visits</b>; start: {e(start)}; times in {e(plan.tz)}.<br>
+Route <b>{plan.route_m / 1000:.1f} km</b> against {plan.unordered_m / 1000:.1f} km for the same visits in due-time order
+({plan.saving_pct:.0f}% shorter; straight-line distances, roads are longer).
+{f'{plan.waiting} visit(s) pending or held are not listed.' if plan.waiting else ''}</p>
+<table><thead><tr><th>#</th><th>ticket</th><th>place</th><th>arrive</th><th>due</th><th>what to test</th>
+<th>evidence</th><th>complaints (customers masked)</th><th>result / signature</th></tr></thead>
+<tbody>
+{chr(10).join(rows) if rows else '<tr><td colspan=9>no open field-test visits</td></tr>'}
+</tbody></table>
+{left}
+<p class=m>netdiag dispatch list. Reply with the test result on each ticket:
+netdiag tickets update TICKET --status resolved --why "RESULT".</p>
+</body></html>
+"""

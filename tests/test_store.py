@@ -1,0 +1,356 @@
+"""The ticket store across runs: one open ticket per root element and cause, idempotent runs,
+resolution when the outage ends, field tests that grow across runs, schema and safety.
+
+The story (tiny network of conftest.py; S003's sector C005 points east, S001's C002 south-east):
+
+    day 1   08:00 site S003 fails (F1, no end yet)     A1 complains at C005    N1 (nothing wrong) near C002
+    day 2   F1 still going                             A2 complains at C005    N2 60 m from N1, N3 1 km away
+    day 3   F1 ended day 2 20:00; S003 fails again (F2)  A3 complains          A4 complains late about day 2
+"""
+from __future__ import annotations
+
+import math
+import sqlite3
+
+import pandas as pd
+import pytest
+
+from conftest import BASE_LAT, BASE_LON, TINY, write_dataset
+from netdiag.dataset import load_dataset
+from netdiag.diagnose import diagnose
+from netdiag.errors import InputError
+from netdiag.store import SCHEMA_VERSION, TicketStore
+from netdiag.tickets import TransitionError
+
+SITES = {"S001": (BASE_LAT, BASE_LON), "S003": (BASE_LAT, BASE_LON + 0.04)}
+
+
+def at(site: str, bearing_deg: float, metres: float) -> tuple[float, float]:
+    lat, lon = SITES[site]
+    return (lat + metres * math.cos(math.radians(bearing_deg)) / 111_320,
+            lon + metres * math.sin(math.radians(bearing_deg)) / (111_320 * math.cos(math.radians(lat))))
+
+
+def complaint(cid, where, occurred, *, received=None, customer="13800000000", vip="", channel="app", description="test",
+              category="no_signal"):
+    lat, lon = where
+    return [cid, received or occurred, occurred, round(lat, 7), round(lon, 7), "wgs84", category, "", channel, customer, vip,
+            description]
+
+
+EVENT_HEADER = TINY["events"][0]
+WARNING = ["E4", "C002", "fault", "warning", "2026-11-02T00:00:00Z", "", "", "", "", "VSWR warning"]
+
+
+def fault(event_id, element, start, end=""):
+    return [event_id, element, "fault", "major", start, end, "", "", "", "board failure"]
+
+
+COMPLAINTS = {
+    "A1": complaint("A1", at("S003", 90, 400), "2026-11-02T09:00:00Z"),
+    "N1": complaint("N1", at("S001", 120, 500), "2026-11-02T16:00:00Z"),
+    "A2": complaint("A2", at("S003", 90, 450), "2026-11-03T09:00:00Z"),
+    "N2": complaint("N2", at("S001", 120, 560), "2026-11-03T10:00:00Z"),
+    "N3": complaint("N3", at("S001", 240, 600), "2026-11-03T11:00:00Z"),
+    "A3": complaint("A3", at("S003", 90, 420), "2026-11-04T08:00:00Z"),
+    "A4": complaint("A4", at("S003", 90, 430), "2026-11-03T15:00:00Z", received="2026-11-04T09:00:00Z"),
+}
+DAYS = {
+    "day1": (["A1", "N1"], [WARNING, fault("F1", "S003", "2026-11-02T08:00:00Z")]),
+    "day12": (["A1", "N1", "A2", "N2", "N3"], [WARNING, fault("F1", "S003", "2026-11-02T08:00:00Z")]),
+    "day123": (["A1", "N1", "A2", "N2", "N3", "A3", "A4"],
+               [WARNING, fault("F1", "S003", "2026-11-02T08:00:00Z", "2026-11-03T20:00:00Z"),
+                fault("F2", "S003", "2026-11-04T06:00:00Z")]),
+}
+
+
+def write_day(folder, name: str, *, extra_complaints=(), extra_events=()):
+    ids, events = DAYS[name]
+    rows = [COMPLAINTS[i] for i in ids] + list(extra_complaints)
+    return write_dataset(folder, {"complaints": (TINY["complaints"][0], rows),
+                                  "events": (EVENT_HEADER, events + list(extra_events))})
+
+
+@pytest.fixture(scope="module")
+def days(tmp_path_factory):
+    base = tmp_path_factory.mktemp("days")
+    return {name: write_day(base / name, name) for name in DAYS}
+
+
+_PREPARED: dict = {}
+
+
+def run(store: TicketStore, folder, **kw):
+    """Diagnose ``folder`` into ``store`` (data sets and networks are prepared once per folder)."""
+    from netdiag.diagnose import prepare
+
+    if folder not in _PREPARED:
+        ds = load_dataset(folder)
+        _PREPARED[folder] = (ds, prepare(ds))
+    ds, net = _PREPARED[folder]
+    return diagnose(ds, network=net, store=store, who="tester", **kw)
+
+
+def ticket_of(result, cid) -> str:
+    return result.diagnoses.set_index("complaint_id").loc[cid, "ticket_id"]
+
+
+def table(store: TicketStore, name: str) -> pd.DataFrame:
+    return pd.read_sql_query(f"SELECT * FROM {name}", store.conn)
+
+
+# ----------------------------------------------------------------------------- runs over days
+def test_day1_then_days_1_2_attaches_day2_complaints_to_open_tickets(tmp_path, days):
+    with TicketStore(tmp_path / "t.db") as store:
+        r1 = run(store, days["day1"])
+        r2 = run(store, days["day12"])
+        fault_ticket, field_ticket = ticket_of(r1, "A1"), ticket_of(r1, "N1")
+        assert ticket_of(r2, "A2") == fault_ticket            # the same outage, the next day
+        assert ticket_of(r2, "N2") == field_ticket            # 60 m and 18 h from N1: one visit
+        assert ticket_of(r2, "N3") not in (fault_ticket, field_ticket)  # 1 km away: another visit
+        t = store.tickets().set_index("ticket_id")
+        assert t.loc[fault_ticket, ["cause", "element_id", "status", "complaint_count"]].tolist() == ["fault", "S003", "acknowledged", 2]
+        assert t.loc[fault_ticket, "complaint_ids"] == "A1;A2"
+        assert t.loc[field_ticket, ["kind", "complaint_count", "team"]].tolist() == ["field_test", 2, "field-West"]
+        assert len(t) == 3
+        report = r2.tickets.attrs["store_run"]
+        assert (report["new_tickets"], report["linked_to_existing"], report["already_linked"]) == (1, 2, 2)
+
+
+def test_the_same_input_twice_changes_nothing(tmp_path, days):
+    with TicketStore(tmp_path / "t.db") as store:
+        first = run(store, days["day12"])
+        before = {name: table(store, name) for name in ("tickets", "complaints", "history", "id_counters")}
+        again = run(store, days["day12"])
+        for name, frame in before.items():
+            pd.testing.assert_frame_equal(table(store, name), frame, obj=name)
+        assert first.diagnoses["ticket_id"].tolist() == again.diagnoses["ticket_id"].tolist()
+        assert again.tickets.attrs["store_run"]["already_linked"] == 5
+
+
+def test_ended_outage_is_resolved_and_a_new_outage_opens_a_new_ticket(tmp_path, days):
+    with TicketStore(tmp_path / "t.db") as store:
+        r1 = run(store, days["day12"])
+        old = ticket_of(r1, "A1")
+        r3 = run(store, days["day123"])
+        new = ticket_of(r3, "A3")
+        assert new != old
+        t = store.tickets().set_index("ticket_id")
+        assert t.loc[old, "status"] == "resolved"
+        assert t.loc[old, "resolved_at"] == pd.Timestamp("2026-11-03T20:00:00Z")
+        assert "fault on S003 ended at 2026-11-03T20:00:00Z (F1)" in t.loc[old, "resolution"]
+        assert t.loc[new, "status"] == "acknowledged"
+        # A4 complained late about day 2: it joins the resolved ticket of that outage
+        assert ticket_of(r3, "A4") == old and t.loc[old, "complaint_count"] == 3
+        open_faults = t[(t["element_id"] == "S003") & t["status"].isin(["acknowledged", "inProgress", "pending", "held"])]
+        assert open_faults.index.tolist() == [new]
+        changes = [h for h in store.show(old)["history"] if h["event"] == "status"]
+        assert [(h["who"], h["from_status"], h["to_status"]) for h in changes] == [("tester", "acknowledged", "resolved")]
+        assert "ended at 2026-11-03T20:00:00Z" in changes[0]["why"]
+
+
+def test_a_complaint_rediagnosed_with_a_real_fault_moves_and_its_field_ticket_is_cancelled(tmp_path):
+    late_alarm = [fault("F9", "C002", "2026-11-02T15:00:00Z", "2026-11-02T23:00:00Z")]
+    with TicketStore(tmp_path / "t.db") as store:
+        r1 = run(store, write_day(tmp_path / "a", "day1"))
+        field = ticket_of(r1, "N1")
+        r2 = run(store, write_day(tmp_path / "b", "day1", extra_events=late_alarm))  # the OMC reported the alarm late
+        moved = ticket_of(r2, "N1")
+        assert moved != field
+        t = store.tickets().set_index("ticket_id")
+        assert t.loc[moved, ["cause", "element_id"]].tolist() == ["fault", "C002"]
+        assert t.loc[field, ["status", "complaint_count"]].tolist() == ["cancelled", 0]
+        assert f"moved to {moved}" in t.loc[field, "resolution"]
+        assert r2.tickets.attrs["store_run"]["relinked"] == 1
+
+
+def test_ticket_ids_are_readable_and_numbered_per_day_of_the_first_complaint(tmp_path, days):
+    with TicketStore(tmp_path / "t.db") as store:
+        run(store, days["day1"])
+        run(store, days["day123"])
+        t = store.tickets()
+    assert t["ticket_id"].is_unique
+    assert (t["ticket_id"].str.slice(3, 11) == t["created_at"].dt.strftime("%Y%m%d")).all()
+    assert sorted(t["ticket_id"]) == ["TS-20261102-0001", "TS-20261102-0002", "TS-20261103-0001", "TS-20261104-0001"]
+
+
+def test_diagnose_writes_store_ids_in_csv_files(tmp_path, days):
+    from click.testing import CliRunner
+
+    from netdiag.cli.main import cli
+
+    db, out = tmp_path / "t.db", tmp_path / "out"
+    res = CliRunner().invoke(cli, ["diagnose", str(days["day12"]), "--out", str(out), "--db", str(db)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert f"ticket store {db}: 3 new tickets" in res.output
+    d = pd.read_csv(out / "diagnoses.csv", dtype=str, encoding="utf-8-sig")
+    t = pd.read_csv(out / "tickets.csv", dtype=str, encoding="utf-8-sig")
+    with TicketStore(db) as store:
+        stored = set(store.tickets()["ticket_id"])
+    assert set(d["ticket_id"]) == set(t["ticket_id"]) == stored
+
+
+# ----------------------------------------------------------------------------- grade and priority
+def test_grade_rises_with_vip_and_never_falls_and_a_hand_set_priority_stays(tmp_path, days):
+    vip = complaint("V1", at("S003", 90, 410), "2026-11-03T09:30:00Z", vip="yes")
+    with TicketStore(tmp_path / "t.db") as store:
+        r1 = run(store, days["day1"])
+        tid = ticket_of(r1, "A1")
+        first = store.tickets(ids=[tid]).iloc[0]
+        assert (first["grade"], first["priority"]) == ("ordinary", "P2")  # one site down, still going on
+        store.update(tid, priority="P3", who="duty", why="customer informed")
+        run(store, write_day(tmp_path / "v", "day12", extra_complaints=[vip]))
+        t = store.tickets(ids=[tid]).iloc[0]
+        assert t["grade"] == "major" and t["vip_count"] == 1
+        assert t["due_at"] == t["created_at"] + pd.Timedelta(hours=48)
+        assert t["first_reply_due"] == t["created_at"] + pd.Timedelta(hours=4)  # major: report upward within half a day
+        assert t["priority"] == "P3"  # set by a person: kept
+
+
+# ----------------------------------------------------------------------------- people's updates
+@pytest.fixture
+def stocked(tmp_path, days):
+    store = TicketStore(tmp_path / "t.db")
+    result = run(store, days["day12"])
+    yield store, ticket_of(result, "A1")
+    store.close()
+
+
+def test_update_records_who_and_why_and_bumps_the_revision(stocked):
+    store, tid = stocked
+    rev = int(store.tickets(ids=[tid]).iloc[0]["revision"])
+    shown = store.update(tid, status="inProgress", who="li.wei", why="repair team on site", note="ETA 2 h")
+    assert shown["ticket"]["status"] == "inProgress" and shown["ticket"]["revision"] == rev + 1
+    change = shown["history"][-1]
+    assert (change["who"], change["from_status"], change["to_status"], change["why"]) == \
+        ("li.wei", "acknowledged", "inProgress", "repair team on site")
+    assert shown["notes"][-1]["text"] == "ETA 2 h"
+
+
+@pytest.mark.parametrize("path, target, message", [
+    ([], "closed", "cannot go from acknowledged to closed (from acknowledged it can go to inProgress, pending, held, "
+                   "resolved, cancelled); resolve it first"),
+    (["resolved", "closed"], "inProgress", "is closed, which is final; it cannot become inProgress"),
+    (["cancelled"], "resolved", "is cancelled, which is final"),
+    (["inProgress"], "inProgress", "is already inProgress"),
+])
+def test_refused_transitions_say_why(stocked, path, target, message):
+    store, tid = stocked
+    for status in path:
+        store.update(tid, status=status, who="x")
+    with pytest.raises(TransitionError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        store.update(tid, status=target, who="x")
+
+
+def test_reopening_is_refused_while_another_ticket_is_open_for_the_same_fault(tmp_path, days):
+    with TicketStore(tmp_path / "t.db") as store:
+        run(store, days["day12"])
+        r3 = run(store, days["day123"])
+        old, new = ticket_of(r3, "A1"), ticket_of(r3, "A3")
+        with pytest.raises(TransitionError, match=f"{old} cannot be re-opened: {new} is already open for fault on S003"):
+            store.update(old, status="inProgress", who="x", why="customer unhappy")
+        store.update(new, status="resolved", who="x")
+        assert store.update(old, status="inProgress", who="x", why="customer unhappy")["ticket"]["resolved_at"] is pd.NaT
+
+
+def test_stale_revision_and_unknown_ticket_are_refused(stocked):
+    store, tid = stocked
+    rev = int(store.tickets(ids=[tid]).iloc[0]["revision"])
+    store.update(tid, note="first", who="a")
+    with pytest.raises(InputError, match=f"ticket {tid} changed since you read it \\(now revision {rev + 1}, you had {rev}\\)"):
+        store.update(tid, status="held", who="b", expect_revision=rev)
+    with pytest.raises(InputError, match="ticket 'TS-19990101-0001' is not in"):
+        store.update("TS-19990101-0001", note="x")
+    with pytest.raises(InputError, match="nothing to update"):
+        store.update(tid)
+
+
+# ----------------------------------------------------------------------------- schema and safety
+def test_schema_is_versioned_in_wal_mode_with_a_database_enforced_unique_open_ticket(tmp_path, days):
+    db = tmp_path / "t.db"
+    with TicketStore(db) as store:
+        run(store, days["day1"])
+    raw = sqlite3.connect(db)
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    row = raw.execute("SELECT * FROM tickets WHERE element_id = 'S003'").fetchone()
+    cols = [d[1] for d in raw.execute("PRAGMA table_info(tickets)")]
+    dup = dict(zip(cols, row), ticket_id="TS-20261102-9999")
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE constraint failed: tickets.cause, tickets.element_id"):
+        raw.execute(f"INSERT INTO tickets ({', '.join(dup)}) VALUES ({', '.join('?' * len(dup))})", list(dup.values()))
+    raw.execute("UPDATE tickets SET status = 'resolved' WHERE element_id = 'S003'")  # once resolved, a new one may open
+    raw.execute(f"INSERT INTO tickets ({', '.join(dup)}) VALUES ({', '.join('?' * len(dup))})", list(dup.values()))
+    raw.close()
+
+
+def test_a_store_of_a_newer_netdiag_or_of_another_application_is_refused(tmp_path):
+    newer = tmp_path / "newer.db"
+    TicketStore(newer).close()
+    raw = sqlite3.connect(newer)
+    raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    raw.commit()
+    raw.close()
+    with pytest.raises(InputError, match=f"has schema version {SCHEMA_VERSION + 1}, but this netdiag knows up to version "
+                                         f"{SCHEMA_VERSION}; upgrade netdiag"):
+        TicketStore(newer)
+    other = tmp_path / "other.db"
+    raw = sqlite3.connect(other)
+    raw.execute("CREATE TABLE customers (id TEXT)")
+    raw.commit()
+    raw.close()
+    with pytest.raises(InputError, match="is an SQLite database of another application \\(tables customers\\)"):
+        TicketStore(other)
+    text = tmp_path / "notes.txt"
+    text.write_text("hello, this is not a database at all, just some text that is long enough" * 20)
+    with pytest.raises(InputError, match="is not an SQLite database"):
+        TicketStore(text)
+    with pytest.raises(InputError, match="ticket store .*missing.db does not exist; create it with `netdiag diagnose"):
+        TicketStore(tmp_path / "missing.db", create=False)
+
+
+def test_an_older_store_is_migrated(tmp_path, monkeypatch):
+    import netdiag.store as store_mod
+
+    db = tmp_path / "t.db"
+    TicketStore(db).close()
+    monkeypatch.setattr(store_mod, "MIGRATIONS", store_mod.MIGRATIONS + [["ALTER TABLE tickets ADD COLUMN sla_breached INTEGER"]])
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    with store_mod.TicketStore(db) as store:
+        assert store.schema_version() == SCHEMA_VERSION + 1
+        assert "sla_breached" in [r[1] for r in store.conn.execute("PRAGMA table_info(tickets)")]
+
+
+def test_customer_numbers_never_reach_the_store(tmp_path, days):
+    db = tmp_path / "t.db"
+    with TicketStore(db) as store:
+        run(store, days["day12"])
+    data = db.read_bytes() + (db.with_suffix(".db-wal").read_bytes() if db.with_suffix(".db-wal").exists() else b"")
+    assert b"13800000000" not in data and b"138****0000" in data
+
+
+# ----------------------------------------------------------------------------- export
+def test_export_tmf621_json_csv_and_geopackage(tmp_path, days):
+    import json
+
+    import geopandas as gpd
+
+    with TicketStore(tmp_path / "t.db") as store:
+        r = run(store, days["day12"])
+        tid = ticket_of(r, "A1")
+        store.update(tid, status="inProgress", who="li.wei", why="on site", note="called the customer")
+        assert store.export(tmp_path / "t.json", fmt="json") == 3
+        assert store.export(tmp_path / "t.csv", fmt="csv", status=["open"], kind="field_test") == 2
+        assert store.export(tmp_path / "t.gpkg", fmt="gpkg") == 3
+        with pytest.raises(InputError, match="already exists; use --overwrite"):
+            store.export(tmp_path / "t.gpkg", fmt="gpkg")
+    tickets = {t["id"]: t for t in json.loads((tmp_path / "t.json").read_text())}
+    t = tickets[tid]
+    assert (t["@type"], t["status"], t["ticketType"], t["priority"]) == ("TroubleTicket", "inProgress", "networkFault", "P2")
+    assert {"id": "S003", "role": "rootElement", "@referredType": "Resource", "name": "site"} in t["relatedEntity"]
+    assert [e["id"] for e in t["relatedEntity"] if e["role"] == "complaint"] == ["A1", "A2"]
+    assert t["statusChange"][-1] == {"changeDate": t["statusChange"][-1]["changeDate"], "status": "inProgress",
+                                     "changeReason": "on site", "author": "li.wei"}
+    assert t["note"][0]["text"] == "called the customer"
+    layer = gpd.read_file(tmp_path / "t.gpkg", layer="tickets")
+    assert layer.crs.to_epsg() == 4326 and (layer.geom_type == "Point").all() and len(layer) == 3
+    assert pd.read_csv(tmp_path / "t.csv", encoding="utf-8-sig")["kind"].eq("field_test").all()
