@@ -346,12 +346,13 @@ def build_tickets(net, diag: pd.DataFrame, *, settings: Settings, as_of: pd.Time
     as_of = as_of if as_of is not None else diag["received_at"].max()
     public = major_channel_set(settings)
     diag["_public"] = diag["channel"].astype("str").str.lower().isin(public).fillna(False)
+    diag["_open"] = diag["cause_end"].isna()
     g = diag.sort_values("received_at").groupby("_key", sort=False)
     t = g.agg(cause=("cause", "first"), element_id=("element_id", "first"), action=("action", "first"), team=("team", "first"),
               created_at=("received_at", "min"), complaint_count=("complaint_id", "size"),
               complaint_ids=("complaint_id", ";".join), vip_count=("vip", "sum"), public_count=("_public", "sum"),
               lat_c=("lat", "mean"), lon_c=("lon", "mean"),
-              cause_end=("cause_end", "max"), open_end=("cause_end", lambda s: s.isna().any()),
+              cause_end=("cause_end", "max"), open_end=("_open", "max"),
               via=("via", "first"), evidence=("evidence", "first"), element_kind=("element_kind", "first"),
               region=("region", "first"), nearest_site=("nearest_site", "first")).reset_index()
     el = net.elements
@@ -359,7 +360,7 @@ def build_tickets(net, diag: pd.DataFrame, *, settings: Settings, as_of: pd.Time
     t["lon"] = t["element_id"].map(el["lon"]).fillna(t["lon_c"]).round(6)
     own_region = t["element_id"].map(el["region"]).astype(object)
     t["region"] = own_region.where(own_region.notna(), t["region"].astype(object))
-    t["place"] = [place_text(el, e, s, r) for e, s, r in zip(t["element_id"], t["nearest_site"], t["region"])]
+    t["place"] = place_texts(el, t["element_id"], t["nearest_site"], t["region"])
     outage = t["cause"].isin(OUTAGES)
     hit = [affected(net, e) if o else (0, 0) for e, o in zip(t["element_id"], outage)]
     t["sites_affected"] = [h[0] for h in hit]
@@ -377,7 +378,27 @@ def build_tickets(net, diag: pd.DataFrame, *, settings: Settings, as_of: pd.Time
     seq = t.groupby(day).cumcount() + 1
     t["ticket_id"] = "TS-" + day + "-" + seq.map("{:04d}".format)
     diag["ticket_id"] = diag["_key"].map(t.set_index("_key")["ticket_id"])
-    return diag.drop(columns=["_key", "_public"]), t[TICKET_COLUMNS]
+    return diag.drop(columns=["_key", "_public", "_open"]), t[TICKET_COLUMNS]
+
+
+def place_texts(elements: pd.DataFrame, element_ids: pd.Series, nearest_sites: pd.Series, regions: pd.Series) -> list[str]:
+    """:func:`place_text` for many tickets at once (names looked up by column, not per row)."""
+    def names(ids: pd.Series) -> pd.Series:
+        ids = ids.astype(object)
+        kind = ids.map(elements["kind"])
+        name = ids.map(elements["name"]).astype(object)
+        show = name.notna() & (name.astype(str) != "") & (name.astype(str) != ids.astype(str))
+        text = kind.astype(str) + " " + ids.astype(str) + np.where(show, " " + name.astype(str), "")
+        return text.where(kind.notna(), None)
+
+    own, near = names(element_ids), names(nearest_sites)
+    where = own.where(own.notna(), ("near " + near.astype(str)).where(near.notna(), ""))
+    region = regions.astype(object)
+    has_region = region.map(lambda r: isinstance(r, str) and bool(r))
+    both = has_region & (where != "")
+    out = where.where(~both, where + " (" + region.astype(str) + ")")
+    out = out.where(~(has_region & (where == "")), region)
+    return out.tolist()
 
 
 def place_text(elements: pd.DataFrame, element_id, nearest_site, region) -> str:
