@@ -16,12 +16,14 @@ from netdiag.cli.options import data_dir_arg, engine_errors, overwrite_opt, pass
 @pass_state
 @engine_errors
 def demo(state, data_dir, out_dir, maps_dir, overwrite):
-    """Run the whole job on DATA_DIR once: validate, diagnose, tickets, maps and reports.
+    """Run the whole job on DATA_DIR once: validate, diagnose, tickets, dispatch, maps, reports.
 
     Prints the validation and diagnosis summaries and writes, from one diagnosis run:
-    --out/diagnoses.csv, tickets.csv, rejected.csv (+ JSON), the weekly and monthly reports
-    under --out, and two maps under --maps (status at the latest complaint, and at the worst
-    moment of the period).
+    --out/diagnoses.csv, tickets.csv, rejected.csv (+ JSON); the ticket store
+    --out/netdiag.db (running the demo again changes nothing in it); the dispatch list (CSV,
+    printable HTML, route map) of the field team with the most visits on its busiest day;
+    the weekly and monthly reports under --out; and two maps under --maps (status at the
+    latest complaint, and at the worst moment of the period).
 
     \b
     Example:
@@ -33,10 +35,12 @@ def demo(state, data_dir, out_dir, maps_dir, overwrite):
     from netdiag.analysis import analyse, write_report
     from netdiag.dataset import load_dataset
     from netdiag.diagnose import diagnose
+    from netdiag.dispatch import plan_dispatch, write_dispatch
     from netdiag.export import prepare_out_dir
     from netdiag.maps import build_map, save_map
     from netdiag.outputs import JSON_FILES, OUTPUT_FILES, summary_text, write_diagnosis
     from netdiag.report import validation_summary
+    from netdiag.store import TicketStore
 
     out = prepare_out_dir(out_dir, OUTPUT_FILES + JSON_FILES, overwrite=overwrite)
     maps = Path(maps_dir)
@@ -46,11 +50,21 @@ def demo(state, data_dir, out_dir, maps_dir, overwrite):
     ds = load_dataset(data_dir, settings=settings, progress=state.progress())
     state.echo("== validation ==")
     state.echo(validation_summary(ds))
-    result = diagnose(ds, settings=settings, progress=state.progress())
-    write_diagnosis(result, out, json=True)
-    state.echo("\n== diagnosis ==")
-    state.echo(summary_text(result))
-    written = [out / name for name in OUTPUT_FILES]
+    with TicketStore(out / "netdiag.db", settings=settings) as store:
+        result = diagnose(ds, settings=settings, progress=state.progress(), store=store, who="netdiag demo")
+        write_diagnosis(result, out, json=True)
+        state.echo("\n== diagnosis ==")
+        state.echo(summary_text(result))
+        written = [out / name for name in OUTPUT_FILES] + [out / "netdiag.db"]
+
+        state.echo("\n== dispatch ==")
+        team, day = busiest_field_day(result.tickets, settings.tz)
+        if team:
+            plan = plan_dispatch(store, team, date=day, settings=settings)
+            state.echo(plan.summary())
+            written += write_dispatch(plan, out, overwrite=True, route_map=True)
+        else:
+            state.echo("no field-test visits")
 
     state.echo("\n== maps and reports ==")
     for name, at in (("netdiag.html", None), ("worst.html", "worst")):
@@ -65,3 +79,14 @@ def demo(state, data_dir, out_dir, maps_dir, overwrite):
     for path in written:
         state.echo(f"  {path}")
     state.echo(f"done in {time.perf_counter() - started:.1f} s")
+
+
+def busiest_field_day(tickets, tz: str) -> tuple[str | None, str | None]:
+    """The field team and local day with the most open field-test visits (for the demo's list)."""
+    visits = tickets[(tickets["action"] == "dispatch_field_test") & (tickets["status"] != "resolved")]
+    if visits.empty:
+        return None, None
+    day = visits["created_at"].dt.tz_convert(tz).dt.strftime("%Y-%m-%d")
+    counts = visits.groupby([visits["team"], day]).size().sort_values(ascending=False, kind="stable")
+    team, best = counts.index[0]
+    return team, best

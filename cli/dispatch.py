@@ -14,16 +14,19 @@ from netdiag.cli.tickets import db_opt
 @click.option("--start", metavar="LAT,LON", help="Where the team sets off (WGS-84). Default: the route's best first stop.")
 @db_opt
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
-              help="Folder for dispatch_TEAM_DATE.csv and .html (printable). Without it, only the list on stdout.")
+              help="Folder for dispatch_TEAM_DATE.csv, .html (printable) and _map.html (the route, offline). "
+                   "Without it, only the list on stdout.")
+@click.option("--tiles", metavar="URL", help="XYZ tile URL of an internal tile server for the route map.")
 @click.option("--max-stops", type=click.IntRange(1), help="Most visits on the list (default setting dispatch_max_stops).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="The list for people, or the stops as JSON.")
 @overwrite_opt
 @pass_state
 @engine_errors
-def dispatch(state, team, day, start, db, out_dir, max_stops, fmt, overwrite):
+def dispatch(state, team, day, start, db, out_dir, tiles, max_stops, fmt, overwrite):
     """A field team's visits for the day, ordered into a short route.
 
+    Writes the list as CSV, as a printable HTML page and as an offline map of the route.
     Takes the team's open field-test tickets from the store (the most urgent first, up to
     --max-stops), orders them by a Christofides / nearest-neighbour route improved by 2-opt
     on straight-line distances, and prints each stop with ticket, place, arrival and due
@@ -43,7 +46,7 @@ def dispatch(state, team, day, start, db, out_dir, max_stops, fmt, overwrite):
 
     with open_store(state, db) as store:
         plan = plan_dispatch(store, team, date=day, start=start, settings=state.settings(), max_stops=max_stops)
-    written = write_dispatch(plan, out_dir, overwrite=overwrite) if out_dir else []
+    written = write_dispatch(plan, out_dir, overwrite=overwrite, route_map=True, tiles=tiles) if out_dir else []
     if fmt == "json":
         click.echo(json.dumps({"team": plan.team, "date": str(plan.date) if plan.date else None, "start": plan.start,
                                "route_km": round(plan.route_m / 1000, 2), "unordered_km": round(plan.unordered_m / 1000, 2),

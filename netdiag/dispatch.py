@@ -408,8 +408,10 @@ def dispatch_files(plan: DispatchPlan) -> tuple[str, str]:
     return base + ".csv", base + ".html"
 
 
-def write_dispatch(plan: DispatchPlan, out_dir: str | Path, *, overwrite: bool = False) -> list[Path]:
-    """Write the plan as CSV and as a printable HTML page into ``out_dir``.
+def write_dispatch(plan: DispatchPlan, out_dir: str | Path, *, overwrite: bool = False, route_map: bool = False,
+                   tiles: str | None = None) -> list[Path]:
+    """Write the plan as CSV and as a printable HTML page into ``out_dir``; with ``route_map``
+    also the route as an offline map (``..._map.html``, :func:`netdiag.maps.build_dispatch_map`).
 
     Raises
     ------
@@ -419,11 +421,16 @@ def write_dispatch(plan: DispatchPlan, out_dir: str | Path, *, overwrite: bool =
     from netdiag.export import prepare_out_dir, write_csv
 
     csv_name, html_name = dispatch_files(plan)
-    out = prepare_out_dir(out_dir, [csv_name, html_name], overwrite=overwrite)
+    map_name = html_name.replace(".html", "_map.html")
+    out = prepare_out_dir(out_dir, [csv_name, html_name] + ([map_name] if route_map else []), overwrite=overwrite)
     table = plan.stops.drop(columns=["due_at"]).assign(route_km_total=round(plan.route_m / 1000, 2),
                                                         unordered_km_total=round(plan.unordered_m / 1000, 2))
     paths = [write_csv(table, out / csv_name), out / html_name]
     paths[1].write_text(dispatch_html(plan), encoding="utf-8")
+    if route_map and len(plan.stops):
+        from netdiag.maps import build_dispatch_map, save_map
+
+        paths.append(save_map(build_dispatch_map(plan, tiles=tiles), out / map_name, overwrite=True))
     return paths
 
 

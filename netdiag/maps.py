@@ -179,7 +179,7 @@ def inline_assets(m: folium.Map) -> list[str]:
 
     Call once, after every layer has been added. Resources that netdiag's maps do not use
     (Bootstrap, Font Awesome, awesome-markers) are dropped; jQuery is kept only for the
-    heatmap by day (folium's HeatMapWithTime needs it).
+    heatmap by day and folium popups (both build their content with it).
 
     Returns
     -------
@@ -195,8 +195,8 @@ def inline_assets(m: folium.Map) -> list[str]:
     wanted: list[str] = []
     has_time = False
     for element in _walk(m):
-        if isinstance(element, HeatMapWithTime):
-            has_time = True
+        if isinstance(element, (HeatMapWithTime, folium.Popup)):
+            has_time = True  # both build their content with jQuery
         if isinstance(element, JSCSSMixin):
             for name, url in list(element.default_css) + list(element.default_js):
                 if name in _DROP or name in wanted:
@@ -764,3 +764,58 @@ def save_map(m: folium.Map, path: str | Path = DEFAULT_MAP, *, overwrite: bool =
     path.write_text(html, encoding="utf-8")
     log.info("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
     return path
+
+
+# ----------------------------------------------------------------------------- dispatch route
+def build_dispatch_map(plan, *, tiles: str | None = None) -> folium.Map:
+    """A field team's route for the day: numbered stops, the line between them, the start.
+
+    Parameters
+    ----------
+    plan : netdiag.dispatch.DispatchPlan
+        From :func:`netdiag.dispatch.plan_dispatch`.
+    tiles : str, optional
+        An XYZ tile URL of an internal tile server; default a plain background.
+
+    Returns
+    -------
+    folium.Map
+        Self-contained (assets inlined); save it with :func:`save_map`. Popups hold the
+        ticket, place, due time, what to test and the evidence, all escaped.
+    """
+    path = plan.path()
+    if not path:
+        raise InputError(f"team {plan.team} has no visits to draw")
+    lats = [p[0] for p in path]
+    lons = [p[1] for p in path]
+    m = folium.Map(location=[float(np.mean(lats)), float(np.mean(lons))], zoom_start=13, tiles=None,
+                   control_scale=True, max_zoom=MAX_ZOOM)
+    if tiles:
+        folium.TileLayer(tiles=tiles, attr="internal tile server", name="Base map", control=False,
+                         max_zoom=MAX_ZOOM).add_to(m)
+    m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding=(30, 30))
+    folium.PolyLine(path, color="#1565c0", weight=4, opacity=0.8,
+                    tooltip=escape_html(plan.summary())).add_to(m)
+    if plan.start:
+        folium.CircleMarker(plan.start, radius=7, color="#212121", fill=True, fill_opacity=1,
+                            tooltip="start").add_to(m)
+    for stop in plan.stops.to_dict("records"):
+        colour = PRIORITY_COLORS.get(str(stop["priority"]), "#1565c0")
+        icon = folium.DivIcon(html=(f'<div style="background:{colour};color:#fff;border-radius:12px;width:24px;'
+                                    f'height:24px;line-height:24px;text-align:center;font:bold 12px sans-serif;'
+                                    f'border:2px solid #fff">{int(stop["order"])}</div>'),
+                              icon_size=(24, 24), icon_anchor=(12, 12))
+        rows = [("stop", stop["order"]), ("ticket", stop["ticket_id"]), ("priority", stop["priority"]),
+                ("place", stop["place"]), ("arrive", stop["arrive"]), ("due", stop["due"]),
+                ("test", stop["what_to_test"]), ("evidence", stop["evidence"]), ("complaints", stop["complaints"])]
+        popup = "<table>" + "".join(f"<tr><th style='text-align:left;padding-right:6px'>{escape_html(k)}</th>"
+                                    f"<td>{escape_html(v)}</td></tr>" for k, v in rows) + "</table>"
+        folium.Marker([float(stop["lat"]), float(stop["lon"])], icon=icon,
+                      tooltip=escape_html(f"{stop['order']}. {stop['ticket_id']} {stop['place']}"),
+                      popup=folium.Popup(popup, max_width=420)).add_to(m)
+    title = escape_html(plan.summary())
+    m.get_root().html.add_child(Element(
+        f'<div style="position:fixed;top:10px;left:60px;z-index:1000;background:#fff;padding:6px 10px;'
+        f'border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:13px sans-serif;max-width:60%">{title}</div>'))
+    inline_assets(m)
+    return m

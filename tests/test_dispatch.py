@@ -1,6 +1,8 @@
 """Dispatch lists: a field team's visits in a short route, as a user (and a printer) meets them."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -136,3 +138,17 @@ def test_dispatch_command(db, tmp_path):
     assert res.exit_code == 2 and "--start was '53.34' but is expected to be LAT,LON" in res.output
     res = runner.invoke(cli, ["dispatch", "--team", "field-West", "--db", str(db), "--date", "05/11/2026"])
     assert res.exit_code == 2 and "--date was '05/11/2026' but is expected to be a day like 2026-11-03" in res.output
+
+
+def test_route_map_draws_every_stop_offline_and_escaped(store, tmp_path):
+    plan = plan_dispatch(store, "field-West", date=DAY, start=START)
+    paths = write_dispatch(plan, tmp_path / "out", route_map=True)
+    assert paths[-1].name == f"dispatch_field-West_{DAY}_map.html"
+    page = paths[-1].read_text(encoding="utf-8")
+    assert len(re.findall(r"var div_icon_\w+ = L.divIcon", page)) == len(plan.stops)
+    assert "L.polyline(" in page
+    assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+    assert "13900000000" not in page
+
+    assert not re.search(r"""<(?:script|link|img)\b[^>]*\b(?:src|href)\s*=\s*["']?(?:https?:)?//""", page)
+    assert "jquery" in page.lower()  # folium popups need it, and it is inlined
