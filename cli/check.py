@@ -8,8 +8,8 @@ from netdiag.cli.options import engine_errors, format_opt, pass_state
 
 @click.command()
 @click.option("--data", "data_dir", type=click.Path(file_okay=False), required=True, help="The data directory.")
-@click.option("--lat", type=float, required=True, help="Latitude of the spot.")
-@click.option("--lon", type=float, required=True, help="Longitude of the spot.")
+@click.option("--lat", type=float, help="Latitude of the spot (without --lat/--lon: one query per line on stdin).")
+@click.option("--lon", type=float, help="Longitude of the spot.")
 @click.option("--coord-system", default="wgs84", show_default=True, help="wgs84, gcj02 (most Chinese map apps) or bd09 (Baidu).")
 @click.option("--at", "at_text", metavar="TIME", help="When (ISO 8601; naive = --tz). Default: now.")
 @click.option("--indoor", is_flag=True, help="The problem is indoors (indoor cells count).")
@@ -21,25 +21,60 @@ from netdiag.cli.options import engine_errors, format_opt, pass_state
 def check(state, data_dir, lat, lon, coord_system, at_text, indoor, tickets_path, lang, fmt):
     """Check one spot: serving cells, their status, alarms, load, verdict and reply.
 
+    With --lat and --lon, answers that spot and exits. Without them, reads the network once
+    and then answers one query per line from stdin, LAT,LON[,TIME[,SYSTEM[,indoor]]], each
+    in a fraction of a second: keep it open at the complaint desk.
+
     \b
-    Example:
+    Examples:
       netdiag check --data sample_data --lat 22.5431 --lon 114.0579 \\
                     --coord-system gcj02 --at 2026-11-05T20:30+08:00 --lang zh
+      echo "22.5431,114.0579,2026-11-05T20:30+08:00,gcj02" | netdiag check --data sample_data
     """
     import json
+    import sys
+    import time
 
-    from netdiag.check import check_point, format_check, parse_at, read_tickets
+    from netdiag.check import check_point, format_check, parse_at, parse_query, read_tickets
+    from netdiag.cli.options import UsageFailure
     from netdiag.dataset import load_dataset
     from netdiag.diagnose import prepare
+    from netdiag.errors import InputError
 
+    if (lat is None) != (lon is None):
+        raise UsageFailure("give both --lat and --lon, or neither (then queries come one per line on stdin)")
     settings = state.settings()
-    at = parse_at(at_text, settings.tz)
+    at = parse_at(at_text, settings.tz) if lat is not None else None
     tickets = read_tickets(tickets_path) if tickets_path else None
+    started = time.perf_counter()
     ds = load_dataset(data_dir, settings=settings,
                       tables=("transport", "sites", "cells", "repeaters", "events", "load"))
     net = prepare(ds, settings=settings)
-    result = check_point(net, lat, lon, coord_system=coord_system, at=at, indoor=indoor, tickets=tickets)
-    if fmt == "json":
-        click.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
-    else:
-        click.echo(format_check(result, lang=lang))
+
+    def answer(query: dict) -> None:
+        result = check_point(net, query["lat"], query["lon"], coord_system=query["coord_system"], at=query["at"],
+                             indoor=query["indoor"], tickets=tickets)
+        if fmt == "json":
+            click.echo(json.dumps(result, ensure_ascii=False, indent=None if lat is None else 2, default=str))
+        else:
+            click.echo(format_check(result, lang=lang))
+
+    if lat is not None:
+        answer({"lat": lat, "lon": lon, "coord_system": coord_system, "at": at, "indoor": indoor})
+        return
+    interactive = sys.stdin.isatty()
+    if interactive:
+        click.echo(f"ready in {time.perf_counter() - started:.1f} s. One query per line: "
+                   "LAT,LON[,TIME[,SYSTEM[,indoor]]]; an empty line or Ctrl-D ends.", err=True)
+    for line in sys.stdin:
+        if not line.strip():
+            if interactive:
+                break
+            continue
+        try:
+            t = time.perf_counter()
+            answer(parse_query(line, tz=settings.tz))
+            if interactive:
+                click.echo(f"({(time.perf_counter() - t) * 1000:.0f} ms)\n", err=True)
+        except InputError as exc:
+            click.echo(f"Error: {exc}", err=True)

@@ -70,12 +70,14 @@ def demo(state, data_dir, out_dir, maps_dir, overwrite):
     for name, at in (("netdiag.html", None), ("worst.html", "worst")):
         say(f"drawing {maps / name}")
         written.append(save_map(build_map(ds, result, at=at, title="netdiag demo"), maps / name, overwrite=overwrite))
-    for period in ("week", "month"):
+    for period in ("week", "month") if len(result.diagnoses) else ():
         say(f"{period} report")
         rep = analyse(result, period=period, settings=settings)
         folder = out / f"report-{period}"
         write_report(rep, folder, overwrite=overwrite)
         written.append(folder / "report.html")
+    if not len(result.diagnoses):
+        state.echo("  no complaints diagnosed: no reports")
     for path in written:
         state.echo(f"  {path}")
     state.echo(f"done in {time.perf_counter() - started:.1f} s")

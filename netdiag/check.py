@@ -184,3 +184,34 @@ def format_check(result: dict, *, lang: str = "en") -> str:
         lines.append("  none")
     lines += ["", "reply to the customer:", "  " + result["reply"][lang]]
     return "\n".join(lines)
+
+
+def parse_query(line: str, *, tz: str) -> dict:
+    """One line of an interactive ``netdiag check``: ``LAT,LON[,TIME[,SYSTEM[,indoor]]]``.
+
+    Examples
+    --------
+    >>> parse_query("22.54, 114.06, 2026-11-05T20:30+08:00, gcj02, indoor", tz="UTC")["coord_system"]
+    'gcj02'
+
+    Raises
+    ------
+    InputError
+        When the line does not have that shape (the message says what came).
+    """
+    parts = [p.strip() for p in line.split(",")]
+    if len(parts) < 2:
+        raise InputError(f"{line.strip()!r} is expected to look like LAT,LON[,TIME[,SYSTEM[,indoor]]]")
+    try:
+        lat, lon = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise InputError(f"{line.strip()!r}: LAT and LON must be numbers") from None
+    extra = parts[2:]
+    indoor = bool(extra) and extra[-1].lower() in ("indoor", "indoors", "in", "true", "yes")
+    if indoor:
+        extra = extra[:-1]
+    system = extra[1] if len(extra) > 1 else "wgs84"
+    if len(extra) > 2:
+        raise InputError(f"{line.strip()!r} has too many fields; expected LAT,LON[,TIME[,SYSTEM[,indoor]]]")
+    return {"lat": lat, "lon": lon, "at": parse_at(extra[0] if extra and extra[0] else None, tz),
+            "coord_system": system, "indoor": indoor}

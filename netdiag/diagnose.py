@@ -57,6 +57,15 @@ class Network:
     site_xy: pd.DataFrame
     to_xy: Transformer = field(repr=False)
     _site_tree: shapely.STRtree | None = field(default=None, repr=False)
+    _fp_attributes: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def footprint_attributes(self) -> pd.DataFrame:
+        """What the serving join needs of each footprint, indexed by ``fp_id`` (kept once made)."""
+        if self._fp_attributes is None:
+            cols = ["element_id", "kind", "variant", "event_id", "valid_from", "valid_to"]
+            self._fp_attributes = pd.DataFrame(self.footprints[["fp_id"] + cols]).set_index("fp_id")
+        return self._fp_attributes
 
     def nearest_site(self, x, y) -> tuple[np.ndarray, np.ndarray]:
         """(site_id, distance_m) of the nearest located site to each point."""
@@ -173,8 +182,7 @@ def evaluate(net: Network, points: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     w_end = points["w_end"].reset_index(drop=True)
     fp = net.footprints
     pairs = serving_pairs(fp, x, y, indoor=points["indoor"].to_numpy(bool))
-    fpa = pd.DataFrame(fp.drop(columns="geometry")).set_index("fp_id")
-    pairs = pairs.join(fpa[["element_id", "kind", "variant", "event_id", "valid_from", "valid_to"]], on="fp_id")
+    pairs = pairs.join(net.footprint_attributes, on="fp_id")
     pairs["w_start"] = w_start.to_numpy()[pairs["point"].to_numpy()]
     pairs["w_end"] = w_end.to_numpy()[pairs["point"].to_numpy()]
     old = pairs["variant"].to_numpy() == "old"

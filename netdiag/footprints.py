@@ -268,8 +268,8 @@ def serving_pairs(footprints: gpd.GeoDataFrame, x, y, *, indoor) -> pd.DataFrame
     indoor = np.asarray(indoor, dtype=bool)
     if len(footprints) == 0 or len(x) == 0:
         return pd.DataFrame({"point": np.zeros(0, int), "fp_id": np.zeros(0, int), "distance_m": np.zeros(0)})
-    tree = shapely.STRtree(footprints.geometry.values)
-    pts, fps = tree.query(shapely.points(x, y), predicate="intersects")
+    # the GeoDataFrame keeps its STRtree (sindex) between calls: a handler's check reuses it
+    pts, fps = footprints.sindex.query(shapely.points(x, y), predicate="intersects")
     fp_indoor = footprints["indoor"].to_numpy(bool)[fps]
     keep = ~fp_indoor | indoor[pts]
     pts, fps = pts[keep], fps[keep]

@@ -681,12 +681,13 @@ def build_map(ds, result, *, at=None, start=None, end=None, tiles: str | None = 
     transport, transport_counts = _transport_layer(ds, result, at_ts, start_ts, end_ts, tz)
     if transport is not None:
         transport.add_to(m)
-    complaints = _complaint_layer(shown, result.tickets, repeats, tz)
-    complaints.add_to(m)
-    _ticket_layer(tk, tz).add_to(m)
-    spots = find_hotspots(result, settings=settings, grid=grid, start=start_ts, end=end_ts, repeats=repeats)
-    _hotspot_layer(spots, settings.hotspot_map_min, grid, settings.hotspot_cell_m).add_to(m)
+    if len(shown):  # a network with no complaints in the period still gets its map
+        _complaint_layer(shown, result.tickets, repeats, tz).add_to(m)
+    if len(tk):
+        _ticket_layer(tk, tz).add_to(m)
     if len(d):
+        spots = find_hotspots(result, settings=settings, grid=grid, start=start_ts, end=end_ts, repeats=repeats)
+        _hotspot_layer(spots, settings.hotspot_map_min, grid, settings.hotspot_cell_m).add_to(m)
         HeatMap(d[["lat", "lon"]].round(5).to_numpy().tolist(), name=f"Complaint heatmap ({len(d):,})", radius=16,
                 blur=20, min_opacity=0.3, show=False).add_to(m)
         by_day = _heat_by_day(d, tz, start_ts, end_ts)
@@ -724,10 +725,11 @@ def build_map(ds, result, *, at=None, start=None, end=None, tiles: str | None = 
             "link a feature: add #complaint:ID, #ticket:ID, #cell:ID or #site:ID to the address"]
     _Finish({"bounds": bounds, "legend": legend, "info": info}).add_to(m)
     names = inline_assets(m)
+    n_spots = int((spots["complaints"] >= settings.hotspot_map_min).sum()) if len(d) else 0
     log.info("map: %d sectors, %d complaints, %d tickets, %d hotspots; status at %s; assets %s", sectors.count,
-             complaints.count, len(tk), int((spots["complaints"] >= settings.hotspot_map_min).sum()), at_ts, ", ".join(names))
+             len(shown), len(tk), n_spots, at_ts, ", ".join(names))
     m.netdiag_summary = {"at": at_ts, "start": start_ts, "end": end_ts, "sectors": sectors.count,
-                         "complaints": complaints.count, "tickets": len(tk), "status": status_counts.to_dict()}
+                         "complaints": len(shown), "tickets": len(tk), "status": status_counts.to_dict()}
     return m
 
 

@@ -116,3 +116,24 @@ def test_check_errors(run, tiny_dir, args, message):
 def test_settings_lists_values(run):
     res = run("--set", "lookback_h=48", "settings")
     assert "lookback_h" in res.output and "(default 72.0)" in res.output
+
+
+def test_check_answers_queries_from_stdin(tiny_dir):
+    runner = CliRunner()
+    queries = "53.355,-6.4,2026-11-02T11:30:00Z\nnot a query\n53.355,-6.4,2026-11-02T16:00:00Z\n"
+    res = runner.invoke(cli, ["check", "--data", str(tiny_dir), "--format", "json"], input=queries)
+    assert res.exit_code == 0, res.output
+    answers = [json.loads(line) for line in res.stdout.splitlines()]
+    assert [a["verdict"]["cause"] for a in answers] == ["fault", "no_fault_found"]
+    assert "'not a query' is expected to look like LAT,LON[,TIME[,SYSTEM[,indoor]]]" in res.stderr
+    res = runner.invoke(cli, ["check", "--data", str(tiny_dir), "--lat", "53.3"])
+    assert res.exit_code == 2 and "give both --lat and --lon" in res.output
+
+
+def test_demo_on_a_network_without_complaints_still_writes_what_it_can(run, tmp_path):
+    data = write_dataset(tmp_path / "data", skip=("complaints",))
+    res = run("demo", data, "--out", tmp_path / "out", "--maps", tmp_path / "maps")
+    assert res.exit_code == 0, res.output
+    assert "0 complaints diagnosed" in res.output and "no complaints diagnosed: no reports" in res.output
+    assert (tmp_path / "maps" / "netdiag.html").exists()
+    assert pd.read_csv(tmp_path / "out" / "diagnoses.csv", encoding="utf-8-sig").empty
