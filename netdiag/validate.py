@@ -58,11 +58,12 @@ class Problems:
         reasons = [reason] * len(pos) if isinstance(reason, str) else list(reason(pos))
         self.parts.append(pd.DataFrame({"pos": pos, "code": code, "reason": reasons}))
 
-    def positions(self, n: int) -> np.ndarray:
-        """Boolean mask of the rows with at least one problem."""
+    def positions(self, n: int, *, codes: tuple[str, ...] | None = None) -> np.ndarray:
+        """Boolean mask of the rows with at least one problem (of the given codes, if any)."""
         bad = np.zeros(n, dtype=bool)
         for part in self.parts:
-            bad[part["pos"].to_numpy()] = True
+            if codes is None or part["code"].iloc[0] in codes:
+                bad[part["pos"].to_numpy()] = True
         return bad
 
     def frame(self, raw_rows: np.ndarray, ids: pd.Series) -> pd.DataFrame:
@@ -139,16 +140,17 @@ def to_float(series: pd.Series, missing: np.ndarray | None = None) -> tuple[np.n
         series = series.astype(float)
     if pd.api.types.is_numeric_dtype(series.dtype):
         return series.to_numpy(dtype=float, na_value=np.nan), np.zeros(len(series), dtype=bool)
-    if missing is None:
-        missing = _is_missing(series)
     data = _arrow(series)
     if data is None:
         data = pa.chunked_array([pa.array(series.to_numpy(dtype=object, na_value=None), type=pa.string(), from_pandas=True)])
     try:
+        # a clean column casts in one pass; blanks would have failed the cast, so missing = null
         values = pc.fill_null(pc.cast(data, pa.float64()), np.nan).to_numpy().astype(float)
-        return np.where(missing, np.nan, values), np.zeros(len(series), dtype=bool)
+        return values, np.zeros(len(series), dtype=bool)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         pass
+    if missing is None:
+        missing = _is_missing(series)
     # some values are not numbers: find them with one regular expression pass, cast the rest
     trimmed = pc.utf8_trim_whitespace(data)
     numeric = pc.fill_null(pc.match_substring_regex(trimmed, _NUMBER), False).to_numpy(zero_copy_only=False).astype(bool)
@@ -161,11 +163,12 @@ def to_float(series: pd.Series, missing: np.ndarray | None = None) -> tuple[np.n
     return values, bad
 
 
-def to_bool(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
+def to_bool(series: pd.Series, missing: np.ndarray | None = None) -> tuple[pd.Series, np.ndarray]:
     """(nullable boolean Series, mask of given-but-not-boolean)."""
     if pd.api.types.is_bool_dtype(series.dtype):
         return series.astype("boolean").reset_index(drop=True), np.zeros(len(series), dtype=bool)
-    missing = _is_missing(series)
+    if missing is None:
+        missing = _is_missing(series)
     text = series.astype("str").str.strip().str.lower()
     if pd.api.types.is_numeric_dtype(series.dtype):
         text = series.map(lambda v: "1" if v == 1 else "0" if v == 0 else str(v)).astype("str")
@@ -192,7 +195,7 @@ def to_id(series: pd.Series, missing: np.ndarray | None = None) -> pd.Series:
     return out.where(~missing) if missing.any() else out
 
 
-def to_time(series: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+def to_time(series: pd.Series, tz: str, missing: np.ndarray | None = None) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """ISO 8601 text -> UTC timestamps.
 
     A timestamp with an offset (``+08:00``, ``Z``) is exactly that instant; a naive one is read
@@ -212,7 +215,8 @@ def to_time(series: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray, np.ndarr
         local = series.dt.tz_localize(ZoneInfo(tz), ambiguous="NaT", nonexistent="NaT")
         dst = local.isna().to_numpy() & ~series.isna().to_numpy()
         return local.dt.tz_convert("UTC").dt.as_unit("ns").reset_index(drop=True), np.zeros(n, dtype=bool), dst
-    missing = _is_missing(series)
+    if missing is None:
+        missing = _is_missing(series)
     data = _arrow(series)
     if data is not None:
         # each distinct text once: load tables repeat a few hundred timestamps millions of times
@@ -249,17 +253,19 @@ def to_time(series: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray, np.ndarr
     return values.astype("datetime64[ns, UTC]"), bad, dst
 
 
-def to_vocab(series: pd.Series, vocab: dict[str, str]) -> tuple[pd.Series, np.ndarray]:
+def to_vocab(series: pd.Series, vocab: dict[str, str], missing: np.ndarray | None = None) -> tuple[pd.Series, np.ndarray]:
     """Canonical spellings; mask of given values outside the vocabulary."""
-    missing = _is_missing(series)
+    if missing is None:
+        missing = _is_missing(series)
     key = series.astype("str").str.strip().str.lower()
     mapped = key.map(vocab)
     bad = ~missing & mapped.isna().to_numpy()
     return mapped.where(~missing & ~bad).reset_index(drop=True), bad
 
 
-def to_text(series: pd.Series) -> pd.Series:
-    out = series.astype("str").reset_index(drop=True).where(~_is_missing(series), None)
+def to_text(series: pd.Series, missing: np.ndarray | None = None) -> pd.Series:
+    missing = _is_missing(series) if missing is None else missing
+    out = series.astype("str").reset_index(drop=True).where(~missing, None)
     return out.astype("str") if len(out) else out
 
 
@@ -317,10 +323,13 @@ def check_table(spec: TableSpec, raw: pd.DataFrame, *, tz: str = "UTC",
     for col in spec.columns:
         series = raw[col.name] if col.name in raw.columns else pd.Series([None] * n, dtype=object)
         series = series.reset_index(drop=True)
-        missing = _is_missing(series)
-        if col.nonempty:
-            problems.add(missing, f"missing {col.name}", f"missing {col.name}")
+        numeric = col.kind in ("float", "int")
+        missing = None if numeric else _is_missing(series)
         typed[col.name] = _convert(col, series, missing, problems, tz)
+        if col.nonempty:
+            if missing is None:
+                missing = typed[col.name].isna().to_numpy() & ~problems.positions(n, codes=(f"non-numeric {col.name}",))
+            problems.add(missing, f"missing {col.name}", f"missing {col.name}")
     for extra in raw.columns:
         if extra not in typed.columns:
             typed[extra] = raw[extra].reset_index(drop=True)
@@ -338,17 +347,17 @@ def _convert(col: Col, series: pd.Series, missing: np.ndarray, problems: Problem
     if col.kind == "id":
         return to_id(series, missing)
     if col.kind == "text":
-        return to_text(series)
+        return to_text(series, missing)
     if col.kind == "vocab":
-        values, bad = to_vocab(series, col.vocab)
+        values, bad = to_vocab(series, col.vocab, missing)
         problems.add(bad, f"unknown {name}", lambda p: [f"{name} {v} is not one of {_allowed(col.vocab)}" for v in _show(series, p)])
         return values
     if col.kind == "bool":
-        values, bad = to_bool(series)
+        values, bad = to_bool(series, missing)
         problems.add(bad, f"bad {name}", lambda p: [f"{name} {v} is not a boolean (true/false, 1/0, yes/no, y/n)" for v in _show(series, p)])
         return values
     if col.kind == "time":
-        values, bad, dst = to_time(series, tz)
+        values, bad, dst = to_time(series, tz, missing)
         problems.add(bad, f"bad {name}", lambda p: [f"{name} {v} is not an ISO 8601 timestamp" for v in _show(series, p)])
         problems.add(dst, f"{name} in a DST change", lambda p: [
             f"{name} {v} does not exist or is ambiguous in {tz} (daylight-saving change); give it with an offset" for v in _show(series, p)])
