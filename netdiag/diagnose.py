@@ -30,6 +30,7 @@ from pyproj import CRS, Transformer
 
 from netdiag import replies
 from netdiag.footprints import build_footprints, serving_pairs
+from netdiag.frames import join_groups
 from netdiag.schema import CAUSES
 from netdiag.settings import Settings
 from netdiag.status import interference_events, load_anomalies, outages
@@ -220,8 +221,9 @@ def _outage_candidates(net: Network, linked: pd.DataFrame) -> pd.DataFrame:
     roots = hit.drop_duplicates(["point", "element_id"], keep="first")
     sym = hit.merge(roots[["point", "element_id", "depth"]], on=["point", "element_id"], suffixes=("", "_root"))
     sym = sym[sym["depth"] < sym["depth_root"]].drop_duplicates(["point", "ancestor_id", "event_id"])
-    sym_text = (sym["ancestor_id"].astype(str) + " " + sym["event_id"].astype(str)).groupby(sym["point"]).agg(
-        lambda s: ", ".join(sorted(set(s))))
+    sym = sym.assign(_text=sym["ancestor_id"].astype(str) + " " + sym["event_id"].astype(str))
+    sym = sym.drop_duplicates(["point", "_text"]).sort_values(["point", "_text"])
+    sym_text = join_groups(sym["point"], sym["_text"], ", ")
     out = pd.DataFrame({
         "point": roots["point"].to_numpy(), "cause": roots["cause"].to_numpy(dtype=object),
         "element_id": roots["ancestor_id"].to_numpy(dtype=object), "serving_element": roots["element_id"].to_numpy(dtype=object),
@@ -337,11 +339,8 @@ def _joined_by_point(pairs: pd.DataFrame, n: int) -> np.ndarray:
     serving = pairs.sort_values(["point", "distance_m"], kind="stable").drop_duplicates(["point", "element_id"])
     if serving.empty:
         return out
-    point = serving["point"].to_numpy()
-    names = serving["element_id"].to_numpy(dtype=object) + ";"
-    starts = np.flatnonzero(np.r_[True, point[1:] != point[:-1]])
-    joined = np.add.reduceat(names, starts)
-    out[point[starts]] = [j[:-1] for j in joined]
+    joined = join_groups(serving["point"], serving["element_id"], ";")
+    out[joined.index.to_numpy(dtype=int)] = joined.to_numpy(dtype=object)
     return out
 
 
@@ -351,17 +350,17 @@ def _via(topo: Topology, verdicts: pd.DataFrame) -> pd.Series:
     has = verdicts["element_id"].notna() & verdicts["serving_element"].notna() & (verdicts["serving_element"] != verdicts["element_id"])
     if not has.any():
         return out
-    sub = verdicts.loc[has, ["serving_element", "element_id"]]
-    chains = topo.chains(sub["serving_element"].unique())
-    chains = chains.sort_values(["element_id", "depth"])
-    path_text = {}
-    for element, grp in chains.groupby("element_id", sort=False):
-        path_text[element] = grp["ancestor_id"].tolist()
-    texts = []
-    for serving_el, root in zip(sub["serving_element"], sub["element_id"]):  # one per distinct pair below
-        path = path_text.get(serving_el, [serving_el])
-        texts.append(">".join(path[: path.index(root) + 1]) if root in path else f"{serving_el}>{root}")
-    out[has] = texts
+    sub = verdicts.loc[has, ["serving_element", "element_id"]].astype(object)
+    pairs = sub.drop_duplicates()
+    # the chain of each distinct (serving, root) pair, cut at the root: ancestors up to the root's depth
+    chains = topo.chains(pairs["serving_element"].unique()).astype({"element_id": object, "ancestor_id": object})
+    root_depth = pairs.merge(chains, left_on=["serving_element", "element_id"], right_on=["element_id", "ancestor_id"],
+                             suffixes=("", "_c"))[["serving_element", "element_id", "depth"]]
+    steps = root_depth.merge(chains, left_on="serving_element", right_on="element_id", suffixes=("", "_c"))
+    steps = steps[steps["depth_c"] <= steps["depth"]].sort_values(["serving_element", "element_id", "depth_c"])
+    text = join_groups(steps["serving_element"] + "\x00" + steps["element_id"], steps["ancestor_id"], ">")
+    key = sub["serving_element"] + "\x00" + sub["element_id"]
+    out[has] = key.map(text).fillna(sub["serving_element"] + ">" + sub["element_id"]).to_numpy(dtype=object)
     return out
 
 

@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from netdiag.errors import InputError
+from netdiag.frames import join_groups
 from netdiag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -350,11 +351,13 @@ def build_tickets(net, diag: pd.DataFrame, *, settings: Settings, as_of: pd.Time
     g = diag.sort_values("received_at").groupby("_key", sort=False)
     t = g.agg(cause=("cause", "first"), element_id=("element_id", "first"), action=("action", "first"), team=("team", "first"),
               created_at=("received_at", "min"), complaint_count=("complaint_id", "size"),
-              complaint_ids=("complaint_id", ";".join), vip_count=("vip", "sum"), public_count=("_public", "sum"),
+              vip_count=("vip", "sum"), public_count=("_public", "sum"),
               lat_c=("lat", "mean"), lon_c=("lon", "mean"),
               cause_end=("cause_end", "max"), open_end=("_open", "max"),
               via=("via", "first"), evidence=("evidence", "first"), element_kind=("element_kind", "first"),
               region=("region", "first"), nearest_site=("nearest_site", "first")).reset_index()
+    ordered = diag.sort_values("received_at", kind="stable")
+    t["complaint_ids"] = t["_key"].map(join_groups(ordered["_key"], ordered["complaint_id"], ";"))
     el = net.elements
     t["lat"] = t["element_id"].map(el["lat"]).fillna(t["lat_c"]).round(6)
     t["lon"] = t["element_id"].map(el["lon"]).fillna(t["lon_c"]).round(6)

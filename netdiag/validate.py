@@ -18,7 +18,9 @@ The stages, in order:
 from __future__ import annotations
 
 import logging
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 from zoneinfo import ZoneInfo
@@ -35,6 +37,7 @@ from netdiag.schema import BOOL_WORDS, INVENTORY_TABLES, TABLES, Col, TableSpec
 log = logging.getLogger(__name__)
 
 REJECTED_COLUMNS = ["table", "row", "id", "reason", "code"]
+PARALLEL_ROWS = 200_000  # tables at least this long convert their columns in threads
 _NUMBER = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
 _OFFSET = re.compile(r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
 
@@ -320,16 +323,29 @@ def check_table(spec: TableSpec, raw: pd.DataFrame, *, tz: str = "UTC",
     n = len(raw)
     problems = Problems(spec.name)
     typed = pd.DataFrame({ROW: raw[ROW].to_numpy(dtype=np.int64)})
-    for col in spec.columns:
-        series = raw[col.name] if col.name in raw.columns else pd.Series([None] * n, dtype=object)
-        series = series.reset_index(drop=True)
-        numeric = col.kind in ("float", "int")
-        missing = None if numeric else _is_missing(series)
-        typed[col.name] = _convert(col, series, missing, problems, tz)
+    columns = [(col, (raw[col.name] if col.name in raw.columns else pd.Series([None] * n, dtype=object)).reset_index(drop=True))
+               for col in spec.columns]
+
+    def convert(item):
+        col, series = item
+        own = Problems(spec.name)
+        missing = None if col.kind in ("float", "int") else _is_missing(series)
+        values = _convert(col, series, missing, own, tz)
         if col.nonempty:
             if missing is None:
-                missing = typed[col.name].isna().to_numpy() & ~problems.positions(n, codes=(f"non-numeric {col.name}",))
-            problems.add(missing, f"missing {col.name}", f"missing {col.name}")
+                missing = pd.isna(values) & ~own.positions(n, codes=(f"non-numeric {col.name}",))
+            own.add(missing, f"missing {col.name}", f"missing {col.name}")
+        return values, own
+
+    # large tables: columns convert side by side (Arrow and numpy release the GIL)
+    if n >= PARALLEL_ROWS and (os.cpu_count() or 1) > 1:
+        with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+            converted = list(pool.map(convert, columns))
+    else:
+        converted = [convert(item) for item in columns]
+    for (col, _), (values, own) in zip(columns, converted):
+        typed[col.name] = values
+        problems.parts.extend(own.parts)  # in column order: the same reasons text every run
     for extra in raw.columns:
         if extra not in typed.columns:
             typed[extra] = raw[extra].reset_index(drop=True)
