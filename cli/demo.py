@@ -35,7 +35,7 @@ def demo(state, data_dir, out_dir, maps_dir, overwrite):
     from netdiag.analysis import analyse, write_report
     from netdiag.dataset import load_dataset
     from netdiag.diagnose import diagnose
-    from netdiag.dispatch import plan_dispatch, write_dispatch
+    from netdiag.dispatch import busiest_field_day, plan_dispatch, write_dispatch
     from netdiag.export import prepare_out_dir
     from netdiag.maps import build_map, save_map
     from netdiag.outputs import JSON_FILES, OUTPUT_FILES, summary_text, write_diagnosis
@@ -82,13 +82,3 @@ def demo(state, data_dir, out_dir, maps_dir, overwrite):
         state.echo(f"  {path}")
     state.echo(f"done in {time.perf_counter() - started:.1f} s")
 
-
-def busiest_field_day(tickets, tz: str) -> tuple[str | None, str | None]:
-    """The field team and local day with the most open field-test visits (for the demo's list)."""
-    visits = tickets[(tickets["action"] == "dispatch_field_test") & (tickets["status"] != "resolved")]
-    if visits.empty:
-        return None, None
-    day = visits["created_at"].dt.tz_convert(tz).dt.strftime("%Y-%m-%d")
-    counts = visits.groupby([visits["team"], day]).size().sort_values(ascending=False, kind="stable")
-    team, best = counts.index[0]
-    return team, best

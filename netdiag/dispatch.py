@@ -488,3 +488,14 @@ Route <b>{plan.route_m / 1000:.1f} km</b> against {plan.unordered_m / 1000:.1f} 
 netdiag tickets update TICKET --status resolved --why "RESULT".</p>
 </body></html>
 """
+
+
+def busiest_field_day(tickets, tz: str) -> tuple[str | None, str | None]:
+    """The field team and local day (``YYYY-MM-DD``) with the most open field-test visits, e.g. for a demo."""
+    visits = tickets[(tickets["action"] == "dispatch_field_test") & (tickets["status"] != "resolved")]
+    if visits.empty:
+        return None, None
+    day = visits["created_at"].dt.tz_convert(tz).dt.strftime("%Y-%m-%d")
+    counts = visits.groupby([visits["team"], day]).size().sort_values(ascending=False, kind="stable")
+    team, best = counts.index[0]
+    return team, best

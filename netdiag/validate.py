@@ -79,7 +79,7 @@ class Problems:
         return pd.DataFrame({
             "table": self.table,
             "row": raw_rows[pos],
-            "id": ids.iloc[pos].fillna("").to_numpy(dtype=object),
+            "id": ids.iloc[pos].astype(object).fillna("").to_numpy(dtype=object),
             "reason": grouped["reason"].to_numpy(),
             "code": grouped["code"].to_numpy(),
         })
@@ -192,7 +192,15 @@ def to_id(series: pd.Series, missing: np.ndarray | None = None) -> pd.Series:
     if missing is None:
         missing = _is_missing(series)
     series = series.reset_index(drop=True)
-    if _arrow(series) is None:
+    data = _arrow(series)
+    if data is not None and len(series) >= PARALLEL_ROWS:
+        # millions of rows, thousands of ids (load's cell_id): codes, not strings, from here on
+        enc = pc.dictionary_encode(data).combine_chunks()
+        codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        codes[missing] = -1
+        categories = pd.Index(enc.dictionary.to_pylist(), dtype=object)
+        return pd.Series(pd.Categorical.from_codes(codes, categories=categories))
+    if data is None:
         series = series.astype("str")
     out = series.astype(pd.StringDtype("pyarrow", na_value=np.nan))
     return out.where(~missing) if missing.any() else out

@@ -122,3 +122,41 @@ def test_screenshot_with_every_layer(demo, tmp_path):
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
         shutil.copy(png, Path(target) / png.name)
+
+
+def _keep_screenshot(png: Path) -> None:
+    target = os.environ.get("NETDIAG_SCREENSHOT_DIR")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copy(png, Path(target) / png.name)
+
+
+def test_default_map_screenshot(demo, tmp_path):
+    path = save_map(build_map(demo["ds"], demo["result"], title=TITLE), tmp_path / "latest.html")
+    png = tmp_path / "netdiag-map-latest.png"
+    dom, stderr = browse(path.as_uri(), tmp_path, "--dump-dom")
+    assert console_errors(stderr) == [] and 'data-netdiag-ready="1"' in dom
+    _, stderr = browse(path.as_uri(), tmp_path, f"--screenshot={png}")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    _keep_screenshot(png)
+
+
+def test_dispatch_route_map_draws_every_stop(demo, tmp_path):
+    from netdiag.dispatch import busiest_field_day, plan_dispatch
+    from netdiag.maps import build_dispatch_map
+    from netdiag.store import TicketStore
+
+    with TicketStore(tmp_path / "t.db") as store:
+        result = diagnose(demo["ds"], store=store)
+        team, day = busiest_field_day(result.tickets, "UTC")
+        plan = plan_dispatch(store, team, date=day)
+    path = save_map(build_dispatch_map(plan), tmp_path / "route.html")
+    dom, stderr = browse(path.as_uri(), tmp_path, "--dump-dom")
+    assert console_errors(stderr) == []
+    stops = re.findall(r'<div style="background:[^"]*">(\d+)</div>', dom)
+    assert sorted(map(int, stops)) == list(range(1, len(plan.stops) + 1))
+    assert "leaflet-interactive" in dom  # the route line
+    png = tmp_path / "dispatch-map.png"
+    browse(path.as_uri(), tmp_path, f"--screenshot={png}")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    _keep_screenshot(png)
