@@ -72,7 +72,8 @@ def decide(net, points: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
         default="optimisation")
 
     source = v["source"].fillna("")
-    base = pd.Series([BASE_CONFIDENCE.get((c, s), OTHER_CONFIDENCE.get(c, 0.6)) for c, s in zip(cause, source)], index=v.index)
+    pairs = zip(cause.to_numpy(dtype=object), source.to_numpy(dtype=object))
+    base = pd.Series([BASE_CONFIDENCE.get((c, s), OTHER_CONFIDENCE.get(c, 0.6)) for c, s in pairs], index=v.index)
     guessed_window = points["occurred_at"].isna().to_numpy()
     confidence = (base * np.where(guessed_window, 0.9, 1.0)).round(2)
 
@@ -188,7 +189,9 @@ def customer_replies(net, points: pd.DataFrame, v: pd.DataFrame, out: pd.DataFra
          out["action"] == "direct_reply"],
         ["repair", "transport", "planned"], default=out["cause"])
     zh, en = [], []
-    for k, e, t, s, f, d in zip(key, out["element_id"], out["team"], start, end, due):
+    columns = (np.asarray(key, dtype=object), out["element_id"].to_numpy(dtype=object), out["team"].to_numpy(dtype=object),
+               start.to_numpy(dtype=object), end.to_numpy(dtype=object), due.to_numpy(dtype=object))
+    for k, e, t, s, f, d in zip(*columns):
         z_tpl, e_tpl = REPLIES[k]
         fields = {"element": e, "team": t, "start": s, "end": f or "待定", "due": d}
         zh.append(z_tpl.format(**fields))
