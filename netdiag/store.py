@@ -54,6 +54,7 @@ import pandas as pd
 
 from netdiag import tickets as tk
 from netdiag.errors import InputError, NetdiagError
+from netdiag.schema import CAUSES
 from netdiag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,9 +68,8 @@ PAUSE_ENV = "NETDIAG_TEST_PAUSE_IN_TX"
 PAUSE_MARKER_ENV = "NETDIAG_TEST_PAUSE_MARKER"
 
 _OPEN_SQL = "(" + ", ".join(f"'{s}'" for s in tk.OPEN_STATUSES) + ")"
-#: the contract's order of precedence (netdiag.schema.CAUSES), most specific first
-_RANK = {c: i for i, c in enumerate(("fault", "shutdown", "relocation", "interference", "congestion", "coverage_hole",
-                                     "no_fault_found"))}
+#: the contract's order of precedence, most specific first
+_RANK = {c: i for i, c in enumerate(CAUSES)}
 
 #: migrations[i] takes a store from schema version i to i + 1 (statements run one by one in one transaction)
 MIGRATIONS: list[list[str]] = [
