@@ -12,13 +12,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
+# pip's and setuptools' chatter goes to .venv/install.log, shown only when the install fails
 $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/python -m pip install -q -e .
-	touch $@
+	@echo "installing netdiag into $(VENV) (log: $(VENV)/install.log)"
+	@$(BIN)/python -m pip install -q -e . > $(VENV)/install.log 2>&1 || (cat $(VENV)/install.log; exit 1)
+	@touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/python -m pip install -q -e '.[test]'
-	touch $@
+	@echo "installing the test extra"
+	@$(BIN)/python -m pip install -q -e '.[test]' >> $(VENV)/install.log 2>&1 || (cat $(VENV)/install.log; exit 1)
+	@touch $@
 
 demo: $(VENV)/.installed
 	$(BIN)/netdiag --tz Asia/Shanghai demo sample_data --out $(OUT) --overwrite
