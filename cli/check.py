@@ -13,12 +13,14 @@ from netdiag.cli.options import engine_errors, format_opt, pass_state
 @click.option("--coord-system", default="wgs84", show_default=True, help="wgs84, gcj02 (most Chinese map apps) or bd09 (Baidu).")
 @click.option("--at", "at_text", metavar="TIME", help="When (ISO 8601; naive = --tz). Default: now.")
 @click.option("--indoor", is_flag=True, help="The problem is indoors (indoor cells count).")
-@click.option("--tickets", "tickets_path", type=click.Path(dir_okay=False), help="tickets.csv of a diagnose run, to find an open ticket.")
+@click.option("--db", type=click.Path(dir_okay=False, exists=True), envvar="NETDIAG_DB",
+              help="The ticket store (also $NETDIAG_DB), to find an open ticket for the same fault.")
+@click.option("--tickets", "tickets_path", type=click.Path(dir_okay=False), help="Or the tickets.csv of a diagnose run.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True, help="Language of the customer reply.")
 @format_opt
 @pass_state
 @engine_errors
-def check(state, data_dir, lat, lon, coord_system, at_text, indoor, tickets_path, lang, fmt):
+def check(state, data_dir, lat, lon, coord_system, at_text, indoor, db, tickets_path, lang, fmt):
     """Check one spot: serving cells, their status, alarms, load, verdict and reply.
 
     With --lat and --lon, answers that spot and exits. Without them, reads the network once
@@ -29,7 +31,7 @@ def check(state, data_dir, lat, lon, coord_system, at_text, indoor, tickets_path
     Examples:
       netdiag check --data sample_data --lat 22.5431 --lon 114.0579 \\
                     --coord-system gcj02 --at 2026-11-05T20:30+08:00 --lang zh
-      echo "22.5431,114.0579,2026-11-05T20:30+08:00,gcj02" | netdiag check --data sample_data
+      echo "22.5431,114.0579,2026-11-05T20:30+08:00,gcj02" | netdiag check --data sample_data --db netdiag.db
     """
     import json
     import sys
@@ -46,6 +48,11 @@ def check(state, data_dir, lat, lon, coord_system, at_text, indoor, tickets_path
     settings = state.settings()
     at = parse_at(at_text, settings.tz) if lat is not None else None
     tickets = read_tickets(tickets_path) if tickets_path else None
+    if db and tickets is None:
+        from netdiag.store import TicketStore
+
+        with TicketStore(db, settings=settings, create=False) as store:
+            tickets = store.tickets(status=["open"])
     started = time.perf_counter()
     ds = load_dataset(data_dir, settings=settings,
                       tables=("transport", "sites", "cells", "repeaters", "events", "load"))

@@ -136,7 +136,8 @@ def _existing_ticket(tickets: pd.DataFrame | None, element_id, cause) -> dict | 
     if same.empty:
         return None
     t = same.iloc[-1]
-    return {k: _plain(t[k]) for k in ("ticket_id", "status", "priority", "team", "complaint_count", "due_at")}
+    return {k: (t[k].isoformat() if isinstance(t[k], pd.Timestamp) else _plain(t[k]))
+            for k in ("ticket_id", "status", "priority", "team", "complaint_count", "due_at")}
 
 
 def read_tickets(path: str | Path) -> pd.DataFrame:

@@ -137,3 +137,22 @@ def test_demo_on_a_network_without_complaints_still_writes_what_it_can(run, tmp_
     assert "0 complaints diagnosed" in res.output and "no complaints diagnosed: no reports" in res.output
     assert (tmp_path / "maps" / "netdiag.html").exists()
     assert pd.read_csv(tmp_path / "out" / "diagnoses.csv", encoding="utf-8-sig").empty
+
+
+def test_check_finds_the_open_ticket_in_the_store(run, tmp_path):
+    # C003 (S001's 240-degree sector) has a fault that is still active: its ticket stays open
+    events = (TINY["events"][0], TINY["events"][1] + [["E9", "C003", "fault", "major", "2026-11-02T00:00:00Z", "", "", "", "",
+                                                        "board failure"]])
+    header, rows = TINY["complaints"]
+    spot = [53.3475, -6.4045]  # about 400 m south-west of S001
+    complaint = ["K009", "2026-11-02T09:00:00Z", "2026-11-02T08:30:00Z", *spot, "", "no_signal", "", "app", "", "", ""]
+    data = write_dataset(tmp_path / "data", {"events": events, "complaints": (header, rows + [complaint])})
+    db = tmp_path / "t.db"
+    assert run("diagnose", data, "--out", tmp_path / "out", "--db", db).exit_code == 0
+    res = run("check", "--data", data, "--lat", spot[0], "--lon", spot[1], "--at", "2026-11-02T09:30:00Z",
+              "--db", db, "--format", "json")
+    answer = json.loads(res.stdout)
+    assert (answer["verdict"]["cause"], answer["verdict"]["element_id"]) == ("fault", "C003")
+    d = pd.read_csv(tmp_path / "out" / "diagnoses.csv", dtype=str, encoding="utf-8-sig").set_index("complaint_id")
+    assert answer["ticket"]["ticket_id"] == d.loc["K009", "ticket_id"]
+    assert answer["ticket"]["status"] == "acknowledged"
