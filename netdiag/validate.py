@@ -240,12 +240,10 @@ def to_time(series: pd.Series, tz: str, missing: np.ndarray | None = None) -> tu
     aware = u.str.contains(_OFFSET).fillna(False).to_numpy(dtype=bool)
     parsed = pd.Series(pd.NaT, index=u.index, dtype="datetime64[ns, UTC]")
     if aware.any():
-        parsed[aware] = pd.to_datetime(u[aware], format="ISO8601", errors="coerce", utc=True).dt.as_unit("ns")
+        parsed[aware] = _in_range(pd.to_datetime(u[aware], format="ISO8601", errors="coerce", utc=True))
     dst_u = np.zeros(len(u), dtype=bool)
     if (~aware).any():
-        naive = pd.to_datetime(u[~aware], format="ISO8601", errors="coerce")
-        if isinstance(naive.dtype, pd.DatetimeTZDtype):  # pragma: no cover - defensive
-            naive = naive.dt.tz_convert(None)
+        naive = _in_range(pd.to_datetime(u[~aware], format="ISO8601", errors="coerce"), naive=True)
         local = naive.dt.tz_localize(ZoneInfo(tz), ambiguous="NaT", nonexistent="NaT")
         dst_u[~aware] = (local.isna() & naive.notna()).to_numpy()
         parsed[~aware] = local.dt.tz_convert("UTC").dt.as_unit("ns")
@@ -262,6 +260,24 @@ def to_time(series: pd.Series, tz: str, missing: np.ndarray | None = None) -> tu
         bad = np.zeros(n, dtype=bool)
         dst = np.zeros(n, dtype=bool)
     return values.astype("datetime64[ns, UTC]"), bad, dst
+
+
+def _parses(text) -> bool:
+    """True when ``text`` is an ISO 8601 timestamp, whatever its year (for the message only)."""
+    try:
+        return pd.notna(pd.to_datetime(str(text).strip(), format="ISO8601", utc=True))
+    except (ValueError, OverflowError, pd.errors.OutOfBoundsDatetime):
+        return False
+
+
+def _in_range(values: pd.Series, *, naive: bool = False) -> pd.Series:
+    """Parsed timestamps as nanoseconds; years outside 1678-2261 (e.g. ``9999-12-31``) become NaT."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_convert("UTC") if not naive else values.dt.tz_convert(None)
+    low = pd.Timestamp("1678-01-01", tz=None if naive else "UTC")
+    high = pd.Timestamp("2261-12-31", tz=None if naive else "UTC")
+    ok = values.notna() & (values >= low) & (values <= high)
+    return values.where(ok).astype("datetime64[ns]" if naive else "datetime64[ns, UTC]")
 
 
 def to_vocab(series: pd.Series, vocab: dict[str, str], missing: np.ndarray | None = None) -> tuple[pd.Series, np.ndarray]:
@@ -382,7 +398,9 @@ def _convert(col: Col, series: pd.Series, missing: np.ndarray, problems: Problem
         return values
     if col.kind == "time":
         values, bad, dst = to_time(series, tz, missing)
-        problems.add(bad, f"bad {name}", lambda p: [f"{name} {v} is not an ISO 8601 timestamp" for v in _show(series, p)])
+        problems.add(bad, f"bad {name}", lambda p: [
+            f"{name} {v} is outside the years 1678-2261" if _parses(raw) else f"{name} {v} is not an ISO 8601 timestamp"
+            for v, raw in zip(_show(series, p), _pick(series, p))])
         problems.add(dst, f"{name} in a DST change", lambda p: [
             f"{name} {v} does not exist or is ambiguous in {tz} (daylight-saving change); give it with an offset" for v in _show(series, p)])
         return values

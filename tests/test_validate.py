@@ -50,6 +50,7 @@ def complaint(cid, **kw):
     ({"received_at": "yesterday"}, "received_at 'yesterday' is not an ISO 8601 timestamp"),
     ({"received_at": ""}, "missing received_at"),
     ({"occurred_at": "2026-13-45T10:00"}, "occurred_at '2026-13-45T10:00' is not an ISO 8601 timestamp"),
+    ({"received_at": "9999-12-31T23:59:59Z"}, "received_at '9999-12-31T23:59:59Z' is outside the years 1678-2261"),
     ({"category": "bad_vibes"}, "category 'bad_vibes' is not one of no_signal, weak_signal, call_drop, slow_data, other"),
     ({"coord_system": "utm"}, "coord_system 'utm' is not one of wgs84, gcj02, bd09"),
     ({"vip": "maybe"}, "vip 'maybe' is not a boolean (true/false, 1/0, yes/no, y/n)"),
