@@ -47,6 +47,7 @@ from folium.plugins import HeatMap, HeatMapWithTime
 from folium.template import Template
 
 from netdiag.errors import InputError, NetdiagError
+from netdiag.frames import join_groups
 from netdiag.hotspots import check_period, hotspots as find_hotspots, parse_time, period_mask, repeat_complaints
 from netdiag.safe import escape_html
 from netdiag.schema import CAUSES
@@ -654,9 +655,9 @@ def build_map(ds, result, *, at=None, start=None, end=None, tiles: str | None = 
     first_serving = d["serving_ids"].fillna("").astype(str).str.split(";").str[0]
     served = first_serving[first_serving != ""].value_counts()
     nearest = d["nearest_site"].value_counts()
-    tickets_by_el = tk[tk["element_id"].astype(str) != ""].groupby("element_id").apply(
-        lambda g: "; ".join(g["ticket_id"] + " (" + g["cause"] + ", " + g["priority"] + ")"), include_groups=False) \
-        if len(tk) else pd.Series(dtype=object)
+    on_element = tk[tk["element_id"].fillna("").astype(str) != ""]
+    tickets_by_el = join_groups(on_element["element_id"].astype(str), on_element["ticket_id"].astype(str) + " ("
+                                + on_element["cause"].astype(str) + ", " + on_element["priority"].astype(str) + ")", "; ")
     repeats = repeat_complaints(result, settings=settings, start=start_ts, end=end_ts)
 
     lat = np.concatenate([ds["sites"]["lat"].dropna().to_numpy(float), d["lat"].to_numpy(float)])
