@@ -921,15 +921,16 @@ class TicketStore:
         seq = c.execute("INSERT INTO id_counters (day, last) VALUES (?, 1) ON CONFLICT (day) DO UPDATE SET last = last + 1 "
                         "RETURNING last", (day,)).fetchone()[0]
         ticket_id = f"TS-{day}-{seq:04d}"
-        el = net.elements
-        known = bool(element_id) and element_id in el.index
-        element_kind = el.at[element_id, "kind"] if known else None
-        lat, lon = (el.at[element_id, "lat"], el.at[element_id, "lon"]) if known else (None, None)
+        el = b.elements(net)
+        row = el.get(element_id) if element_id else None
+        known = row is not None
+        element_kind = row["kind"] if known else None
+        lat, lon = (row["lat"], row["lon"]) if known else (None, None)
         fixed = lat is not None and lon is not None and pd.notna(lat) and pd.notna(lon)
         if not fixed:
             lat = float(np.mean([col["lat"][i] for i in idx]))
             lon = float(np.mean([col["lon"][i] for i in idx]))
-        region = el.at[element_id, "region"] if known else None
+        region = row["region"] if known else None
         if not isinstance(region, str) or not region:
             region = col["region"][i0]
         sites, cells = tk.affected(net, element_id) if cause in tk.OUTAGES else (0, 0)
@@ -1043,6 +1044,7 @@ class _Batch:
     TIMES = ("received_at", "occurred_at", "cause_start", "cause_end")
 
     def __init__(self, d: pd.DataFrame) -> None:
+        self._elements: dict | None = None
         self.col: dict[str, list] = {}
         wanted = set(LINK_COLUMNS) | {"action", "team", "via", "nearest_site"}
         for name in wanted - {"ticket_id", "linked_at", "run_id"}:
@@ -1062,6 +1064,13 @@ class _Batch:
             else:
                 v = s.astype(object).where(s.notna(), None)
                 self.col[name] = [None if x == "" else x for x in v.tolist()]
+
+
+    def elements(self, net) -> dict:
+        """``net.elements`` as a dict of rows, made once per run (a lookup per new ticket)."""
+        if self._elements is None:
+            self._elements = net.elements[["kind", "name", "lat", "lon", "region"]].to_dict("index")
+        return self._elements
 
 
 def incident_end(net, cause: str, element_id: str, cause_start, as_of) -> tuple[pd.Timestamp, list[str]] | None:

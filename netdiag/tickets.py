@@ -404,13 +404,24 @@ def place_texts(elements: pd.DataFrame, element_ids: pd.Series, nearest_sites: p
     return out.tolist()
 
 
-def place_text(elements: pd.DataFrame, element_id, nearest_site, region) -> str:
-    """Where a ticket is, in words: ``site Lucan North (West)`` or ``near site Lucan North (West)``."""
+def place_text(elements, element_id, nearest_site, region) -> str:
+    """Where a ticket is, in words: ``site Lucan North (West)`` or ``near site Lucan North (West)``.
+
+    ``elements`` is :attr:`Network.elements` or the same as a dict of rows (faster per ticket).
+    """
     def name(e):
-        if not isinstance(e, str) or not e or e not in elements.index:
+        if not isinstance(e, str) or not e:
             return None
-        n = elements.at[e, "name"]
-        return f"{elements.at[e, 'kind']} {e}" + (f" {n}" if isinstance(n, str) and n and n != e else "")
+        if isinstance(elements, pd.DataFrame):
+            if e not in elements.index:
+                return None
+            kind, n = elements.at[e, "kind"], elements.at[e, "name"]
+        else:
+            row = elements.get(e)
+            if row is None:
+                return None
+            kind, n = row["kind"], row["name"]
+        return f"{kind} {e}" + (f" {n}" if isinstance(n, str) and n and n != e else "")
     where = name(element_id)
     text = where or (f"near {name(nearest_site)}" if name(nearest_site) else "")
     if isinstance(region, str) and region:
