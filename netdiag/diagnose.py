@@ -59,6 +59,7 @@ class Network:
     to_xy: Transformer = field(repr=False)
     _site_tree: shapely.STRtree | None = field(default=None, repr=False)
     _fp_attributes: pd.DataFrame | None = field(default=None, repr=False)
+    _intervals_by_element: dict | None = field(default=None, repr=False)  # kept by netdiag.store
 
     @property
     def footprint_attributes(self) -> pd.DataFrame:

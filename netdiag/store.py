@@ -1073,6 +1073,18 @@ class _Batch:
         return self._elements
 
 
+def _intervals_of(net, cause: str, element_id: str) -> pd.DataFrame:
+    """The outage or interference intervals of one element, from an index made once per network."""
+    index = getattr(net, "_intervals_by_element", None)
+    if index is None:
+        outages = net.outages
+        index = {("interference", e): rows for e, rows in net.interference.groupby("element_id", sort=False)}
+        index.update({key: rows for key, rows in outages.groupby(["cause", "element_id"], sort=False)})
+        net._intervals_by_element = index
+    found = index.get((cause, element_id))
+    return found if found is not None else net.outages.iloc[0:0]
+
+
 def incident_end(net, cause: str, element_id: str, cause_start, as_of) -> tuple[pd.Timestamp, list[str]] | None:
     """When the outage (or interference) of ``element_id`` that began at ``cause_start`` ended.
 
@@ -1085,14 +1097,9 @@ def incident_end(net, cause: str, element_id: str, cause_start, as_of) -> tuple[
         None when the data does not show that incident, or shows it still going on at
         ``as_of`` (no end time, or an end time after ``as_of``, e.g. planned works).
     """
-    if cause == "interference":
-        iv = net.interference
-    elif cause in ("fault", "shutdown"):
-        iv = net.outages
-        iv = iv[iv["cause"] == cause]
-    else:
+    if cause not in ("interference", "fault", "shutdown"):
         return None
-    iv = iv[iv["element_id"] == element_id]
+    iv = _intervals_of(net, cause, element_id)
     if iv.empty or cause_start is None:
         return None
     t0 = pd.Timestamp(cause_start)
