@@ -17,15 +17,17 @@ from netdiag.cli.options import engine_errors, format_opt, pass_state
               help="The ticket store (also $NETDIAG_DB), to find an open ticket for the same fault.")
 @click.option("--tickets", "tickets_path", type=click.Path(dir_okay=False), help="Or the tickets.csv of a diagnose run.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True, help="Language of the customer reply.")
+@click.option("--no-server", is_flag=True, help="Do not ask a running `netdiag serve`; read the data here.")
 @format_opt
 @pass_state
 @engine_errors
-def check(state, data_dir, lat, lon, coord_system, at_text, indoor, db, tickets_path, lang, fmt):
+def check(state, data_dir, lat, lon, coord_system, at_text, indoor, db, tickets_path, lang, no_server, fmt):
     """Check one spot: serving cells, their status, alarms, load, verdict and reply.
 
-    With --lat and --lon, answers that spot and exits. Without them, reads the network once
-    and then answers one query per line from stdin, LAT,LON[,TIME[,SYSTEM[,indoor]]], each
-    in a fraction of a second: keep it open at the complaint desk.
+    With --lat and --lon, answers that spot and exits; when `netdiag serve --data DATA` is
+    running it answers at once, otherwise this reads the data first (a few seconds). Without
+    --lat/--lon, reads the network once and then answers one query per line from stdin,
+    LAT,LON[,TIME[,SYSTEM[,indoor]]], each in a fraction of a second.
 
     \b
     Examples:
@@ -34,17 +36,40 @@ def check(state, data_dir, lat, lon, coord_system, at_text, indoor, db, tickets_
       echo "22.5431,114.0579,2026-11-05T20:30+08:00,gcj02" | netdiag check --data sample_data --db netdiag.db
     """
     import json
+    import os
     import sys
     import time
 
-    from netdiag.check import check_point, format_check, parse_at, parse_query, read_tickets
     from netdiag.cli.options import UsageFailure
+
+    def show(result: dict, *, indent: int | None = 2) -> None:
+        from netdiag.checkview import format_check
+
+        if fmt == "json":
+            click.echo(json.dumps(result, ensure_ascii=False, indent=indent, default=str))
+        else:
+            click.echo(format_check(result, lang=lang))
+
+    if (lat is None) != (lon is None):
+        raise UsageFailure("give both --lat and --lon, or neither (then queries come one per line on stdin)")
+    if lat is not None and not no_server and not tickets_path:
+        # a running `netdiag serve` for this data and these settings answers without the data stack
+        from netdiag.service import ask, socket_path
+
+        query = {"lat": lat, "lon": lon, "coord_system": coord_system, "at": at_text, "indoor": indoor,
+                 "db": os.path.abspath(db) if db else None}
+        reply = ask(socket_path(data_dir, state.settings().as_dict()), query)
+        if reply is not None:
+            if not reply.get("ok"):
+                raise UsageFailure(reply.get("error", "the netdiag server could not answer"))
+            show(reply["result"])
+            return
+
+    from netdiag.check import check_point, parse_at, parse_query, read_tickets
     from netdiag.dataset import load_dataset
     from netdiag.diagnose import prepare
     from netdiag.errors import InputError
 
-    if (lat is None) != (lon is None):
-        raise UsageFailure("give both --lat and --lon, or neither (then queries come one per line on stdin)")
     settings = state.settings()
     at = parse_at(at_text, settings.tz) if lat is not None else None
     tickets = read_tickets(tickets_path) if tickets_path else None
@@ -61,10 +86,7 @@ def check(state, data_dir, lat, lon, coord_system, at_text, indoor, db, tickets_
     def answer(query: dict) -> None:
         result = check_point(net, query["lat"], query["lon"], coord_system=query["coord_system"], at=query["at"],
                              indoor=query["indoor"], tickets=tickets)
-        if fmt == "json":
-            click.echo(json.dumps(result, ensure_ascii=False, indent=None if lat is None else 2, default=str))
-        else:
-            click.echo(format_check(result, lang=lang))
+        show(result, indent=None if lat is None else 2)
 
     if lat is not None:
         answer({"lat": lat, "lon": lon, "coord_system": coord_system, "at": at, "indoor": indoor})

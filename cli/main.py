@@ -10,6 +10,7 @@ COMMANDS = {
     "validate": "netdiag.cli.validate:validate",
     "diagnose": "netdiag.cli.diagnose:diagnose",
     "check": "netdiag.cli.check:check",
+    "serve": "netdiag.cli.serve:serve",
     "sample": "netdiag.cli.sample:sample",
     "demo": "netdiag.cli.demo:demo",
     "settings": "netdiag.cli.settings_cmd:settings",

@@ -16,6 +16,7 @@ from netdiag.coords import to_wgs84
 from netdiag.diagnose import Network, evaluate
 from netdiag.errors import InputError
 from netdiag.schema import COORD_SYSTEMS
+from netdiag.checkview import format_check  # noqa: F401 (re-exported: the screen lives in a light module)
 from netdiag.validate import to_time
 
 PREVIEW_EVENTS = 20
@@ -151,40 +152,6 @@ def read_tickets(path: str | Path) -> pd.DataFrame:
     if missing:
         raise InputError(f"--tickets {path} is not a netdiag tickets.csv (missing {', '.join(sorted(missing))})")
     return t.fillna("")
-
-
-def format_check(result: dict, *, lang: str = "en") -> str:
-    """The handler's screen."""
-    p = result["position"]
-    lines = [f"spot {p['lat']:.6f}, {p['lon']:.6f} (WGS-84; given {p['given'][0]}, {p['given'][1]} in {p['coord_system']})"
-             f"{' indoor' if p['indoor'] else ''} at {result['at']}",
-             f"nearest site {result['nearest_site']['site_id']} at {result['nearest_site']['distance_m']:,} m", ""]
-    v = result["verdict"]
-    lines.append(f"VERDICT  {v['cause']}" + (f" on {v['element_id']}" if v["element_id"] else "")
-                 + (f" via {v['via']}" if v["via"] else "") + f"  (confidence {v['confidence']:.2f})")
-    lines.append(f"ACTION   {v['action']} -> {v['team']}")
-    lines.append(f"EVIDENCE {v['evidence']}")
-    t = result["ticket"]
-    lines.append(f"TICKET   {t['ticket_id']} ({t['status']}, {t['priority']}, {t['complaint_count']} complaints, due {t['due_at']})"
-                 if t else "TICKET   none open for this fault")
-    lines += ["", "serving elements:"]
-    if not result["serving"]:
-        lines.append("  none: nothing serves this spot")
-    for s in result["serving"]:
-        lines.append(f"  {s['element_id']:<10} {s['kind']:<9} {s['chain']:<32} r={s['radius_m']} m ({s['radius_source']})  {s['status']}")
-    lines += ["", "alarms (active and recent):"]
-    lines += [f"  {'ACTIVE' if e['active'] else 'ended '} {e['event_id']:<10} {e['element_id']:<10} {e['type']:<12} "
-              f"{e['severity']:<8} {e['start']} -> {e['end'] or 'ongoing'}  {e['detail']}" for e in result["events"]] or ["  none"]
-    lines += ["", f"load in the hour from {result['window'][0]}:"]
-    for row in result["load"]:
-        if row.get("missing"):
-            lines.append(f"  {row['cell_id']:<10} no counters reported")
-        else:
-            lines.append(f"  {row['cell_id']:<10} PRB DL {row['prb_dl_pct']:.0f}%  UL noise {row['ul_noise_dbm']} dBm  users {row['users']}")
-    if not result["load"]:
-        lines.append("  none")
-    lines += ["", "reply to the customer:", "  " + result["reply"][lang]]
-    return "\n".join(lines)
 
 
 def parse_query(line: str, *, tz: str) -> dict:

@@ -1,0 +1,27 @@
+"""``netdiag serve``: keep a network read so that ``netdiag check`` answers at once."""
+from __future__ import annotations
+
+import click
+
+from netdiag.cli.options import engine_errors, pass_state
+
+
+@click.command()
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, exists=True), required=True, help="The data directory.")
+@pass_state
+@engine_errors
+def serve(state, data_dir):
+    """Read DATA once and answer `netdiag check --data DATA ...` in a fraction of a second.
+
+    Listens on a Unix socket only this user can open (in $NETDIAG_RUNTIME_DIR or the temporary
+    folder); `netdiag check` with the same --data and settings finds it by itself. Re-reads the
+    data when a file in the folder changes. Stop it with Ctrl-C.
+
+    \b
+    Example (at the complaint desk):
+      netdiag serve --data sample_data &
+      netdiag check --data sample_data --lat 22.5431 --lon 114.0579 --coord-system gcj02
+    """
+    from netdiag.service import serve as run
+
+    run(data_dir, state.settings(), on_ready=lambda path: click.echo(f"netdiag serve: ready for {data_dir} on {path}", err=True))
