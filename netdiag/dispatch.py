@@ -37,6 +37,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from netdiag import coords
 from netdiag.errors import InputError
 from netdiag.safe import escape_html
 from netdiag.settings import Settings
@@ -44,7 +45,6 @@ from netdiag.tickets import when_text
 
 log = logging.getLogger(__name__)
 
-EARTH_RADIUS_M = 6_371_008.8
 #: statuses of a field-test ticket that go on a dispatch list (pending / held wait for something else)
 DISPATCH_STATUSES = ("acknowledged", "inProgress")
 TESTS = {
@@ -67,10 +67,7 @@ def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
     >>> round(float(haversine_m(22.54, 114.05, 22.55, 114.05)))
     1112
     """
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+    return coords.haversine_m(lon1, lat1, lon2, lat2)  # the one formula, in coords' (lon, lat) order
 
 
 def distance_matrix(lat, lon) -> np.ndarray:

@@ -95,7 +95,11 @@ def parse_time(value, *, tz: str = "UTC", name: str = "time", end: bool = False)
     if ts is pd.NaT:
         raise InputError(f"`{name}` was {value!r} but is expected to be a time")
     if ts.tzinfo is None:
-        ts = ts.tz_localize(tz)
+        try:
+            ts = ts.tz_localize(tz)
+        except ValueError:  # pandas' NonExistentTimeError / AmbiguousTimeError
+            raise InputError(f"`{name}` was {value!r}, which does not exist or is ambiguous in {tz} "
+                             f"(daylight-saving change); give it with an offset") from None
     if end and date_only:
         ts = ts + pd.Timedelta(days=1)
     return ts.tz_convert("UTC")

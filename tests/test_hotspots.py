@@ -130,3 +130,11 @@ def test_parse_time_reads_naive_times_in_the_time_zone_and_whole_days():
     assert parse_time(None) is None
     with pytest.raises(InputError, match="`--at` was 'soon' but is expected to be an ISO 8601 time"):
         parse_time("soon", name="--at")
+
+
+def test_a_local_time_lost_to_daylight_saving_is_a_clear_error():
+    from netdiag.errors import InputError
+    from netdiag.hotspots import parse_time
+
+    with pytest.raises(InputError, match=r"`--at` was '2026-03-29T01:30', which does not exist or is ambiguous in Europe/Dublin"):
+        parse_time("2026-03-29T01:30", tz="Europe/Dublin", name="--at")
