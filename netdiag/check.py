@@ -27,7 +27,9 @@ def parse_at(text: str | None, tz: str) -> pd.Timestamp:
     if not text:
         return pd.Timestamp.now(tz="UTC").floor("s")
     values, bad, dst = to_time(pd.Series([text]), tz)
-    if bad[0] or dst[0] or pd.isna(values[0]):
+    if dst[0]:
+        raise InputError(f"--at {text!r} does not exist or is ambiguous in {tz} (daylight-saving change); give it with an offset")
+    if bad[0] or pd.isna(values[0]):
         raise InputError(f"--at {text!r} is not an ISO 8601 timestamp (e.g. 2026-11-02T18:30 or 2026-11-02T18:30+08:00)")
     return values[0]
 

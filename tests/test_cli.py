@@ -113,6 +113,13 @@ def test_check_errors(run, tiny_dir, args, message):
     assert res.exit_code == 2 and message in res.output
 
 
+def test_check_time_lost_to_daylight_saving(run, tiny_dir):
+    res = run("--tz", "Europe/Dublin", "check", "--data", tiny_dir, "--lat", 53.355, "--lon", -6.4, "--at", "2026-03-29T01:30",
+              "--no-server")
+    assert res.exit_code == 2
+    assert "--at '2026-03-29T01:30' does not exist or is ambiguous in Europe/Dublin (daylight-saving change)" in res.output
+
+
 def test_settings_lists_values(run):
     res = run("--set", "lookback_h=48", "settings")
     assert "lookback_h" in res.output and "(default 72.0)" in res.output
