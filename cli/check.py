@@ -79,7 +79,13 @@ def check(state, data_dir, lat, lon, coord_system, at_text, indoor, db, tickets_
         with TicketStore(db, settings=settings, create=False) as store:
             tickets = store.tickets(status=["open"])
     started = time.perf_counter()
-    ds = load_dataset(data_dir, settings=settings,
+    window = None
+    if at is not None:  # one spot at one time: only the counters around it (plus the sleeping-cell baseline)
+        import pandas as pd
+
+        window = (at - pd.Timedelta(hours=settings.lookback_h) - pd.Timedelta(days=settings.load_baseline_days),
+                  at + pd.Timedelta(minutes=settings.period_min))
+    ds = load_dataset(data_dir, settings=settings, load_window=window,
                       tables=("transport", "sites", "cells", "repeaters", "events", "load"))
     net = prepare(ds, settings=settings)
 

@@ -47,7 +47,7 @@ def demo(state, data_dir, out_dir, maps_dir, overwrite):
     settings = state.settings()
     say = state.progress() or (lambda _text: None)
     started = time.perf_counter()
-    ds = load_dataset(data_dir, settings=settings, progress=state.progress())
+    ds = load_dataset(data_dir, settings=settings, load_window="complaints", progress=state.progress())
     state.echo("== validation ==")
     state.echo(validation_summary(ds))
     with TicketStore(out / "netdiag.db", settings=settings) as store:

@@ -41,7 +41,7 @@ def diagnose(state, data_dir, out_dir, as_json, db, who, overwrite):
 
     out = prepare_out_dir(out_dir, OUTPUT_FILES + (JSON_FILES if as_json else []), overwrite=overwrite)
     settings = state.settings()
-    ds = load_dataset(data_dir, settings=settings, progress=state.progress())
+    ds = load_dataset(data_dir, settings=settings, load_window="complaints", progress=state.progress())
     if db:
         from netdiag.store import TicketStore
 

@@ -57,7 +57,7 @@ def map_command(state, data_dir, out_path, at_text, start, end, tiles, grid, tit
     for value, name in ((at_text, "--at"), (start, "--from"), (end, "--to")):
         if not (name == "--at" and (value or "").strip().lower() == "worst"):
             parse_time(value, tz=settings.tz, name=name)
-    ds = load_dataset(data_dir, settings=settings, progress=state.progress())
+    ds = load_dataset(data_dir, settings=settings, load_window="complaints", progress=state.progress())
     result = diagnose(ds, settings=settings, progress=state.progress())
     say = state.progress() or (lambda _text: None)
     say("drawing the map")

@@ -40,7 +40,7 @@ def report(state, data_dir, period, date_text, previous, out_dir, grid, overwrit
     from netdiag.diagnose import diagnose
 
     settings = state.settings()
-    ds = load_dataset(data_dir, settings=settings, progress=state.progress())
+    ds = load_dataset(data_dir, settings=settings, load_window="complaints", progress=state.progress())
     result = diagnose(ds, settings=settings, progress=state.progress())
     before = load_previous(previous, settings=settings) if previous else None
     rep = analyse(result, period=period, date=date_text, previous=before, settings=settings, grid=grid)

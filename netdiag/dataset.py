@@ -82,7 +82,7 @@ def _empty(table: str) -> pd.DataFrame:
 
 
 def load_dataset(data_dir: str | Path, *, settings: Settings | None = None,
-                 tables: tuple[str, ...] | None = None,
+                 tables: tuple[str, ...] | None = None, load_window=None,
                  progress: Callable[[str], None] | None = None) -> Dataset:
     """Read and validate the tables of ``data_dir``.
 
@@ -95,6 +95,12 @@ def load_dataset(data_dir: str | Path, *, settings: Settings | None = None,
         ``settings.tz`` is the time zone of naive timestamps.
     tables : tuple of str, optional
         Only these tables (and what they reference) are read; default all.
+    load_window : (start, end), "complaints" or None
+        Read only the load counters of this period (UTC); ``"complaints"`` = the period the
+        complaints need (their windows, plus ``load_baseline_days`` before for the sleeping-cell
+        baseline). With a Parquet load table whose ``timestamp`` is a timestamp column, row
+        groups outside the period are not even read. The rows left out are counted in
+        ``stats["skipped"]``, never silently. Default None: every row.
     progress : callable, optional
         Called with a short text at each stage.
 
@@ -123,7 +129,12 @@ def load_dataset(data_dir: str | Path, *, settings: Settings | None = None,
     typed: dict[str, pd.DataFrame] = {}
     problems: dict[str, validate.Problems] = {}
     read_counts: dict[str, int] = {}
-    for name in wanted:
+    skipped: dict[str, int] = {}
+    if isinstance(load_window, str) and "load" in wanted and "complaints" in wanted:
+        wanted_order = [t for t in wanted if t != "load"] + ["load"]  # the complaints decide the window
+    else:
+        wanted_order = wanted
+    for name in wanted_order:
         source = find_table(data_dir, name, layers=layers)
         if source is None:
             if TABLES[name].required:
@@ -132,10 +143,16 @@ def load_dataset(data_dir: str | Path, *, settings: Settings | None = None,
             continue
         if progress:
             progress(f"reading {source}")
-        raw = read_source(source)
+        window = None
+        if name == "load" and load_window is not None:
+            window = _complaint_period(typed.get("complaints"), settings) if isinstance(load_window, str) else load_window
+        raw = read_source(source, window=window)
+        if window is not None and source.fmt != "parquet":
+            raw = _inside(raw, window, settings)  # text formats: read, then keep the period
+        skipped[name] = int(raw.attrs.get("skipped_outside_window", 0))
         sources[name] = source
         typed[name], problems[name] = validate.check_table(TABLES[name], raw, tz=settings.tz, source=str(source))
-        read_counts[name] = len(raw) + len(raw.attrs.get("malformed_rows", []))
+        read_counts[name] = len(raw) + len(raw.attrs.get("malformed_rows", [])) + skipped[name]
     if progress:
         progress("checking references")
     validate.check_references(typed, problems)
@@ -163,11 +180,38 @@ def load_dataset(data_dir: str | Path, *, settings: Settings | None = None,
     stats = pd.DataFrame([
         {"table": name, "source": str(sources[name]) if name in sources else "",
          "read": read_counts.get(name, 0), "accepted": len(accepted[name]),
-         "rejected": int((rejected["table"] == name).sum())}
+         "rejected": int((rejected["table"] == name).sum()), "skipped": skipped.get(name, 0)}
         for name in wanted])
     for _, r in stats.iterrows():
-        log.info("%s: %d read, %d accepted, %d rejected", r["table"], r["read"], r["accepted"], r["rejected"])
+        log.info("%s: %d read, %d accepted, %d rejected, %d outside the period", r["table"], r["read"], r["accepted"],
+                 r["rejected"], r["skipped"])
     return Dataset(data_dir, accepted, rejected, stats, sources, settings, crs)
+
+
+def _complaint_period(complaints: pd.DataFrame | None, settings: Settings) -> tuple | None:
+    """The load period the complaints need: their windows, and a baseline before for sleeping cells."""
+    if complaints is None or complaints.empty:
+        return None
+    received = complaints["received_at"].dropna()
+    occurred = complaints["occurred_at"].dropna()
+    if received.empty:
+        return None
+    start = min(received.min() - pd.Timedelta(hours=settings.lookback_h), occurred.min() if len(occurred) else received.min())
+    start = start.floor("D") - pd.Timedelta(days=settings.load_baseline_days)
+    end = received.max() + pd.Timedelta(minutes=settings.period_min)
+    return start, end
+
+
+def _inside(raw: pd.DataFrame, window: tuple, settings: Settings) -> pd.DataFrame:
+    """Rows of a text-format load table inside ``window``; unreadable times are kept (to be reported)."""
+    times, bad, dst = validate.to_time(raw["timestamp"], settings.tz) if "timestamp" in raw else (None, None, None)
+    if times is None:
+        return raw
+    lo, hi = (pd.Timestamp(t).tz_convert("UTC") for t in window)
+    keep = ((times >= lo) & (times < hi)).to_numpy(dtype=bool) | times.isna().to_numpy()
+    out = raw.loc[keep].reset_index(drop=True)
+    out.attrs = {**raw.attrs, "skipped_outside_window": int((~keep).sum())}
+    return out
 
 
 def _complaints_to_wgs84(complaints: pd.DataFrame) -> pd.DataFrame:

@@ -74,7 +74,7 @@ def find_table(data_dir: str | Path, table: str, *, layers: list[str] | None = N
     return found[0] if found else None
 
 
-def read_source(source: Source) -> pd.DataFrame:
+def read_source(source: Source, *, window: tuple | None = None, time_column: str = "timestamp") -> pd.DataFrame:
     """Read one table; every column as it is written, plus ``_row``.
 
     CSV columns are read as text (Arrow's multi-threaded reader); :mod:`netdiag.validate`
@@ -90,7 +90,7 @@ def read_source(source: Source) -> pd.DataFrame:
         if source.fmt == "csv":
             frame = _read_csv(source.path)
         elif source.fmt == "parquet":
-            frame = _read_parquet(source.path)
+            frame = _read_parquet(source.path, window=window, time_column=time_column)
         else:
             frame = _read_ogr(source.path, source.layer)
     except InputError:
@@ -168,12 +168,46 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return frame
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def _read_parquet(path: Path, *, window: tuple | None = None, time_column: str = "timestamp") -> pd.DataFrame:
+    """A Parquet table, with ``_row`` (1-based row in the file).
+
+    With ``window`` (UTC start, end) and a timestamp-typed ``time_column``, only the row groups
+    whose statistics overlap the window are read, and of those only the rows inside it; the
+    rows keep their true row numbers. ``attrs["skipped_outside_window"]`` counts the others.
+    """
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path)
-    return table.to_pandas()
-
+    pf = pq.ParquetFile(path)
+    schema = pf.schema_arrow
+    if window is None or time_column not in schema.names or not pa.types.is_timestamp(schema.field(time_column).type):
+        frame = pf.read().to_pandas()
+        frame.insert(0, ROW, np.arange(1, len(frame) + 1, dtype=np.int64))
+        return frame
+    md = pf.metadata
+    lo, hi = (pd.Timestamp(t).tz_convert("UTC") for t in window)
+    naive = schema.field(time_column).type.tz is None
+    column = schema.names.index(time_column)
+    sizes = [md.row_group(i).num_rows for i in range(md.num_row_groups)]
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    parts = []
+    for i in range(md.num_row_groups):
+        stats = md.row_group(i).column(column).statistics
+        if stats is not None and stats.has_min_max:
+            first, last = pd.Timestamp(stats.min), pd.Timestamp(stats.max)
+            first, last = (first.tz_localize("UTC"), last.tz_localize("UTC")) if naive else (first, last)
+            if last < lo or first >= hi:
+                continue  # the whole row group lies outside the window: not even read
+        group = pf.read_row_group(i).to_pandas()
+        times = pd.to_datetime(group[time_column], utc=True) if naive else group[time_column]
+        inside = ((times >= lo) & (times < hi)).to_numpy(dtype=bool) | times.isna().to_numpy()  # a missing time is reported
+        group = group[inside]
+        group.insert(0, ROW, (offsets[i] + 1 + np.flatnonzero(inside)).astype(np.int64))
+        parts.append(group)
+    frame = pd.concat(parts, ignore_index=True) if parts else pf.schema_arrow.empty_table().to_pandas()
+    if not parts:
+        frame.insert(0, ROW, np.zeros(0, dtype=np.int64))
+    frame.attrs["skipped_outside_window"] = int(md.num_rows - len(frame))
+    return frame
 
 def _read_ogr(path: Path, layer: str | None) -> pd.DataFrame:
     import pyogrio

@@ -21,21 +21,26 @@ def validation_summary(ds, *, as_dict: bool = False):
             "data_dir": str(ds.data_dir),
             "crs": ds.crs.to_string(),
             "tables": [
-                {**{k: (int(v) if k in ("read", "accepted", "rejected") else v) for k, v in row.items()},
+                {**{k: (int(v) if k in ("read", "accepted", "rejected", "skipped") else v) for k, v in row.items()},
                  "reasons": [{"reason": r.code, "count": int(r.count), "example": r.example}
                              for r in reasons[reasons["table"] == row["table"]].itertuples()]}
                 for row in ds.stats.to_dict("records")
             ],
         }
     lines = [f"data: {ds.data_dir}   metric CRS: {ds.crs.to_string()} ({ds.crs.name})", ""]
-    head = f"{'table':<11} {'source':<24} {'read':>9} {'accepted':>9} {'rejected':>9}"
+    skipped = "skipped" in ds.stats and ds.stats["skipped"].sum() > 0
+    head = f"{'table':<11} {'source':<24} {'read':>9} {'accepted':>9} {'rejected':>9}" + (f" {'outside period':>15}" if skipped else "")
     lines += [head, "-" * len(head)]
     for row in ds.stats.itertuples():
         source = row.source or "(absent)"
-        lines.append(f"{row.table:<11} {source:<24} {row.read:>9,} {row.accepted:>9,} {row.rejected:>9,}")
-    total = ds.stats[["read", "accepted", "rejected"]].sum()
+        lines.append(f"{row.table:<11} {source:<24} {row.read:>9,} {row.accepted:>9,} {row.rejected:>9,}"
+                     + (f" {row.skipped:>15,}" if skipped else ""))
+    total = ds.stats[["read", "accepted", "rejected"] + (["skipped"] if skipped else [])].sum()
     lines.append("-" * len(head))
-    lines.append(f"{'total':<11} {'':<24} {total['read']:>9,} {total['accepted']:>9,} {total['rejected']:>9,}")
+    lines.append(f"{'total':<11} {'':<24} {total['read']:>9,} {total['accepted']:>9,} {total['rejected']:>9,}"
+                 + (f" {total['skipped']:>15,}" if skipped else ""))
+    if skipped:
+        lines.append("(outside period: load counters outside the period the complaints need; not read or not used)")
     if len(reasons):
         lines += ["", "rejections by reason:"]
         for r in reasons.itertuples():

@@ -33,6 +33,7 @@ class Settings:
     # --- time ---
     tz: str = _opt("UTC", "time zone of naive timestamps (IANA name, e.g. Asia/Shanghai)")
     lookback_h: float = _opt(72.0, "window before received_at when a complaint has no occurred_at (hours)", lo=1, hi=24 * 31)
+    load_baseline_days: float = _opt(7.0, "with a load window, days of counters read before the complaints (sleeping-cell baseline)", lo=0)
     period_min: float = _opt(60.0, "load counter period when period_min is empty (minutes)", lo=1, hi=24 * 60)
     # --- load thresholds (CONTRACT.md) ---
     congestion_prb_pct: float = _opt(85.0, "downlink PRB utilisation at or above which a cell is congested (%)", lo=0, hi=100)

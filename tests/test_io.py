@@ -114,3 +114,34 @@ def test_header_names_are_case_and_space_insensitive(tmp_path):
     folder = write_dataset(tmp_path)
     write_csv(folder / "sites.csv", [h.upper() + " " for h in header], rows)
     assert len(load_dataset(folder)["sites"]) == 3
+
+
+def _load_with_old_rows(folder, fmt):
+    """TINY's load plus a month-old row per cell (outside any complaint's period) and one bad row."""
+    header, rows = TINY["load"]
+    old = [["C001", "2026-10-01T09:00:00Z", 60, 95, 20, -100, 30], ["C004", "2026-10-01T10:00:00Z", 60, 10, 20, -115, 3]]
+    bad = [["C999", "2026-11-02T10:00:00Z", 60, 50, 20, -115, 30]]
+    frame = pd.DataFrame(old + rows + bad, columns=header)
+    if fmt == "parquet":
+        frame = frame.replace("", None).astype({"timestamp": str})
+        frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601")
+        frame.to_parquet(folder / "load.parquet", row_group_size=2)
+    else:
+        write_csv(folder / "load.csv", header, old + rows + bad)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_load_window_reads_only_the_period_and_counts_the_rest(tmp_path, fmt):
+    from netdiag.diagnose import diagnose
+
+    folder = write_dataset(tmp_path, skip=("load",))
+    _load_with_old_rows(folder, fmt)
+    full = load_dataset(folder)
+    windowed = load_dataset(folder, load_window="complaints")
+    stats = windowed.stats.set_index("table").loc["load"]
+    assert (stats["read"], stats["accepted"], stats["rejected"], stats["skipped"]) == (6, 3, 1, 2)
+    assert full.stats.set_index("table").loc["load", "skipped"] == 0
+    # the bad row keeps its true row number in the file
+    assert windowed.rejected.set_index("table").loc["load", "row"] == 6
+    a, b = diagnose(full).diagnoses, diagnose(windowed).diagnoses
+    pd.testing.assert_frame_equal(a[["complaint_id", "cause", "element_id"]], b[["complaint_id", "cause", "element_id"]])
