@@ -66,7 +66,9 @@ def check(state, data_dir, lat, lon, coord_system, at_text, indoor, db, tickets_
             return
 
     from netdiag.check import check_point, parse_at, parse_query, read_tickets
-    from netdiag.dataset import load_dataset
+    import pandas as pd
+
+    from netdiag.dataset import load_dataset, load_period
     from netdiag.diagnose import prepare
     from netdiag.errors import InputError
 
@@ -79,12 +81,8 @@ def check(state, data_dir, lat, lon, coord_system, at_text, indoor, db, tickets_
         with TicketStore(db, settings=settings, create=False) as store:
             tickets = store.tickets(status=["open"])
     started = time.perf_counter()
-    window = None
-    if at is not None:  # one spot at one time: only the counters around it (plus the sleeping-cell baseline)
-        import pandas as pd
-
-        window = (at - pd.Timedelta(hours=settings.lookback_h) - pd.Timedelta(days=settings.load_baseline_days),
-                  at + pd.Timedelta(minutes=settings.period_min))
+    # one spot at one time: only the counters around it; stdin queries may ask for any time
+    window = load_period(at - pd.Timedelta(hours=settings.lookback_h), at, settings) if at is not None else None
     ds = load_dataset(data_dir, settings=settings, load_window=window,
                       tables=("transport", "sites", "cells", "repeaters", "events", "load"))
     net = prepare(ds, settings=settings)

@@ -188,18 +188,23 @@ def load_dataset(data_dir: str | Path, *, settings: Settings | None = None,
     return Dataset(data_dir, accepted, rejected, stats, sources, settings, crs)
 
 
+def load_period(earliest: pd.Timestamp, latest: pd.Timestamp, settings: Settings) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The counters needed for windows from ``earliest`` to ``latest``: from ``load_baseline_days``
+    before (the sleeping-cell baseline) to the end of the period holding ``latest``."""
+    return (earliest.floor("D") - pd.Timedelta(days=settings.load_baseline_days),
+            latest + pd.Timedelta(minutes=settings.period_min))
+
+
 def _complaint_period(complaints: pd.DataFrame | None, settings: Settings) -> tuple | None:
-    """The load period the complaints need: their windows, and a baseline before for sleeping cells."""
+    """The load period the complaints need (their windows; see :func:`load_period`)."""
     if complaints is None or complaints.empty:
         return None
     received = complaints["received_at"].dropna()
     occurred = complaints["occurred_at"].dropna()
     if received.empty:
         return None
-    start = min(received.min() - pd.Timedelta(hours=settings.lookback_h), occurred.min() if len(occurred) else received.min())
-    start = start.floor("D") - pd.Timedelta(days=settings.load_baseline_days)
-    end = received.max() + pd.Timedelta(minutes=settings.period_min)
-    return start, end
+    earliest = min(received.min() - pd.Timedelta(hours=settings.lookback_h), occurred.min() if len(occurred) else received.min())
+    return load_period(earliest, received.max(), settings)
 
 
 def _inside(raw: pd.DataFrame, window: tuple, settings: Settings) -> pd.DataFrame:
