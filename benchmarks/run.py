@@ -32,9 +32,9 @@ HERE = Path(__file__).resolve().parent
 def one(data_dir: str) -> dict:
     """Diagnose ``data_dir`` in this process; stage timings and peak memory."""
     t0 = time.perf_counter()
-    from netdiag.dataset import load_dataset
-    from netdiag.diagnose import diagnose, prepare
-    from netdiag.outputs import write_diagnosis
+    from netdiag.data.dataset import load_dataset
+    from netdiag.engine.diagnose import diagnose, prepare
+    from netdiag.views.writers import write_diagnosis
 
     t_import = time.perf_counter()
     ds = load_dataset(data_dir)

@@ -43,7 +43,7 @@ def check(state, data_dir, lat, lon, coord_system, at_text, indoor, db, tickets_
     from netdiag.cli.options import UsageFailure
 
     def show(result: dict, *, indent: int | None = 2) -> None:
-        from netdiag.checkview import format_check
+        from netdiag.views.check_screen import format_check
 
         if fmt == "json":
             click.echo(json.dumps(result, ensure_ascii=False, indent=indent, default=str))
@@ -65,18 +65,18 @@ def check(state, data_dir, lat, lon, coord_system, at_text, indoor, db, tickets_
             show(reply["result"])
             return
 
-    from netdiag.check import check_point, parse_at, parse_query, read_tickets
+    from netdiag.engine.check import check_point, parse_at, parse_query, read_tickets
     import pandas as pd
 
-    from netdiag.dataset import load_dataset, load_period
-    from netdiag.diagnose import prepare
+    from netdiag.data.dataset import load_dataset, load_period
+    from netdiag.engine.diagnose import prepare
     from netdiag.errors import InputError
 
     settings = state.settings()
     at = parse_at(at_text, settings.tz) if lat is not None else None
     tickets = read_tickets(tickets_path) if tickets_path else None
     if db and tickets is None:
-        from netdiag.store import TicketStore
+        from netdiag.tickets.store import TicketStore
 
         with TicketStore(db, settings=settings, create=False) as store:
             tickets = store.tickets(status=["open"])

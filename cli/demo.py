@@ -32,15 +32,16 @@ def demo(state, data_dir, out_dir, maps_dir, overwrite):
     import time
     from pathlib import Path
 
-    from netdiag.analysis import analyse, write_report
-    from netdiag.dataset import load_dataset
-    from netdiag.diagnose import diagnose
-    from netdiag.dispatch import busiest_field_day, plan_dispatch, write_dispatch
-    from netdiag.export import prepare_out_dir
-    from netdiag.maps import build_map, save_map
-    from netdiag.outputs import JSON_FILES, OUTPUT_FILES, summary_text, write_diagnosis
-    from netdiag.report import validation_summary
-    from netdiag.store import TicketStore
+    from netdiag.views.period_report import analyse, write_report
+    from netdiag.data.dataset import load_dataset
+    from netdiag.engine.diagnose import diagnose
+    from netdiag.tickets.dispatch import busiest_field_day, plan_dispatch, write_dispatch
+    from netdiag.views.writers import prepare_out_dir
+    from netdiag.views.map import build_map, save_map
+    from netdiag.views.summaries import summary_text
+    from netdiag.views.writers import JSON_FILES, OUTPUT_FILES, write_diagnosis
+    from netdiag.views.summaries import validation_summary
+    from netdiag.tickets.store import TicketStore
 
     out = prepare_out_dir(out_dir, OUTPUT_FILES + JSON_FILES, overwrite=overwrite)
     maps = Path(maps_dir)

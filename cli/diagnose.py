@@ -34,16 +34,17 @@ def diagnose(state, data_dir, out_dir, as_json, db, who, overwrite):
       netdiag diagnose sample_data --out out/today --json
       netdiag diagnose sample_data --out out/today --db netdiag.db
     """
-    from netdiag.dataset import load_dataset
-    from netdiag.diagnose import diagnose as run
-    from netdiag.export import prepare_out_dir
-    from netdiag.outputs import JSON_FILES, OUTPUT_FILES, summary_text, write_diagnosis
+    from netdiag.data.dataset import load_dataset
+    from netdiag.engine.diagnose import diagnose as run
+    from netdiag.views.writers import prepare_out_dir
+    from netdiag.views.summaries import summary_text
+    from netdiag.views.writers import JSON_FILES, OUTPUT_FILES, write_diagnosis
 
     out = prepare_out_dir(out_dir, OUTPUT_FILES + (JSON_FILES if as_json else []), overwrite=overwrite)
     settings = state.settings()
     ds = load_dataset(data_dir, settings=settings, load_window="complaints", progress=state.progress())
     if db:
-        from netdiag.store import TicketStore
+        from netdiag.tickets.store import TicketStore
 
         with TicketStore(db, settings=settings) as store:
             result = run(ds, settings=settings, progress=state.progress(), store=store, who=who)

@@ -41,8 +41,8 @@ def dispatch(state, team, day, start, db, out_dir, tiles, max_stops, fmt, overwr
     import json
 
     from netdiag.cli.tickets import open_store
-    from netdiag.dispatch import plan_dispatch, write_dispatch
-    from netdiag.export import to_jsonable
+    from netdiag.tickets.dispatch import plan_dispatch, write_dispatch
+    from netdiag.views.writers import to_jsonable
 
     with open_store(state, db) as store:
         plan = plan_dispatch(store, team, date=day, start=start, settings=state.settings(), max_stops=max_stops)

@@ -42,11 +42,11 @@ def map_command(state, data_dir, out_path, at_text, start, end, tiles, grid, tit
     import time
     from pathlib import Path
 
-    from netdiag.dataset import load_dataset
-    from netdiag.diagnose import diagnose
+    from netdiag.data.dataset import load_dataset
+    from netdiag.engine.diagnose import diagnose
     from netdiag.errors import InputError
-    from netdiag.hotspots import parse_time
-    from netdiag.maps import build_map, save_map
+    from netdiag.views.hotspots import parse_time
+    from netdiag.views.map import build_map, save_map
 
     out = Path(out_path)
     if out.exists() and not overwrite:

@@ -35,9 +35,9 @@ def report(state, data_dir, period, date_text, previous, out_dir, grid, overwrit
       netdiag report sample_data --period month --out out/report-nov --overwrite
       netdiag report this_week/ --compare reports/week-2026-11-02
     """
-    from netdiag.analysis import analyse, load_previous, write_report
-    from netdiag.dataset import load_dataset
-    from netdiag.diagnose import diagnose
+    from netdiag.views.period_report import analyse, load_previous, write_report
+    from netdiag.data.dataset import load_dataset
+    from netdiag.engine.diagnose import diagnose
 
     settings = state.settings()
     ds = load_dataset(data_dir, settings=settings, load_window="complaints", progress=state.progress())

@@ -31,7 +31,7 @@ def filter_opts(func):
 
 
 def _filters(status, team, priority, cause, kind, region, bbox) -> dict:
-    from netdiag.tickets import parse_bbox
+    from netdiag.tickets.grouping import parse_bbox
 
     return {"status": list(status) or None, "team": team, "priority": list(priority) or None, "cause": list(cause) or None,
             "kind": kind, "region": region, "bbox": parse_bbox(bbox) if bbox else None}
@@ -39,7 +39,7 @@ def _filters(status, team, priority, cause, kind, region, bbox) -> dict:
 
 def open_store(state, db: str):
     """The store of ``--db``; it must exist (only ``diagnose`` creates one)."""
-    from netdiag.store import TicketStore
+    from netdiag.tickets.store import TicketStore
 
     return TicketStore(db, settings=state.settings(), create=False)
 
@@ -79,8 +79,8 @@ def list_cmd(state, db, status, team, priority, cause, kind, region, bbox, limit
     import json
     import sys
 
-    from netdiag.safe import neutralise_frame
-    from netdiag.tickets import format_table, tmf621
+    from netdiag.views.sanitize import neutralise_frame
+    from netdiag.tickets.grouping import format_table, tmf621
 
     with open_store(state, db) as store:
         t = store.tickets(**_filters(status, team, priority, cause, kind, region, bbox))
@@ -111,7 +111,7 @@ def show(state, ticket_id, db, fmt):
     """
     import json
 
-    from netdiag.tickets import format_ticket, tmf621
+    from netdiag.tickets.grouping import format_ticket, tmf621
 
     with open_store(state, db) as store:
         shown = store.show(ticket_id)

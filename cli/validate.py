@@ -24,15 +24,15 @@ def validate(state, data_dir, out_dir, overwrite, fmt):
     Example:
       netdiag validate sample_data --out out/check
     """
-    from netdiag.dataset import load_dataset
-    from netdiag.report import validation_summary, write_rejected
+    from netdiag.data.dataset import load_dataset
+    from netdiag.views.summaries import validation_summary
 
     ds = load_dataset(data_dir, settings=state.settings(), progress=state.progress())
     if out_dir:
-        from netdiag.export import prepare_out_dir, write_json
+        from netdiag.views.writers import prepare_out_dir, write_json, write_rejected
 
         out = prepare_out_dir(out_dir, ["rejected.csv", "summary.json"], overwrite=overwrite)
-        write_rejected(ds, out / "rejected.csv")
+        write_rejected(ds.rejected, out / "rejected.csv")
         write_json(validation_summary(ds, as_dict=True), out / "summary.json")
     if fmt == "json":
         import json

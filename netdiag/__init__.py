@@ -14,7 +14,7 @@ __all__ = ["InputError", "NetdiagError", "__version__", "load_dataset"]
 
 
 def load_dataset(data_dir, **kwargs):
-    """Read and validate every table of a data directory (see :func:`netdiag.dataset.load_dataset`)."""
-    from netdiag.dataset import load_dataset as _load
+    """Read and validate every table of a data directory (see :func:`netdiag.data.dataset.load_dataset`)."""
+    from netdiag.data.dataset import load_dataset as _load
 
     return _load(data_dir, **kwargs)

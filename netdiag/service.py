@@ -84,8 +84,8 @@ class _State:
     def network(self):
         signature = _signature(self.data_dir)
         if signature != self.signature:
-            from netdiag.dataset import load_dataset
-            from netdiag.diagnose import prepare
+            from netdiag.data.dataset import load_dataset
+            from netdiag.engine.diagnose import prepare
 
             ds = load_dataset(self.data_dir, settings=self.settings,
                               tables=("transport", "sites", "cells", "repeaters", "events", "load"))
@@ -96,7 +96,7 @@ class _State:
     def open_tickets(self, db: str | None):
         if not db:
             return None
-        from netdiag.store import TicketStore
+        from netdiag.tickets.store import TicketStore
 
         files = [Path(db), Path(db + "-wal")]
         stamp = tuple(f.stat().st_mtime_ns if f.exists() else 0 for f in files)
@@ -110,7 +110,7 @@ class _State:
 
 def answer(state: _State, query: dict) -> dict:
     """One query -> the JSON-ready reply (errors as ``{"ok": false, "error": ...}``)."""
-    from netdiag.check import check_point, parse_at
+    from netdiag.engine.check import check_point, parse_at
     from netdiag.errors import NetdiagError
 
     try:

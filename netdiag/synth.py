@@ -102,7 +102,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import shapely
 
-from netdiag.coords import haversine_m, wgs84_to_bd09, wgs84_to_gcj02
+from netdiag.data.coords import haversine_m, wgs84_to_bd09, wgs84_to_gcj02
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from netdiag.dataset import load_dataset
-from netdiag.diagnose import diagnose
+from netdiag.data.dataset import load_dataset
+from netdiag.engine.diagnose import diagnose
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from netdiag.store import PAUSE_ENV, PAUSE_MARKER_ENV
+from netdiag.tickets.store import PAUSE_ENV, PAUSE_MARKER_ENV
 
 NETDIAG = [sys.executable, "-c", "import sys; from netdiag.cli.main import cli; sys.argv[0] = 'netdiag'; cli()"]
 SLICES = {"d12": (0, 2), "d23": (1, 3), "d34": (2, 4), "d14": (0, 4)}

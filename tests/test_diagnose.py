@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from conftest import BASE_LAT, BASE_LON, TINY, write_dataset
-from netdiag.dataset import load_dataset
-from netdiag.diagnose import diagnose
+from netdiag.data.dataset import load_dataset
+from netdiag.engine.diagnose import diagnose
 
 SITES = {"S001": (BASE_LAT, BASE_LON), "S002": (BASE_LAT - 0.02, BASE_LON), "S003": (BASE_LAT, BASE_LON + 0.04),
          "R01": (BASE_LAT + 0.02, BASE_LON)}

@@ -9,12 +9,12 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import TINY, write_dataset
-from netdiag.dataset import load_dataset
-from netdiag.diagnose import diagnose
-from netdiag.dispatch import (haversine_m, order_route, path_length, plan_dispatch, route_stops, what_to_test,
+from netdiag.data.dataset import load_dataset
+from netdiag.engine.diagnose import diagnose
+from netdiag.tickets.dispatch import (haversine_m, order_route, path_length, plan_dispatch, route_stops, what_to_test,
                               write_dispatch)
 from netdiag.errors import InputError
-from netdiag.store import TicketStore
+from netdiag.tickets.store import TicketStore
 from test_store import EVENT_HEADER, WARNING, at, complaint
 
 # ten spots around S001 with nothing wrong, more than field_test_radius_m apart, received in a zig-zag order

@@ -7,7 +7,7 @@ import pytest
 from shapely.geometry import Point
 
 from conftest import TINY, write_csv, write_dataset
-from netdiag.dataset import load_dataset
+from netdiag.data.dataset import load_dataset
 from netdiag.errors import InputError
 
 
@@ -132,7 +132,7 @@ def _load_with_old_rows(folder, fmt):
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_load_window_reads_only_the_period_and_counts_the_rest(tmp_path, fmt):
-    from netdiag.diagnose import diagnose
+    from netdiag.engine.diagnose import diagnose
 
     folder = write_dataset(tmp_path, skip=("load",))
     _load_with_old_rows(folder, fmt)

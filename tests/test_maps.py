@@ -16,10 +16,10 @@ from click.testing import CliRunner
 
 from conftest import TINY, write_dataset
 from netdiag.cli.main import cli
-from netdiag.dataset import load_dataset
-from netdiag.diagnose import diagnose
+from netdiag.data.dataset import load_dataset
+from netdiag.engine.diagnose import diagnose
 from netdiag.errors import InputError, NetdiagError
-from netdiag.maps import build_map, element_status, inline_assets, render_map, safe_json, save_map, worst_time
+from netdiag.views.map import build_map, element_status, inline_assets, render_map, safe_json, save_map, worst_time
 
 XSS = '<img src=x onerror="document.title=\'PWNED\'">'
 BREAKOUT = "</script><script>document.title='PWNED'</script>"

@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import BASE_LAT, BASE_LON, TINY, write_dataset
-from netdiag.analysis import analyse, load_previous, period_containing, render_html, render_markdown, write_report
+from netdiag.views.period_report import analyse, load_previous, period_containing, render_html, render_markdown, write_report
 from netdiag.cli.main import cli
-from netdiag.dataset import load_dataset
-from netdiag.diagnose import diagnose
+from netdiag.data.dataset import load_dataset
+from netdiag.engine.diagnose import diagnose
 from netdiag.errors import InputError
 
 EVIL_TEAM = "<script>alert(1)</script>|NOC"

@@ -6,8 +6,8 @@ import random
 import pytest
 
 from conftest import TINY, write_dataset
-from netdiag.dataset import load_dataset
-from netdiag.diagnose import diagnose
+from netdiag.data.dataset import load_dataset
+from netdiag.engine.diagnose import diagnose
 
 JUNK = ["", " ", "NaN", "nan", "inf", "-inf", "1e999", "-0", "null", "N/A", "#VALUE!", "=cmd|' /C calc'!A0", "∞",
         "２２.５", "0x1F", "1,5", "yes", "2026-02-30T10:00:00Z", "9999-12-31T23:59:59Z", "'; DROP TABLE tickets;--",
@@ -43,11 +43,11 @@ def test_junk_cells_never_crash_and_every_row_is_accounted_for(tmp_path, seed):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_junk_flows_through_store_dispatch_map_and_report(tmp_path, seed):
-    from netdiag.analysis import analyse
-    from netdiag.dispatch import busiest_field_day, plan_dispatch, write_dispatch
+    from netdiag.views.period_report import analyse
+    from netdiag.tickets.dispatch import busiest_field_day, plan_dispatch, write_dispatch
     from netdiag.errors import NetdiagError
-    from netdiag.maps import build_map, save_map
-    from netdiag.store import TicketStore
+    from netdiag.views.map import build_map, save_map
+    from netdiag.tickets.store import TicketStore
 
     ds = load_dataset(write_dataset(tmp_path / "data", junk_tables(seed)))
     with TicketStore(tmp_path / "t.db") as store:

@@ -1,7 +1,7 @@
 import pytest
 
 from netdiag.errors import InputError
-from netdiag.safe import csv_cell, escape_html, mask_customer
+from netdiag.views.sanitize import csv_cell, escape_html, mask_customer
 from netdiag.settings import Settings, parse_assignments
 
 

@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 
 from conftest import BASE_LAT, BASE_LON, TINY, write_dataset
-from netdiag.dataset import load_dataset
-from netdiag.diagnose import diagnose
+from netdiag.data.dataset import load_dataset
+from netdiag.engine.diagnose import diagnose
 from netdiag.errors import InputError
-from netdiag.store import SCHEMA_VERSION, TicketStore
-from netdiag.tickets import TransitionError
+from netdiag.tickets.store import SCHEMA_VERSION, TicketStore
+from netdiag.tickets.grouping import TransitionError
 
 SITES = {"S001": (BASE_LAT, BASE_LON), "S003": (BASE_LAT, BASE_LON + 0.04)}
 
@@ -82,7 +82,7 @@ _PREPARED: dict = {}
 
 def run(store: TicketStore, folder, **kw):
     """Diagnose ``folder`` into ``store`` (data sets and networks are prepared once per folder)."""
-    from netdiag.diagnose import prepare
+    from netdiag.engine.diagnose import prepare
 
     if folder not in _PREPARED:
         ds = load_dataset(folder)
@@ -309,7 +309,7 @@ def test_a_store_of_a_newer_netdiag_or_of_another_application_is_refused(tmp_pat
 
 
 def test_an_older_store_is_migrated(tmp_path, monkeypatch):
-    import netdiag.store as store_mod
+    import netdiag.tickets.store as store_mod
 
     db = tmp_path / "t.db"
     TicketStore(db).close()

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from netdiag.coords import haversine_m, to_wgs84
+from netdiag.data.coords import haversine_m, to_wgs84
 from netdiag.synth import LOAD_COLUMNS, TABLE_COLUMNS, TRUTH_COLUMNS, generate
 
 ID_COLUMN = {"sites": "site_id", "cells": "cell_id", "repeaters": "repeater_id", "transport": "node_id",

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from netdiag.errors import InputError
 from netdiag.settings import Settings
-from netdiag.tickets import (TRANSITIONS, TransitionError, assess, check_transition, cluster_nearby, lead_department,
+from netdiag.tickets.grouping import (TRANSITIONS, TransitionError, assess, check_transition, cluster_nearby, lead_department,
                              parse_bbox, tmf621)
 from test_store import write_day
 
@@ -126,7 +126,7 @@ def nd():
 
 
 def fault_ticket(db) -> str:
-    from netdiag.store import TicketStore
+    from netdiag.tickets.store import TicketStore
 
     with TicketStore(db, create=False) as store:
         return store.tickets(cause=["fault"]).iloc[0]["ticket_id"]

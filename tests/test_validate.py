@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from conftest import TINY, write_dataset
-from netdiag.dataset import load_dataset
+from netdiag.data.dataset import load_dataset
 from netdiag.errors import InputError
 
 

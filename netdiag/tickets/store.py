@@ -31,7 +31,7 @@ Schema (version 1)
 
 Examples
 --------
->>> from netdiag.store import TicketStore
+>>> from netdiag.tickets.store import TicketStore
 >>> with TicketStore("netdiag.db") as store:                       # doctest: +SKIP
 ...     res = diagnose(load_dataset("sample_data"), store=store)
 ...     store.update(res.tickets.ticket_id[0], status="inProgress", who="li.wei", why="on site")
@@ -52,9 +52,9 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from netdiag import tickets as tk
+from netdiag.tickets import grouping as tk
 from netdiag.errors import InputError, NetdiagError
-from netdiag.schema import CAUSES
+from netdiag.data.schema import CAUSES
 from netdiag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -411,7 +411,7 @@ class TicketStore:
         ids : iterable of str, optional
             Only these ticket ids.
         status : iterable of str, optional
-            Statuses (see :data:`netdiag.tickets.STATUSES`); ``open`` stands for every open one.
+            Statuses (see :data:`netdiag.tickets.grouping.STATUSES`); ``open`` stands for every open one.
         team, region, kind : str, optional
             Exact matches.
         priority, cause : iterable of str, optional
@@ -423,7 +423,7 @@ class TicketStore:
         Returns
         -------
         DataFrame
-            :data:`netdiag.tickets.TICKET_COLUMNS` first, then the store's other columns;
+            :data:`netdiag.tickets.grouping.TICKET_COLUMNS` first, then the store's other columns;
             times are UTC timestamps.
 
         Raises
@@ -571,7 +571,7 @@ class TicketStore:
         InputError
             On an unknown format or an existing file without ``overwrite``.
         """
-        from netdiag.export import write_csv, write_json
+        from netdiag.views.writers import write_csv, write_json
 
         formats = ("csv", "json", "geojson", "gpkg")
         if fmt not in formats:
@@ -617,7 +617,7 @@ class TicketStore:
         ----------
         ticket_id : str
         status : str, optional
-            The new status; the move must be allowed (:data:`netdiag.tickets.TRANSITIONS`).
+            The new status; the move must be allowed (:data:`netdiag.tickets.grouping.TRANSITIONS`).
         priority : {"P1", "P2", "P3", "P4"}, optional
             Set by a person: later runs no longer recompute it.
         team : str, optional
@@ -638,7 +638,7 @@ class TicketStore:
         ------
         InputError
             Unknown ticket, nothing to change, a bad priority, or a stale ``expect_revision``.
-        netdiag.tickets.TransitionError
+        netdiag.tickets.grouping.TransitionError
             When the life cycle does not allow the status change; the message says why.
         """
         if status is None and priority is None and team is None and not note:
@@ -727,12 +727,12 @@ class TicketStore:
         Parameters
         ----------
         net : Network
-            The run's network (:func:`netdiag.diagnose.prepare`).
+            The run's network (:func:`netdiag.engine.diagnose.prepare`).
         diag : DataFrame
-            The run's diagnoses (:func:`netdiag.replies.decide`).
+            The run's diagnoses (:func:`netdiag.engine.actions.decide`).
         settings : Settings, optional
         as_of : Timestamp, optional
-            The data's "now" (:func:`netdiag.tickets.data_as_of`); default the last complaint.
+            The data's "now" (:func:`netdiag.tickets.grouping.data_as_of`); default the last complaint.
         who : str, optional
             Recorded in the history; default :func:`default_who`.
         source : str

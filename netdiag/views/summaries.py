@@ -1,16 +1,5 @@
-"""Human summaries and report tables."""
+"""Summaries for people: what validation found and what a diagnosis run concluded."""
 from __future__ import annotations
-
-from pathlib import Path
-
-from netdiag.export import write_csv
-
-REJECTED_OUT = ["table", "row", "id", "reason"]
-
-
-def write_rejected(ds, path: str | Path) -> Path:
-    """``rejected.csv`` in the contract's format: ``table, row, id, reason``."""
-    return write_csv(ds.rejected[REJECTED_OUT], path)
 
 
 def validation_summary(ds, *, as_dict: bool = False):
@@ -47,4 +36,20 @@ def validation_summary(ds, *, as_dict: bool = False):
             lines.append(f"  {r.table:<11} {r.count:>6,}  {r.code:<32} e.g. {r.example}")
     else:
         lines += ["", "no rows rejected"]
+    return "\n".join(lines)
+
+
+def summary_text(result) -> str:
+    """A diagnosis run in a few lines: complaints, tickets and rejections, by cause, action and priority."""
+    s = result.summary()
+    lines = [f"{s['complaints']:,} complaints diagnosed, {s['tickets']:,} tickets, {s['rejected_rows']:,} input rows rejected", "",
+             "by cause:"]
+    lines += [f"  {cause:<16} {n:>7,}" for cause, n in s["by_cause"].items()]
+    lines += ["", "by action:"]
+    lines += [f"  {action:<20} {n:>7,}" for action, n in s["by_action"].items()]
+    t = result.tickets
+    if len(t):
+        lines += ["", "tickets by cause and priority:"]
+        table = t.groupby(["cause", "priority"]).size().unstack(fill_value=0)
+        lines += ["  " + line for line in table.to_string().splitlines()]
     return "\n".join(lines)

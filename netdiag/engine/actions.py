@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from netdiag.safe import mask_series
+from netdiag.views.sanitize import mask_series
 
 BASE_CONFIDENCE = {
     ("fault", "alarm"): 0.95, ("fault", "load"): 0.8, ("shutdown", "alarm"): 0.95, ("relocation", "alarm"): 0.85,

@@ -1,7 +1,7 @@
 """Tickets: grouping diagnosed complaints, grade, due times, priority and the life cycle.
 
 A ticket is the NOC's unit of work (DOMAIN.md), shaped after TM Forum's Trouble Ticket
-(TMF621). This module is pure: it decides *what* the tickets are; :mod:`netdiag.store` keeps
+(TMF621). This module is pure: it decides *what* the tickets are; :mod:`netdiag.tickets.store` keeps
 them across runs and people.
 
 Grouping
@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from netdiag.errors import InputError
-from netdiag.frames import join_groups
+from netdiag.data.values import join_groups
 from netdiag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def check_transition(ticket_id: str, old: str, new: str) -> None:
     >>> check_transition("TS-20261102-0001", "closed", "inProgress")
     Traceback (most recent call last):
     ...
-    netdiag.tickets.TransitionError: ticket TS-20261102-0001 is closed, which is final; it cannot become inProgress
+    netdiag.tickets.grouping.TransitionError: ticket TS-20261102-0001 is closed, which is final; it cannot become inProgress
     """
     if new not in STATUSES:
         raise TransitionError(f"status was {new!r} but is expected to be one of {', '.join(STATUSES)}")
@@ -326,9 +326,9 @@ def build_tickets(net, diag: pd.DataFrame, *, settings: Settings, as_of: pd.Time
     Parameters
     ----------
     net : Network
-        From :func:`netdiag.diagnose.prepare`.
+        From :func:`netdiag.engine.diagnose.prepare`.
     diag : DataFrame
-        Diagnoses from :func:`netdiag.replies.decide`.
+        Diagnoses from :func:`netdiag.engine.actions.decide`.
     settings : Settings
     as_of : Timestamp, optional
         Outages ended by then are ``resolved``; default the last complaint received.
@@ -468,7 +468,7 @@ def tmf621(ticket, *, history=(), notes=(), complaint_ids=None) -> dict:
     Parameters
     ----------
     ticket : mapping
-        A row of :meth:`netdiag.store.TicketStore.tickets` (or of in-memory tickets).
+        A row of :meth:`netdiag.tickets.store.TicketStore.tickets` (or of in-memory tickets).
     history : iterable of mapping
         ``at, who, event, from_status, to_status, why`` rows; status changes become
         ``statusChange``.

@@ -5,7 +5,7 @@ Three tables come out, each a list of intervals ``[start, end)`` (``end`` NaT = 
 - :func:`outages`: ``fault`` and non-warning ``shutdown`` events, plus *sleeping cells*
   found in the counters (a cell that normally carries traffic reporting 0 users and almost
   no PRB: a fault with no alarm). Relocations are handled as old footprints
-  (:mod:`netdiag.footprints`), except for transport nodes, which have no footprint: there a
+  (:mod:`netdiag.engine.footprints`), except for transport nodes, which have no footprint: there a
   relocation counts as an outage of the node. Overlapping intervals of one element and cause
   form one *incident* (one ticket).
 - :func:`interference_events`: non-warning ``interference`` events.

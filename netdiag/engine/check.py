@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from netdiag import replies
-from netdiag.coords import to_wgs84
-from netdiag.diagnose import Network, evaluate
+from netdiag.engine import actions as replies
+from netdiag.data.coords import to_wgs84
+from netdiag.engine.diagnose import Network, evaluate
 from netdiag.errors import InputError
-from netdiag.schema import COORD_SYSTEMS
-from netdiag.checkview import format_check  # noqa: F401 (re-exported: the screen lives in a light module)
-from netdiag.validate import to_time
+from netdiag.data.schema import COORD_SYSTEMS
+from netdiag.views.check_screen import format_check  # noqa: F401 (re-exported: the screen lives in a light module)
+from netdiag.data.validate import to_time
 
 PREVIEW_EVENTS = 20
 

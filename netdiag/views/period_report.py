@@ -15,7 +15,7 @@ complaints of the period:
 - top cells (the nearest element serving each complaint) and sites;
 - time patterns: complaints by hour of day and day of week, when the problem happened
   (``occurred_at``, or ``received_at`` when the customer gave no time), and by day received;
-- hotspots and repeat complaints (:mod:`netdiag.hotspots`).
+- hotspots and repeat complaints (:mod:`netdiag.views.hotspots`).
 
 The previous period comes from the same data when it covers it, from an earlier report's
 ``summary.json``, or from another data directory (``netdiag report --compare PREVIOUS``).
@@ -34,10 +34,10 @@ import numpy as np
 import pandas as pd
 
 from netdiag.errors import InputError
-from netdiag.export import prepare_out_dir, write_csv
-from netdiag.hotspots import hotspot_table, hotspots as find_hotspots, parse_time, period_mask, repeat_complaints
-from netdiag.safe import escape_html
-from netdiag.schema import ACTIONS, CATEGORIES, CAUSES
+from netdiag.views.writers import prepare_out_dir, write_csv
+from netdiag.views.hotspots import hotspot_table, hotspots as find_hotspots, parse_time, period_mask, repeat_complaints
+from netdiag.views.sanitize import escape_html
+from netdiag.data.schema import ACTIONS, CATEGORIES, CAUSES
 from netdiag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -430,8 +430,8 @@ def load_previous(path: str | Path, *, settings: Settings | None = None):
         data["_path"] = str(summary)
         return data
     if path.is_dir():
-        from netdiag.dataset import load_dataset
-        from netdiag.diagnose import diagnose
+        from netdiag.data.dataset import load_dataset
+        from netdiag.engine.diagnose import diagnose
 
         ds = load_dataset(path, settings=settings)
         return diagnose(ds, settings=settings)

@@ -1,6 +1,6 @@
 """The handler's screen for a ``netdiag check`` result.
 
-Plain Python on the plain dict of :func:`netdiag.check.check_point`: no pandas, so the light
+Plain Python on the plain dict of :func:`netdiag.engine.check.check_point`: no pandas, so the light
 client of ``netdiag serve`` can print it without importing the data stack.
 """
 from __future__ import annotations

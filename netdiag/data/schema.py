@@ -1,13 +1,13 @@
 """The data contract (../shared/CONTRACT.md) as data: tables, columns, types, vocabularies.
 
-One place says what each table holds; :mod:`netdiag.validate` checks rows against it and the
+One place says what each table holds; :mod:`netdiag.data.validate` checks rows against it and the
 docs are generated from it (``netdiag contract``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from netdiag.coords import COORD_ALIASES
+from netdiag.data.coords import COORD_ALIASES
 
 
 def _vocab(*names: str, aliases: dict[str, str] | None = None) -> dict[str, str]:

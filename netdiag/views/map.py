@@ -2,7 +2,7 @@
 
 Layers (switchable in the layer control; the first five are on when the map opens):
 
-- **sectors**: every cell's and repeater's serving wedge (:mod:`netdiag.footprints`),
+- **sectors**: every cell's and repeater's serving wedge (:mod:`netdiag.engine.footprints`),
   coloured by its status at the map time ``at``: ``fault``, ``shutdown``, ``interference``,
   ``congested`` or ``in_service`` (a condition on the element or anywhere upstream of it, as
   in the diagnosis), plus the old footprints of relocated elements (``relocated``);
@@ -11,7 +11,7 @@ Layers (switchable in the layer control; the first five are on when the map open
   behind them (red while still down at ``at``);
 - **complaints**: coloured by diagnosed cause and clustered; the popup holds the evidence, the
   action, the team and the ticket;
-- **tickets**, **hotspots** (:mod:`netdiag.hotspots`), a **heatmap** of the complaints and a
+- **tickets**, **hotspots** (:mod:`netdiag.views.hotspots`), a **heatmap** of the complaints and a
   **heatmap by day** (with a time slider).
 
 Offline and safe
@@ -47,15 +47,15 @@ from folium.plugins import HeatMap, HeatMapWithTime
 from folium.template import Template
 
 from netdiag.errors import InputError, NetdiagError
-from netdiag.frames import join_groups
-from netdiag.hotspots import check_period, hotspots as find_hotspots, parse_time, period_mask, repeat_complaints
-from netdiag.safe import escape_html
-from netdiag.schema import CAUSES
-from netdiag.status import FOREVER
+from netdiag.data.values import join_groups
+from netdiag.views.hotspots import check_period, hotspots as find_hotspots, parse_time, period_mask, repeat_complaints
+from netdiag.views.sanitize import escape_html
+from netdiag.data.schema import CAUSES
+from netdiag.engine.status import FOREVER
 
 log = logging.getLogger(__name__)
 
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).parent.parent / "static"
 DEFAULT_MAP = Path("maps") / "netdiag.html"
 MAX_ZOOM = 19
 
@@ -581,7 +581,7 @@ def build_map(ds, result, *, at=None, start=None, end=None, tiles: str | None = 
     Parameters
     ----------
     ds : Dataset
-        From :func:`netdiag.dataset.load_dataset`.
+        From :func:`netdiag.data.dataset.load_dataset`.
     result : Result
         ``diagnose(ds)``.
     at : str, Timestamp or "worst", optional
@@ -775,8 +775,8 @@ def build_dispatch_map(plan, *, tiles: str | None = None) -> folium.Map:
 
     Parameters
     ----------
-    plan : netdiag.dispatch.DispatchPlan
-        From :func:`netdiag.dispatch.plan_dispatch`.
+    plan : netdiag.tickets.dispatch.DispatchPlan
+        From :func:`netdiag.tickets.dispatch.plan_dispatch`.
     tiles : str, optional
         An XYZ tile URL of an internal tile server; default a plain background.
 

@@ -3,7 +3,7 @@
 A table ``NAME`` may be given as ``NAME.csv``, ``NAME.parquet``, ``NAME.geojson`` or as layer
 ``NAME`` of ``network.gpkg`` (CONTRACT.md). Reading keeps every value as written: CSV columns
 are read as text by pyarrow's multi-threaded reader (ids keep their leading zeros; conversion
-and checks happen in :mod:`netdiag.validate`). Parquet and GeoPackage columns keep their own
+and checks happen in :mod:`netdiag.data.validate`). Parquet and GeoPackage columns keep their own
 types. Point geometries fill ``lat``/``lon`` when those columns are absent.
 
 Every frame returned carries ``_row``: the 1-based data row number in the source file, so a
@@ -77,7 +77,7 @@ def find_table(data_dir: str | Path, table: str, *, layers: list[str] | None = N
 def read_source(source: Source, *, window: tuple | None = None, time_column: str = "timestamp") -> pd.DataFrame:
     """Read one table; every column as it is written, plus ``_row``.
 
-    CSV columns are read as text (Arrow's multi-threaded reader); :mod:`netdiag.validate`
+    CSV columns are read as text (Arrow's multi-threaded reader); :mod:`netdiag.data.validate`
     casts them with Arrow kernels, which is as fast as typed parsing and lets it point at each
     value that is not a number.
 

@@ -13,13 +13,13 @@ The route is compared with the *unordered list* (the same stops by due time): bo
 reported. Distances are straight lines, so the road distance is longer; the arrival times use
 ``dispatch_speed_kmh`` and ``dispatch_visit_min``.
 
-:func:`route_stops` gives the ordered stops as a frame for :mod:`netdiag.maps`;
+:func:`route_stops` gives the ordered stops as a frame for :mod:`netdiag.views.map`;
 :func:`write_dispatch` writes the list as CSV and as a printable, self-contained HTML page
 (untrusted text escaped, customer numbers masked).
 
 Examples
 --------
->>> from netdiag.store import TicketStore
+>>> from netdiag.tickets.store import TicketStore
 >>> with TicketStore("netdiag.db", create=False) as store:             # doctest: +SKIP
 ...     plan = plan_dispatch(store, "field-Nanshan", date="2026-11-03", start=(22.54, 113.93))
 >>> plan.route_m, plan.unordered_m                                       # doctest: +SKIP
@@ -37,11 +37,11 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from netdiag import coords
+from netdiag.data import coords
 from netdiag.errors import InputError
-from netdiag.safe import escape_html
+from netdiag.views.sanitize import escape_html
 from netdiag.settings import Settings
-from netdiag.tickets import when_text
+from netdiag.tickets.grouping import when_text
 
 log = logging.getLogger(__name__)
 
@@ -286,7 +286,7 @@ def plan_dispatch(store, team: str, *, date: str | dt.date | None = None, start:
         A bad date or start; a team with no field-test tickets at all (the message lists the
         teams that have some).
     """
-    from netdiag.store import TicketStore
+    from netdiag.tickets.store import TicketStore
 
     own = not isinstance(store, TicketStore)
     if own:
@@ -408,14 +408,14 @@ def dispatch_files(plan: DispatchPlan) -> tuple[str, str]:
 def write_dispatch(plan: DispatchPlan, out_dir: str | Path, *, overwrite: bool = False, route_map: bool = False,
                    tiles: str | None = None) -> list[Path]:
     """Write the plan as CSV and as a printable HTML page into ``out_dir``; with ``route_map``
-    also the route as an offline map (``..._map.html``, :func:`netdiag.maps.build_dispatch_map`).
+    also the route as an offline map (``..._map.html``, :func:`netdiag.views.map.build_dispatch_map`).
 
     Raises
     ------
     InputError
         When a file exists and ``overwrite`` is false.
     """
-    from netdiag.export import prepare_out_dir, write_csv
+    from netdiag.views.writers import prepare_out_dir, write_csv
 
     csv_name, html_name = dispatch_files(plan)
     map_name = html_name.replace(".html", "_map.html")
@@ -425,7 +425,7 @@ def write_dispatch(plan: DispatchPlan, out_dir: str | Path, *, overwrite: bool =
     paths = [write_csv(table, out / csv_name), out / html_name]
     paths[1].write_text(dispatch_html(plan), encoding="utf-8")
     if route_map and len(plan.stops):
-        from netdiag.maps import build_dispatch_map, save_map
+        from netdiag.views.map import build_dispatch_map, save_map
 
         paths.append(save_map(build_dispatch_map(plan, tiles=tiles), out / map_name, overwrite=True))
     return paths

@@ -5,7 +5,7 @@ For all complaints at once (no per-complaint loop over frames):
 1. **Window** (:func:`complaint_windows`): the counter period containing ``occurred_at``;
    without it, the ``lookback_h`` hours before ``received_at``.
 2. **Serving elements**: footprints containing the spot, through an STRtree
-   (:func:`netdiag.footprints.serving_pairs`); indoor cells only for indoor complaints; a
+   (:func:`netdiag.engine.footprints.serving_pairs`); indoor cells only for indoor complaints; a
    relocated element's old footprint only from the relocation on.
 3. **Causes**, joined on element ids and filtered by interval overlap with the window:
    outages on the serving element's whole upstream chain (the root is the most upstream
@@ -14,7 +14,7 @@ For all complaints at once (no per-complaint loop over frames):
    congestion (PRB) on the chain.
 4. **Verdict**: the contract's precedence, outage > interference > congestion >
    coverage_hole > no_fault_found; ties go to the serving element nearest the spot.
-5. **Action, team, confidence, evidence and reply** (:mod:`netdiag.replies`).
+5. **Action, team, confidence, evidence and reply** (:mod:`netdiag.engine.actions`).
 """
 from __future__ import annotations
 
@@ -28,13 +28,13 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
-from netdiag import replies
-from netdiag.footprints import build_footprints, serving_pairs
-from netdiag.frames import join_groups
-from netdiag.schema import CAUSES
+from netdiag.engine import actions as replies
+from netdiag.engine.footprints import build_footprints, serving_pairs
+from netdiag.data.values import join_groups
+from netdiag.data.schema import CAUSES
 from netdiag.settings import Settings
-from netdiag.status import interference_events, load_anomalies, outages
-from netdiag.topology import Topology, build_topology
+from netdiag.engine.status import interference_events, load_anomalies, outages
+from netdiag.engine.topology import Topology, build_topology
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class Network:
     to_xy: Transformer = field(repr=False)
     _site_tree: shapely.STRtree | None = field(default=None, repr=False)
     _fp_attributes: pd.DataFrame | None = field(default=None, repr=False)
-    _intervals_by_element: dict | None = field(default=None, repr=False)  # kept by netdiag.store
+    _intervals_by_element: dict | None = field(default=None, repr=False)  # kept by netdiag.tickets.store
 
     @property
     def footprint_attributes(self) -> pd.DataFrame:
@@ -393,12 +393,12 @@ def diagnose(ds, *, settings: Settings | None = None, network: Network | None = 
     Parameters
     ----------
     ds : Dataset
-        From :func:`netdiag.dataset.load_dataset`.
+        From :func:`netdiag.data.dataset.load_dataset`.
     settings : Settings, optional
         Defaults to ``ds.settings``.
     network : Network, optional
         A prepared network (:func:`prepare`) to reuse.
-    store : netdiag.store.TicketStore, optional
+    store : netdiag.tickets.store.TicketStore, optional
         Keep the tickets in this store: complaints join the open ticket of their root element
         and cause across runs, ended outages are resolved, and ``ticket_id`` is the store's.
         Without a store, tickets are grouped within this run only.
@@ -414,11 +414,11 @@ def diagnose(ds, *, settings: Settings | None = None, network: Network | None = 
 
     Examples
     --------
-    >>> from netdiag.dataset import load_dataset
+    >>> from netdiag.data.dataset import load_dataset
     >>> res = diagnose(load_dataset("sample_data"))          # doctest: +SKIP
     >>> res.diagnoses["cause"].value_counts()                # doctest: +SKIP
     """
-    from netdiag.tickets import build_tickets, data_as_of
+    from netdiag.tickets.grouping import build_tickets, data_as_of
 
     settings = settings or ds.settings
     say = progress or (lambda _t: None)

@@ -5,7 +5,7 @@ Hotspots
 Every diagnosed complaint is dropped into a grid cell of the data set's metric CRS
 (``Dataset.crs``, a UTM zone): a hexagon whose flat-to-flat width is ``hotspot_cell_m``
 (default) or a square of that side (``grid="square"``, the grid of the coverage-hole tickets
-in :mod:`netdiag.tickets`). The grid cells are ranked by their number of complaints; each row
+in :mod:`netdiag.tickets.grouping`). The grid cells are ranked by their number of complaints; each row
 says which cause dominates, the network cells that served those complaints (the nearest
 serving element of each complaint), the elements blamed, and the *trend*: complaints in the
 second half of the period against the first half (``trend_pct``, labelled ``rising`` /
@@ -36,8 +36,8 @@ import pandas as pd
 import shapely
 
 from netdiag.errors import InputError
-from netdiag.safe import mask_series
-from netdiag.schema import CAUSES
+from netdiag.views.sanitize import mask_series
+from netdiag.data.schema import CAUSES
 from netdiag.settings import Settings
 
 log = logging.getLogger(__name__)

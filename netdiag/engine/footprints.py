@@ -22,7 +22,7 @@ Radius model, when ``radius_m`` is empty
 
 A relocated element keeps its current footprint and also gets its *old* footprint at
 ``prev_lat/prev_lon``, valid from the relocation's start to its end (empty end: for good).
-All geometry is in the data set's metric CRS (:func:`netdiag.coords.utm_crs`).
+All geometry is in the data set's metric CRS (:func:`netdiag.data.coords.utm_crs`).
 """
 from __future__ import annotations
 
@@ -154,7 +154,7 @@ def build_footprints(ds, *, settings: Settings | None = None) -> gpd.GeoDataFram
     Parameters
     ----------
     ds : Dataset
-        Validated tables (:func:`netdiag.dataset.load_dataset`).
+        Validated tables (:func:`netdiag.data.dataset.load_dataset`).
 
     Returns
     -------

@@ -1,4 +1,4 @@
-"""Writing outputs: safe CSV (Excel-ready), JSON, never overwriting without being asked."""
+"""Writing outputs: safe CSV (Excel-ready), JSON, the diagnosis files; never overwriting without being asked."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from netdiag.errors import InputError
-from netdiag.safe import neutralise_frame
+from netdiag.views.sanitize import neutralise_frame
 
 
 def prepare_out_dir(out_dir: str | Path, names: list[str], *, overwrite: bool = False) -> Path:
@@ -48,3 +48,30 @@ def write_json(obj, path: str | Path) -> Path:
         obj = to_jsonable(obj)
     path.write_text(json.dumps(obj, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     return path
+
+
+REJECTED_OUT = ["table", "row", "id", "reason"]
+OUTPUT_FILES = ["diagnoses.csv", "tickets.csv", "rejected.csv"]
+JSON_FILES = ["diagnoses.json", "tickets.json", "summary.json"]
+
+
+def write_rejected(rejected: pd.DataFrame, path: str | Path) -> Path:
+    """``rejected.csv`` in the contract's format: ``table, row, id, reason``."""
+    return write_csv(rejected[REJECTED_OUT], path)
+
+
+def write_diagnosis(result, out_dir: str | Path, *, json: bool = False) -> list[Path]:
+    """Write the contract's three CSV files (and, with ``json``, the same as JSON)."""
+    out = Path(out_dir)
+    written = [
+        write_csv(result.diagnoses, out / "diagnoses.csv"),
+        write_csv(result.tickets, out / "tickets.csv"),
+        write_rejected(result.rejected, out / "rejected.csv"),
+    ]
+    if json:
+        written += [
+            write_json(to_jsonable(result.diagnoses), out / "diagnoses.json"),
+            write_json(to_jsonable(result.tickets), out / "tickets.json"),
+            write_json(result.summary(), out / "summary.json"),
+        ]
+    return written

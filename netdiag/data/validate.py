@@ -31,8 +31,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from netdiag.errors import InputError
-from netdiag.io import ROW
-from netdiag.schema import BOOL_WORDS, INVENTORY_TABLES, TABLES, Col, TableSpec
+from netdiag.data.read import ROW
+from netdiag.data.schema import BOOL_WORDS, INVENTORY_TABLES, TABLES, Col, TableSpec
 
 log = logging.getLogger(__name__)
 
@@ -325,9 +325,9 @@ def check_table(spec: TableSpec, raw: pd.DataFrame, *, tz: str = "UTC",
     Parameters
     ----------
     spec : TableSpec
-        The contract of the table (:data:`netdiag.schema.TABLES`).
+        The contract of the table (:data:`netdiag.data.schema.TABLES`).
     raw : DataFrame
-        As read by :func:`netdiag.io.read_source`, with ``_row``.
+        As read by :func:`netdiag.data.read.read_source`, with ``_row``.
     tz : str
         Time zone of naive timestamps.
 

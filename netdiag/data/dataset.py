@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
-from netdiag import validate
-from netdiag.coords import to_wgs84, utm_crs
+from netdiag.data import validate
+from netdiag.data.coords import to_wgs84, utm_crs
 from netdiag.errors import InputError
-from netdiag.io import ROW, Source, find_table, gpkg_layers, read_source
-from netdiag.schema import TABLE_ORDER, TABLES
+from netdiag.data.read import ROW, Source, find_table, gpkg_layers, read_source
+from netdiag.data.schema import TABLE_ORDER, TABLES
 from netdiag.settings import Settings
 
 log = logging.getLogger(__name__)
