@@ -69,7 +69,7 @@ def check(state, data_dir, lat, lon, coord_system, at_text, indoor, db, tickets_
     import pandas as pd
 
     from netdiag.data.dataset import load_dataset, load_period
-    from netdiag.engine.diagnose import prepare
+    from netdiag.engine.network import prepare
     from netdiag.errors import InputError
 
     settings = state.settings()

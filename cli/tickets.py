@@ -31,7 +31,7 @@ def filter_opts(func):
 
 
 def _filters(status, team, priority, cause, kind, region, bbox) -> dict:
-    from netdiag.tickets.grouping import parse_bbox
+    from netdiag.data.coords import parse_bbox
 
     return {"status": list(status) or None, "team": team, "priority": list(priority) or None, "cause": list(cause) or None,
             "kind": kind, "region": region, "bbox": parse_bbox(bbox) if bbox else None}
@@ -80,7 +80,8 @@ def list_cmd(state, db, status, team, priority, cause, kind, region, bbox, limit
     import sys
 
     from netdiag.views.sanitize import neutralise_frame
-    from netdiag.tickets.grouping import format_table, tmf621
+    from netdiag.tickets.tmf621 import tmf621
+    from netdiag.views.ticket_text import format_table
 
     with open_store(state, db) as store:
         t = store.tickets(**_filters(status, team, priority, cause, kind, region, bbox))
@@ -111,7 +112,8 @@ def show(state, ticket_id, db, fmt):
     """
     import json
 
-    from netdiag.tickets.grouping import format_ticket, tmf621
+    from netdiag.tickets.tmf621 import tmf621
+    from netdiag.views.ticket_text import format_ticket
 
     with open_store(state, db) as store:
         shown = store.show(ticket_id)

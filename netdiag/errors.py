@@ -1,4 +1,9 @@
-"""Exceptions raised by the engine. The CLI turns them into one-line errors (exit code 2)."""
+"""Exceptions raised by the engine. The CLI turns them into one-line errors (exit code 2).
+
+Messages name the Python parameter in backticks (```at``` was ...); the CLI shows the
+command's own flag in its place (``--at was ...``), so the same error reads right from a
+notebook and from a terminal.
+"""
 
 
 class NetdiagError(Exception):
@@ -6,7 +11,32 @@ class NetdiagError(Exception):
 
 
 class InputError(NetdiagError, ValueError):
-    """A file, table, column or option cannot be used as given.
+    """A file, table, column or parameter cannot be used as given; the message says what came and what was expected."""
 
-    The message names the file or option, what was expected and what came.
-    """
+
+class OutputExistsError(InputError, FileExistsError):
+    """An output file is already there and ``overwrite`` was not asked for."""
+
+
+class OutsideNetworkError(InputError):
+    """A position lies outside the network's area (too far from every site)."""
+
+
+class TicketNotFoundError(InputError, LookupError):
+    """The ticket store has no ticket with that id."""
+
+
+class StaleRevisionError(InputError):
+    """A ticket changed since the caller read it (its revision moved on)."""
+
+
+class TransitionError(InputError):
+    """A status change the ticket life cycle does not allow; the message says why and what is allowed."""
+
+
+class NotAStoreError(InputError):
+    """A file given as the ticket store is not a netdiag ticket store (or is damaged)."""
+
+
+class StoreBusyError(NetdiagError):
+    """The ticket store stayed locked by another writer for longer than ``store_busy_timeout_s``."""

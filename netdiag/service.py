@@ -85,7 +85,7 @@ class _State:
         signature = _signature(self.data_dir)
         if signature != self.signature:
             from netdiag.data.dataset import load_dataset
-            from netdiag.engine.diagnose import prepare
+            from netdiag.engine.network import prepare
 
             ds = load_dataset(self.data_dir, settings=self.settings,
                               tables=("transport", "sites", "cells", "repeaters", "events", "load"))

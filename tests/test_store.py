@@ -20,7 +20,7 @@ from netdiag.data.dataset import load_dataset
 from netdiag.engine.diagnose import diagnose
 from netdiag.errors import InputError
 from netdiag.tickets.store import SCHEMA_VERSION, TicketStore
-from netdiag.tickets.grouping import TransitionError
+from netdiag.errors import TransitionError
 
 SITES = {"S001": (BASE_LAT, BASE_LON), "S003": (BASE_LAT, BASE_LON + 0.04)}
 
@@ -82,7 +82,7 @@ _PREPARED: dict = {}
 
 def run(store: TicketStore, folder, **kw):
     """Diagnose ``folder`` into ``store`` (data sets and networks are prepared once per folder)."""
-    from netdiag.engine.diagnose import prepare
+    from netdiag.engine.network import prepare
 
     if folder not in _PREPARED:
         ds = load_dataset(folder)

@@ -10,8 +10,11 @@ from click.testing import CliRunner
 
 from netdiag.errors import InputError
 from netdiag.settings import Settings
-from netdiag.tickets.grouping import (TRANSITIONS, TransitionError, assess, check_transition, cluster_nearby, lead_department,
-                             parse_bbox, tmf621)
+from netdiag.data.coords import parse_bbox
+from netdiag.errors import TransitionError
+from netdiag.tickets.grouping import assess, cluster_nearby, lead_department
+from netdiag.tickets.lifecycle import TRANSITIONS, check_transition
+from netdiag.tickets.tmf621 import tmf621
 from test_store import write_day
 
 T0 = pd.Timestamp("2026-11-02T10:00:00Z")

@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 from pyproj import CRS
 
+from netdiag.errors import InputError
+
 _A = 6378245.0  # Krasovsky 1940 semi-major axis used by GCJ-02
 _EE = 0.00669342162296594323
 _X_PI = np.pi * 3000.0 / 180.0
@@ -150,3 +152,29 @@ def haversine_m(lon1, lat1, lon2, lat2) -> np.ndarray:
     lon1, lat1, lon2, lat2 = (np.radians(np.asarray(v, dtype=float)) for v in (lon1, lat1, lon2, lat2))
     a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
     return 2 * 6371008.8 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+
+
+def parse_bbox(text: str) -> tuple[float, float, float, float]:
+    """``"min_lon,min_lat,max_lon,max_lat"`` -> a tuple of floats.
+
+    Raises
+    ------
+    InputError
+        When the text is not four numbers with min < max inside WGS-84 bounds.
+
+    Examples
+    --------
+    >>> parse_bbox("113.9,22.5,114.1,22.6")
+    (113.9, 22.5, 114.1, 22.6)
+    """
+    parts = [p.strip() for p in str(text).split(",")]
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        values = ()
+    if len(values) != 4:
+        raise InputError(f"--bbox was {text!r} but is expected to be MIN_LON,MIN_LAT,MAX_LON,MAX_LAT, e.g. 113.9,22.5,114.1,22.6")
+    min_lon, min_lat, max_lon, max_lat = values
+    if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
+        raise InputError(f"--bbox was {text!r} but min must be below max and within -180..180 (lon), -90..90 (lat)")
+    return values

@@ -15,6 +15,7 @@ import pandas as pd
 from pyproj import CRS
 
 from netdiag.data import validate
+from netdiag.data.convert import to_time
 from netdiag.data.coords import to_wgs84, utm_crs
 from netdiag.errors import InputError
 from netdiag.data.read import ROW, Source, find_table, gpkg_layers, read_source
@@ -209,7 +210,7 @@ def _complaint_period(complaints: pd.DataFrame | None, settings: Settings) -> tu
 
 def _inside(raw: pd.DataFrame, window: tuple, settings: Settings) -> pd.DataFrame:
     """Rows of a text-format load table inside ``window``; unreadable times are kept (to be reported)."""
-    times, bad, dst = validate.to_time(raw["timestamp"], settings.tz) if "timestamp" in raw else (None, None, None)
+    times, bad, dst = to_time(raw["timestamp"], settings.tz) if "timestamp" in raw else (None, None, None)
     if times is None:
         return raw
     lo, hi = (pd.Timestamp(t).tz_convert("UTC") for t in window)

@@ -28,7 +28,14 @@ BOOL_WORDS = {"true": True, "1": True, "yes": True, "y": True, "t": True,
 
 #: outage causes, then the rest, in the contract's order of precedence
 CAUSES = ("fault", "shutdown", "relocation", "interference", "congestion", "coverage_hole", "no_fault_found")
-OUTAGE_CAUSES = ("fault", "shutdown", "relocation")
+#: a cause's place in that order (0 = takes precedence over every other)
+CAUSE_RANK = {c: i for i, c in enumerate(CAUSES)}
+#: causes that take an element out of service
+OUTAGES = ("fault", "shutdown", "relocation")
+#: causes that degrade service without taking it away
+DEGRADATIONS = ("interference", "congestion")
+#: complaint grades (DOMAIN.md), from the least to the most serious
+GRADES = ("ordinary", "major", "urgent")
 ACTIONS = ("dispatch_repair", "transfer", "dispatch_field_test", "direct_reply")
 
 

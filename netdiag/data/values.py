@@ -1,4 +1,4 @@
-"""Small column helpers shared by the stages."""
+"""Column and scalar helpers shared by every layer: texts joined per group, plain Python scalars."""
 from __future__ import annotations
 
 import numpy as np
@@ -26,3 +26,32 @@ def join_groups(keys, values, sep: str = ";") -> pd.Series:
     starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
     joined = np.add.reduceat(values[order] + sep, starts)
     return pd.Series([j[: -len(sep)] if sep else j for j in joined], index=pd.Index(uniques)[sorted_codes[starts]])
+
+
+def plain(value):
+    """A numpy / pandas scalar as the plain Python value JSON and sqlite3 take.
+
+    Missing values (None, NaN, ``pd.NA``, ``NaT``) become None; numpy integers, floats and
+    booleans become ``int``, ``float`` and ``bool``; timestamps become UTC ISO 8601 text
+    (:func:`netdiag.data.times.iso_utc`); anything else is returned as it is.
+
+    Examples
+    --------
+    >>> plain(np.int64(3)), plain(np.float32(0.5)), plain(float("nan")), plain(pd.NaT)
+    (3, 0.5, None, None)
+    >>> plain(pd.Timestamp("2026-11-02 18:00", tz="Asia/Shanghai"))
+    '2026-11-02T10:00:00Z'
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, (pd.Timestamp, np.datetime64)):
+        from netdiag.data.times import iso_utc
+
+        return iso_utc(value)
+    return value

@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from netdiag.engine import actions as replies
+from netdiag.engine import actions
 from netdiag.data.coords import to_wgs84
-from netdiag.engine.diagnose import Network, evaluate
+from netdiag.engine.diagnose import evaluate
+from netdiag.engine.network import Network
 from netdiag.errors import InputError
 from netdiag.data.schema import COORD_SYSTEMS
 from netdiag.views.check_screen import format_check  # noqa: F401 (re-exported: the screen lives in a light module)
@@ -61,7 +62,7 @@ def check_point(net: Network, lat: float, lon: float, *, coord_system: str = "wg
     if not np.isfinite(nearest_m) or nearest_m > settings.max_complaint_distance_km * 1000:
         raise InputError(f"position ({lat}, {lon}) is {nearest_m / 1000:,.0f} km from the nearest site: outside the "
                          f"network's area (check the coordinates and --coord-system)")
-    diag = replies.decide(net, point, verdicts).iloc[0]
+    diag = actions.decide(net, point, verdicts).iloc[0]
     serving = [s for s in str(verdicts.loc[0, "serving_ids"]).split(";") if s]
     return {
         "position": {"lat": round(float(wlat[0]), 6), "lon": round(float(wlon[0]), 6), "given": [lat, lon],

@@ -19,118 +19,25 @@ For all complaints at once (no per-complaint loop over frames):
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
-from pyproj import CRS, Transformer
 
-from netdiag.engine import actions as replies
-from netdiag.engine.footprints import build_footprints, serving_pairs
+from netdiag.engine import actions
+from netdiag.data.times import overlaps
+from netdiag.engine.footprints import serving_pairs
+from netdiag.engine.network import Network, prepare
 from netdiag.data.values import join_groups
-from netdiag.data.schema import CAUSES
+from netdiag.data.schema import CAUSE_RANK, CAUSES
 from netdiag.settings import Settings
-from netdiag.engine.status import interference_events, load_anomalies, outages
-from netdiag.engine.topology import Topology, build_topology
+from netdiag.engine.topology import Topology
 
 log = logging.getLogger(__name__)
 
-RANK = {c: i for i, c in enumerate(CAUSES)}
 DIAGNOSIS_COLUMNS = ["complaint_id", "cause", "element_id", "via", "serving_ids", "action", "team", "ticket_id",
                      "confidence", "evidence"]
-
-
-@dataclass
-class Network:
-    """Everything about the network that diagnosis needs, prepared once."""
-
-    ds: object
-    settings: Settings
-    footprints: gpd.GeoDataFrame
-    topology: Topology
-    outages: pd.DataFrame
-    interference: pd.DataFrame
-    anomalies: pd.DataFrame
-    elements: pd.DataFrame  # element_id -> kind, name, maintainer, region, lat, lon
-    site_xy: pd.DataFrame
-    to_xy: Transformer = field(repr=False)
-    _site_tree: shapely.STRtree | None = field(default=None, repr=False)
-    _fp_attributes: pd.DataFrame | None = field(default=None, repr=False)
-    _intervals_by_element: dict | None = field(default=None, repr=False)  # kept by netdiag.tickets.store
-
-    @property
-    def footprint_attributes(self) -> pd.DataFrame:
-        """What the serving join needs of each footprint, indexed by ``fp_id`` (kept once made)."""
-        if self._fp_attributes is None:
-            cols = ["element_id", "kind", "variant", "event_id", "valid_from", "valid_to"]
-            self._fp_attributes = pd.DataFrame(self.footprints[["fp_id"] + cols]).set_index("fp_id")
-        return self._fp_attributes
-
-    def nearest_site(self, x, y) -> tuple[np.ndarray, np.ndarray]:
-        """(site_id, distance_m) of the nearest located site to each point."""
-        if self._site_tree is None:
-            self._site_tree = shapely.STRtree(shapely.points(self.site_xy["x"].to_numpy(), self.site_xy["y"].to_numpy()))
-        if not len(self.site_xy):
-            n = len(np.atleast_1d(x))
-            return np.full(n, None, dtype=object), np.full(n, np.inf)
-        (_, idx), dist = self._site_tree.query_nearest(shapely.points(x, y), return_distance=True, all_matches=False)
-        return self.site_xy["site_id"].to_numpy(dtype=object)[idx], dist
-
-
-def prepare(ds, *, settings: Settings | None = None, progress: Callable[[str], None] | None = None) -> Network:
-    """Footprints, topology and state of the network of ``ds`` (see :class:`Network`)."""
-    settings = settings or ds.settings
-    say = progress or (lambda _t: None)
-    say("footprints")
-    fp = build_footprints(ds, settings=settings)
-    say("topology")
-    topo = build_topology(ds)
-    say("status from alarms and counters")
-    transport_ids = ds["transport"]["node_id"].tolist()
-    out = outages(ds, settings=settings, transport_ids=transport_ids)
-    inter = interference_events(ds)
-    anomalies = load_anomalies(ds["load"], settings=settings)
-    to_xy = Transformer.from_crs(CRS.from_epsg(4326), ds.crs, always_xy=True)
-    sites = ds["sites"].dropna(subset=["lat", "lon"])
-    sx, sy = to_xy.transform(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float))
-    site_xy = pd.DataFrame({"site_id": sites["site_id"].to_numpy(dtype=object), "x": np.asarray(sx, float),
-                            "y": np.asarray(sy, float)})
-    return Network(ds, settings, fp, topo, out, inter, anomalies, element_table(ds), site_xy, to_xy)
-
-
-def element_table(ds) -> pd.DataFrame:
-    """One row per element: kind, name, maintainer, region and position (cells at their site)."""
-    sites = ds["sites"].set_index("site_id")
-    cells = ds["cells"]
-    parts = [
-        pd.DataFrame({"element_id": sites.index.to_numpy(dtype=object), "kind": "site", "name": sites["name"].to_numpy(dtype=object),
-                      "maintainer": sites["maintainer"].to_numpy(dtype=object), "region": sites["region"].to_numpy(dtype=object),
-                      "lat": sites["lat"].to_numpy(float), "lon": sites["lon"].to_numpy(float)}),
-        pd.DataFrame({"element_id": cells["cell_id"].to_numpy(dtype=object), "kind": "cell",
-                      "name": cells["site_id"].map(sites["name"]).to_numpy(dtype=object),
-                      "maintainer": cells["site_id"].map(sites["maintainer"]).to_numpy(dtype=object),
-                      "region": cells["site_id"].map(sites["region"]).to_numpy(dtype=object),
-                      "lat": cells["site_id"].map(sites["lat"]).to_numpy(float),
-                      "lon": cells["site_id"].map(sites["lon"]).to_numpy(float)}),
-    ]
-    reps = ds["repeaters"]
-    if len(reps):
-        donor_site = reps["donor_cell_id"].map(cells.set_index("cell_id")["site_id"])
-        parts.append(pd.DataFrame({
-            "element_id": reps["repeater_id"].to_numpy(dtype=object), "kind": "repeater", "name": reps["repeater_id"].to_numpy(dtype=object),
-            "maintainer": reps["maintainer"].fillna(donor_site.map(sites["maintainer"])).to_numpy(dtype=object),
-            "region": donor_site.map(sites["region"]).to_numpy(dtype=object),
-            "lat": reps["lat"].to_numpy(float), "lon": reps["lon"].to_numpy(float)}))
-    tr = ds["transport"]
-    if len(tr):
-        parts.append(pd.DataFrame({
-            "element_id": tr["node_id"].to_numpy(dtype=object), "kind": "transport", "name": tr["kind"].to_numpy(dtype=object),
-            "maintainer": tr["maintainer"].to_numpy(dtype=object), "region": None,
-            "lat": tr["lat"].to_numpy(float), "lon": tr["lon"].to_numpy(float)}))
-    return pd.concat(parts, ignore_index=True).drop_duplicates("element_id").set_index("element_id")
 
 
 # ----------------------------------------------------------------------------- windows
@@ -142,22 +49,6 @@ def complaint_windows(complaints: pd.DataFrame, settings: Settings) -> tuple[pd.
     start = start_known.where(occurred.notna(), complaints["received_at"] - pd.Timedelta(hours=settings.lookback_h))
     end = (start_known + period).where(occurred.notna(), complaints["received_at"])
     return start, end
-
-
-_NAT = np.iinfo(np.int64).min
-
-
-def _ns(values) -> np.ndarray:
-    """UTC timestamps as int64 nanoseconds (NaT -> the smallest int64), without object arrays."""
-    index = pd.DatetimeIndex(pd.to_datetime(pd.Series(values).reset_index(drop=True), utc=True))
-    return index.as_unit("ns").asi8
-
-
-def _overlaps(start, end, w_start, w_end) -> np.ndarray:
-    """Interval [start, end) (end NaT = open) overlaps window [w_start, w_end)."""
-    e = _ns(end)
-    e = np.where(e == _NAT, np.iinfo(np.int64).max, e)
-    return (_ns(start) < _ns(w_end)) & (e > _ns(w_start))
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -188,7 +79,7 @@ def evaluate(net: Network, points: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
     pairs["w_start"] = w_start.to_numpy()[pairs["point"].to_numpy()]
     pairs["w_end"] = w_end.to_numpy()[pairs["point"].to_numpy()]
     old = pairs["variant"].to_numpy() == "old"
-    live = ~old | _overlaps(pairs["valid_from"], pairs["valid_to"], pairs["w_start"], pairs["w_end"])
+    live = ~old | overlaps(pairs["valid_from"], pairs["valid_to"], pairs["w_start"], pairs["w_end"])
     pairs = pairs[live].reset_index(drop=True)
 
     cur = pairs[pairs["variant"] == "current"]
@@ -213,11 +104,11 @@ def _outage_candidates(net: Network, linked: pd.DataFrame) -> pd.DataFrame:
     if o.empty or linked.empty:
         return pd.DataFrame(columns=CANDIDATE_COLUMNS + ["symptoms"])
     hit = linked.merge(o, left_on="ancestor_id", right_on="element_id", suffixes=("", "_o"))
-    hit = hit[_overlaps(hit["start"], hit["end"], hit["w_start"], hit["w_end"])]
+    hit = hit[overlaps(hit["start"], hit["end"], hit["w_start"], hit["w_end"])]
     if hit.empty:
         return pd.DataFrame(columns=CANDIDATE_COLUMNS + ["symptoms"])
     # the root of each serving chain: the most upstream element with its own outage; fault before shutdown
-    hit = hit.assign(_rank=hit["cause"].map(RANK))
+    hit = hit.assign(_rank=hit["cause"].map(CAUSE_RANK))
     hit = hit.sort_values(["point", "element_id", "depth", "_rank", "start"], ascending=[True, True, False, True, True])
     roots = hit.drop_duplicates(["point", "element_id"], keep="first")
     sym = hit.merge(roots[["point", "element_id", "depth"]], on=["point", "element_id"], suffixes=("", "_root"))
@@ -262,7 +153,7 @@ def _counter_candidates(net: Network, linked: pd.DataFrame, flag: str, value_col
     if a.empty or linked.empty:
         return pd.DataFrame(columns=CANDIDATE_COLUMNS)
     hit = linked.merge(a, left_on="ancestor_id", right_on="cell_id")
-    hit = hit[_overlaps(hit["start"], hit["end"], hit["w_start"], hit["w_end"])]
+    hit = hit[overlaps(hit["start"], hit["end"], hit["w_start"], hit["w_end"])]
     if hit.empty:
         return pd.DataFrame(columns=CANDIDATE_COLUMNS)
     hit = hit.sort_values(["point", "ancestor_id", value_col], ascending=[True, True, False])
@@ -288,7 +179,7 @@ def _interference_candidates(net: Network, linked: pd.DataFrame) -> pd.DataFrame
     if ev.empty or linked.empty:
         return counters
     hit = linked.merge(ev, left_on="ancestor_id", right_on="element_id", suffixes=("", "_e"))
-    hit = hit[_overlaps(hit["start"], hit["end"], hit["w_start"], hit["w_end"])]
+    hit = hit[overlaps(hit["start"], hit["end"], hit["w_start"], hit["w_end"])]
     hit = hit.sort_values(["point", "ancestor_id", "start"]).drop_duplicates(["point", "ancestor_id"])
     alarms = pd.DataFrame({
         "point": hit["point"].to_numpy(), "cause": "interference", "element_id": hit["ancestor_id"].to_numpy(dtype=object),
@@ -321,7 +212,7 @@ def _choose(net: Network, candidates: pd.DataFrame, pairs: pd.DataFrame, n: int,
     verdicts["serving_ids"] = _joined_by_point(pairs, n)
     verdicts["nearest_site"], verdicts["nearest_site_m"] = net.nearest_site(x, y)
     if len(candidates):
-        c = candidates.assign(_rank=candidates["cause"].map(RANK), _v=-pd.to_numeric(candidates["value"], errors="coerce").fillna(0))
+        c = candidates.assign(_rank=candidates["cause"].map(CAUSE_RANK), _v=-pd.to_numeric(candidates["value"], errors="coerce").fillna(0))
         c = c.sort_values(["point", "_rank", "distance_m", "depth", "_v"], ascending=[True, True, True, False, True])
         best = c.drop_duplicates("point", keep="first").set_index("point").drop(columns=["_rank", "_v"])
         verdicts = verdicts.join(best)
@@ -442,7 +333,7 @@ def diagnose(ds, *, settings: Settings | None = None, network: Network | None = 
     comp, points, verdicts = comp[keep].reset_index(drop=True), points[keep].reset_index(drop=True), verdicts[keep].reset_index(drop=True)
 
     say("actions, evidence and replies")
-    diag = replies.decide(net, points, verdicts)
+    diag = actions.decide(net, points, verdicts)
     say("tickets")
     if store is None:
         diag, tickets = build_tickets(net, diag, settings=settings, as_of=data_as_of(ds))

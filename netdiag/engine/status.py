@@ -58,22 +58,45 @@ def outages(ds, *, settings: Settings | None = None, transport_ids=()) -> pd.Dat
     return out[OUTAGE_COLUMNS]
 
 
+def merge_intervals(frame: pd.DataFrame, by: list[str], *, start: str = "start", end: str = "end") -> pd.Series:
+    """Number the merged intervals: rows with the same ``by`` values whose ``[start, end)``
+    overlap or touch (directly or through others) get the same number.
+
+    ``end`` NaT means still going on. Numbers rise with the merged interval's start within each
+    ``by`` group. Vectorised (a running maximum of ends per group), no loop over rows.
+
+    Returns
+    -------
+    Series of int, aligned with ``frame``.
+
+    Examples
+    --------
+    >>> t = pd.to_datetime(["2026-11-02 10:00", "2026-11-02 11:00", "2026-11-02 13:00"], utc=True)
+    >>> iv = pd.DataFrame({"el": ["A", "A", "A"], "start": t, "end": t + pd.Timedelta(hours=1)})
+    >>> merge_intervals(iv, ["el"]).tolist()
+    [1, 1, 2]
+    """
+    if frame.empty:
+        return pd.Series(np.zeros(0, dtype=np.int64), index=frame.index)
+    s = frame.sort_values(list(by) + [start], kind="stable")
+    reach_end = s[end].fillna(FOREVER)
+    same = pd.Series(True, index=s.index)
+    for key in by:
+        same &= s[key] == s[key].shift()
+    same.iloc[0] = False
+    reach = (reach_end.groupby([s[k] for k in by], sort=False).cummax() if by else reach_end.cummax()).shift()
+    new = ~same | (s[start] > reach)
+    return new.cumsum().astype(np.int64).reindex(frame.index)
+
+
 def _incidents(out: pd.DataFrame) -> np.ndarray:
     """Overlapping intervals of one element and cause share one incident id."""
     if out.empty:
         return np.zeros(0, dtype=object)
-    order = out.sort_values(["element_id", "cause", "start"]).index
-    s = out.loc[order]
-    end = s["end"].fillna(FOREVER)
-    same = (s["element_id"] == s["element_id"].shift()) & (s["cause"] == s["cause"].shift())
-    reach = end.groupby([s["element_id"], s["cause"]]).cummax().shift()
-    new = ~same | (s["start"] > reach)
-    number = new.cumsum()
-    first_start = s["start"].groupby(number).transform("min")
-    ids = s["element_id"].astype(str) + ":" + s["cause"].astype(str) + ":" + first_start.dt.strftime("%Y%m%dT%H%M")
-    result = pd.Series(index=out.index, dtype=object)
-    result.loc[order] = ids.to_numpy()
-    return result.to_numpy(dtype=object)
+    number = merge_intervals(out, ["element_id", "cause"])
+    first_start = out["start"].groupby(number).transform("min")
+    ids = out["element_id"].astype(str) + ":" + out["cause"].astype(str) + ":" + first_start.dt.strftime("%Y%m%dT%H%M")
+    return ids.to_numpy(dtype=object)
 
 
 def sleeping_cells(load: pd.DataFrame, *, settings: Settings) -> pd.DataFrame:
@@ -137,3 +160,108 @@ def load_anomalies(load: pd.DataFrame, *, settings: Settings) -> pd.DataFrame:
     out["end"] = pd.to_datetime(out["end"], utc=True)
     log.info("load: %d periods, %d congested, %d interfered", len(load), int(congested.sum()), int(interfered.sum()))
     return out
+
+
+# ----------------------------------------------------------------------------- state at one moment
+#: what an element can be at one moment, most serious first (``relocated`` = an old footprint)
+ELEMENT_STATES = ("fault", "shutdown", "relocated", "interference", "congested", "in_service")
+
+
+def element_status(net, at: pd.Timestamp) -> pd.DataFrame:
+    """Status of every element at ``at``, from its own and its upstream elements' conditions.
+
+    Parameters
+    ----------
+    net : Network
+        ``Result.network``.
+    at : Timestamp
+        UTC.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``element_id``: ``status`` (``fault``, ``shutdown``, ``interference``,
+        ``congested`` or ``in_service``), ``root_id`` (the element whose condition it is),
+        ``because`` (alarm or counter, text), ``since``, ``until``.
+    """
+    rank = {s: i for i, s in enumerate(ELEMENT_STATES)}
+    parts = []
+    o = net.outages
+    if len(o):
+        on = (o["start"] <= at) & (o["end"].fillna(FOREVER) > at)
+        a = o[on]
+        parts.append(pd.DataFrame({"own_id": a["element_id"].to_numpy(dtype=object), "status": a["cause"].to_numpy(dtype=object),
+                                   "because": (a["cause"].astype(str) + " " + a["event_id"].fillna("").astype(str) + " on "
+                                               + a["element_id"].astype(str) + ": " + a["detail"].fillna("").astype(str)).to_numpy(dtype=object),
+                                   "since": a["start"].to_numpy(), "until": a["end"].to_numpy()}))
+    i = net.interference
+    if len(i):
+        on = (i["start"] <= at) & (i["end"].fillna(FOREVER) > at)
+        a = i[on]
+        parts.append(pd.DataFrame({"own_id": a["element_id"].to_numpy(dtype=object), "status": "interference",
+                                   "because": ("interference " + a["event_id"].astype(str) + " on " + a["element_id"].astype(str)
+                                               + ": " + a["detail"].fillna("").astype(str)).to_numpy(dtype=object),
+                                   "since": a["start"].to_numpy(), "until": a["end"].to_numpy()}))
+    an = net.anomalies
+    if len(an):
+        a = an[(an["start"] <= at) & (an["end"] > at)]
+        noisy, busy = a[a["interfered"]], a[a["congested"]]
+        parts.append(pd.DataFrame({"own_id": noisy["cell_id"].to_numpy(dtype=object), "status": "interference",
+                                   "because": ("uplink noise " + noisy["ul_noise_dbm"].round(1).astype(str) + " dBm on "
+                                               + noisy["cell_id"].astype(str)).to_numpy(dtype=object),
+                                   "since": noisy["start"].to_numpy(), "until": noisy["end"].to_numpy()}))
+        parts.append(pd.DataFrame({"own_id": busy["cell_id"].to_numpy(dtype=object), "status": "congested",
+                                   "because": ("downlink PRB " + busy["prb_dl_pct"].round(1).astype(str) + "% on "
+                                               + busy["cell_id"].astype(str)).to_numpy(dtype=object),
+                                   "since": busy["start"].to_numpy(), "until": busy["end"].to_numpy()}))
+    ids = net.elements.index
+    out = pd.DataFrame(index=pd.Index(ids, name="element_id"))
+    parts = [p for p in parts if len(p)]
+    if parts:
+        own = pd.concat(parts, ignore_index=True)
+        chains = net.topology.chains(ids)
+        hit = chains.merge(own, left_on="ancestor_id", right_on="own_id")
+        hit["_rank"] = hit["status"].map(rank)
+        hit = hit.sort_values(["element_id", "_rank", "depth"], ascending=[True, True, False])
+        best = hit.drop_duplicates("element_id").set_index("element_id")
+        out = out.join(best[["status", "own_id", "because", "since", "until"]].rename(columns={"own_id": "root_id"}))
+    for col in ("status", "root_id", "because", "since", "until"):
+        if col not in out.columns:
+            out[col] = None
+    out["status"] = out["status"].fillna("in_service")
+    return out
+
+
+def worst_time(net, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> pd.Timestamp | None:
+    """The moment in ``[start, end)`` when the most sectors were out of service (fault or shutdown).
+
+    A sweep over the outage intervals (merged per sector), no loop over times. None when
+    nothing was out of service in the period.
+    """
+    o = net.outages
+    if o.empty:
+        return None
+    fp = net.footprints
+    sectors = fp.loc[fp["variant"] == "current", "element_id"].unique()
+    chains = net.topology.chains(sectors)
+    hit = chains.merge(o[["element_id", "start", "end"]], left_on="ancestor_id", right_on="element_id",
+                       suffixes=("", "_o"))
+    if hit.empty:
+        return None
+    s = hit["start"]
+    e = hit["end"].fillna(FOREVER)
+    if start is not None:
+        s = s.clip(lower=start)
+    if end is not None:
+        e = e.clip(upper=end)
+    iv = pd.DataFrame({"el": hit["element_id"].to_numpy(dtype=object), "s": s.to_numpy(), "e": e.to_numpy()})
+    iv = iv[iv["s"] < iv["e"]]
+    if iv.empty:
+        return None
+    # merge overlapping intervals of one sector, so that a sector counts once
+    iv["grp"] = merge_intervals(iv, ["el"], start="s", end="e")
+    merged = iv.groupby("grp").agg(s=("s", "min"), e=("e", "max"))
+    times = pd.concat([pd.DataFrame({"t": merged["s"], "d": 1}), pd.DataFrame({"t": merged["e"], "d": -1})])
+    times = times.sort_values(["t", "d"]).reset_index(drop=True)  # ends before starts at the same instant
+    level = times["d"].cumsum()
+    return pd.Timestamp(times.loc[int(level.idxmax()), "t"])

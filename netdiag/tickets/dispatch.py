@@ -41,7 +41,7 @@ from netdiag.data import coords
 from netdiag.errors import InputError
 from netdiag.views.sanitize import escape_html
 from netdiag.settings import Settings
-from netdiag.tickets.grouping import when_text
+from netdiag.data.times import when_text
 
 log = logging.getLogger(__name__)
 

@@ -39,12 +39,7 @@ urgency 3      coverage holes and field tests (no live fault)
 P1, any other outage going on P2, degradations, ended outages and major field tests P3, and
 ordinary field tests and coverage holes P4.
 
-Life cycle
-----------
-Statuses follow TMF621: ``acknowledged`` (created) -> ``inProgress`` / ``pending`` (waiting
-for someone else) / ``held`` (parked) -> ``resolved`` -> ``closed``; ``cancelled`` from any
-open status. A resolved ticket can be re-opened (``inProgress``) when the customer is not
-satisfied. :data:`TRANSITIONS` lists every allowed move.
+The life cycle of a ticket is in :mod:`netdiag.tickets.lifecycle`.
 """
 from __future__ import annotations
 
@@ -53,9 +48,11 @@ import logging
 import numpy as np
 import pandas as pd
 
-from netdiag.errors import InputError
+from netdiag.data.schema import DEGRADATIONS, GRADES, OUTAGES
+from netdiag.data.times import hours_since_epoch
 from netdiag.data.values import join_groups
 from netdiag.settings import Settings
+from netdiag.tickets.lifecycle import ticket_kind
 
 log = logging.getLogger(__name__)
 
@@ -63,71 +60,6 @@ TICKET_COLUMNS = ["ticket_id", "cause", "element_id", "action", "team", "priorit
                   "first_reply_due", "due_at", "complaint_count", "complaint_ids", "vip_count", "sites_affected",
                   "cells_affected", "lat", "lon", "status", "resolved_at", "via", "evidence", "kind", "lead_department",
                   "region", "place"]
-OUTAGES = ("fault", "shutdown", "relocation")
-DEGRADATIONS = ("interference", "congestion")
-
-#: TMF621 statuses netdiag uses, in life-cycle order
-STATUSES = ("acknowledged", "inProgress", "pending", "held", "resolved", "closed", "cancelled")
-#: statuses in which a ticket still needs work (at most one such ticket per root element and cause)
-OPEN_STATUSES = ("acknowledged", "inProgress", "pending", "held")
-#: statuses a ticket never leaves
-FINAL_STATUSES = ("closed", "cancelled")
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "acknowledged": ("inProgress", "pending", "held", "resolved", "cancelled"),
-    "inProgress": ("pending", "held", "resolved", "cancelled"),
-    "pending": ("inProgress", "held", "resolved", "cancelled"),
-    "held": ("inProgress", "pending", "resolved", "cancelled"),
-    "resolved": ("closed", "inProgress"),  # closed after the call-back; re-opened when the customer is unhappy
-    "closed": (),
-    "cancelled": (),
-}
-PRIORITIES = ("P1", "P2", "P3", "P4")
-GRADES = ("ordinary", "major", "urgent")
-KINDS = ("incident", "coverage", "field_test")
-
-
-class TransitionError(InputError):
-    """A status change the life cycle does not allow; the message says why and what is allowed."""
-
-
-def check_transition(ticket_id: str, old: str, new: str) -> None:
-    """Raise :class:`TransitionError` unless a ticket may move from ``old`` to ``new``.
-
-    Parameters
-    ----------
-    ticket_id : str
-        Named in the message.
-    old, new : str
-        Statuses (see :data:`STATUSES`).
-
-    Raises
-    ------
-    TransitionError
-        With a one-line reason, e.g. ``closed is final``.
-
-    Examples
-    --------
-    >>> check_transition("TS-20261102-0001", "acknowledged", "inProgress")
-    >>> check_transition("TS-20261102-0001", "closed", "inProgress")
-    Traceback (most recent call last):
-    ...
-    netdiag.tickets.grouping.TransitionError: ticket TS-20261102-0001 is closed, which is final; it cannot become inProgress
-    """
-    if new not in STATUSES:
-        raise TransitionError(f"status was {new!r} but is expected to be one of {', '.join(STATUSES)}")
-    if old == new:
-        raise TransitionError(f"ticket {ticket_id} is already {old}")
-    if old in FINAL_STATUSES:
-        raise TransitionError(f"ticket {ticket_id} is {old}, which is final; it cannot become {new}")
-    if new not in TRANSITIONS.get(old, ()):
-        allowed = ", ".join(TRANSITIONS.get(old, ()))
-        hint = "; resolve it first" if new == "closed" else ""
-        raise TransitionError(f"ticket {ticket_id} cannot go from {old} to {new} (from {old} it can go to {allowed}){hint}")
-
-
-def ticket_kind(cause: str) -> str:
-    """``incident``, ``coverage`` or ``field_test`` for a cause."""
-    return {"coverage_hole": "coverage", "no_fault_found": "field_test"}.get(cause, "incident")
 
 
 def lead_department(cause: str, action: str, element_kind: str | None = None) -> str:
@@ -201,18 +133,13 @@ def cluster_nearby(x: np.ndarray, y: np.ndarray, hours: np.ndarray, *, radius_m:
     return label
 
 
-def hours_of(times: pd.Series) -> np.ndarray:
-    """UTC timestamps as hours since the epoch (for :func:`cluster_nearby`)."""
-    return pd.to_datetime(times, utc=True).dt.as_unit("ns").astype("int64").to_numpy() / 3.6e12
-
-
 def _field_test_groups(net, diag: pd.DataFrame, settings: Settings) -> pd.Series:
     """Connected groups of no-fault-found complaints close in space and time."""
     nff = diag.index[diag["cause"] == "no_fault_found"]
     if len(nff) == 0:
         return pd.Series(dtype=object)
     x, y = net.to_xy.transform(diag.loc[nff, "lon"].to_numpy(float), diag.loc[nff, "lat"].to_numpy(float))
-    label = cluster_nearby(np.asarray(x), np.asarray(y), hours_of(diag.loc[nff, "received_at"]),
+    label = cluster_nearby(np.asarray(x), np.asarray(y), hours_since_epoch(diag.loc[nff, "received_at"]),
                            radius_m=settings.field_test_radius_m, window_h=settings.field_test_window_h)
     first_id = diag.loc[nff, "complaint_id"].astype(str).to_numpy(dtype=object)[label]
     return pd.Series("field:" + pd.Series(first_id, dtype=object), dtype=object).set_axis(nff)
@@ -326,7 +253,7 @@ def build_tickets(net, diag: pd.DataFrame, *, settings: Settings, as_of: pd.Time
     Parameters
     ----------
     net : Network
-        From :func:`netdiag.engine.diagnose.prepare`.
+        From :func:`netdiag.engine.network.prepare`.
     diag : DataFrame
         Diagnoses from :func:`netdiag.engine.actions.decide`.
     settings : Settings
@@ -427,200 +354,3 @@ def place_text(elements, element_id, nearest_site, region) -> str:
     if isinstance(region, str) and region:
         text = f"{text} ({region})" if text else region
     return text
-
-
-# ----------------------------------------------------------------------------- TMF621 shape, filters
-_TMF_TYPES = {"incident": "networkFault", "coverage": "coverage", "field_test": "fieldTest"}
-
-
-def _iso_text(value) -> str | None:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    ts = pd.Timestamp(value)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _value(value):
-    if value is None or (not isinstance(value, (str, list, dict)) and pd.isna(value)):
-        return None
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
-    if isinstance(value, pd.Timestamp):
-        return _iso_text(value)
-    return value
-
-
-def ticket_title(t) -> str:
-    """``fault on HUB1``, ``coverage hole near site S001 (West)``, ``field test near ...``."""
-    if t.get("element_id") and isinstance(t.get("element_id"), str):
-        return f"{t['cause']} on {t['element_id']}"
-    what = "coverage hole" if t.get("kind") == "coverage" else "field test"
-    place = t.get("place")
-    return f"{what} {place}" if isinstance(place, str) and place else what
-
-
-def tmf621(ticket, *, history=(), notes=(), complaint_ids=None) -> dict:
-    """One ticket as a TM Forum Trouble Ticket (TMF621) resource.
-
-    Parameters
-    ----------
-    ticket : mapping
-        A row of :meth:`netdiag.tickets.store.TicketStore.tickets` (or of in-memory tickets).
-    history : iterable of mapping
-        ``at, who, event, from_status, to_status, why`` rows; status changes become
-        ``statusChange``.
-    notes : iterable of mapping
-        ``at, who, text`` rows.
-    complaint_ids : list of str, optional
-        Default: ``ticket["complaint_ids"]`` split on ``;``.
-
-    Returns
-    -------
-    dict
-        JSON-ready: ``id, name, description, ticketType, status, priority, severity,
-        creationDate, lastUpdate, requestedResolutionDate, resolutionDate, relatedEntity,
-        relatedParty, note, statusChange, characteristic``.
-    """
-    t = {k: _value(v) for k, v in dict(ticket).items()}
-    if complaint_ids is None:
-        complaint_ids = [c for c in str(t.get("complaint_ids") or "").split(";") if c]
-    changes = [h for h in history if h.get("event") in ("created", "status")]
-    related = []
-    if t.get("element_id"):
-        related.append({"id": t["element_id"], "role": "rootElement", "@referredType": "Resource",
-                        "name": t.get("element_kind") or None})
-    related += [{"id": c, "role": "complaint", "@referredType": "CustomerComplaint"} for c in complaint_ids]
-    parties = [{"id": t.get("team"), "role": "assignee", "@referredType": "Organization"},
-               {"id": t.get("lead_department"), "role": "leadDepartment", "@referredType": "Organization"}]
-    chars = ["cause", "action", "via", "region", "place", "lat", "lon", "sites_affected", "cells_affected", "complaint_count",
-             "vip_count", "first_reply_due", "resolution", "incident_id", "revision"]
-    return {
-        "id": t["ticket_id"],
-        "@type": "TroubleTicket",
-        "name": ticket_title(t),
-        "description": t.get("evidence"),
-        "ticketType": _TMF_TYPES.get(t.get("kind"), "networkFault"),
-        "status": t.get("status"),
-        "priority": t.get("priority"),
-        "severity": t.get("grade"),
-        "creationDate": _iso_text(t.get("created_at")),
-        "lastUpdate": _iso_text(t.get("updated_at")),
-        "requestedResolutionDate": _iso_text(t.get("due_at")),
-        "resolutionDate": _iso_text(t.get("resolved_at")),
-        "statusChangeDate": _iso_text(changes[-1]["at"]) if changes else None,
-        "statusChangeReason": changes[-1].get("why") if changes else None,
-        "relatedEntity": related,
-        "relatedParty": parties,
-        "note": [{"date": _iso_text(n["at"]), "author": n["who"], "text": n["text"]} for n in notes],
-        "statusChange": [{"changeDate": _iso_text(h["at"]), "status": h.get("to_status"), "changeReason": h.get("why"),
-                          "author": h.get("who")} for h in changes],
-        "characteristic": [{"name": k, "value": _iso_text(t[k]) if k == "first_reply_due" else t.get(k)}
-                           for k in chars if t.get(k) is not None],
-    }
-
-
-def parse_bbox(text: str) -> tuple[float, float, float, float]:
-    """``"min_lon,min_lat,max_lon,max_lat"`` -> a tuple of floats.
-
-    Raises
-    ------
-    InputError
-        When the text is not four numbers with min < max inside WGS-84 bounds.
-
-    Examples
-    --------
-    >>> parse_bbox("113.9,22.5,114.1,22.6")
-    (113.9, 22.5, 114.1, 22.6)
-    """
-    parts = [p.strip() for p in str(text).split(",")]
-    try:
-        values = tuple(float(p) for p in parts)
-    except ValueError:
-        values = ()
-    if len(values) != 4:
-        raise InputError(f"--bbox was {text!r} but is expected to be MIN_LON,MIN_LAT,MAX_LON,MAX_LAT, e.g. 113.9,22.5,114.1,22.6")
-    min_lon, min_lat, max_lon, max_lat = values
-    if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
-        raise InputError(f"--bbox was {text!r} but min must be below max and within -180..180 (lon), -90..90 (lat)")
-    return values
-
-
-# ----------------------------------------------------------------------------- text for people
-def when_text(value, tz: str = "UTC") -> str:
-    """A timestamp for a person: ``2026-11-02 10:00Z`` in UTC, ``2026-11-02 18:00`` in local time."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    ts = pd.Timestamp(value)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
-    if tz in ("UTC", "Etc/UTC"):
-        return ts.tz_convert("UTC").strftime("%Y-%m-%d %H:%MZ")
-    return ts.tz_convert(tz).strftime("%Y-%m-%d %H:%M")
-
-
-def format_table(t: pd.DataFrame, *, tz: str = "UTC", now: pd.Timestamp | None = None) -> str:
-    """Tickets as a fixed-width table (one line each), with overdue open tickets flagged ``!``."""
-    if t.empty:
-        return "no tickets match"
-    now = now if now is not None else pd.Timestamp.now(tz="UTC")
-    head = f"{'ticket':<17} {'status':<12} {'pri':<3} {'grade':<8} {'what':<34} {'team':<18} {'n':>4}  due ({tz})"
-    lines = [head, "-" * len(head)]
-    for r in t.to_dict("records"):
-        late = r["status"] in OPEN_STATUSES and pd.notna(r["due_at"]) and pd.Timestamp(r["due_at"]) < now
-        lines.append(f"{r['ticket_id']:<17} {r['status']:<12} {r['priority']:<3} {r['grade']:<8} "
-                     f"{_pad(ticket_title(r), 34)} {_pad(str(r['team']), 18)} {int(r['complaint_count']):>4}  "
-                     f"{when_text(r['due_at'], tz)}{' !' if late else ''}")
-    return "\n".join(lines)
-
-
-def _pad(text: str, width: int) -> str:
-    """Cut and pad to ``width`` terminal columns (Chinese characters take two)."""
-    import unicodedata
-
-    out, used = [], 0
-    for ch in text:
-        w = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-        if used + w > width:
-            break
-        out.append(ch)
-        used += w
-    return "".join(out) + " " * (width - used)
-
-
-def format_ticket(shown: dict, *, tz: str = "UTC") -> str:
-    """One ticket for a person: facts, evidence, complaints (masked), history and notes."""
-    t = shown["ticket"]
-
-    def val(key):
-        v = t.get(key)
-        return "" if v is None or (not isinstance(v, str) and pd.isna(v)) else v
-    lines = [f"{t['ticket_id']}  {ticket_title(t)}",
-             f"  status     {t['status']}  (revision {val('revision')})",
-             f"  priority   {t['priority']}   grade {t['grade']}",
-             f"  action     {t['action']} -> {t['team']}   lead department: {t['lead_department']}",
-             f"  place      {val('place')}  ({float(t['lat']):.5f}, {float(t['lon']):.5f})"]
-    if val("via"):
-        lines.append(f"  via        {t['via']}")
-    if val("sites_affected") or val("cells_affected"):
-        lines.append(f"  affected   {int(t['sites_affected'])} sites, {int(t['cells_affected'])} cells")
-    lines += [f"  created    {when_text(t['created_at'], tz)}   first reply due {when_text(t['first_reply_due'], tz)}"
-              f"   due {when_text(t['due_at'], tz)}",
-              f"  evidence   {val('evidence')}"]
-    if val("resolution"):
-        lines.append(f"  resolution {t['resolution']}  ({when_text(t['resolved_at'], tz)})")
-    c = shown["complaints"]
-    lines += ["", f"complaints ({len(c)}):"]
-    for r in c.to_dict("records"):
-        flags = ", ".join(f for f, on in (("VIP", r.get("vip")), ("indoor", r.get("indoor"))) if on)
-        lines.append(f"  {r['complaint_id']:<14} {when_text(r['received_at'], tz)}  {str(r.get('category') or ''):<12} "
-                     f"{str(r.get('customer') or ''):<12} {flags}")
-    lines += ["", "history:"]
-    for h in shown["history"]:
-        move = f"{h['from_status'] or ''} -> {h['to_status']}" if h.get("to_status") else h["event"]
-        lines.append(f"  {when_text(h['at'], tz)}  {h['who']:<16} {move:<28} {h.get('why') or ''}")
-    if shown["notes"]:
-        lines += ["", "notes:"]
-        lines += [f"  {when_text(n['at'], tz)}  {n['who']:<16} {n['text']}" for n in shown["notes"]]
-    return "\n".join(lines)

@@ -52,9 +52,13 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
+from netdiag.data.times import hours_since_epoch
+from netdiag.engine.status import merge_intervals
 from netdiag.tickets import grouping as tk
-from netdiag.errors import InputError, NetdiagError
-from netdiag.data.schema import CAUSES
+from netdiag.tickets import lifecycle
+from netdiag.tickets.tmf621 import tmf621
+from netdiag.errors import InputError, NetdiagError, TransitionError
+from netdiag.data.schema import CAUSE_RANK, OUTAGES
 from netdiag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,9 +71,7 @@ PAUSE_ENV = "NETDIAG_TEST_PAUSE_IN_TX"
 #: test hook: file created when the pause starts (so a test knows when to kill the process)
 PAUSE_MARKER_ENV = "NETDIAG_TEST_PAUSE_MARKER"
 
-_OPEN_SQL = "(" + ", ".join(f"'{s}'" for s in tk.OPEN_STATUSES) + ")"
-#: the contract's order of precedence, most specific first
-_RANK = {c: i for i, c in enumerate(CAUSES)}
+_OPEN_SQL = "(" + ", ".join(f"'{s}'" for s in lifecycle.OPEN_STATUSES) + ")"
 
 #: migrations[i] takes a store from schema version i to i + 1 (statements run one by one in one transaction)
 MIGRATIONS: list[list[str]] = [
@@ -411,7 +413,7 @@ class TicketStore:
         ids : iterable of str, optional
             Only these ticket ids.
         status : iterable of str, optional
-            Statuses (see :data:`netdiag.tickets.grouping.STATUSES`); ``open`` stands for every open one.
+            Statuses (see :data:`netdiag.tickets.lifecycle.STATUSES`); ``open`` stands for every open one.
         team, region, kind : str, optional
             Exact matches.
         priority, cause : iterable of str, optional
@@ -442,18 +444,18 @@ class TicketStore:
             wanted = []
             for s in status:
                 if s == "open":
-                    wanted += list(tk.OPEN_STATUSES)
-                elif s in tk.STATUSES:
+                    wanted += list(lifecycle.OPEN_STATUSES)
+                elif s in lifecycle.STATUSES:
                     wanted.append(s)
                 else:
-                    raise InputError(f"status was {s!r} but is expected to be open or one of {', '.join(tk.STATUSES)}")
+                    raise InputError(f"status was {s!r} but is expected to be open or one of {', '.join(lifecycle.STATUSES)}")
             where.append(f"status IN ({', '.join('?' * len(wanted))})")
             args += wanted
         if priority:
             priority = list(priority)
-            bad = [p for p in priority if p not in tk.PRIORITIES]
+            bad = [p for p in priority if p not in lifecycle.PRIORITIES]
             if bad:
-                raise InputError(f"priority was {bad[0]!r} but is expected to be one of {', '.join(tk.PRIORITIES)}")
+                raise InputError(f"priority was {bad[0]!r} but is expected to be one of {', '.join(lifecycle.PRIORITIES)}")
             where.append(f"priority IN ({', '.join('?' * len(priority))})")
             args += priority
         if cause:
@@ -587,7 +589,7 @@ class TicketStore:
         if fmt == "csv":
             write_csv(t, path)
         elif fmt == "json":
-            write_json([tk.tmf621(r, history=history.get(r["ticket_id"], []), notes=notes.get(r["ticket_id"], []))
+            write_json([tmf621(r, history=history.get(r["ticket_id"], []), notes=notes.get(r["ticket_id"], []))
                         for r in t.to_dict("records")], path)
         else:
             import geopandas as gpd
@@ -617,7 +619,7 @@ class TicketStore:
         ----------
         ticket_id : str
         status : str, optional
-            The new status; the move must be allowed (:data:`netdiag.tickets.grouping.TRANSITIONS`).
+            The new status; the move must be allowed (:data:`netdiag.tickets.lifecycle.TRANSITIONS`).
         priority : {"P1", "P2", "P3", "P4"}, optional
             Set by a person: later runs no longer recompute it.
         team : str, optional
@@ -638,13 +640,13 @@ class TicketStore:
         ------
         InputError
             Unknown ticket, nothing to change, a bad priority, or a stale ``expect_revision``.
-        netdiag.tickets.grouping.TransitionError
+        netdiag.errors.TransitionError
             When the life cycle does not allow the status change; the message says why.
         """
         if status is None and priority is None and team is None and not note:
             raise InputError("nothing to update: give a new status, priority or team, or a note")
-        if priority is not None and priority not in tk.PRIORITIES:
-            raise InputError(f"priority was {priority!r} but is expected to be one of {', '.join(tk.PRIORITIES)}")
+        if priority is not None and priority not in lifecycle.PRIORITIES:
+            raise InputError(f"priority was {priority!r} but is expected to be one of {', '.join(lifecycle.PRIORITIES)}")
         if team is not None and not team.strip():
             raise InputError("team was empty but is expected to name a team, e.g. field-West")
         who = who or default_who()
@@ -658,8 +660,8 @@ class TicketStore:
                                  f"you had {expect_revision}); show it again and retry")
             sets: dict[str, Any] = {}
             if status is not None:
-                tk.check_transition(ticket_id, row["status"], status)
-                if status in tk.OPEN_STATUSES and row["status"] not in tk.OPEN_STATUSES:
+                lifecycle.check_transition(ticket_id, row["status"], status)
+                if status in lifecycle.OPEN_STATUSES and row["status"] not in lifecycle.OPEN_STATUSES:
                     self._check_reopen(c, row)
                 sets["status"] = status
                 if status == "resolved":
@@ -667,7 +669,7 @@ class TicketStore:
                     sets["resolution"] = why or f"resolved by {who}"
                 elif status == "closed":
                     sets["closed_at"] = at
-                elif status in tk.OPEN_STATUSES and row["status"] == "resolved":
+                elif status in lifecycle.OPEN_STATUSES and row["status"] == "resolved":
                     sets["resolved_at"] = None
                     sets["resolution"] = None
                 c.execute("INSERT INTO history (ticket_id, at, who, event, from_status, to_status, why) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -702,7 +704,7 @@ class TicketStore:
             other = c.execute(f"SELECT ticket_id FROM tickets WHERE cause = ? AND {col} = ? AND status IN {_OPEN_SQL} "
                               "AND ticket_id != ?", (row["cause"], row[col], row["ticket_id"])).fetchone()
             if other:
-                raise tk.TransitionError(
+                raise TransitionError(
                     f"ticket {row['ticket_id']} cannot be re-opened: {other[0]} is already open for {row['cause']} on "
                     f"{row[col]}; add a note there instead")
 
@@ -727,7 +729,7 @@ class TicketStore:
         Parameters
         ----------
         net : Network
-            The run's network (:func:`netdiag.engine.diagnose.prepare`).
+            The run's network (:func:`netdiag.engine.network.prepare`).
         diag : DataFrame
             The run's diagnoses (:func:`netdiag.engine.actions.decide`).
         settings : Settings, optional
@@ -779,7 +781,7 @@ class TicketStore:
 
     def _prepare(self, net, diag: pd.DataFrame, settings: Settings) -> pd.DataFrame:
         d = diag.copy()
-        d["kind"] = d["cause"].map(tk.ticket_kind)
+        d["kind"] = d["cause"].map(lifecycle.ticket_kind)
         d["area_key"] = None
         holes = d["kind"] == "coverage"
         if holes.any():
@@ -811,7 +813,7 @@ class TicketStore:
             rows = c.execute(f"SELECT c.complaint_id, c.cause, c.ticket_id FROM complaints c JOIN tickets t USING (ticket_id) "
                              f"WHERE t.status IN {_OPEN_SQL} AND c.complaint_id IN ({', '.join('?' * len(chunk))})", list(chunk))
             for cid, old_cause, ticket_id in rows:
-                if _RANK.get(new_cause[cid], 99) < _RANK.get(old_cause, 99):
+                if CAUSE_RANK.get(new_cause[cid], 99) < CAUSE_RANK.get(old_cause, 99):
                     moved.setdefault(ticket_id, []).append(cid)
         for ticket_id, cids in moved.items():
             c.execute(f"DELETE FROM complaints WHERE complaint_id IN ({', '.join('?' * len(cids))})", cids)
@@ -825,7 +827,7 @@ class TicketStore:
             why = "; ".join(f"{cid} re-diagnosed, moved to {now_on.get(cid, '?')}" for cid in cids[:10])
             c.execute("INSERT INTO history (ticket_id, at, who, event, why) VALUES (?, ?, ?, 'unlinked', ?)", (ticket_id, at, who, why))
             left, status = c.execute("SELECT complaint_count, status FROM tickets WHERE ticket_id = ?", (ticket_id,)).fetchone()
-            if left == 0 and status in tk.OPEN_STATUSES:
+            if left == 0 and status in lifecycle.OPEN_STATUSES:
                 targets = sorted(set(now_on.values()))
                 reason = f"every complaint was re-diagnosed and moved to {', '.join(targets)}"
                 c.execute("UPDATE tickets SET status = 'cancelled', resolution = ?, updated_at = ?, revision = revision + 1 "
@@ -890,8 +892,8 @@ class TicketStore:
             (since,))], columns=["complaint_id", "ticket_id", "lat", "lon", "received_at", "created_at"])
         lon = np.concatenate([stored["lon"].to_numpy(float), rows["lon"].to_numpy(float)])
         lat = np.concatenate([stored["lat"].to_numpy(float), rows["lat"].to_numpy(float)])
-        hours = np.concatenate([tk.hours_of(pd.to_datetime(stored["received_at"], utc=True, format="ISO8601")),
-                                tk.hours_of(rows["received_at"])])
+        hours = np.concatenate([hours_since_epoch(pd.to_datetime(stored["received_at"], utc=True, format="ISO8601")),
+                                hours_since_epoch(rows["received_at"])])
         x, y = net.to_xy.transform(lon, lat)
         label = tk.cluster_nearby(np.asarray(x), np.asarray(y), hours, radius_m=settings.field_test_radius_m,
                                   window_h=settings.field_test_window_h)
@@ -915,7 +917,7 @@ class TicketStore:
         col = b.col
         i0 = idx[0]
         cause = col["cause"][i0]
-        kind = tk.ticket_kind(cause)
+        kind = lifecycle.ticket_kind(cause)
         created = min(col["received_at"][i] for i in idx)
         day = pd.Timestamp(created).tz_convert(settings.tz).strftime("%Y%m%d")
         seq = c.execute("INSERT INTO id_counters (day, last) VALUES (?, 1) ON CONFLICT (day) DO UPDATE SET last = last + 1 "
@@ -933,7 +935,7 @@ class TicketStore:
         region = row["region"] if known else None
         if not isinstance(region, str) or not region:
             region = col["region"][i0]
-        sites, cells = tk.affected(net, element_id) if cause in tk.OUTAGES else (0, 0)
+        sites, cells = tk.affected(net, element_id) if cause in OUTAGES else (0, 0)
         action = col["action"][i0]
         starts = [col["cause_start"][i] for i in idx if col["cause_start"][i]]
         ends = [col["cause_end"][i] for i in idx]
@@ -990,7 +992,7 @@ class TicketStore:
                 list(chunk))]
         t = pd.DataFrame(parts)
         t["created_at"] = pd.to_datetime(t["first_received"].fillna(t["old_created"]), utc=True, format="ISO8601")
-        t["ongoing"] = t["status"].isin(tk.OPEN_STATUSES) & t["cause"].isin(tk.OUTAGES)
+        t["ongoing"] = t["status"].isin(lifecycle.OPEN_STATUSES) & t["cause"].isin(OUTAGES)
         a = tk.assess(t, settings)
         grade = [tk.higher_grade(old, new) for old, new in zip(t["grade"], a["grade"])]
         first, due = tk.due_times(t["created_at"], pd.Series(grade, index=t.index), settings)
@@ -1017,7 +1019,7 @@ class TicketStore:
     def _resolve_ids(self, c, net, as_of, at, who, report: RunReport, ticket_ids: list[str]) -> None:
         for tid in ticket_ids:
             r = c.execute("SELECT cause, element_id, cause_start, status FROM tickets WHERE ticket_id = ?", (tid,)).fetchone()
-            if r["status"] not in tk.OPEN_STATUSES or r["cause"] not in ("fault", "shutdown", "interference"):
+            if r["status"] not in lifecycle.OPEN_STATUSES or r["cause"] not in ("fault", "shutdown", "interference"):
                 continue
             ended = incident_end(net, r["cause"], r["element_id"], r["cause_start"], as_of)
             if ended is None:
@@ -1104,28 +1106,20 @@ def incident_end(net, cause: str, element_id: str, cause_start, as_of) -> tuple[
         return None
     t0 = pd.Timestamp(cause_start)
     t0 = t0.tz_localize("UTC") if t0.tzinfo is None else t0
-    start = pd.to_datetime(iv["start"], utc=True)
-    end = pd.to_datetime(iv["end"], utc=True)
-    order = np.argsort(start.to_numpy(), kind="stable")
-    groups: list[list[int]] = []
-    reach = None
-    for i in order:
-        s, e = start.iloc[i], end.iloc[i]
-        if groups and (reach is pd.NaT or s <= reach):
-            groups[-1].append(i)
-            reach = pd.NaT if (reach is pd.NaT or pd.isna(e)) else max(reach, e)
-        else:
-            groups.append([i])
-            reach = pd.NaT if pd.isna(e) else e
-    for members in groups:
-        s = start.iloc[members].min()
-        e = end.iloc[members]
-        last = pd.NaT if e.isna().any() else e.max()
-        if s <= t0 + pd.Timedelta(minutes=1) and (pd.isna(last) or last > t0):
-            if pd.isna(last) or last > pd.Timestamp(as_of):
-                return None
-            return last, [str(x) for x in iv["event_id"].iloc[members] if isinstance(x, str)]
-    return None
+    iv = iv.assign(start=pd.to_datetime(iv["start"], utc=True), end=pd.to_datetime(iv["end"], utc=True))
+    iv["_group"] = merge_intervals(iv, [])
+    groups = iv.groupby("_group", sort=True)
+    first = groups["start"].min()
+    last = groups["end"].max().where(~iv["end"].isna().groupby(iv["_group"]).any())
+    covering = (first <= t0 + pd.Timedelta(minutes=1)) & (last.isna() | (last > t0))
+    if not covering.any():
+        return None
+    group = covering.idxmax()  # the earliest incident that covers cause_start
+    end = last[group]
+    if pd.isna(end) or end > pd.Timestamp(as_of):
+        return None
+    members = iv[iv["_group"] == group].sort_values("start", kind="stable")
+    return end, [str(x) for x in members["event_id"] if isinstance(x, str)]
 
 
 def _test_pause() -> None:

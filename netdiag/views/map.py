@@ -51,7 +51,7 @@ from netdiag.data.values import join_groups
 from netdiag.views.hotspots import check_period, hotspots as find_hotspots, parse_time, period_mask, repeat_complaints
 from netdiag.views.sanitize import escape_html
 from netdiag.data.schema import CAUSES
-from netdiag.engine.status import FOREVER
+from netdiag.engine.status import ELEMENT_STATES, FOREVER, element_status, worst_time
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ STATIC = Path(__file__).parent.parent / "static"
 DEFAULT_MAP = Path("maps") / "netdiag.html"
 MAX_ZOOM = 19
 
-STATUSES = ("fault", "shutdown", "relocated", "interference", "congested", "in_service")
+STATUSES = ELEMENT_STATES
 STATUS_COLORS = {"fault": "#e53935", "shutdown": "#fb8c00", "relocated": "#9e9e9e", "interference": "#8e24aa",
                  "congested": "#fdd835", "in_service": "#43a047"}
 STATUS_LABELS = {"fault": "fault", "shutdown": "shutdown", "relocated": "relocated (old footprint)",
@@ -221,109 +221,6 @@ def inline_assets(m: folium.Map) -> list[str]:
     for name in order:
         header.add_child(_Raw(_asset_text(name)), name=f"netdiag-asset-{name}")
     return order
-
-
-# ----------------------------------------------------------------------------- status
-def element_status(net, at: pd.Timestamp) -> pd.DataFrame:
-    """Status of every element at ``at``, from its own and its upstream elements' conditions.
-
-    Parameters
-    ----------
-    net : Network
-        ``Result.network``.
-    at : Timestamp
-        UTC.
-
-    Returns
-    -------
-    DataFrame
-        Indexed by ``element_id``: ``status`` (``fault``, ``shutdown``, ``interference``,
-        ``congested`` or ``in_service``), ``root_id`` (the element whose condition it is),
-        ``because`` (alarm or counter, text), ``since``, ``until``.
-    """
-    rank = {s: i for i, s in enumerate(STATUSES)}
-    parts = []
-    o = net.outages
-    if len(o):
-        on = (o["start"] <= at) & (o["end"].fillna(FOREVER) > at)
-        a = o[on]
-        parts.append(pd.DataFrame({"own_id": a["element_id"].to_numpy(dtype=object), "status": a["cause"].to_numpy(dtype=object),
-                                   "because": (a["cause"].astype(str) + " " + a["event_id"].fillna("").astype(str) + " on "
-                                               + a["element_id"].astype(str) + ": " + a["detail"].fillna("").astype(str)).to_numpy(dtype=object),
-                                   "since": a["start"].to_numpy(), "until": a["end"].to_numpy()}))
-    i = net.interference
-    if len(i):
-        on = (i["start"] <= at) & (i["end"].fillna(FOREVER) > at)
-        a = i[on]
-        parts.append(pd.DataFrame({"own_id": a["element_id"].to_numpy(dtype=object), "status": "interference",
-                                   "because": ("interference " + a["event_id"].astype(str) + " on " + a["element_id"].astype(str)
-                                               + ": " + a["detail"].fillna("").astype(str)).to_numpy(dtype=object),
-                                   "since": a["start"].to_numpy(), "until": a["end"].to_numpy()}))
-    an = net.anomalies
-    if len(an):
-        a = an[(an["start"] <= at) & (an["end"] > at)]
-        noisy, busy = a[a["interfered"]], a[a["congested"]]
-        parts.append(pd.DataFrame({"own_id": noisy["cell_id"].to_numpy(dtype=object), "status": "interference",
-                                   "because": ("uplink noise " + noisy["ul_noise_dbm"].round(1).astype(str) + " dBm on "
-                                               + noisy["cell_id"].astype(str)).to_numpy(dtype=object),
-                                   "since": noisy["start"].to_numpy(), "until": noisy["end"].to_numpy()}))
-        parts.append(pd.DataFrame({"own_id": busy["cell_id"].to_numpy(dtype=object), "status": "congested",
-                                   "because": ("downlink PRB " + busy["prb_dl_pct"].round(1).astype(str) + "% on "
-                                               + busy["cell_id"].astype(str)).to_numpy(dtype=object),
-                                   "since": busy["start"].to_numpy(), "until": busy["end"].to_numpy()}))
-    ids = net.elements.index
-    out = pd.DataFrame(index=pd.Index(ids, name="element_id"))
-    parts = [p for p in parts if len(p)]
-    if parts:
-        own = pd.concat(parts, ignore_index=True)
-        chains = net.topology.chains(ids)
-        hit = chains.merge(own, left_on="ancestor_id", right_on="own_id")
-        hit["_rank"] = hit["status"].map(rank)
-        hit = hit.sort_values(["element_id", "_rank", "depth"], ascending=[True, True, False])
-        best = hit.drop_duplicates("element_id").set_index("element_id")
-        out = out.join(best[["status", "own_id", "because", "since", "until"]].rename(columns={"own_id": "root_id"}))
-    for col in ("status", "root_id", "because", "since", "until"):
-        if col not in out.columns:
-            out[col] = None
-    out["status"] = out["status"].fillna("in_service")
-    return out
-
-
-def worst_time(net, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> pd.Timestamp | None:
-    """The moment in ``[start, end)`` when the most sectors were out of service (fault or shutdown).
-
-    A sweep over the outage intervals (merged per sector), no loop over times. None when
-    nothing was out of service in the period.
-    """
-    o = net.outages
-    if o.empty:
-        return None
-    fp = net.footprints
-    sectors = fp.loc[fp["variant"] == "current", "element_id"].unique()
-    chains = net.topology.chains(sectors)
-    hit = chains.merge(o[["element_id", "start", "end"]], left_on="ancestor_id", right_on="element_id",
-                       suffixes=("", "_o"))
-    if hit.empty:
-        return None
-    s = hit["start"]
-    e = hit["end"].fillna(FOREVER)
-    if start is not None:
-        s = s.clip(lower=start)
-    if end is not None:
-        e = e.clip(upper=end)
-    iv = pd.DataFrame({"el": hit["element_id"].to_numpy(dtype=object), "s": s.to_numpy(), "e": e.to_numpy()})
-    iv = iv[iv["s"] < iv["e"]].sort_values(["el", "s"])
-    if iv.empty:
-        return None
-    # merge overlapping intervals of one sector, so that a sector counts once
-    prev_end = iv.groupby("el")["e"].transform(lambda x: x.cummax().shift())
-    new = prev_end.isna() | (iv["s"] > prev_end)
-    iv["grp"] = new.cumsum()
-    merged = iv.groupby("grp").agg(s=("s", "min"), e=("e", "max"))
-    times = pd.concat([pd.DataFrame({"t": merged["s"], "d": 1}), pd.DataFrame({"t": merged["e"], "d": -1})])
-    times = times.sort_values(["t", "d"]).reset_index(drop=True)  # ends before starts at the same instant
-    level = times["d"].cumsum()
-    return pd.Timestamp(times.loc[int(level.idxmax()), "t"])
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -37,20 +37,19 @@ from netdiag.errors import InputError
 from netdiag.views.writers import prepare_out_dir, write_csv
 from netdiag.views.hotspots import hotspot_table, hotspots as find_hotspots, parse_time, period_mask, repeat_complaints
 from netdiag.views.sanitize import escape_html
-from netdiag.data.schema import ACTIONS, CATEGORIES, CAUSES
+from netdiag.data.schema import ACTIONS, CATEGORIES, CAUSES, GRADES
 from netdiag.settings import Settings
 
 log = logging.getLogger(__name__)
 
 PERIODS = ("week", "month")
 DIMENSIONS = ("category", "cause", "action", "team", "grade")
-GRADES = ("urgent", "major", "ordinary")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 NO_VALUE = "(none)"
 TOP = 10
 SUMMARY_FILE = "summary.json"
 _ORDER = {"category": list(dict.fromkeys(CATEGORIES.values())), "cause": list(CAUSES), "action": list(ACTIONS),
-          "grade": list(GRADES)}
+          "grade": list(reversed(GRADES))}
 
 
 # ----------------------------------------------------------------------------- periods
@@ -232,7 +231,7 @@ def _response_times(result, period: Period, as_of: pd.Timestamp, settings: Setti
                  "ordinary": settings.first_reply_h_ordinary}
     due_close = {"urgent": settings.close_h_urgent, "major": settings.close_h_major, "ordinary": settings.close_h_ordinary}
     rows = []
-    for grade in list(GRADES) + ["all"]:
+    for grade in list(reversed(GRADES)) + ["all"]:
         g = frame if grade == "all" else frame[frame["grade"] == grade]
         row = {"grade": grade, "tickets": len(g), "resolved": int(g["resolved"].sum()),
                "resolved_by_due": int(g["on_time"].sum()), "resolved_late": int((g["resolved"] & ~g["on_time"]).sum()),

@@ -1,0 +1,222 @@
+"""Timestamps in and out: one home for parsing times people type and formatting times people read.
+
+Inside netdiag every timestamp is UTC (``datetime64[ns, UTC]``). This module turns what a
+person gives (``--at``, ``--from``, ``--date``) into UTC, and UTC back into text:
+
+- :func:`iso_utc`: machine text, ``2026-11-02T10:00:00Z`` (stores, CSV, JSON);
+- :func:`format_times` / :func:`when_text`: short text for people, ``2026-11-02 10:00Z`` in
+  UTC or ``2026-11-02 18:00`` in a local zone;
+- :func:`parse_time`, :func:`parse_at`, :func:`parse_day`: times and days given as options;
+- :func:`period_mask`, :func:`check_period`: ``[start, end)`` periods;
+- :func:`hours_since_epoch`, :func:`as_ns`: times as numbers for column work.
+
+Error messages name the parameter in backticks; the CLI shows its own flag in its place.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from netdiag.errors import InputError
+
+UTC_NAMES = ("UTC", "Etc/UTC")
+#: the earliest and latest instants pandas can hold (nanoseconds); later dates are rejected
+LATEST = pd.Timestamp("2261-12-31", tz="UTC")
+_NAT = np.iinfo(np.int64).min
+
+
+# ----------------------------------------------------------------------------- formatting
+def iso_utc(value) -> str | None:
+    """A timestamp as UTC ISO 8601 text (``2026-11-02T10:00:00Z``); None for missing values.
+
+    Naive values are taken as UTC.
+
+    Examples
+    --------
+    >>> iso_utc("2026-11-02T18:00+08:00")
+    '2026-11-02T10:00:00Z'
+    >>> iso_utc(None) is None
+    True
+    """
+    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        return None
+    ts = pd.Timestamp(value)
+    if pd.isna(ts):
+        return None
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def now_iso() -> str:
+    """The current moment as :func:`iso_utc` text."""
+    return iso_utc(pd.Timestamp.now(tz="UTC"))
+
+
+def format_times(values, tz: str | None = None) -> pd.Series:
+    """Timestamps as short text for people, missing ones as ``""`` (keeps a Series' index).
+
+    Without ``tz`` the text is UTC and says so (``2026-11-02 10:00Z``); with ``tz`` it is the
+    local time there (``2026-11-02 18:00``).
+
+    Examples
+    --------
+    >>> format_times(pd.Series(["2026-11-02T10:00Z", None])).tolist()
+    ['2026-11-02 10:00Z', '']
+    >>> format_times(pd.Series(["2026-11-02T10:00Z"]), "Asia/Shanghai").tolist()
+    ['2026-11-02 18:00']
+    """
+    s = pd.to_datetime(values if isinstance(values, pd.Series) else pd.Series(values), utc=True)
+    if tz:
+        return s.dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M").fillna("")
+    return s.dt.strftime("%Y-%m-%d %H:%MZ").fillna("")
+
+
+def when_text(value, tz: str = "UTC") -> str:
+    """One timestamp for a person: ``2026-11-02 10:00Z`` in UTC, ``2026-11-02 18:00`` in local time.
+
+    Examples
+    --------
+    >>> when_text("2026-11-02T10:00Z"), when_text("2026-11-02T10:00Z", "Asia/Shanghai")
+    ('2026-11-02 10:00Z', '2026-11-02 18:00')
+    """
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return format_times(pd.Series([value]), None if tz in UTC_NAMES else tz).iloc[0]
+
+
+# ----------------------------------------------------------------------------- parsing
+def parse_time(value, *, tz: str = "UTC", name: str = "time", end: bool = False) -> pd.Timestamp | None:
+    """A point in time given by a person, as a UTC timestamp (None when not given).
+
+    Parameters
+    ----------
+    value : str, datetime, date, Timestamp or None
+        ISO 8601. With an offset (``+08:00``, ``Z``) it is that instant; naive, it is read in ``tz``.
+    tz : str
+        Time zone of naive values.
+    name : str
+        The parameter's name for error messages (``start``, ``at`` ...).
+    end : bool
+        A date without a time means the *end* of that day (the start of the next one), so that
+        ``--to 2026-11-05`` includes the 5th.
+
+    Returns
+    -------
+    Timestamp or None
+
+    Raises
+    ------
+    InputError
+        When ``value`` is not a time, or lies outside the years pandas can hold.
+
+    Examples
+    --------
+    >>> parse_time("2026-11-05", tz="Asia/Shanghai", end=True)
+    Timestamp('2026-11-05 16:00:00+0000', tz='UTC')
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    date_only = isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+    if isinstance(value, str):
+        text = value.strip()
+        date_only = len(text) == 10 and text[4] == "-" and text[7] == "-"
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        raise InputError(f"`{name}` was {value!r} but is expected to be an ISO 8601 time such as "
+                         f"2026-11-05T08:00, 2026-11-05T08:00+08:00 or 2026-11-05") from None
+    if ts is pd.NaT:
+        raise InputError(f"`{name}` was {value!r} but is expected to be a time")
+    if ts.tzinfo is None:
+        try:
+            ts = ts.tz_localize(tz)
+        except ValueError:  # pandas' NonExistentTimeError / AmbiguousTimeError
+            raise InputError(f"`{name}` was {value!r}, which does not exist or is ambiguous in {tz} "
+                             f"(daylight-saving change); give it with an offset") from None
+    if end and date_only:
+        ts = ts + pd.Timedelta(days=1)
+    return ts.tz_convert("UTC")
+
+
+def parse_at(text: str | None, tz: str, *, name: str = "at") -> pd.Timestamp:
+    """The moment a handler asks about, as UTC; ``None`` or empty = now.
+
+    Parsed like the data's own timestamps (:func:`netdiag.data.convert.to_time`): an offset is
+    exact, a naive time is read in ``tz``.
+
+    Raises
+    ------
+    InputError
+        Not ISO 8601, or a local time lost to a daylight-saving change.
+    """
+    from netdiag.data.convert import to_time
+
+    if not text:
+        return pd.Timestamp.now(tz="UTC").floor("s")
+    values, bad, dst = to_time(pd.Series([text]), tz)
+    if dst[0]:
+        raise InputError(f"`{name}` was {text!r}, which does not exist or is ambiguous in {tz} (daylight-saving change); "
+                         f"give it with an offset")
+    if bad[0] or pd.isna(values[0]):
+        raise InputError(f"`{name}` was {text!r} but is expected to be an ISO 8601 timestamp "
+                         f"(e.g. 2026-11-02T18:30 or 2026-11-02T18:30+08:00)")
+    return values[0]
+
+
+def parse_day(text: str | dt.date | None, *, name: str = "date") -> dt.date | None:
+    """``YYYY-MM-DD`` -> date (None stays None).
+
+    Raises
+    ------
+    InputError
+        Naming what came.
+
+    Examples
+    --------
+    >>> parse_day("2026-11-03")
+    datetime.date(2026, 11, 3)
+    """
+    if text is None or isinstance(text, dt.date):
+        return text
+    try:
+        return dt.date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise InputError(f"`{name}` was {text!r} but is expected to be a day like 2026-11-03") from None
+
+
+# ----------------------------------------------------------------------------- periods and numbers
+def period_mask(times: pd.Series, start: pd.Timestamp | None, end: pd.Timestamp | None) -> np.ndarray:
+    """``start <= t < end`` (either bound may be None)."""
+    t = pd.to_datetime(times, utc=True)
+    keep = np.ones(len(t), dtype=bool)
+    if start is not None:
+        keep &= (t >= start).to_numpy(dtype=bool, na_value=False)
+    if end is not None:
+        keep &= (t < end).to_numpy(dtype=bool, na_value=False)
+    return keep
+
+
+def check_period(start: pd.Timestamp | None, end: pd.Timestamp | None, *, names: tuple[str, str] = ("start", "end")) -> None:
+    """Raise InputError when ``start`` is not before ``end``."""
+    if start is not None and end is not None and start >= end:
+        raise InputError(f"`{names[0]}` ({start:%Y-%m-%d %H:%M}Z) must be before `{names[1]}` ({end:%Y-%m-%d %H:%M}Z)")
+
+
+def hours_since_epoch(times: pd.Series) -> np.ndarray:
+    """UTC timestamps as hours since 1970 (floats), for distance-in-time work."""
+    return pd.to_datetime(times, utc=True).dt.as_unit("ns").astype("int64").to_numpy() / 3.6e12
+
+
+def as_ns(values) -> np.ndarray:
+    """UTC timestamps as int64 nanoseconds (NaT -> the smallest int64), without object arrays."""
+    index = pd.DatetimeIndex(pd.to_datetime(pd.Series(values).reset_index(drop=True), utc=True))
+    return index.as_unit("ns").asi8
+
+
+def overlaps(start, end, w_start, w_end) -> np.ndarray:
+    """Interval ``[start, end)`` (end NaT = open) overlaps window ``[w_start, w_end)``, element-wise."""
+    e = as_ns(end)
+    e = np.where(e == _NAT, np.iinfo(np.int64).max, e)
+    return (as_ns(start) < as_ns(w_end)) & (e > as_ns(w_start))

@@ -1,0 +1,111 @@
+"""The network prepared once: footprints, topology, element state and the element table.
+
+:func:`prepare` builds a :class:`Network` from a validated dataset; diagnosis, the handler's
+check, tickets and maps all read from it. Building it costs most of a run's preparation time
+(about 75 us per cell), so ``netdiag serve`` keeps one between queries.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+
+from netdiag.engine.footprints import build_footprints
+from netdiag.engine.status import interference_events, load_anomalies, outages
+from netdiag.engine.topology import Topology, build_topology
+from netdiag.settings import Settings
+
+
+@dataclass
+class Network:
+    """Everything about the network that diagnosis needs, prepared once."""
+
+    ds: object
+    settings: Settings
+    footprints: gpd.GeoDataFrame
+    topology: Topology
+    outages: pd.DataFrame
+    interference: pd.DataFrame
+    anomalies: pd.DataFrame
+    elements: pd.DataFrame  # element_id -> kind, name, maintainer, region, lat, lon
+    site_xy: pd.DataFrame
+    to_xy: Transformer = field(repr=False)
+    _site_tree: shapely.STRtree | None = field(default=None, repr=False)
+    _fp_attributes: pd.DataFrame | None = field(default=None, repr=False)
+    _intervals_by_element: dict | None = field(default=None, repr=False)  # kept by netdiag.tickets.store
+
+    @property
+    def footprint_attributes(self) -> pd.DataFrame:
+        """What the serving join needs of each footprint, indexed by ``fp_id`` (kept once made)."""
+        if self._fp_attributes is None:
+            cols = ["element_id", "kind", "variant", "event_id", "valid_from", "valid_to"]
+            self._fp_attributes = pd.DataFrame(self.footprints[["fp_id"] + cols]).set_index("fp_id")
+        return self._fp_attributes
+
+    def nearest_site(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        """(site_id, distance_m) of the nearest located site to each point."""
+        if self._site_tree is None:
+            self._site_tree = shapely.STRtree(shapely.points(self.site_xy["x"].to_numpy(), self.site_xy["y"].to_numpy()))
+        if not len(self.site_xy):
+            n = len(np.atleast_1d(x))
+            return np.full(n, None, dtype=object), np.full(n, np.inf)
+        (_, idx), dist = self._site_tree.query_nearest(shapely.points(x, y), return_distance=True, all_matches=False)
+        return self.site_xy["site_id"].to_numpy(dtype=object)[idx], dist
+
+
+def prepare(ds, *, settings: Settings | None = None, progress: Callable[[str], None] | None = None) -> Network:
+    """Footprints, topology and state of the network of ``ds`` (see :class:`Network`)."""
+    settings = settings or ds.settings
+    say = progress or (lambda _t: None)
+    say("footprints")
+    fp = build_footprints(ds, settings=settings)
+    say("topology")
+    topo = build_topology(ds)
+    say("status from alarms and counters")
+    transport_ids = ds["transport"]["node_id"].tolist()
+    out = outages(ds, settings=settings, transport_ids=transport_ids)
+    inter = interference_events(ds)
+    anomalies = load_anomalies(ds["load"], settings=settings)
+    to_xy = Transformer.from_crs(CRS.from_epsg(4326), ds.crs, always_xy=True)
+    sites = ds["sites"].dropna(subset=["lat", "lon"])
+    sx, sy = to_xy.transform(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float))
+    site_xy = pd.DataFrame({"site_id": sites["site_id"].to_numpy(dtype=object), "x": np.asarray(sx, float),
+                            "y": np.asarray(sy, float)})
+    return Network(ds, settings, fp, topo, out, inter, anomalies, element_table(ds), site_xy, to_xy)
+
+
+def element_table(ds) -> pd.DataFrame:
+    """One row per element: kind, name, maintainer, region and position (cells at their site)."""
+    sites = ds["sites"].set_index("site_id")
+    cells = ds["cells"]
+    parts = [
+        pd.DataFrame({"element_id": sites.index.to_numpy(dtype=object), "kind": "site", "name": sites["name"].to_numpy(dtype=object),
+                      "maintainer": sites["maintainer"].to_numpy(dtype=object), "region": sites["region"].to_numpy(dtype=object),
+                      "lat": sites["lat"].to_numpy(float), "lon": sites["lon"].to_numpy(float)}),
+        pd.DataFrame({"element_id": cells["cell_id"].to_numpy(dtype=object), "kind": "cell",
+                      "name": cells["site_id"].map(sites["name"]).to_numpy(dtype=object),
+                      "maintainer": cells["site_id"].map(sites["maintainer"]).to_numpy(dtype=object),
+                      "region": cells["site_id"].map(sites["region"]).to_numpy(dtype=object),
+                      "lat": cells["site_id"].map(sites["lat"]).to_numpy(float),
+                      "lon": cells["site_id"].map(sites["lon"]).to_numpy(float)}),
+    ]
+    reps = ds["repeaters"]
+    if len(reps):
+        donor_site = reps["donor_cell_id"].map(cells.set_index("cell_id")["site_id"])
+        parts.append(pd.DataFrame({
+            "element_id": reps["repeater_id"].to_numpy(dtype=object), "kind": "repeater", "name": reps["repeater_id"].to_numpy(dtype=object),
+            "maintainer": reps["maintainer"].fillna(donor_site.map(sites["maintainer"])).to_numpy(dtype=object),
+            "region": donor_site.map(sites["region"]).to_numpy(dtype=object),
+            "lat": reps["lat"].to_numpy(float), "lon": reps["lon"].to_numpy(float)}))
+    tr = ds["transport"]
+    if len(tr):
+        parts.append(pd.DataFrame({
+            "element_id": tr["node_id"].to_numpy(dtype=object), "kind": "transport", "name": tr["kind"].to_numpy(dtype=object),
+            "maintainer": tr["maintainer"].to_numpy(dtype=object), "region": None,
+            "lat": tr["lat"].to_numpy(float), "lon": tr["lon"].to_numpy(float)}))
+    return pd.concat(parts, ignore_index=True).drop_duplicates("element_id").set_index("element_id")
