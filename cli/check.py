@@ -11,7 +11,7 @@ from netdiag.cli.options import engine_errors, format_opt, pass_state
 @click.option("--lat", type=float, help="Latitude of the spot (without --lat/--lon: one query per line on stdin).")
 @click.option("--lon", type=float, help="Longitude of the spot.")
 @click.option("--coord-system", default="wgs84", show_default=True, help="wgs84, gcj02 (most Chinese map apps) or bd09 (Baidu).")
-@click.option("--at", "at_text", metavar="TIME", help="When (ISO 8601; naive = --tz). Default: now.")
+@click.option("--at", "at", metavar="TIME", help="When (ISO 8601; naive = --tz). Default: now.")
 @click.option("--indoor", is_flag=True, help="The problem is indoors (indoor cells count).")
 @click.option("--db", type=click.Path(dir_okay=False, exists=True), envvar="NETDIAG_DB",
               help="The ticket store (also $NETDIAG_DB), to find an open ticket for the same fault.")
@@ -21,7 +21,7 @@ from netdiag.cli.options import engine_errors, format_opt, pass_state
 @format_opt
 @pass_state
 @engine_errors
-def check(state, data_dir, lat, lon, coord_system, at_text, indoor, db, tickets_path, lang, no_server, fmt):
+def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets_path, lang, no_server, fmt):
     """Check one spot: serving cells, their status, alarms, load, verdict and reply.
 
     With --lat and --lon, answers that spot and exits; when `netdiag serve --data DATA` is
@@ -56,7 +56,7 @@ def check(state, data_dir, lat, lon, coord_system, at_text, indoor, db, tickets_
         # a running `netdiag serve` for this data and these settings answers without the data stack
         from netdiag.service import ask, socket_path
 
-        query = {"lat": lat, "lon": lon, "coord_system": coord_system, "at": at_text, "indoor": indoor,
+        query = {"lat": lat, "lon": lon, "coord_system": coord_system, "at": at, "indoor": indoor,
                  "db": os.path.abspath(db) if db else None}
         reply = ask(socket_path(data_dir, state.settings().as_dict()), query)
         if reply is not None:
@@ -65,7 +65,8 @@ def check(state, data_dir, lat, lon, coord_system, at_text, indoor, db, tickets_
             show(reply["result"])
             return
 
-    from netdiag.engine.check import check_point, parse_at, parse_query, read_tickets
+    from netdiag.data.times import parse_at
+    from netdiag.engine.check import check_point, parse_query, read_tickets
     import pandas as pd
 
     from netdiag.data.dataset import load_dataset, load_period
@@ -73,7 +74,7 @@ def check(state, data_dir, lat, lon, coord_system, at_text, indoor, db, tickets_
     from netdiag.errors import InputError
 
     settings = state.settings()
-    at = parse_at(at_text, settings.tz) if lat is not None else None
+    at = parse_at(at, settings.tz) if lat is not None else None
     tickets = read_tickets(tickets_path) if tickets_path else None
     if db and tickets is None:
         from netdiag.tickets.store import TicketStore

@@ -9,7 +9,7 @@ from netdiag.cli.tickets import db_opt
 
 @click.command()
 @click.option("--team", required=True, help="The field team, e.g. field-Nanshan (as in the tickets' team).")
-@click.option("--date", "day", metavar="YYYY-MM-DD", help="The day (in --tz): tickets opened by then, arrival times from "
+@click.option("--date", "date", metavar="YYYY-MM-DD", help="The day (in --tz): tickets opened by then, arrival times from "
               "dispatch_day_start_h. Default: every open visit, no clock times.")
 @click.option("--start", metavar="LAT,LON", help="Where the team sets off (WGS-84). Default: the route's best first stop.")
 @db_opt
@@ -23,7 +23,7 @@ from netdiag.cli.tickets import db_opt
 @overwrite_opt
 @pass_state
 @engine_errors
-def dispatch(state, team, day, start, db, out_dir, tiles, max_stops, fmt, overwrite):
+def dispatch(state, team, date, start, db, out_dir, tiles, max_stops, fmt, overwrite):
     """A field team's visits for the day, ordered into a short route.
 
     Writes the list as CSV, as a printable HTML page and as an offline map of the route.
@@ -45,7 +45,7 @@ def dispatch(state, team, day, start, db, out_dir, tiles, max_stops, fmt, overwr
     from netdiag.views.writers import to_jsonable
 
     with open_store(state, db) as store:
-        plan = plan_dispatch(store, team, date=day, start=start, settings=state.settings(), max_stops=max_stops)
+        plan = plan_dispatch(store, team, date=date, start=start, settings=state.settings(), max_stops=max_stops)
     written = write_dispatch(plan, out_dir, overwrite=overwrite, route_map=True, tiles=tiles) if out_dir else []
     if fmt == "json":
         click.echo(json.dumps({"team": plan.team, "date": str(plan.date) if plan.date else None, "start": plan.start,

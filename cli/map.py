@@ -10,7 +10,7 @@ from netdiag.cli.options import data_dir_arg, engine_errors, overwrite_opt, pass
 @data_dir_arg
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default="maps/netdiag.html", show_default=True,
               help="The HTML file to write (folders are created).")
-@click.option("--at", "at_text", metavar="TIME",
+@click.option("--at", "at", metavar="TIME",
               help="Time of the sector status (ISO 8601; naive = --tz), or 'worst' for the moment with the most "
                    "sectors out of service. Default: the latest complaint of the period.")
 @click.option("--from", "start", metavar="TIME", help="Only complaints received from this time (ISO 8601 or a date).")
@@ -24,7 +24,7 @@ from netdiag.cli.options import data_dir_arg, engine_errors, overwrite_opt, pass
 @overwrite_opt
 @pass_state
 @engine_errors
-def map_command(state, data_dir, out_path, at_text, start, end, tiles, grid, title, overwrite):
+def map_command(state, data_dir, out_path, at, start, end, tiles, grid, title, overwrite):
     """Draw DATA_DIR on one HTML map that works offline.
 
     Layers: sector wedges coloured by status at --at (fault, shutdown, interference,
@@ -45,7 +45,7 @@ def map_command(state, data_dir, out_path, at_text, start, end, tiles, grid, tit
     from netdiag.data.dataset import load_dataset
     from netdiag.engine.diagnose import diagnose
     from netdiag.errors import InputError
-    from netdiag.views.hotspots import parse_time
+    from netdiag.data.times import parse_time
     from netdiag.views.map import build_map, save_map
 
     out = Path(out_path)
@@ -54,14 +54,14 @@ def map_command(state, data_dir, out_path, at_text, start, end, tiles, grid, tit
     started = time.perf_counter()
     settings = state.settings()
     # check the times before the long work
-    for value, name in ((at_text, "--at"), (start, "--from"), (end, "--to")):
-        if not (name == "--at" and (value or "").strip().lower() == "worst"):
+    for value, name in ((at, "at"), (start, "start"), (end, "end")):
+        if not (name == "at" and (value or "").strip().lower() == "worst"):
             parse_time(value, tz=settings.tz, name=name)
     ds = load_dataset(data_dir, settings=settings, load_window="complaints", progress=state.progress())
     result = diagnose(ds, settings=settings, progress=state.progress())
     say = state.progress() or (lambda _text: None)
     say("drawing the map")
-    m = build_map(ds, result, at=at_text, start=start, end=end, tiles=tiles, grid=grid, title=title)
+    m = build_map(ds, result, at=at, start=start, end=end, tiles=tiles, grid=grid, title=title)
     path = save_map(m, out, overwrite=overwrite)
     s = m.netdiag_summary
     state.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - started:.1f} s: "

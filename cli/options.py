@@ -40,6 +40,26 @@ class State:
 pass_state = click.make_pass_decorator(State, ensure=True)
 
 
+def as_flags(message: str, ctx: click.Context | None = None) -> str:
+    """The library names parameters in backticks (```at``` was ...); show the command's flags instead.
+
+    A parameter of the running command is shown as its first flag (``--at``), an argument as
+    its metavar; other backticked names (settings, columns) stay as they are.
+    """
+    import re
+
+    ctx = ctx or click.get_current_context(silent=True)
+    if ctx is None:
+        return message
+    names = {}
+    for param in ctx.command.params:
+        if isinstance(param, click.Option):
+            names[param.name] = max(param.opts, key=len)
+        elif isinstance(param, click.Argument):
+            names[param.name] = param.human_readable_name
+    return re.sub(r"`([A-Za-z_][A-Za-z0-9_]*)`", lambda m: names.get(m.group(1), m.group(0)), message)
+
+
 def engine_errors(func):
     """Turn the engine's NetdiagError into a one-line click error with exit code 2."""
     @wraps(func)
@@ -49,7 +69,7 @@ def engine_errors(func):
         try:
             return func(*args, **kwargs)
         except NetdiagError as exc:
-            raise UsageFailure(str(exc)) from None
+            raise UsageFailure(as_flags(str(exc))) from None
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)

@@ -10,7 +10,7 @@ from netdiag.cli.options import data_dir_arg, engine_errors, overwrite_opt, pass
 @data_dir_arg
 @click.option("--period", type=click.Choice(["week", "month"]), default="week", show_default=True,
               help="An ISO week (Monday to Sunday) or a calendar month, in --tz.")
-@click.option("--date", "date_text", metavar="DATE",
+@click.option("--date", "date", metavar="DATE",
               help="Any day inside the period to report. Default: the day of the latest complaint.")
 @click.option("--compare", "previous", type=click.Path(exists=True), metavar="PREVIOUS",
               help="Compare with an earlier report folder (its summary.json) or another data directory. "
@@ -21,7 +21,7 @@ from netdiag.cli.options import data_dir_arg, engine_errors, overwrite_opt, pass
 @overwrite_opt
 @pass_state
 @engine_errors
-def report(state, data_dir, period, date_text, previous, out_dir, grid, overwrite):
+def report(state, data_dir, period, date, previous, out_dir, grid, overwrite):
     """Analyse one week or month of DATA_DIR's complaints.
 
     Complaints by category, cause, action, team and grade; response times against the due
@@ -43,7 +43,7 @@ def report(state, data_dir, period, date_text, previous, out_dir, grid, overwrit
     ds = load_dataset(data_dir, settings=settings, load_window="complaints", progress=state.progress())
     result = diagnose(ds, settings=settings, progress=state.progress())
     before = load_previous(previous, settings=settings) if previous else None
-    rep = analyse(result, period=period, date=date_text, previous=before, settings=settings, grid=grid)
+    rep = analyse(result, period=period, date=date, previous=before, settings=settings, grid=grid)
     out = out_dir or f"reports/{period}-{rep.period.start.tz_convert(rep.period.tz):%Y-%m-%d}"
     write_report(rep, out, overwrite=overwrite)
     t = rep.totals

@@ -110,7 +110,8 @@ class _State:
 
 def answer(state: _State, query: dict) -> dict:
     """One query -> the JSON-ready reply (errors as ``{"ok": false, "error": ...}``)."""
-    from netdiag.engine.check import check_point, parse_at
+    from netdiag.data.times import parse_at
+    from netdiag.engine.check import check_point
     from netdiag.errors import NetdiagError
 
     try:

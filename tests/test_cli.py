@@ -105,7 +105,7 @@ def test_check_text_and_json(run, tiny_dir):
 
 @pytest.mark.parametrize("args, message", [
     (["--lat", 22.5, "--lon", 114.0], "outside the network's area"),
-    (["--lat", 53.355, "--lon", -6.4, "--at", "yesterday"], "--at 'yesterday' is not an ISO 8601 timestamp"),
+    (["--lat", 53.355, "--lon", -6.4, "--at", "yesterday"], "--at was 'yesterday' but is expected to be an ISO 8601 timestamp"),
     (["--lat", 53.355, "--lon", -6.4, "--coord-system", "utm"], "--coord-system was 'utm'"),
 ])
 def test_check_errors(run, tiny_dir, args, message):
@@ -117,7 +117,7 @@ def test_check_time_lost_to_daylight_saving(run, tiny_dir):
     res = run("--tz", "Europe/Dublin", "check", "--data", tiny_dir, "--lat", 53.355, "--lon", -6.4, "--at", "2026-03-29T01:30",
               "--no-server")
     assert res.exit_code == 2
-    assert "--at '2026-03-29T01:30' does not exist or is ambiguous in Europe/Dublin (daylight-saving change)" in res.output
+    assert "--at was '2026-03-29T01:30', which does not exist or is ambiguous in Europe/Dublin (daylight-saving change)" in res.output
 
 
 def test_settings_lists_values(run):

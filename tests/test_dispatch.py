@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from conftest import TINY, write_dataset
 from netdiag.data.dataset import load_dataset
 from netdiag.engine.diagnose import diagnose
-from netdiag.tickets.dispatch import (haversine_m, order_route, path_length, plan_dispatch, route_stops, what_to_test,
+from netdiag.data.coords import haversine_m
+from netdiag.tickets.dispatch import (order_route, path_length, plan_dispatch, route_stops, what_to_test,
                               write_dispatch)
 from netdiag.errors import InputError
 from netdiag.tickets.store import TicketStore
@@ -58,9 +59,9 @@ START = (53.34, -6.41)
 
 
 def test_haversine_and_route_on_a_line_find_the_obvious_order():
-    assert haversine_m(0.0, 0.0, 0.0, 1.0) == pytest.approx(111_195, rel=1e-3)
+    assert haversine_m(0.0, 0.0, 1.0, 0.0) == pytest.approx(111_195, rel=1e-3)
     lon = np.array([0.0, 0.05, 0.01, 0.04, 0.02, 0.03])
-    dist = haversine_m(0.0, lon[:, None], 0.0, lon[None, :])
+    dist = haversine_m(lon[:, None], 0.0, lon[None, :], 0.0)
     path = order_route(dist)
     assert lon[path].tolist() in (sorted(lon.tolist()), sorted(lon.tolist(), reverse=True))
     assert path_length(path, dist) == pytest.approx(dist[0, 1])  # the span, walked once
@@ -73,7 +74,7 @@ def test_the_plan_is_a_short_route_from_the_start_with_everything_a_tester_needs
     assert s["order"].tolist() == list(range(1, len(SPOTS) + 1))
     assert "LATER" not in " ".join(s["complaints"])  # opened after the day
     assert plan.route_m < 0.8 * plan.unordered_m
-    first = haversine_m(START[0], START[1], s["lat"].iloc[0], s["lon"].iloc[0]) / 1000
+    first = haversine_m(START[1], START[0], s["lon"].iloc[0], s["lat"].iloc[0]) / 1000
     assert s["leg_km"].iloc[0] == pytest.approx(first, abs=0.01)
     assert s["cum_km"].iloc[-1] == pytest.approx(plan.route_m / 1000, abs=0.02)
     assert s["arrive"].iloc[0].startswith(f"{DAY} 09:")  # leaves at dispatch_day_start_h

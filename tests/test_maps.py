@@ -144,7 +144,7 @@ def test_period_filter_keeps_complaints_received_in_it(loaded):
     ds, res = loaded
     m = build_map(ds, res, start="2026-11-02T08:00Z", end="2026-11-02")  # K002 came at 07:00Z, K001 at 13:00Z
     assert m.netdiag_summary["complaints"] == 1
-    with pytest.raises(InputError, match="`--from` .* must be before `--to`"):
+    with pytest.raises(InputError, match="`start` .* must be before `end`"):
         build_map(ds, res, start="2026-11-05", end="2026-11-01")
 
 
@@ -198,4 +198,4 @@ def test_cli_map_writes_the_default_file_and_never_overwrites(data_dir, tmp_path
 
 def test_cli_map_rejects_a_bad_time_before_reading_the_data(tmp_path):
     r = CliRunner().invoke(cli, ["map", str(tmp_path / "nowhere"), "--at", "yesterday-ish", "--out", str(tmp_path / "m.html")])
-    assert r.exit_code == 2 and "`--at` was 'yesterday-ish'" in r.output
+    assert r.exit_code == 2 and "--at was 'yesterday-ish'" in r.output

@@ -178,3 +178,23 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
         raise InputError(f"--bbox was {text!r} but min must be below max and within -180..180 (lon), -90..90 (lat)")
     return values
+
+
+def parse_latlon(text: str | tuple | None) -> tuple[float, float] | None:
+    """``"LAT,LON"`` -> (lat, lon); raises InputError naming what came.
+
+    Examples
+    --------
+    >>> parse_latlon("22.54,114.05")
+    (22.54, 114.05)
+    """
+    if text is None or isinstance(text, tuple):
+        return text
+    parts = str(text).split(",")
+    try:
+        lat, lon = (float(p) for p in parts)
+    except ValueError:
+        raise InputError(f"`start` was {text!r} but is expected to be LAT,LON in WGS-84, e.g. 22.54,114.05") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise InputError(f"`start` was {text!r}: latitude must be in [-90, 90] and longitude in [-180, 180]")
+    return lat, lon

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from netdiag.data.times import format_times
 from netdiag.views.sanitize import mask_series
 
 BASE_CONFIDENCE = {
@@ -33,14 +34,6 @@ BASE_CONFIDENCE = {
     ("interference", "alarm"): 0.85, ("interference", "load"): 0.75, ("congestion", "load"): 0.75,
 }
 OTHER_CONFIDENCE = {"coverage_hole": 0.7, "no_fault_found": 0.6}
-
-
-def _t(series: pd.Series, tz: str | None = None) -> pd.Series:
-    """Timestamps as short text: UTC ``2026-11-02 10:00Z`` or local ``2026-11-02 18:00``."""
-    s = pd.to_datetime(series, utc=True)
-    if tz:
-        return s.dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M").fillna("")
-    return s.dt.strftime("%Y-%m-%d %H:%MZ").fillna("")
 
 
 def _txt(series: pd.Series) -> pd.Series:
@@ -114,9 +107,9 @@ def decide(net, points: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
 def evidence(net, points: pd.DataFrame, v: pd.DataFrame) -> pd.Series:
     """A short reason a person can read: which alarm or counter, its values and times."""
     cause = v["cause"].astype(str)
-    window = "window " + _t(points["w_start"]).to_numpy(dtype=object) + " to " + _t(points["w_end"]).to_numpy(dtype=object)
+    window = "window " + format_times(points["w_start"]).to_numpy(dtype=object) + " to " + format_times(points["w_end"]).to_numpy(dtype=object)
     window = pd.Series(window, index=v.index)
-    start, end = _t(v["start"]), _t(v["end"]).replace("", "ongoing")
+    start, end = format_times(v["start"]), format_times(v["end"]).replace("", "ongoing")
     el = _txt(v["element_id"])
     detail = _txt(v["detail"]).str.slice(0, 80)
     sev = _txt(v["severity"])
@@ -132,7 +125,7 @@ def evidence(net, points: pd.DataFrame, v: pd.DataFrame) -> pd.Series:
              + _txt(v["serving_element"]) + " before the move)")
     value = pd.to_numeric(v["value"], errors="coerce")
     periods = pd.to_numeric(v["periods"], errors="coerce").fillna(0).astype(int).astype(str)
-    peak = _t(v.get("peak_time", pd.Series(index=v.index, dtype=object)))
+    peak = format_times(v.get("peak_time", pd.Series(index=v.index, dtype=object)))
     noise = ("uplink noise on " + el + " peaked at " + value.round(1).astype(str) + " dBm at " + peak + " ("
              + periods + " interfered periods, threshold " + str(net.settings.interference_noise_dbm) + " dBm); " + window)
     inter_alarm = ("interference alarm " + ev + " on " + el + " (" + sev + "), " + start + " to " + end
@@ -182,8 +175,8 @@ REPLIES = {
 def customer_replies(net, points: pd.DataFrame, v: pd.DataFrame, out: pd.DataFrame) -> tuple[list[str], list[str]]:
     """The reply to the customer in Chinese and English (local time of ``settings.tz``)."""
     tz = net.settings.tz
-    start, end = _t(v["start"], tz), _t(v["end"], tz)
-    due = _t(points["received_at"] + pd.Timedelta(hours=net.settings.first_reply_h_ordinary), tz)
+    start, end = format_times(v["start"], tz), format_times(v["end"], tz)
+    due = format_times(points["received_at"] + pd.Timedelta(hours=net.settings.first_reply_h_ordinary), tz)
     key = np.select(
         [out["action"] == "dispatch_repair", (out["action"] == "transfer") & out["cause"].isin(["fault", "shutdown"]),
          out["action"] == "direct_reply"],

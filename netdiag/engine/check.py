@@ -18,21 +18,10 @@ from netdiag.engine.network import Network
 from netdiag.errors import InputError
 from netdiag.data.schema import COORD_SYSTEMS
 from netdiag.views.check_screen import format_check  # noqa: F401 (re-exported: the screen lives in a light module)
-from netdiag.data.validate import to_time
+from netdiag.data.times import parse_at
+from netdiag.data.values import plain
 
 PREVIEW_EVENTS = 20
-
-
-def parse_at(text: str | None, tz: str) -> pd.Timestamp:
-    """``--at`` as a UTC timestamp; ``None`` = now."""
-    if not text:
-        return pd.Timestamp.now(tz="UTC").floor("s")
-    values, bad, dst = to_time(pd.Series([text]), tz)
-    if dst[0]:
-        raise InputError(f"--at {text!r} does not exist or is ambiguous in {tz} (daylight-saving change); give it with an offset")
-    if bad[0] or pd.isna(values[0]):
-        raise InputError(f"--at {text!r} is not an ISO 8601 timestamp (e.g. 2026-11-02T18:30 or 2026-11-02T18:30+08:00)")
-    return values[0]
 
 
 def check_point(net: Network, lat: float, lon: float, *, coord_system: str = "wgs84", at: pd.Timestamp,
@@ -79,11 +68,9 @@ def check_point(net: Network, lat: float, lon: float, *, coord_system: str = "wg
 
 
 def _plain(value):
-    if isinstance(value, (np.floating, float)):
-        return float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else value
+    """A scalar for the handler's screen and JSON: plain Python, missing as ``""``."""
+    value = plain(value)
+    return "" if value is None else value
 
 
 def _serving_status(net: Network, serving: list[str], candidates: pd.DataFrame, at: pd.Timestamp) -> list[dict]:

@@ -236,6 +236,17 @@ def _joined_by_point(pairs: pd.DataFrame, n: int) -> np.ndarray:
     return out
 
 
+def first_serving(serving_ids: pd.Series) -> pd.Series:
+    """The nearest serving element of each diagnosis (the first of ``serving_ids``), ``""`` when none.
+
+    Examples
+    --------
+    >>> first_serving(pd.Series(["C001;C002", "", None])).tolist()
+    ['C001', '', '']
+    """
+    return serving_ids.fillna("").astype(str).str.split(";").str[0]
+
+
 def _via(topo: Topology, verdicts: pd.DataFrame) -> pd.Series:
     """``serving>...>root``; empty when the serving element is the root."""
     out = pd.Series("", index=verdicts.index, dtype=object)

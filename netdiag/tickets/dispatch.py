@@ -41,7 +41,7 @@ from netdiag.data import coords
 from netdiag.errors import InputError
 from netdiag.views.sanitize import escape_html
 from netdiag.settings import Settings
-from netdiag.data.times import when_text
+from netdiag.data.times import parse_day, when_text
 
 log = logging.getLogger(__name__)
 
@@ -59,21 +59,10 @@ STOP_COLUMNS = ["order", "ticket_id", "priority", "place", "lat", "lon", "due_at
 
 
 # ----------------------------------------------------------------------------- distances and routes
-def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle distance in metres (arrays broadcast).
-
-    Examples
-    --------
-    >>> round(float(haversine_m(22.54, 114.05, 22.55, 114.05)))
-    1112
-    """
-    return coords.haversine_m(lon1, lat1, lon2, lat2)  # the one formula, in coords' (lon, lat) order
-
-
 def distance_matrix(lat, lon) -> np.ndarray:
     """Pairwise haversine distances (m) of points."""
     lat, lon = np.asarray(lat, float), np.asarray(lon, float)
-    return haversine_m(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+    return coords.haversine_m(lon[:, None], lat[:, None], lon[None, :], lat[None, :])
 
 
 def path_length(path: list[int], dist: np.ndarray) -> float:
@@ -212,36 +201,6 @@ class DispatchPlan:
                 + (f"; {self.waiting} pending/held not listed" if self.waiting else ""))
 
 
-def parse_date(text: str | dt.date | None) -> dt.date | None:
-    """``YYYY-MM-DD`` -> date (None stays None); raises InputError naming what came."""
-    if text is None or isinstance(text, dt.date):
-        return text
-    try:
-        return dt.date.fromisoformat(str(text).strip())
-    except ValueError:
-        raise InputError(f"--date was {text!r} but is expected to be a day like 2026-11-03") from None
-
-
-def parse_latlon(text: str | tuple | None) -> tuple[float, float] | None:
-    """``"LAT,LON"`` -> (lat, lon); raises InputError naming what came.
-
-    Examples
-    --------
-    >>> parse_latlon("22.54,114.05")
-    (22.54, 114.05)
-    """
-    if text is None or isinstance(text, tuple):
-        return text
-    parts = str(text).split(",")
-    try:
-        lat, lon = (float(p) for p in parts)
-    except ValueError:
-        raise InputError(f"--start was {text!r} but is expected to be LAT,LON in WGS-84, e.g. 22.54,114.05") from None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise InputError(f"--start was {text!r}: latitude must be in [-90, 90] and longitude in [-180, 180]")
-    return lat, lon
-
-
 def what_to_test(categories: list, indoor: list) -> str:
     """The tests to run at a stop, from the complaints' categories (and indoor or not).
 
@@ -293,7 +252,7 @@ def plan_dispatch(store, team: str, *, date: str | dt.date | None = None, start:
         store = TicketStore(store, settings=settings, create=False)
     settings = settings or store.settings
     try:
-        return _plan(store, team, parse_date(date), parse_latlon(start), settings, max_stops or settings.dispatch_max_stops)
+        return _plan(store, team, parse_day(date), coords.parse_latlon(start), settings, max_stops or settings.dispatch_max_stops)
     finally:
         if own:
             store.close()

@@ -19,22 +19,19 @@ masked number is ever written) or from the same place (within ``repeat_radius_m`
 come from a groupby (customers) and an STRtree ``dwithin`` query (places); no loop over
 complaints.
 
-Periods
--------
-:func:`parse_time` and :func:`period_mask` are shared by the map and the report: a naive time
-is read in ``settings.tz``; a date without a time given as the *end* of a period means the end
-of that day.
+Periods are ``[start, end)`` in UTC (:func:`netdiag.data.times.period_mask`).
 """
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from netdiag.data.times import period_mask
+from netdiag.engine.diagnose import first_serving
 from netdiag.errors import InputError
 from netdiag.views.sanitize import mask_series
 from netdiag.data.schema import CAUSES
@@ -49,77 +46,6 @@ HOTSPOT_COLUMNS = ["rank", "hotspot_id", "complaints", "dominant_cause", "domina
 REPEAT_COLUMNS = ["complaint_id", "received_at", "customer", "repeat", "repeat_by", "repeat_of", "days_since",
                   "distance_m"]
 _SQRT3 = np.sqrt(3.0)
-
-
-# ----------------------------------------------------------------------------- time windows
-def parse_time(value, *, tz: str = "UTC", name: str = "time", end: bool = False) -> pd.Timestamp | None:
-    """A point in time as a UTC timestamp.
-
-    Parameters
-    ----------
-    value : str, datetime, date, Timestamp or None
-        ISO 8601. With an offset (``+08:00``, ``Z``) it is that instant; naive, it is read in ``tz``.
-    tz : str
-        Time zone of naive values.
-    name : str
-        The option's name for error messages (``--from``, ``--at`` ...).
-    end : bool
-        A date without a time means the *end* of that day (the start of the next one), so that
-        ``--to 2026-11-05`` includes the 5th.
-
-    Returns
-    -------
-    Timestamp or None
-
-    Raises
-    ------
-    InputError
-        When ``value`` is not a time.
-
-    Examples
-    --------
-    >>> parse_time("2026-11-05", tz="Asia/Shanghai", end=True)
-    Timestamp('2026-11-05 16:00:00+0000', tz='UTC')
-    """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    date_only = isinstance(value, date) and not isinstance(value, datetime)
-    if isinstance(value, str):
-        text = value.strip()
-        date_only = len(text) == 10 and text[4] == "-" and text[7] == "-"
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise InputError(f"`{name}` was {value!r} but is expected to be an ISO 8601 time such as "
-                         f"2026-11-05T08:00, 2026-11-05T08:00+08:00 or 2026-11-05") from None
-    if ts is pd.NaT:
-        raise InputError(f"`{name}` was {value!r} but is expected to be a time")
-    if ts.tzinfo is None:
-        try:
-            ts = ts.tz_localize(tz)
-        except ValueError:  # pandas' NonExistentTimeError / AmbiguousTimeError
-            raise InputError(f"`{name}` was {value!r}, which does not exist or is ambiguous in {tz} "
-                             f"(daylight-saving change); give it with an offset") from None
-    if end and date_only:
-        ts = ts + pd.Timedelta(days=1)
-    return ts.tz_convert("UTC")
-
-
-def period_mask(times: pd.Series, start: pd.Timestamp | None, end: pd.Timestamp | None) -> np.ndarray:
-    """``start <= t < end`` (either bound may be None)."""
-    t = pd.to_datetime(times, utc=True)
-    keep = np.ones(len(t), dtype=bool)
-    if start is not None:
-        keep &= (t >= start).to_numpy(dtype=bool, na_value=False)
-    if end is not None:
-        keep &= (t < end).to_numpy(dtype=bool, na_value=False)
-    return keep
-
-
-def check_period(start: pd.Timestamp | None, end: pd.Timestamp | None) -> None:
-    """Raise InputError when ``start`` is not before ``end``."""
-    if start is not None and end is not None and start >= end:
-        raise InputError(f"`--from` ({start:%Y-%m-%d %H:%M}Z) must be before `--to` ({end:%Y-%m-%d %H:%M}Z)")
 
 
 # ----------------------------------------------------------------------------- grids
@@ -356,7 +282,7 @@ def hotspots(result, *, settings: Settings | None = None, grid: str = "hex", sta
     long = long[long > 0].reset_index(name="n")
     long = long.sort_values(["hotspot_id", "n"], ascending=[True, False])
     out["causes"] = (long["cause"] + " " + long["n"].astype(str)).groupby(long["hotspot_id"]).agg("; ".join)
-    first_cell = d["serving_ids"].fillna("").astype(str).str.split(";").str[0]
+    first_cell = first_serving(d["serving_ids"])
     out["cells"] = _top_counts(key, first_cell).reindex(out.index).fillna("")
     out["elements"] = _top_counts(key, d["element_id"]).reindex(out.index).fillna("")
     if repeats is None:

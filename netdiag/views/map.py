@@ -48,7 +48,9 @@ from folium.template import Template
 
 from netdiag.errors import InputError, NetdiagError
 from netdiag.data.values import join_groups
-from netdiag.views.hotspots import check_period, hotspots as find_hotspots, parse_time, period_mask, repeat_complaints
+from netdiag.data.times import check_period, format_times, parse_time, period_mask
+from netdiag.engine.diagnose import first_serving
+from netdiag.views.hotspots import hotspots as find_hotspots, repeat_complaints
 from netdiag.views.sanitize import escape_html
 from netdiag.data.schema import CAUSES
 from netdiag.engine.status import ELEMENT_STATES, FOREVER, element_status, worst_time
@@ -225,8 +227,8 @@ def inline_assets(m: folium.Map) -> list[str]:
 
 # ----------------------------------------------------------------------------- helpers
 def _fmt(series, tz: str) -> np.ndarray:
-    s = pd.to_datetime(pd.Series(series), utc=True)
-    return s.dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M").fillna("").to_numpy(dtype=object)
+    """Local times as short text, one per value."""
+    return format_times(pd.Series(series), tz).to_numpy(dtype=object)
 
 
 def _text(series) -> np.ndarray:
@@ -517,8 +519,8 @@ def build_map(ds, result, *, at=None, start=None, end=None, tiles: str | None = 
     """
     settings = ds.settings
     tz = settings.tz
-    start_ts = parse_time(start, tz=tz, name="--from")
-    end_ts = parse_time(end, tz=tz, name="--to", end=True)
+    start_ts = parse_time(start, tz=tz, name="start")
+    end_ts = parse_time(end, tz=tz, name="end", end=True)
     check_period(start_ts, end_ts)
     if tiles is not None and not all(k in tiles for k in ("{z}", "{x}", "{y}")):
         raise InputError(f"`--tiles` was {tiles!r} but is expected to be a tile URL with {{z}}, {{x}} and {{y}}, "
@@ -531,7 +533,7 @@ def build_map(ds, result, *, at=None, start=None, end=None, tiles: str | None = 
             log.warning("no sector was out of service in the period; showing the status at its end")
         at_label = "the worst moment"
     else:
-        at_ts = parse_time(at, tz=tz, name="--at")
+        at_ts = parse_time(at, tz=tz, name="at")
         at_label = "given"
     if at_ts is None:
         if len(d):
@@ -549,8 +551,8 @@ def build_map(ds, result, *, at=None, start=None, end=None, tiles: str | None = 
                     len(d), settings.map_max_complaints)
     tk = result.tickets[result.tickets["ticket_id"].isin(set(d["ticket_id"]))]
     status = element_status(net, at_ts)
-    first_serving = d["serving_ids"].fillna("").astype(str).str.split(";").str[0]
-    served = first_serving[first_serving != ""].value_counts()
+    first = first_serving(d["serving_ids"])
+    served = first[first != ""].value_counts()
     nearest = d["nearest_site"].value_counts()
     on_element = tk[tk["element_id"].fillna("").astype(str) != ""]
     tickets_by_el = join_groups(on_element["element_id"].astype(str), on_element["ticket_id"].astype(str) + " ("

@@ -35,7 +35,9 @@ import pandas as pd
 
 from netdiag.errors import InputError
 from netdiag.views.writers import prepare_out_dir, write_csv
-from netdiag.views.hotspots import hotspot_table, hotspots as find_hotspots, parse_time, period_mask, repeat_complaints
+from netdiag.data.times import parse_time, period_mask
+from netdiag.engine.diagnose import first_serving
+from netdiag.views.hotspots import hotspot_table, hotspots as find_hotspots, repeat_complaints
 from netdiag.views.sanitize import escape_html
 from netdiag.data.schema import ACTIONS, CATEGORIES, CAUSES, GRADES
 from netdiag.settings import Settings
@@ -103,7 +105,7 @@ def period_containing(kind: str, when, *, tz: str = "UTC") -> Period:
     """
     if kind not in PERIODS:
         raise InputError(f"`--period` was {kind!r} but is expected to be one of {', '.join(PERIODS)}")
-    ts = parse_time(when, tz=tz, name="--date")
+    ts = parse_time(when, tz=tz, name="date")
     if ts is None:
         raise InputError("`--date` is empty")
     local = ts.tz_convert(tz)
@@ -167,7 +169,7 @@ def _grade(result, d: pd.DataFrame) -> pd.Series:
 
 
 def _serving_cell(d: pd.DataFrame) -> pd.Series:
-    first = d["serving_ids"].fillna("").astype(str).str.split(";").str[0]
+    first = first_serving(d["serving_ids"])
     return first.where(first != "", NO_VALUE)
 
 
