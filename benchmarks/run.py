@@ -8,7 +8,7 @@ Usage::
     python benchmarks/run.py --sites 5000 --repeat 3      # median of three runs
 
 Each size is generated once into ``benchmarks/data/<sites>-<format>/`` (git-ignored) with
-``netdiag.synth.generate`` (14 days, ~4 cells per site, ~5 complaints per site, hourly load),
+``netdiag.sample.generate`` (14 days, ~4 cells per site, ~5 complaints per site, hourly load),
 then diagnosed in a fresh process (``python benchmarks/run.py --one DATA``) so that the wall
 time includes interpreter start-up and imports and the peak memory is that process's own
 maximum resident set. Results are appended to ``benchmarks/results.md`` as a Markdown table.
@@ -57,7 +57,7 @@ def one(data_dir: str) -> dict:
 
 
 def ensure_data(n_sites: int, load_format: str) -> Path:
-    from netdiag.synth import generate
+    from netdiag.sample import generate
 
     folder = HERE / "data" / f"{n_sites}-{load_format}"
     if not (folder / "complaints.csv").exists():

@@ -32,7 +32,7 @@ def sample(state, out_dir, n_sites, seed, days, load_format, no_bad_rows, overwr
     from pathlib import Path
 
     from netdiag.errors import InputError
-    from netdiag.synth import generate
+    from netdiag.sample import generate
 
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()) and not overwrite:

@@ -1,6 +1,6 @@
 """Accuracy on the sample data against its independent ground truth (sample_data/truth/).
 
-The truth is written by the generator from the incidents it planted (netdiag/synth.py),
+The truth is written by the generator from the incidents it planted (netdiag/sample/),
 never by the diagnosis code.
 """
 from __future__ import annotations

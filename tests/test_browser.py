@@ -56,8 +56,8 @@ def console_errors(stderr: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """The demo data (netdiag.synth, 60 sites) with markup in descriptions, OMC details and site names."""
-    from netdiag.synth import generate
+    """The demo data (netdiag.sample, 60 sites) with markup in descriptions, OMC details and site names."""
+    from netdiag.sample import generate
 
     root = tmp_path_factory.mktemp("browser")
     data = root / "data"

@@ -1,7 +1,7 @@
 """Several people, one ticket store: real processes running `netdiag` at the same moment, and
 a process killed (SIGKILL) in the middle of its transaction.
 
-Data: a synthetic city of 30 sites over 4 days (:func:`netdiag.synth.generate`), split into
+Data: a synthetic city of 30 sites over 4 days (:func:`netdiag.sample.generate`), split into
 overlapping slices of complaints (days 1-2, 2-3, 3-4, 1-4) over the same network and alarms.
 """
 from __future__ import annotations
@@ -28,10 +28,10 @@ OPEN = ("acknowledged", "inProgress", "pending", "held")
 @pytest.fixture(scope="module")
 def city(tmp_path_factory):
     """Folders of overlapping complaint slices over one synthetic network."""
-    synth = pytest.importorskip("netdiag.synth")
+    sample = pytest.importorskip("netdiag.sample")
     base = tmp_path_factory.mktemp("city")
     full = base / "full"
-    synth.generate(full, n_sites=30, seed=3, days=4, load_format="csv", bad_rows=False)
+    sample.generate(full, n_sites=30, seed=3, days=4, load_format="csv", bad_rows=False)
     complaints = pd.read_csv(full / "complaints.csv", dtype=str, keep_default_na=False)
     received = pd.to_datetime(complaints["received_at"], utc=True, format="ISO8601")
     day0 = received.min().normalize()

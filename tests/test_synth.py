@@ -1,4 +1,4 @@
-"""Tests of netdiag.synth: the sample-data generator, its tables and its truth."""
+"""Tests of netdiag.sample: the sample-data generator, its tables and its truth."""
 from __future__ import annotations
 
 import re
@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from netdiag.data.coords import haversine_m, to_wgs84
-from netdiag.synth import LOAD_COLUMNS, TABLE_COLUMNS, TRUTH_COLUMNS, generate
+from netdiag.sample import LOAD_COLUMNS, TABLE_COLUMNS, TRUTH_COLUMNS, generate
 
 ID_COLUMN = {"sites": "site_id", "cells": "cell_id", "repeaters": "repeater_id", "transport": "node_id",
              "events": "event_id", "complaints": "complaint_id", "load": "cell_id"}
