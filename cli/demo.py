@@ -35,9 +35,11 @@ def demo(state, data_dir, out_dir, maps_dir, overwrite):
     from netdiag.views.period_report import analyse, write_report
     from netdiag.data.dataset import load_dataset
     from netdiag.engine.diagnose import diagnose
-    from netdiag.tickets.dispatch import busiest_field_day, plan_dispatch, write_dispatch
+    from netdiag.tickets.dispatch import busiest_field_day, plan_dispatch
+    from netdiag.views.dispatch_list import write_dispatch
     from netdiag.views.writers import prepare_out_dir
-    from netdiag.views.map import build_map, save_map
+    from netdiag.views.leaflet import save_map
+    from netdiag.views.map import build_map
     from netdiag.views.summaries import summary_text
     from netdiag.views.writers import JSON_FILES, OUTPUT_FILES, write_diagnosis
     from netdiag.views.summaries import validation_summary

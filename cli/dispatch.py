@@ -41,7 +41,8 @@ def dispatch(state, team, date, start, db, out_dir, tiles, max_stops, fmt, overw
     import json
 
     from netdiag.cli.tickets import open_store
-    from netdiag.tickets.dispatch import plan_dispatch, write_dispatch
+    from netdiag.tickets.dispatch import plan_dispatch
+    from netdiag.views.dispatch_list import write_dispatch
     from netdiag.views.writers import to_jsonable
 
     with open_store(state, db) as store:

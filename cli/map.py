@@ -40,17 +40,15 @@ def map_command(state, data_dir, out_path, at, start, end, tiles, grid, title, o
       netdiag map sample_data --from 2026-11-05 --to 2026-11-07 --out maps/nov5-7.html
     """
     import time
-    from pathlib import Path
 
     from netdiag.data.dataset import load_dataset
     from netdiag.engine.diagnose import diagnose
-    from netdiag.errors import InputError
     from netdiag.data.times import parse_time
-    from netdiag.views.map import build_map, save_map
+    from netdiag.views.leaflet import save_map
+    from netdiag.views.map import build_map
+    from netdiag.views.writers import ensure_writable
 
-    out = Path(out_path)
-    if out.exists() and not overwrite:
-        raise InputError(f"{out} already exists; use --overwrite to replace it")
+    out = ensure_writable(out_path, overwrite=overwrite)
     started = time.perf_counter()
     settings = state.settings()
     # check the times before the long work

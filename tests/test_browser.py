@@ -20,7 +20,8 @@ import pytest
 
 from netdiag.data.dataset import load_dataset
 from netdiag.engine.diagnose import diagnose
-from netdiag.views.map import build_map, save_map
+from netdiag.views.leaflet import save_map
+from netdiag.views.map import build_map
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 BROWSER = next((b for b in map(shutil.which, (os.environ.get("NETDIAG_CHROMIUM", ""),) + BROWSERS) if b), None)
@@ -143,7 +144,7 @@ def test_default_map_screenshot(demo, tmp_path):
 
 def test_dispatch_route_map_draws_every_stop(demo, tmp_path):
     from netdiag.tickets.dispatch import busiest_field_day, plan_dispatch
-    from netdiag.views.map import build_dispatch_map
+    from netdiag.views.route_map import build_dispatch_map
     from netdiag.tickets.store import TicketStore
 
     with TicketStore(tmp_path / "t.db") as store:

@@ -88,7 +88,7 @@ def test_diagnose_refuses_to_overwrite(run, tiny_dir, tmp_path):
     out = tmp_path / "out"
     assert run("diagnose", tiny_dir, "--out", out).exit_code == 0
     res = run("diagnose", tiny_dir, "--out", out)
-    assert res.exit_code == 2 and "use --overwrite" in res.output
+    assert res.exit_code == 2 and "pass --overwrite" in res.output
     assert run("diagnose", tiny_dir, "--out", out, "--overwrite").exit_code == 0
 
 

@@ -12,9 +12,9 @@ from conftest import TINY, write_dataset
 from netdiag.data.dataset import load_dataset
 from netdiag.engine.diagnose import diagnose
 from netdiag.data.coords import haversine_m
-from netdiag.tickets.dispatch import (order_route, path_length, plan_dispatch, route_stops, what_to_test,
-                              write_dispatch)
-from netdiag.errors import InputError
+from netdiag.tickets.dispatch import order_route, path_length, plan_dispatch, route_stops, what_to_test
+from netdiag.views.dispatch_list import write_dispatch
+from netdiag.errors import InputError, OutputExistsError
 from netdiag.tickets.store import TicketStore
 from test_store import EVENT_HEADER, WARNING, at, complaint
 
@@ -113,7 +113,7 @@ def test_csv_and_printable_html_are_safe(store, tmp_path):
     assert "13900000000" not in page and "139****0000" in page
     assert "http://" not in page and "https://" not in page  # self-contained
     assert f"Route <b>{plan.route_m / 1000:.1f} km</b> against {plan.unordered_m / 1000:.1f} km" in page
-    with pytest.raises(InputError, match="use --overwrite"):
+    with pytest.raises(OutputExistsError, match="pass `overwrite`"):
         write_dispatch(plan, tmp_path / "out")
 
 

@@ -18,8 +18,10 @@ from conftest import TINY, write_dataset
 from netdiag.cli.main import cli
 from netdiag.data.dataset import load_dataset
 from netdiag.engine.diagnose import diagnose
-from netdiag.errors import InputError, NetdiagError
-from netdiag.views.map import build_map, element_status, inline_assets, render_map, safe_json, save_map, worst_time
+from netdiag.errors import InputError, NetdiagError, OutputExistsError
+from netdiag.engine.status import element_status, worst_time
+from netdiag.views.leaflet import inline_assets, render_map, safe_json, save_map
+from netdiag.views.map import build_map
 
 XSS = '<img src=x onerror="document.title=\'PWNED\'">'
 BREAKOUT = "</script><script>document.title='PWNED'</script>"
@@ -177,7 +179,7 @@ def test_save_map_refuses_to_overwrite(loaded, tmp_path):
     m = build_map(ds, res)
     path = save_map(m, tmp_path / "a" / "b" / "map.html")
     assert path.is_file()
-    with pytest.raises(InputError, match="already exists; use --overwrite"):
+    with pytest.raises(OutputExistsError, match="already exists; pass `overwrite`"):
         save_map(m, path)
     save_map(m, path, overwrite=True)
 
@@ -190,7 +192,7 @@ def test_cli_map_writes_the_default_file_and_never_overwrites(data_dir, tmp_path
     page = (tmp_path / "maps" / "netdiag.html").read_text(encoding="utf-8")
     assert "status at 2026-11-02 10:00 (UTC, the worst moment)" in page
     r = runner.invoke(cli, ["map", str(data_dir)])
-    assert r.exit_code == 2 and "maps/netdiag.html already exists; use --overwrite" in r.output
+    assert r.exit_code == 2 and "maps/netdiag.html already exists; pass --overwrite" in r.output
     r = runner.invoke(cli, ["map", str(data_dir), "--overwrite", "--out", "deep/dir/x.html", "--from", "2026-11-02"])
     assert r.exit_code == 0, r.output
     assert "2 complaints" in r.output and (tmp_path / "deep" / "dir" / "x.html").is_file()

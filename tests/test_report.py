@@ -17,7 +17,7 @@ from netdiag.views.period_report import analyse, load_previous, period_containin
 from netdiag.cli.main import cli
 from netdiag.data.dataset import load_dataset
 from netdiag.engine.diagnose import diagnose
-from netdiag.errors import InputError
+from netdiag.errors import InputError, OutputExistsError
 
 EVIL_TEAM = "<script>alert(1)</script>|NOC"
 
@@ -142,7 +142,7 @@ def test_written_report_is_escaped_and_complete(result, tmp_path):
     assert "![by cause](charts/by_cause.svg)" in md
     csv = pd.read_csv(tmp_path / "r" / "by_cause.csv", encoding="utf-8-sig")
     assert csv["complaints"].sum() == 3
-    with pytest.raises(InputError, match="already holds .*; use --overwrite"):
+    with pytest.raises(OutputExistsError, match="already holds .*; pass `overwrite`"):
         write_report(rep, tmp_path / "r")
     assert render_markdown(rep).startswith("# netdiag complaint report: week 2026-W45")
     assert "<h1>netdiag complaint report: week 2026-W45" in render_html(rep)
@@ -175,7 +175,7 @@ def test_cli_report(data_dir, tmp_path, monkeypatch):
     summary = json.loads((tmp_path / "now" / "summary.json").read_text(encoding="utf-8"))
     assert summary["totals"]["previous_complaints"] == 3
     r = runner.invoke(cli, ["report", str(data_dir), "--out", "now"])
-    assert r.exit_code == 2 and "use --overwrite" in r.output
+    assert r.exit_code == 2 and "pass --overwrite" in r.output
     r = runner.invoke(cli, ["report", str(data_dir), "--compare", str(data_dir), "--out", "vs-data", "--period", "month"])
     assert r.exit_code == 0, r.output
     assert "month 2026-11 (2026-11-01 to 2026-11-30): 6 complaints;" in r.output  # nothing in October to compare

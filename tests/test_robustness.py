@@ -44,9 +44,11 @@ def test_junk_cells_never_crash_and_every_row_is_accounted_for(tmp_path, seed):
 @pytest.mark.parametrize("seed", range(6))
 def test_junk_flows_through_store_dispatch_map_and_report(tmp_path, seed):
     from netdiag.views.period_report import analyse
-    from netdiag.tickets.dispatch import busiest_field_day, plan_dispatch, write_dispatch
+    from netdiag.tickets.dispatch import busiest_field_day, plan_dispatch
+    from netdiag.views.dispatch_list import write_dispatch
     from netdiag.errors import NetdiagError
-    from netdiag.views.map import build_map, save_map
+    from netdiag.views.leaflet import save_map
+    from netdiag.views.map import build_map
     from netdiag.tickets.store import TicketStore
 
     ds = load_dataset(write_dataset(tmp_path / "data", junk_tables(seed)))

@@ -28,40 +28,30 @@ Links: ``netdiag.html#complaint:K001`` opens that complaint's popup (also ``#tic
 """
 from __future__ import annotations
 
-import base64
 import json
 import logging
-import re
-from pathlib import Path
-from typing import Any
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element
-from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.plugins import HeatMap, HeatMapWithTime
-from folium.template import Template
 
-from netdiag.errors import InputError, NetdiagError
+from netdiag.errors import InputError
 from netdiag.data.values import join_groups
 from netdiag.data.times import check_period, format_times, parse_time, period_mask
 from netdiag.engine.diagnose import first_serving
 from netdiag.views.hotspots import hotspots as find_hotspots, repeat_complaints
+from netdiag.views.leaflet import MAX_ZOOM, DataLayer, FinishScript, inline_assets
 from netdiag.views.sanitize import escape_html
 from netdiag.data.schema import CAUSES
 from netdiag.engine.status import ELEMENT_STATES, FOREVER, element_status, worst_time
 
 log = logging.getLogger(__name__)
 
-STATIC = Path(__file__).parent.parent / "static"
-DEFAULT_MAP = Path("maps") / "netdiag.html"
-MAX_ZOOM = 19
 
-STATUSES = ELEMENT_STATES
 STATUS_COLORS = {"fault": "#e53935", "shutdown": "#fb8c00", "relocated": "#9e9e9e", "interference": "#8e24aa",
                  "congested": "#fdd835", "in_service": "#43a047"}
 STATUS_LABELS = {"fault": "fault", "shutdown": "shutdown", "relocated": "relocated (old footprint)",
@@ -70,160 +60,6 @@ CAUSE_COLORS = {"fault": "#c62828", "shutdown": "#ef6c00", "relocation": "#6d4c4
                 "congestion": "#f9a825", "coverage_hole": "#212121", "no_fault_found": "#1e88e5"}
 PRIORITY_COLORS = {"P1": "#b71c1c", "P2": "#e65100", "P3": "#f9a825", "P4": "#1565c0"}
 TRANSPORT_COLORS = {"down": "#d50000", "ended": "#616161"}
-
-# folium's resources by name -> the copy in netdiag/static; names in _DROP are not needed
-_ASSETS = {
-    "leaflet_css": "leaflet/leaflet.css",
-    "leaflet": "leaflet/leaflet.js",
-    "jquery": "jquery/jquery.min.js",
-    "markerclustercss": "leaflet.markercluster/MarkerCluster.css",
-    "markerclusterdefaultcss": "leaflet.markercluster/MarkerCluster.Default.css",
-    "markerclusterjs": "leaflet.markercluster/leaflet.markercluster.js",
-    "leaflet-heat.js": "leaflet.heat/leaflet-heat.js",
-    "iso8601": "iso8601-js-period/iso8601.js",
-    "leaflet.timedimension.min.js": "leaflet-timedimension/leaflet.timedimension.min.js",
-    "leaflet.timedimension.control.min.css": "leaflet-timedimension/leaflet.timedimension.control.css",
-    "heatmap.min.js": "heatmap.js/heatmap.min.js",
-    "leaflet-heatmap.js": "heatmap.js/leaflet-heatmap.js",
-    "netdiag_css": "netdiag/netdiag-map.css",
-    "netdiag_js": "netdiag/netdiag-map.js",
-}
-_DROP = {"bootstrap", "bootstrap_css", "glyphicons_css", "awesome_markers", "awesome_markers_css",
-         "awesome_markers_font_css", "awesome_rotate_css"}
-_CLUSTER = ("markerclustercss", "markerclusterdefaultcss", "markerclusterjs")
-_REMOTE = re.compile(r"""<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
-
-
-# ----------------------------------------------------------------------------- safe embedding
-def safe_json(obj: Any) -> str:
-    """JSON that is safe inside ``<script>``: ``<``, ``>``, ``&`` and line separators escaped.
-
-    Examples
-    --------
-    >>> safe_json({"d": "</script><b>"})
-    '{"d":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e"}'
-    """
-    text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
-
-
-class _Raw(Element):
-    """Literal text in the page (branca would otherwise run it through Jinja)."""
-
-    _template = Template("{{ this.text }}")
-
-    def __init__(self, text: str):
-        super().__init__()
-        self.text = text
-
-
-class _DataLayer(Layer):
-    """A layer drawn by ``netdiag-map.js`` from embedded GeoJSON (text-only popups)."""
-
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = netdiag.layer({{ this.payload }});
-        {% endmacro %}
-    """)
-
-    def __init__(self, spec: dict, *, name: str, show: bool = True):
-        super().__init__(name=name, overlay=True, control=True, show=show)
-        self._name = "NetdiagLayer"
-        self.payload = safe_json(spec)
-        self.requires = _CLUSTER if spec.get("cluster") else ()
-        self.count = len(spec["data"]["features"])
-
-
-class _Finish(folium.MacroElement):
-    """Legend, info box, fitting the view, ``#id`` links: the last script of the page."""
-
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        netdiag.finish({{ this._parent.get_name() }}, {{ this.payload }});
-        {% endmacro %}
-    """)
-
-    def __init__(self, opts: dict):
-        super().__init__()
-        self._name = "NetdiagFinish"
-        self.payload = safe_json(opts)
-
-
-# ----------------------------------------------------------------------------- assets
-def _asset_text(name: str) -> str:
-    path = STATIC / _ASSETS[name]
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".css":
-        # remote web fonts (the time slider's Glyphicons) are replaced by netdiag-map.css
-        text = re.sub(r"@font-face\s*{[^}]*}", "", text)
-
-        def data_uri(match: re.Match) -> str:
-            ref = match.group(2)
-            local = (path.parent / ref).resolve()
-            if ref.startswith(("data:", "#")) or not local.is_file():
-                return match.group(0)
-            mime = "image/png" if local.suffix == ".png" else "application/octet-stream"
-            return f"url(data:{mime};base64,{base64.b64encode(local.read_bytes()).decode()})"
-
-        text = re.sub(r"""url\((['"]?)([^'")]+)\1\)""", data_uri, text)
-        return "<style>\n" + re.sub(r"</(style)", r"<\\/\1", text, flags=re.I) + "\n</style>"
-    return "<script>\n" + re.sub(r"</(script)", r"<\\/\1", text, flags=re.I) + "\n</script>"
-
-
-def _walk(element):
-    yield element
-    for child in list(element._children.values()):
-        yield from _walk(child)
-
-
-def inline_assets(m: folium.Map) -> list[str]:
-    """Replace folium's CDN links by netdiag's vendored copies, inlined into the page header.
-
-    Call once, after every layer has been added. Resources that netdiag's maps do not use
-    (Bootstrap, Font Awesome, awesome-markers) are dropped; jQuery is kept only for the
-    heatmap by day and folium popups (both build their content with it).
-
-    Returns
-    -------
-    list of str
-        The names of the inlined resources, in page order.
-
-    Raises
-    ------
-    NetdiagError
-        When an element asks for a resource that netdiag does not ship (the map would need
-        the network).
-    """
-    wanted: list[str] = []
-    has_time = False
-    for element in _walk(m):
-        if isinstance(element, (HeatMapWithTime, folium.Popup)):
-            has_time = True  # both build their content with jQuery
-        if isinstance(element, JSCSSMixin):
-            for name, url in list(element.default_css) + list(element.default_js):
-                if name in _DROP or name in wanted:
-                    continue
-                if name not in _ASSETS:
-                    raise NetdiagError(f"the map needs `{name}` from {url}, which netdiag does not ship; "
-                                       f"it would not work offline (add it to netdiag/static)")
-                wanted.append(name)
-            element.default_js = []  # instance attributes: folium's class lists stay as they are
-            element.default_css = []
-        for name in getattr(element, "requires", ()):
-            if name not in wanted:
-                wanted.append(name)
-    if not has_time and "jquery" in wanted:
-        wanted.remove("jquery")
-    wanted += ["netdiag_css", "netdiag_js"]
-    css = [n for n in wanted if _ASSETS[n].endswith(".css")]
-    js = [n for n in wanted if _ASSETS[n].endswith(".js")]
-    order = css + sorted(js, key=lambda n: list(_ASSETS).index(n))
-    header = m.get_root().header
-    for name in order:
-        header.add_child(_Raw(_asset_text(name)), name=f"netdiag-asset-{name}")
-    return order
-
 
 # ----------------------------------------------------------------------------- helpers
 def _fmt(series, tz: str) -> np.ndarray:
@@ -258,7 +94,7 @@ def _to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoSeries:
 
 # ----------------------------------------------------------------------------- layers
 def _sector_layer(net, status: pd.DataFrame, at: pd.Timestamp, served: pd.Series, tickets_by_el: pd.Series,
-                  tz: str) -> tuple[_DataLayer, pd.Series]:
+                  tz: str) -> tuple[DataLayer, pd.Series]:
     fp = net.footprints
     old = (fp["variant"] == "old").to_numpy()
     valid_old = old & (fp["valid_from"].fillna(pd.Timestamp.min.tz_localize("UTC")) <= at).to_numpy() \
@@ -292,10 +128,10 @@ def _sector_layer(net, status: pd.DataFrame, at: pd.Timestamp, served: pd.Series
                        "radius", "complaints (nearest serving)", "tickets on it"],
             "data": _features(geoms.to_numpy(), props)}
     counts = pd.Series(k).value_counts()
-    return _DataLayer(spec, name=f"Sectors by status ({len(props):,})"), counts
+    return DataLayer(spec, name=f"Sectors by status ({len(props):,})"), counts
 
 
-def _site_layer(ds, status: pd.DataFrame, nearest: pd.Series) -> _DataLayer:
+def _site_layer(ds, status: pd.DataFrame, nearest: pd.Series) -> DataLayer:
     sites = ds["sites"].dropna(subset=["lat", "lon"])
     st = status.reindex(sites["site_id"].to_numpy())
     cells = ds["cells"].groupby("site_id")["cell_id"].agg(lambda s: ", ".join(sorted(s)))
@@ -311,10 +147,10 @@ def _site_layer(ds, status: pd.DataFrame, nearest: pd.Series) -> _DataLayer:
             "labels": ["region", "maintainer", "transport node", "status at map time", "because", "cells",
                        "complaints (nearest site)"],
             "data": _features(geoms, props)}
-    return _DataLayer(spec, name=f"Sites ({len(props):,})")
+    return DataLayer(spec, name=f"Sites ({len(props):,})")
 
 
-def _repeater_layer(ds, status: pd.DataFrame) -> _DataLayer | None:
+def _repeater_layer(ds, status: pd.DataFrame) -> DataLayer | None:
     reps = ds["repeaters"].dropna(subset=["lat", "lon"])
     if reps.empty:
         return None
@@ -338,10 +174,10 @@ def _repeater_layer(ds, status: pd.DataFrame) -> _DataLayer | None:
     spec = {"cls": "nd-repeater", "kind": "point", "colors": STATUS_COLORS, "stroke": "#37474f",
             "labels": ["donor cell", "donor site", "maintainer", "status at map time", "because"],
             "data": _features(np.asarray(geoms, dtype=object), props)}
-    return _DataLayer(spec, name=f"Repeaters ({len(reps):,})")
+    return DataLayer(spec, name=f"Repeaters ({len(reps):,})")
 
 
-def _transport_layer(ds, result, at, start, end, tz) -> tuple[_DataLayer | None, dict]:
+def _transport_layer(ds, result, at, start, end, tz) -> tuple[DataLayer | None, dict]:
     net = result.network
     o = net.outages
     kinds = net.elements["kind"]
@@ -388,10 +224,10 @@ def _transport_layer(ds, result, at, start, end, tz) -> tuple[_DataLayer | None,
                        "tickets", "position"],
             "data": _features(np.asarray(geoms, dtype=object), props)}
     n = sum(counts.values())
-    return _DataLayer(spec, name=f"Transport failures and the sites behind them ({n})"), counts
+    return DataLayer(spec, name=f"Transport failures and the sites behind them ({n})"), counts
 
 
-def _complaint_layer(d: pd.DataFrame, tickets: pd.DataFrame, repeats: pd.DataFrame, tz: str) -> _DataLayer:
+def _complaint_layer(d: pd.DataFrame, tickets: pd.DataFrame, repeats: pd.DataFrame, tz: str) -> DataLayer:
     t = tickets.set_index("ticket_id")
     tid = d["ticket_id"]
     rep = repeats.set_index("complaint_id")
@@ -416,10 +252,10 @@ def _complaint_layer(d: pd.DataFrame, tickets: pd.DataFrame, repeats: pd.DataFra
                        "cause", "blamed element", "via", "served by", "evidence", "action", "team", "ticket",
                        "first reply due", "closure due", "confidence", "repeat complaint"],
             "data": _features(geoms, props)}
-    return _DataLayer(spec, name=f"Complaints by cause ({len(props):,})")
+    return DataLayer(spec, name=f"Complaints by cause ({len(props):,})")
 
 
-def _ticket_layer(tk: pd.DataFrame, tz: str) -> _DataLayer:
+def _ticket_layer(tk: pd.DataFrame, tz: str) -> DataLayer:
     tk = tk.dropna(subset=["lat", "lon"])
     ids = tk["ticket_id"].astype(str)
     cids = tk["complaint_ids"].astype("str").str.split(";")
@@ -437,10 +273,10 @@ def _ticket_layer(tk: pd.DataFrame, tz: str) -> _DataLayer:
             "labels": ["cause", "element", "via", "action", "team", "priority / grade", "created", "first reply due",
                        "closure due", "status", "resolved", "complaints", "complaint ids", "sites affected", "evidence"],
             "data": _features(geoms, props)}
-    return _DataLayer(spec, name=f"Tickets ({len(props):,})", show=False)
+    return DataLayer(spec, name=f"Tickets ({len(props):,})", show=False)
 
 
-def _hotspot_layer(spots: gpd.GeoDataFrame, minimum: int, grid: str, size: float) -> _DataLayer:
+def _hotspot_layer(spots: gpd.GeoDataFrame, minimum: int, grid: str, size: float) -> DataLayer:
     hs = spots[spots["complaints"] >= minimum]
     popup = _rows("Hotspot #" + hs["rank"].astype(str) + " (" + hs["hotspot_id"].astype(str) + ")",
                   _text(hs["complaints"]), _text(hs["dominant_cause"] + " (" + (100 * hs["dominant_share"]).round(0).astype(int).astype(str) + "%)"),
@@ -454,7 +290,7 @@ def _hotspot_layer(spots: gpd.GeoDataFrame, minimum: int, grid: str, size: float
                        "elements blamed", "repeat complaints", "VIP complaints"],
             "data": _features(_to_wgs84(hs).to_numpy() if len(hs) else [], props)}
     shape = "hexagons" if grid == "hex" else "squares"
-    return _DataLayer(spec, name=f"Hotspots: {shape} of {size:g} m with >= {minimum} complaints ({len(props):,})", show=False)
+    return DataLayer(spec, name=f"Hotspots: {shape} of {size:g} m with >= {minimum} complaints ({len(props):,})", show=False)
 
 
 def _heat_by_day(d: pd.DataFrame, tz: str, start, end) -> HeatMapWithTime | None:
@@ -603,7 +439,7 @@ def build_map(ds, result, *, at=None, start=None, end=None, tiles: str | None = 
     legend = [
         {"title": f"Sector status at {_fmt([at_ts], tz)[0]}",
          "items": [{"label": STATUS_LABELS[s], "color": STATUS_COLORS[s], "count": int(status_counts.get(s, 0)),
-                    "dash": s == "relocated"} for s in STATUSES]},
+                    "dash": s == "relocated"} for s in ELEMENT_STATES]},
         {"title": "Complaint cause (hotspots: dominant cause)",
          "items": [{"label": c.replace("_", " "), "color": CAUSE_COLORS[c], "shape": "dot", "count": int(cause_counts.get(c, 0))}
                    for c in CAUSES]},
@@ -623,101 +459,11 @@ def build_map(ds, result, *, at=None, start=None, end=None, tiles: str | None = 
             + (f" (latest {len(shown):,} drawn)" if len(shown) < len(d) else ""),
             f"{len(tk):,} tickets, {sectors.count:,} sectors, {int(ds['sites']['lat'].notna().sum()):,} sites",
             "link a feature: add #complaint:ID, #ticket:ID, #cell:ID or #site:ID to the address"]
-    _Finish({"bounds": bounds, "legend": legend, "info": info}).add_to(m)
+    FinishScript({"bounds": bounds, "legend": legend, "info": info}).add_to(m)
     names = inline_assets(m)
     n_spots = int((spots["complaints"] >= settings.hotspot_map_min).sum()) if len(d) else 0
     log.info("map: %d sectors, %d complaints, %d tickets, %d hotspots; status at %s; assets %s", sectors.count,
              len(shown), len(tk), n_spots, at_ts, ", ".join(names))
     m.netdiag_summary = {"at": at_ts, "start": start_ts, "end": end_ts, "sectors": sectors.count,
                          "complaints": len(shown), "tickets": len(tk), "status": status_counts.to_dict()}
-    return m
-
-
-def render_map(m: folium.Map) -> str:
-    """The page as HTML text, checked to load nothing from the network.
-
-    Raises
-    ------
-    NetdiagError
-        When a script, stylesheet or image would be fetched from the network.
-    """
-    html = m.get_root().render()
-    remote = _REMOTE.findall(html)
-    if remote:
-        raise NetdiagError(f"the map would load {len(remote)} resource(s) from the network, e.g. {remote[0]!r}")
-    return html
-
-
-def save_map(m: folium.Map, path: str | Path = DEFAULT_MAP, *, overwrite: bool = False) -> Path:
-    """Write the map as one self-contained HTML file (parent folders are created).
-
-    Raises
-    ------
-    InputError
-        When ``path`` exists and ``overwrite`` is false, or is a folder.
-    """
-    path = Path(path)
-    if path.is_dir():
-        raise InputError(f"--out {path} is a folder; give a file name such as {path / 'netdiag.html'}")
-    if path.exists() and not overwrite:
-        raise InputError(f"{path} already exists; use --overwrite to replace it")
-    html = render_map(m)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
-    log.info("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
-    return path
-
-
-# ----------------------------------------------------------------------------- dispatch route
-def build_dispatch_map(plan, *, tiles: str | None = None) -> folium.Map:
-    """A field team's route for the day: numbered stops, the line between them, the start.
-
-    Parameters
-    ----------
-    plan : netdiag.tickets.dispatch.DispatchPlan
-        From :func:`netdiag.tickets.dispatch.plan_dispatch`.
-    tiles : str, optional
-        An XYZ tile URL of an internal tile server; default a plain background.
-
-    Returns
-    -------
-    folium.Map
-        Self-contained (assets inlined); save it with :func:`save_map`. Popups hold the
-        ticket, place, due time, what to test and the evidence, all escaped.
-    """
-    path = plan.path()
-    if not path:
-        raise InputError(f"team {plan.team} has no visits to draw")
-    lats = [p[0] for p in path]
-    lons = [p[1] for p in path]
-    m = folium.Map(location=[float(np.mean(lats)), float(np.mean(lons))], zoom_start=13, tiles=None,
-                   control_scale=True, max_zoom=MAX_ZOOM)
-    if tiles:
-        folium.TileLayer(tiles=tiles, attr="internal tile server", name="Base map", control=False,
-                         max_zoom=MAX_ZOOM).add_to(m)
-    m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding=(30, 30))
-    folium.PolyLine(path, color="#1565c0", weight=4, opacity=0.8,
-                    tooltip=escape_html(plan.summary())).add_to(m)
-    if plan.start:
-        folium.CircleMarker(plan.start, radius=7, color="#212121", fill=True, fill_opacity=1,
-                            tooltip="start").add_to(m)
-    for stop in plan.stops.to_dict("records"):
-        colour = PRIORITY_COLORS.get(str(stop["priority"]), "#1565c0")
-        icon = folium.DivIcon(html=(f'<div style="background:{colour};color:#fff;border-radius:12px;width:24px;'
-                                    f'height:24px;line-height:24px;text-align:center;font:bold 12px sans-serif;'
-                                    f'border:2px solid #fff">{int(stop["order"])}</div>'),
-                              icon_size=(24, 24), icon_anchor=(12, 12))
-        rows = [("stop", stop["order"]), ("ticket", stop["ticket_id"]), ("priority", stop["priority"]),
-                ("place", stop["place"]), ("arrive", stop["arrive"]), ("due", stop["due"]),
-                ("test", stop["what_to_test"]), ("evidence", stop["evidence"]), ("complaints", stop["complaints"])]
-        popup = "<table>" + "".join(f"<tr><th style='text-align:left;padding-right:6px'>{escape_html(k)}</th>"
-                                    f"<td>{escape_html(v)}</td></tr>" for k, v in rows) + "</table>"
-        folium.Marker([float(stop["lat"]), float(stop["lon"])], icon=icon,
-                      tooltip=escape_html(f"{stop['order']}. {stop['ticket_id']} {stop['place']}"),
-                      popup=folium.Popup(popup, max_width=420)).add_to(m)
-    title = escape_html(plan.summary())
-    m.get_root().html.add_child(Element(
-        f'<div style="position:fixed;top:10px;left:60px;z-index:1000;background:#fff;padding:6px 10px;'
-        f'border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:13px sans-serif;max-width:60%">{title}</div>'))
-    inline_assets(m)
     return m

@@ -6,8 +6,38 @@ from pathlib import Path
 
 import pandas as pd
 
-from netdiag.errors import InputError
+from netdiag.errors import InputError, OutputExistsError
 from netdiag.views.sanitize import neutralise_frame
+
+
+def ensure_writable(path: str | Path, *, overwrite: bool = False) -> Path:
+    """Check that a file may be written at ``path`` and create its parent folders.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file about to be written.
+    overwrite : bool
+        Allow replacing an existing file.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    OutputExistsError
+        When a file is already there and ``overwrite`` is false.
+    InputError
+        When a folder is there.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; give a file name, e.g. {path / 'netdiag.html'}")
+    if path.exists() and not overwrite:
+        raise OutputExistsError(f"{path} already exists; pass `overwrite` to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def prepare_out_dir(out_dir: str | Path, names: list[str], *, overwrite: bool = False) -> Path:
@@ -15,15 +45,17 @@ def prepare_out_dir(out_dir: str | Path, names: list[str], *, overwrite: bool = 
 
     Raises
     ------
-    InputError
+    OutputExistsError
         When one of ``names`` exists in ``out_dir`` and ``overwrite`` is false.
+    InputError
+        When ``out_dir`` is a file.
     """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} exists and is not a folder")
+        raise InputError(f"`out` {out} exists and is not a folder")
     existing = [n for n in names if (out / n).exists()]
     if existing and not overwrite:
-        raise InputError(f"{out} already holds {', '.join(existing)}; use --overwrite to replace")
+        raise OutputExistsError(f"{out} already holds {', '.join(existing)}; pass `overwrite` to replace them")
     out.mkdir(parents=True, exist_ok=True)
     return out
 

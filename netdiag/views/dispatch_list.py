@@ -1,0 +1,105 @@
+"""A field team's dispatch list for people: CSV (Excel), a printable HTML page, terminal text and JSON.
+
+Every text from the data is escaped in the page and neutralised in the CSV; customer numbers
+are masked. The route itself is planned by :mod:`netdiag.tickets.dispatch`.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from netdiag.tickets.dispatch import DispatchPlan
+from netdiag.views.sanitize import escape_html
+from netdiag.views.writers import prepare_out_dir, write_csv
+
+
+def slug(text: str) -> str:
+    """A safe file-name part (team names come from data: no path separators)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("._") or "team"
+
+
+def dispatch_files(plan: DispatchPlan) -> tuple[str, str]:
+    """(csv name, html name) of a plan, e.g. ``dispatch_field-West_2026-11-03.csv``."""
+    base = f"dispatch_{slug(plan.team)}_{plan.date.isoformat() if plan.date else 'open'}"
+    return base + ".csv", base + ".html"
+
+
+def write_dispatch(plan: DispatchPlan, out_dir: str | Path, *, overwrite: bool = False, route_map: bool = False,
+                   tiles: str | None = None) -> list[Path]:
+    """Write the plan as CSV and as a printable HTML page into ``out_dir``; with ``route_map``
+    also the route as an offline map (``..._map.html``, :func:`netdiag.views.route_map.build_dispatch_map`).
+
+    Raises
+    ------
+    InputError
+        When a file exists and ``overwrite`` is false.
+    """
+    csv_name, html_name = dispatch_files(plan)
+    map_name = html_name.replace(".html", "_map.html")
+    out = prepare_out_dir(out_dir, [csv_name, html_name] + ([map_name] if route_map else []), overwrite=overwrite)
+    table = plan.stops.drop(columns=["due_at"]).assign(route_km_total=round(plan.route_m / 1000, 2),
+                                                        unordered_km_total=round(plan.unordered_m / 1000, 2))
+    paths = [write_csv(table, out / csv_name), out / html_name]
+    paths[1].write_text(dispatch_html(plan), encoding="utf-8")
+    if route_map and len(plan.stops):
+        from netdiag.views.leaflet import save_map
+        from netdiag.views.route_map import build_dispatch_map
+
+        paths.append(save_map(build_dispatch_map(plan, tiles=tiles), out / map_name, overwrite=True))
+    return paths
+
+
+def dispatch_html(plan: DispatchPlan) -> str:
+    """A self-contained, printable HTML page of the plan (every text escaped; no scripts, no CDN)."""
+    e = escape_html
+    start = f"{plan.start[0]:.5f}, {plan.start[1]:.5f}" if plan.start else "free (the route begins at the first stop)"
+    rows = []
+    for r in plan.stops.to_dict("records"):
+        flags = " ".join(f for f, on in (("OVERDUE", r["overdue"]), ("late", r["late"])) if on)
+        rows.append(
+            f"<tr><td class=n>{e(r['order'])}</td>"
+            f"<td class=t><b>{e(r['ticket_id'])}</b><br>{e(r['priority'])} &middot; {e(r['complaint_count'])} complaint(s)</td>"
+            f"<td>{e(r['place'])}<br><span class=m>{float(r['lat']):.5f}, {float(r['lon']):.5f}</span></td>"
+            f"<td class=t>{e(r['arrive'])}<br><span class=m>+{e(r['leg_km'])} km</span></td>"
+            f"<td class=t>{e(r['due'])}{'<br><b class=w>' + e(flags) + '</b>' if flags else ''}</td>"
+            f"<td>{e(r['what_to_test'])}</td>"
+            f"<td class=s>{e(r['evidence'])}</td>"
+            f"<td class=s>{e(r['complaints']).replace(chr(10), '<br>')}</td>"
+            f"<td class=box></td></tr>")
+    left = (f"<p>{len(plan.left_over)} more open visit(s) left for another day: "
+            f"{e(', '.join(plan.left_over['ticket_id'].head(30)))}{' ...' if len(plan.left_over) > 30 else ''}</p>"
+            if len(plan.left_over) else "")
+    title = f"Dispatch list {plan.team}" + (f" {plan.date}" if plan.date else "")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(title)}</title>
+<style>
+body {{ font: 13px/1.35 system-ui, sans-serif; margin: 1.5em; color: #111; }}
+h1 {{ font-size: 18px; margin: 0 0 .3em; }}
+table {{ border-collapse: collapse; width: 100%; }}
+th, td {{ border: 1px solid #999; padding: 4px 6px; vertical-align: top; text-align: left; }}
+th {{ background: #eee; }}
+td.n {{ font-size: 16px; font-weight: bold; text-align: center; }}
+td.s {{ font-size: 11px; max-width: 22em; }}
+td.box {{ width: 7em; }}
+td.t {{ white-space: nowrap; }}
+.m {{ color: #555; font-size: 11px; }}
+.w {{ color: #b00; }}
+@media print {{ body {{ margin: 0; }} tr {{ page-break-inside: avoid; }} }}
+</style></head><body>
+<h1>{e(title)}</h1>
+<p><b>{len(plan.stops)} visits</b>; start: {e(start)}; times in {e(plan.tz)}.<br>
+Route <b>{plan.route_m / 1000:.1f} km</b> against {plan.unordered_m / 1000:.1f} km for the same visits in due-time order
+({plan.saving_pct:.0f}% shorter; straight-line distances, roads are longer).
+{f'{plan.waiting} visit(s) pending or held are not listed.' if plan.waiting else ''}</p>
+<table><thead><tr><th>#</th><th>ticket</th><th>place</th><th>arrive</th><th>due</th><th>what to test</th>
+<th>evidence</th><th>complaints (customers masked)</th><th>result / signature</th></tr></thead>
+<tbody>
+{chr(10).join(rows) if rows else '<tr><td colspan=9>no open field-test visits</td></tr>'}
+</tbody></table>
+{left}
+<p class=m>netdiag dispatch list. Reply with the test result on each ticket:
+netdiag tickets update TICKET --status resolved --why "RESULT".</p>
+</body></html>
+"""

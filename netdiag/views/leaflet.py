@@ -1,0 +1,216 @@
+"""Offline Leaflet pages: netdiag's vendored scripts inlined, data embedded safely, nothing fetched.
+
+Leaflet and its plugins ship with netdiag (``netdiag/static``, see its README). folium builds
+the page; :func:`inline_assets` swaps folium's CDN links for the vendored copies inlined into
+the page, and :func:`render_map` refuses any page that would still fetch a script, stylesheet
+or image. Data reaches the page only as JSON with ``<``, ``>`` and ``&`` escaped
+(:func:`safe_json`), drawn by ``netdiag-map.js`` through ``textContent``.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import folium
+from branca.element import Element
+from folium.elements import JSCSSMixin
+from folium.map import Layer
+from folium.plugins import HeatMapWithTime
+from folium.template import Template
+
+from netdiag.errors import NetdiagError
+from netdiag.views.writers import ensure_writable
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent.parent / "static"
+MAX_ZOOM = 19
+
+# folium's resources by name -> the copy in netdiag/static; names in _DROP are not needed
+_ASSETS = {
+    "leaflet_css": "leaflet/leaflet.css",
+    "leaflet": "leaflet/leaflet.js",
+    "jquery": "jquery/jquery.min.js",
+    "markerclustercss": "leaflet.markercluster/MarkerCluster.css",
+    "markerclusterdefaultcss": "leaflet.markercluster/MarkerCluster.Default.css",
+    "markerclusterjs": "leaflet.markercluster/leaflet.markercluster.js",
+    "leaflet-heat.js": "leaflet.heat/leaflet-heat.js",
+    "iso8601": "iso8601-js-period/iso8601.js",
+    "leaflet.timedimension.min.js": "leaflet-timedimension/leaflet.timedimension.min.js",
+    "leaflet.timedimension.control.min.css": "leaflet-timedimension/leaflet.timedimension.control.css",
+    "heatmap.min.js": "heatmap.js/heatmap.min.js",
+    "leaflet-heatmap.js": "heatmap.js/leaflet-heatmap.js",
+    "netdiag_css": "netdiag/netdiag-map.css",
+    "netdiag_js": "netdiag/netdiag-map.js",
+}
+_DROP = {"bootstrap", "bootstrap_css", "glyphicons_css", "awesome_markers", "awesome_markers_css",
+         "awesome_markers_font_css", "awesome_rotate_css"}
+_CLUSTER = ("markerclustercss", "markerclusterdefaultcss", "markerclusterjs")
+_REMOTE = re.compile(r"""<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
+
+
+# ----------------------------------------------------------------------------- safe embedding
+def safe_json(obj: Any) -> str:
+    """JSON that is safe inside ``<script>``: ``<``, ``>``, ``&`` and line separators escaped.
+
+    Examples
+    --------
+    >>> safe_json({"d": "</script><b>"})
+    '{"d":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e"}'
+    """
+    text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+class RawText(Element):
+    """Literal text in the page (branca would otherwise run it through Jinja)."""
+
+    _template = Template("{{ this.text }}")
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+
+class DataLayer(Layer):
+    """A layer drawn by ``netdiag-map.js`` from embedded GeoJSON (text-only popups)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = netdiag.layer({{ this.payload }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, spec: dict, *, name: str, show: bool = True):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "NetdiagLayer"
+        self.payload = safe_json(spec)
+        self.requires = _CLUSTER if spec.get("cluster") else ()
+        self.count = len(spec["data"]["features"])
+
+
+class FinishScript(folium.MacroElement):
+    """Legend, info box, fitting the view, ``#id`` links: the last script of the page."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        netdiag.finish({{ this._parent.get_name() }}, {{ this.payload }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, opts: dict):
+        super().__init__()
+        self._name = "NetdiagFinish"
+        self.payload = safe_json(opts)
+
+
+# ----------------------------------------------------------------------------- assets
+def _asset_text(name: str) -> str:
+    path = STATIC / _ASSETS[name]
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".css":
+        # remote web fonts (the time slider's Glyphicons) are replaced by netdiag-map.css
+        text = re.sub(r"@font-face\s*{[^}]*}", "", text)
+
+        def data_uri(match: re.Match) -> str:
+            ref = match.group(2)
+            local = (path.parent / ref).resolve()
+            if ref.startswith(("data:", "#")) or not local.is_file():
+                return match.group(0)
+            mime = "image/png" if local.suffix == ".png" else "application/octet-stream"
+            return f"url(data:{mime};base64,{base64.b64encode(local.read_bytes()).decode()})"
+
+        text = re.sub(r"""url\((['"]?)([^'")]+)\1\)""", data_uri, text)
+        return "<style>\n" + re.sub(r"</(style)", r"<\\/\1", text, flags=re.I) + "\n</style>"
+    return "<script>\n" + re.sub(r"</(script)", r"<\\/\1", text, flags=re.I) + "\n</script>"
+
+
+def _walk(element):
+    yield element
+    for child in list(element._children.values()):
+        yield from _walk(child)
+
+
+def inline_assets(m: folium.Map) -> list[str]:
+    """Replace folium's CDN links by netdiag's vendored copies, inlined into the page header.
+
+    Call once, after every layer has been added. Resources that netdiag's maps do not use
+    (Bootstrap, Font Awesome, awesome-markers) are dropped; jQuery is kept only for the
+    heatmap by day and folium popups (both build their content with it).
+
+    Returns
+    -------
+    list of str
+        The names of the inlined resources, in page order.
+
+    Raises
+    ------
+    NetdiagError
+        When an element asks for a resource that netdiag does not ship (the map would need
+        the network).
+    """
+    wanted: list[str] = []
+    has_time = False
+    for element in _walk(m):
+        if isinstance(element, (HeatMapWithTime, folium.Popup)):
+            has_time = True  # both build their content with jQuery
+        if isinstance(element, JSCSSMixin):
+            for name, url in list(element.default_css) + list(element.default_js):
+                if name in _DROP or name in wanted:
+                    continue
+                if name not in _ASSETS:
+                    raise NetdiagError(f"the map needs `{name}` from {url}, which netdiag does not ship; "
+                                       f"it would not work offline (add it to netdiag/static)")
+                wanted.append(name)
+            element.default_js = []  # instance attributes: folium's class lists stay as they are
+            element.default_css = []
+        for name in getattr(element, "requires", ()):
+            if name not in wanted:
+                wanted.append(name)
+    if not has_time and "jquery" in wanted:
+        wanted.remove("jquery")
+    wanted += ["netdiag_css", "netdiag_js"]
+    css = [n for n in wanted if _ASSETS[n].endswith(".css")]
+    js = [n for n in wanted if _ASSETS[n].endswith(".js")]
+    order = css + sorted(js, key=lambda n: list(_ASSETS).index(n))
+    header = m.get_root().header
+    for name in order:
+        header.add_child(RawText(_asset_text(name)), name=f"netdiag-asset-{name}")
+    return order
+
+
+def render_map(m: folium.Map) -> str:
+    """The page as HTML text, checked to load nothing from the network.
+
+    Raises
+    ------
+    NetdiagError
+        When a script, stylesheet or image would be fetched from the network.
+    """
+    html = m.get_root().render()
+    remote = _REMOTE.findall(html)
+    if remote:
+        raise NetdiagError(f"the map would load {len(remote)} resource(s) from the network, e.g. {remote[0]!r}")
+    return html
+
+
+def save_map(m: folium.Map, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write the map as one self-contained HTML file (parent folders are created).
+
+    Raises
+    ------
+    OutputExistsError
+        When ``path`` exists and ``overwrite`` is false.
+    InputError
+        When ``path`` is a folder.
+    """
+    path = ensure_writable(path, overwrite=overwrite)
+    html = render_map(m)
+    path.write_text(html, encoding="utf-8")
+    log.info("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
+    return path
