@@ -32,7 +32,8 @@ def demo(state, data_dir, out_dir, maps_dir, overwrite):
     import time
     from pathlib import Path
 
-    from netdiag.views.period_report import analyse, write_report
+    from netdiag.views.period_report import analyse
+    from netdiag.views.report_pages import write_report
     from netdiag.data.dataset import load_dataset
     from netdiag.engine.diagnose import diagnose
     from netdiag.tickets.dispatch import busiest_field_day, plan_dispatch

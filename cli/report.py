@@ -35,7 +35,8 @@ def report(state, data_dir, period, date, previous, out_dir, grid, overwrite):
       netdiag report sample_data --period month --out out/report-nov --overwrite
       netdiag report this_week/ --compare reports/week-2026-11-02
     """
-    from netdiag.views.period_report import analyse, load_previous, write_report
+    from netdiag.views.period_report import analyse, load_previous
+    from netdiag.views.report_pages import write_report
     from netdiag.data.dataset import load_dataset
     from netdiag.engine.diagnose import diagnose
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
 import pytest
 
 from conftest import BASE_LAT, BASE_LON, TINY, write_dataset

@@ -14,7 +14,7 @@ from netdiag.engine.diagnose import diagnose
 from netdiag.data.coords import haversine_m
 from netdiag.tickets.dispatch import order_route, path_length, plan_dispatch, route_stops, what_to_test
 from netdiag.views.dispatch_list import write_dispatch
-from netdiag.errors import InputError, OutputExistsError
+from netdiag.errors import OutputExistsError
 from netdiag.tickets.store import TicketStore
 from test_store import EVENT_HEADER, WARNING, at, complaint
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq

@@ -1,7 +1,6 @@
 """Every rejection reason of the contract, each with its message; good rows all accepted."""
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from conftest import TINY, write_dataset
