@@ -15,13 +15,13 @@ from netdiag.cli.options import engine_errors, format_opt, pass_state
 @click.option("--indoor", is_flag=True, help="The problem is indoors (indoor cells count).")
 @click.option("--db", type=click.Path(dir_okay=False, exists=True), envvar="NETDIAG_DB",
               help="The ticket store (also $NETDIAG_DB), to find an open ticket for the same fault.")
-@click.option("--tickets", "tickets_path", type=click.Path(dir_okay=False), help="Or the tickets.csv of a diagnose run.")
+@click.option("--tickets", "tickets", type=click.Path(dir_okay=False), help="Or the tickets.csv of a diagnose run.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True, help="Language of the customer reply.")
 @click.option("--no-server", is_flag=True, help="Do not ask a running `netdiag serve`; read the data here.")
 @format_opt
 @pass_state
 @engine_errors
-def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets_path, lang, no_server, fmt):
+def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang, no_server, fmt):
     """Check one spot: serving cells, their status, alarms, load, verdict and reply.
 
     With --lat and --lon, answers that spot and exits; when `netdiag serve --data DATA` is
@@ -52,7 +52,7 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets_path,
 
     if (lat is None) != (lon is None):
         raise UsageFailure("give both --lat and --lon, or neither (then queries come one per line on stdin)")
-    if lat is not None and not no_server and not tickets_path:
+    if lat is not None and not no_server and not tickets:
         # a running `netdiag serve` for this data and these settings answers without the data stack
         from netdiag.service import ask, socket_path
 
@@ -75,7 +75,7 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets_path,
 
     settings = state.settings()
     at = parse_at(at, settings.tz) if lat is not None else None
-    tickets = read_tickets(tickets_path) if tickets_path else None
+    tickets = read_tickets(tickets) if tickets else None
     if db and tickets is None:
         from netdiag.tickets.store import TicketStore
 

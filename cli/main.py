@@ -56,15 +56,11 @@ def cli(ctx, verbose, quiet, config, assignments, tz):
     A data directory holds one file per table (sites, cells, repeaters, transport, events,
     load, complaints) as .csv, .parquet, .geojson or layers of network.gpkg; see README.md.
     """
-    from netdiag.cli.options import UsageFailure
+    from netdiag.cli.options import UsageFailure, parse_assignments
     from netdiag.errors import InputError
-    from netdiag.settings import parse_assignments
 
     configure_logging(verbose, quiet)
-    try:
-        overrides = parse_assignments(assignments)
-    except InputError as exc:
-        raise UsageFailure(str(exc)) from None
+    overrides = parse_assignments(assignments)
     if tz:
         overrides["tz"] = tz
     state = State(verbosity=verbose, quiet=quiet, config=config, overrides=overrides)

@@ -93,3 +93,14 @@ data_dir_arg = click.argument("data_dir", type=click.Path(file_okay=False, path_
 overwrite_opt = click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 format_opt = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
                           help="Human text or machine-readable JSON on stdout.")
+
+
+def parse_assignments(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """``["a=1", "b=x"]`` -> ``{"a": "1", "b": "x"}``; raises UsageFailure on a pair without ``=``."""
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageFailure(f"`--set` was {pair!r} but is expected to look like name=value")
+        out[name.strip()] = value.strip()
+    return out

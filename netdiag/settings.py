@@ -145,13 +145,3 @@ class Settings:
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-
-def parse_assignments(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
-    """``["a=1", "b=x"]`` -> ``{"a": "1", "b": "x"}``; raises InputError on a pair without ``=``."""
-    out = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise InputError(f"`--set` was {pair!r} but is expected to look like name=value")
-        out[name.strip()] = value.strip()
-    return out

@@ -155,7 +155,7 @@ def test_tiles_only_when_asked(loaded):
     assert "L.tileLayer" not in render_map(build_map(ds, res))
     page = render_map(build_map(ds, res, tiles="http://tiles.noc.local/{z}/{x}/{y}.png"))
     assert "http://tiles.noc.local/{z}/{x}/{y}.png" in page and not re.search(r"<script[^>]+src=", page)
-    with pytest.raises(InputError, match="`--tiles` was 'http://x' but is expected to be a tile URL"):
+    with pytest.raises(InputError, match="`tiles` was 'http://x' but is expected to be a tile URL"):
         build_map(ds, res, tiles="http://x")
 
 

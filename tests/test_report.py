@@ -75,7 +75,7 @@ def test_periods_are_calendar_weeks_and_months_in_the_time_zone():
     month = period_containing("month", "2026-12-31T23:59Z")
     assert (month.start, month.end) == (pd.Timestamp("2026-12-01T00:00Z"), pd.Timestamp("2027-01-01T00:00Z"))
     assert month.previous().label == "month 2026-11 (2026-11-01 to 2026-11-30)"
-    with pytest.raises(InputError, match="`--period` was 'fortnight' but is expected to be one of week, month"):
+    with pytest.raises(InputError, match="`period` was 'fortnight' but is expected to be one of week, month"):
         period_containing("fortnight", "2026-11-01")
 
 

@@ -2,7 +2,8 @@ import pytest
 
 from netdiag.errors import InputError
 from netdiag.views.sanitize import csv_cell, escape_html, mask_customer
-from netdiag.settings import Settings, parse_assignments
+from netdiag.cli.options import UsageFailure, parse_assignments
+from netdiag.settings import Settings
 
 
 def test_overrides_are_typed_and_validated():
@@ -30,7 +31,7 @@ def test_config_file(tmp_path):
 
 def test_parse_assignments():
     assert parse_assignments(["a=1", " b = x "]) == {"a": "1", "b": "x"}
-    with pytest.raises(InputError, match=r"`--set` was 'oops' but is expected to look like name=value"):
+    with pytest.raises(UsageFailure, match=r"`--set` was 'oops' but is expected to look like name=value"):
         parse_assignments(["oops"])
 
 

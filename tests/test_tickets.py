@@ -79,7 +79,7 @@ def test_cluster_nearby_links_close_points_transitively_in_space_and_time():
 
 def test_parse_bbox_says_what_was_expected():
     assert parse_bbox("-6.5, 53.3, -6.3, 53.4") == (-6.5, 53.3, -6.3, 53.4)
-    with pytest.raises(InputError, match="--bbox was '1,2,3' but is expected to be MIN_LON,MIN_LAT,MAX_LON,MAX_LAT"):
+    with pytest.raises(InputError, match="`bbox` was '1,2,3' but is expected to be MIN_LON,MIN_LAT,MAX_LON,MAX_LAT"):
         parse_bbox("1,2,3")
     with pytest.raises(InputError, match="min must be below max"):
         parse_bbox("10,50,5,60")

@@ -173,10 +173,10 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     except ValueError:
         values = ()
     if len(values) != 4:
-        raise InputError(f"--bbox was {text!r} but is expected to be MIN_LON,MIN_LAT,MAX_LON,MAX_LAT, e.g. 113.9,22.5,114.1,22.6")
+        raise InputError(f"`bbox` was {text!r} but is expected to be MIN_LON,MIN_LAT,MAX_LON,MAX_LAT, e.g. 113.9,22.5,114.1,22.6")
     min_lon, min_lat, max_lon, max_lat = values
     if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
-        raise InputError(f"--bbox was {text!r} but min must be below max and within -180..180 (lon), -90..90 (lat)")
+        raise InputError(f"`bbox` was {text!r} but min must be below max and within -180..180 (lon), -90..90 (lat)")
     return values
 
 

@@ -15,7 +15,7 @@ from netdiag.engine import actions
 from netdiag.data.coords import to_wgs84
 from netdiag.engine.diagnose import evaluate
 from netdiag.engine.network import Network
-from netdiag.errors import InputError
+from netdiag.errors import InputError, OutsideNetworkError
 from netdiag.data.schema import COORD_SYSTEMS
 from netdiag.views.check_screen import format_check  # noqa: F401 (re-exported: the screen lives in a light module)
 from netdiag.data.times import parse_at
@@ -30,13 +30,14 @@ def check_point(net: Network, lat: float, lon: float, *, coord_system: str = "wg
 
     Raises
     ------
+    OutsideNetworkError
+        A position outside the network's area.
     InputError
-        A position that is not a number or outside the network's area, or an unknown
-        coordinate system.
+        A position that is not a latitude/longitude, or an unknown coordinate system.
     """
     system = COORD_SYSTEMS.get(str(coord_system).strip().lower())
     if system is None:
-        raise InputError(f"--coord-system was {coord_system!r} but is expected to be one of wgs84, gcj02, bd09")
+        raise InputError(f"`coord_system` was {coord_system!r} but is expected to be one of wgs84, gcj02, bd09")
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise InputError(f"position ({lat}, {lon}) is not a valid latitude/longitude")
     wlon, wlat = to_wgs84([lon], [lat], [system])
@@ -49,8 +50,8 @@ def check_point(net: Network, lat: float, lon: float, *, coord_system: str = "wg
     verdicts, candidates = evaluate(net, point)
     nearest_m = float(verdicts.loc[0, "nearest_site_m"])
     if not np.isfinite(nearest_m) or nearest_m > settings.max_complaint_distance_km * 1000:
-        raise InputError(f"position ({lat}, {lon}) is {nearest_m / 1000:,.0f} km from the nearest site: outside the "
-                         f"network's area (check the coordinates and --coord-system)")
+        raise OutsideNetworkError(f"position ({lat}, {lon}) is {nearest_m / 1000:,.0f} km from the nearest site: outside the "
+                         f"network's area (check the coordinates and `coord_system`)")
     diag = actions.decide(net, point, verdicts).iloc[0]
     serving = [s for s in str(verdicts.loc[0, "serving_ids"]).split(";") if s]
     return {
@@ -137,10 +138,10 @@ def read_tickets(path: str | Path) -> pd.DataFrame:
     try:
         t = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
     except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read --tickets {path}: {exc}") from None
+        raise InputError(f"cannot read `tickets` {path}: {exc}") from None
     missing = {"ticket_id", "element_id", "cause", "status"} - set(t.columns)
     if missing:
-        raise InputError(f"--tickets {path} is not a netdiag tickets.csv (missing {', '.join(sorted(missing))})")
+        raise InputError(f"`tickets` {path} is not a netdiag tickets.csv (missing {', '.join(sorted(missing))})")
     return t.fillna("")
 
 

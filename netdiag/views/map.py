@@ -359,7 +359,7 @@ def build_map(ds, result, *, at=None, start=None, end=None, tiles: str | None = 
     end_ts = parse_time(end, tz=tz, name="end", end=True)
     check_period(start_ts, end_ts)
     if tiles is not None and not all(k in tiles for k in ("{z}", "{x}", "{y}")):
-        raise InputError(f"`--tiles` was {tiles!r} but is expected to be a tile URL with {{z}}, {{x}} and {{y}}, "
+        raise InputError(f"`tiles` was {tiles!r} but is expected to be a tile URL with {{z}}, {{x}} and {{y}}, "
                          f"e.g. http://tiles.noc.local/{{z}}/{{x}}/{{y}}.png")
     net = result.network
     d = result.diagnoses[period_mask(result.diagnoses["received_at"], start_ts, end_ts)].reset_index(drop=True)

@@ -102,10 +102,10 @@ def period_containing(kind: str, when, *, tz: str = "UTC") -> Period:
     'week 2026-W46 (2026-11-09 to 2026-11-15)'
     """
     if kind not in PERIODS:
-        raise InputError(f"`--period` was {kind!r} but is expected to be one of {', '.join(PERIODS)}")
+        raise InputError(f"`period` was {kind!r} but is expected to be one of {', '.join(PERIODS)}")
     ts = parse_time(when, tz=tz, name="date")
     if ts is None:
-        raise InputError("`--date` is empty")
+        raise InputError("`date` is empty")
     local = ts.tz_convert(tz)
     day = pd.Timestamp(local.date()).tz_localize(tz)
     if kind == "week":
@@ -298,7 +298,7 @@ def analyse(result, *, period: str = "week", date=None, previous=None, settings:
     d_all = result.diagnoses
     if date is None:
         if d_all.empty:
-            raise InputError("no diagnosed complaints: nothing to report (give --date to report an empty period)")
+            raise InputError("no diagnosed complaints: nothing to report (give `date` to report an empty period)")
         date = pd.Timestamp(d_all["received_at"].max())
     p = period_containing(period, date, tz=tz)
     d = d_all[period_mask(d_all["received_at"], p.start, p.end)].reset_index(drop=True)
@@ -423,9 +423,9 @@ def load_previous(path: str | Path, *, settings: Settings | None = None):
         try:
             data = json.loads(summary.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"--compare {summary} is not a netdiag report summary: {exc}") from None
+            raise InputError(f"`previous` {summary} is not a netdiag report summary: {exc}") from None
         if not isinstance(data, dict) or "netdiag_report" not in data:
-            raise InputError(f"--compare {summary} is not a netdiag report summary (no `netdiag_report` key)")
+            raise InputError(f"`previous` {summary} is not a netdiag report summary (no 'netdiag_report' key)")
         data["_path"] = str(summary)
         return data
     if path.is_dir():
@@ -434,4 +434,4 @@ def load_previous(path: str | Path, *, settings: Settings | None = None):
 
         ds = load_dataset(path, settings=settings)
         return diagnose(ds, settings=settings)
-    raise InputError(f"--compare {path} is neither a report folder (with {SUMMARY_FILE}) nor a data directory")
+    raise InputError(f"`previous` {path} is neither a report folder (with {SUMMARY_FILE}) nor a data directory")
