@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import engine_errors, format_opt, pass_state
+from netdiag.cli.options import data_dir_option, engine_errors, format_opt, pass_state
 
 
 @click.command()
-@click.option("--data", "data_dir", type=click.Path(file_okay=False), required=True, help="The data directory.")
+@data_dir_option
 @click.option("--lat", type=float, help="Latitude of the spot (without --lat/--lon: one query per line on stdin).")
 @click.option("--lon", type=float, help="Longitude of the spot.")
 @click.option("--coord-system", default="wgs84", show_default=True, help="wgs84, gcj02 (most Chinese map apps) or bd09 (Baidu).")
@@ -35,7 +35,6 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang
                     --coord-system gcj02 --at 2026-11-05T20:30+08:00 --lang zh
       echo "22.5431,114.0579,2026-11-05T20:30+08:00,gcj02" | netdiag check --data sample_data --db netdiag.db
     """
-    import json
     import os
     import sys
     import time
@@ -43,12 +42,9 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang
     from netdiag.cli.options import UsageFailure
 
     def show(result: dict, *, indent: int | None = 2) -> None:
-        from netdiag.views.check_screen import format_check
+        from netdiag.views.check_screen import check_json, format_check
 
-        if fmt == "json":
-            click.echo(json.dumps(result, ensure_ascii=False, indent=indent, default=str))
-        else:
-            click.echo(format_check(result, lang=lang))
+        click.echo(check_json(result, indent=indent) if fmt == "json" else format_check(result, lang=lang))
 
     if (lat is None) != (lon is None):
         raise UsageFailure("give both --lat and --lon, or neither (then queries come one per line on stdin)")

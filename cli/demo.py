@@ -3,20 +3,19 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import data_dir_arg, engine_errors, overwrite_opt, pass_state
+from netdiag.cli.options import data_dir_option, engine_errors, out_folder_option, overwrite_opt, pass_state
 
 
 @click.command()
-@data_dir_arg
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/demo", show_default=True,
-              help="Folder for the tables and reports.")
-@click.option("--maps", "maps_dir", type=click.Path(file_okay=False), default="maps", show_default=True,
+@data_dir_option
+@out_folder_option(default="out/demo", help="Folder for the tables, the ticket store, the dispatch list and the reports.")
+@click.option("--maps", "maps_dir", type=click.Path(file_okay=False), metavar="FOLDER", default="maps", show_default=True,
               help="Folder for the HTML maps.")
 @overwrite_opt
 @pass_state
 @engine_errors
-def demo(state, data_dir, out_dir, maps_dir, overwrite):
-    """Run the whole job on DATA_DIR once: validate, diagnose, tickets, dispatch, maps, reports.
+def demo(state, data_dir, out, maps_dir, overwrite):
+    """Run the whole job on the data directory once: validate, diagnose, tickets, dispatch, maps, reports.
 
     Prints the validation and diagnosis summaries and writes, from one diagnosis run:
     --out/diagnoses.csv, tickets.csv, rejected.csv (+ JSON); the ticket store
@@ -27,7 +26,7 @@ def demo(state, data_dir, out_dir, maps_dir, overwrite):
 
     \b
     Example:
-      netdiag --tz Asia/Shanghai demo sample_data --out out/demo --overwrite
+      netdiag --tz Asia/Shanghai demo --data sample_data --out out/demo --overwrite
     """
     import time
     from pathlib import Path
@@ -46,7 +45,7 @@ def demo(state, data_dir, out_dir, maps_dir, overwrite):
     from netdiag.views.summaries import validation_summary
     from netdiag.tickets.store import TicketStore
 
-    out = prepare_out_dir(out_dir, OUTPUT_FILES + JSON_FILES, overwrite=overwrite)
+    out = prepare_out_dir(out, OUTPUT_FILES + JSON_FILES, overwrite=overwrite)
     maps = Path(maps_dir)
     settings = state.settings()
     say = state.progress() or (lambda _text: None)

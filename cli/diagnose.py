@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import data_dir_arg, engine_errors, overwrite_opt, pass_state
+from netdiag.cli.options import data_dir_option, engine_errors, out_folder_option, overwrite_opt, pass_state
 
 
 @click.command()
-@data_dir_arg
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
-              help="Folder for diagnoses.csv, tickets.csv and rejected.csv (created if needed).")
+@data_dir_option
+@out_folder_option(required=True, help="Folder for diagnoses.csv, tickets.csv and rejected.csv (created if needed).")
 @click.option("--json", "as_json", is_flag=True, help="Also write diagnoses.json, tickets.json and summary.json.")
 @click.option("--db", type=click.Path(dir_okay=False), envvar="NETDIAG_DB",
               help="Keep tickets in this store (SQLite file, created if needed; also $NETDIAG_DB). "
@@ -18,10 +17,10 @@ from netdiag.cli.options import data_dir_arg, engine_errors, overwrite_opt, pass
 @overwrite_opt
 @pass_state
 @engine_errors
-def diagnose(state, data_dir, out_dir, as_json, db, who, overwrite):
-    """Diagnose every complaint in DATA_DIR: root element, cause, evidence, action, ticket.
+def diagnose(state, data_dir, out, as_json, db, who, overwrite):
+    """Diagnose every complaint of the data directory: root element, cause, evidence, action, ticket.
 
-    Writes OUT_DIR/diagnoses.csv (one row per accepted complaint), tickets.csv (one per root
+    Writes FOLDER/diagnoses.csv (one row per accepted complaint), tickets.csv (one per root
     element and cause) and rejected.csv (every input row that could not be used, with the
     reason), then prints a summary by cause, action and ticket priority.
 
@@ -31,8 +30,8 @@ def diagnose(state, data_dir, out_dir, as_json, db, who, overwrite):
 
     \b
     Examples:
-      netdiag diagnose sample_data --out out/today --json
-      netdiag diagnose sample_data --out out/today --db netdiag.db
+      netdiag diagnose --data sample_data --out out/today --json
+      netdiag diagnose --data sample_data --out out/today --db netdiag.db
     """
     from netdiag.data.dataset import load_dataset
     from netdiag.engine.diagnose import diagnose as run
@@ -40,7 +39,7 @@ def diagnose(state, data_dir, out_dir, as_json, db, who, overwrite):
     from netdiag.views.summaries import summary_text
     from netdiag.views.writers import JSON_FILES, OUTPUT_FILES, write_diagnosis
 
-    out = prepare_out_dir(out_dir, OUTPUT_FILES + (JSON_FILES if as_json else []), overwrite=overwrite)
+    out = prepare_out_dir(out, OUTPUT_FILES + (JSON_FILES if as_json else []), overwrite=overwrite)
     settings = state.settings()
     ds = load_dataset(data_dir, settings=settings, load_window="complaints", progress=state.progress())
     if db:

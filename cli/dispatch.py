@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import engine_errors, overwrite_opt, pass_state
+from netdiag.cli.options import engine_errors, out_folder_option, overwrite_opt, pass_state
 from netdiag.cli.tickets import db_opt
 
 
@@ -13,9 +13,8 @@ from netdiag.cli.tickets import db_opt
               "dispatch_day_start_h. Default: every open visit, no clock times.")
 @click.option("--start", metavar="LAT,LON", help="Where the team sets off (WGS-84). Default: the route's best first stop.")
 @db_opt
-@click.option("--out", "out_dir", type=click.Path(file_okay=False),
-              help="Folder for dispatch_TEAM_DATE.csv, .html (printable) and _map.html (the route, offline). "
-                   "Without it, only the list on stdout.")
+@out_folder_option(help="Folder for dispatch_TEAM_DATE.csv, .html (printable) and _map.html (the route, offline). "
+                        "Without it, only the list on stdout.")
 @click.option("--tiles", metavar="URL", help="XYZ tile URL of an internal tile server for the route map.")
 @click.option("--max-stops", type=click.IntRange(1), help="Most visits on the list (default setting dispatch_max_stops).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
@@ -23,7 +22,7 @@ from netdiag.cli.tickets import db_opt
 @overwrite_opt
 @pass_state
 @engine_errors
-def dispatch(state, team, date, start, db, out_dir, tiles, max_stops, fmt, overwrite):
+def dispatch(state, team, date, start, db, out, tiles, max_stops, fmt, overwrite):
     """A field team's visits for the day, ordered into a short route.
 
     Writes the list as CSV, as a printable HTML page and as an offline map of the route.
@@ -38,27 +37,17 @@ def dispatch(state, team, date, start, db, out_dir, tiles, max_stops, fmt, overw
       netdiag --tz Asia/Shanghai dispatch --team field-Nanshan --date 2026-11-03 \\
               --start 22.5329,113.9305 --db netdiag.db --out out/dispatch
     """
-    import json
-
     from netdiag.cli.tickets import open_store
     from netdiag.tickets.dispatch import plan_dispatch
-    from netdiag.views.dispatch_list import write_dispatch
-    from netdiag.views.writers import to_jsonable
+    from netdiag.views.dispatch_list import plan_json, plan_text, write_dispatch
+    from netdiag.views.writers import json_text
 
     with open_store(state, db) as store:
         plan = plan_dispatch(store, team, date=date, start=start, settings=state.settings(), max_stops=max_stops)
-    written = write_dispatch(plan, out_dir, overwrite=overwrite, route_map=True, tiles=tiles) if out_dir else []
+    written = write_dispatch(plan, out, overwrite=overwrite, route_map=True, tiles=tiles) if out else []
     if fmt == "json":
-        click.echo(json.dumps({"team": plan.team, "date": str(plan.date) if plan.date else None, "start": plan.start,
-                               "route_km": round(plan.route_m / 1000, 2), "unordered_km": round(plan.unordered_m / 1000, 2),
-                               "stops": to_jsonable(plan.stops), "left_over": plan.left_over["ticket_id"].tolist(),
-                               "files": [str(p) for p in written]}, ensure_ascii=False, indent=2))
+        click.echo(json_text(plan_json(plan, written)))
         return
-    click.echo(plan.summary())
-    for r in plan.stops.to_dict("records"):
-        flag = " OVERDUE" if r["overdue"] else (" late" if r["late"] else "")
-        click.echo(f"{r['order']:>3}. {r['ticket_id']}  {r['priority']}  arrive {r['arrive']}  due {r['due']}{flag}  "
-                   f"+{r['leg_km']:.1f} km  {r['place']}")
-        click.echo(f"     test: {r['what_to_test']}")
+    click.echo(plan_text(plan))
     for path in written:
         state.echo(f"wrote {path}")

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import data_dir_arg, engine_errors, overwrite_opt, pass_state
+from netdiag.cli.options import data_dir_option, engine_errors, out_file_option, overwrite_opt, pass_state
 
 
 @click.command("map")
-@data_dir_arg
-@click.option("--out", "out_path", type=click.Path(dir_okay=False), default="maps/netdiag.html", show_default=True,
-              help="The HTML file to write (folders are created).")
+@data_dir_option
+@out_file_option(default="maps/netdiag.html", help="The HTML file to write (its folders are created).")
 @click.option("--at", "at", metavar="TIME",
               help="Time of the sector status (ISO 8601; naive = --tz), or 'worst' for the moment with the most "
                    "sectors out of service. Default: the latest complaint of the period.")
@@ -24,8 +23,8 @@ from netdiag.cli.options import data_dir_arg, engine_errors, overwrite_opt, pass
 @overwrite_opt
 @pass_state
 @engine_errors
-def map_command(state, data_dir, out_path, at, start, end, tiles, grid, title, overwrite):
-    """Draw DATA_DIR on one HTML map that works offline.
+def map_command(state, data_dir, out, at, start, end, tiles, grid, title, overwrite):
+    """Draw the data directory on one HTML map that works offline.
 
     Layers: sector wedges coloured by status at --at (fault, shutdown, interference,
     congested, in service), sites, repeaters, failed transport nodes with the sites behind
@@ -35,9 +34,9 @@ def map_command(state, data_dir, out_path, at, start, end, tiles, grid, title, o
 
     \b
     Examples:
-      netdiag map sample_data
-      netdiag map sample_data --at worst --out maps/worst.html
-      netdiag map sample_data --from 2026-11-05 --to 2026-11-07 --out maps/nov5-7.html
+      netdiag map --data sample_data
+      netdiag map --data sample_data --at worst --out maps/worst.html
+      netdiag map --data sample_data --from 2026-11-05 --to 2026-11-07 --out maps/nov5-7.html
     """
     import time
 
@@ -45,10 +44,10 @@ def map_command(state, data_dir, out_path, at, start, end, tiles, grid, title, o
     from netdiag.engine.diagnose import diagnose
     from netdiag.data.times import parse_time
     from netdiag.views.leaflet import save_map
-    from netdiag.views.map import build_map
+    from netdiag.views.map import build_map, map_summary_text
     from netdiag.views.writers import ensure_writable
 
-    out = ensure_writable(out_path, overwrite=overwrite)
+    path = ensure_writable(out, overwrite=overwrite)
     started = time.perf_counter()
     settings = state.settings()
     # check the times before the long work
@@ -60,8 +59,5 @@ def map_command(state, data_dir, out_path, at, start, end, tiles, grid, title, o
     say = state.progress() or (lambda _text: None)
     say("drawing the map")
     m = build_map(ds, result, at=at, start=start, end=end, tiles=tiles, grid=grid, title=title)
-    path = save_map(m, out, overwrite=overwrite)
-    s = m.netdiag_summary
-    state.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - started:.1f} s: "
-               f"{s['sectors']:,} sectors, {s['complaints']:,} complaints, {s['tickets']:,} tickets; "
-               f"status at {s['at']:%Y-%m-%d %H:%M}Z")
+    path = save_map(m, path, overwrite=overwrite)
+    state.echo(map_summary_text(m, path, time.perf_counter() - started))

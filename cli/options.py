@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from dataclasses import dataclass, field
 from functools import wraps
@@ -89,7 +90,39 @@ def configure_logging(verbosity: int, quiet: bool) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
 
 
-data_dir_arg = click.argument("data_dir", type=click.Path(file_okay=False, path_type=str), metavar="DATA_DIR")
+def data_dir_option(func):
+    """``--data DATA_DIR``, the same in every command; the first argument is accepted too.
+
+    Before 0.2 five commands took the folder as their first argument (``netdiag diagnose
+    sample_data``); that spelling keeps working. Giving both, differently, is an error.
+    """
+    @wraps(func)
+    def wrapper(*args, data_dir=None, data_dir_arg=None, **kwargs):
+        if data_dir and data_dir_arg and os.path.abspath(data_dir) != os.path.abspath(data_dir_arg):
+            raise UsageFailure(f"the data directory is given twice ({data_dir_arg} and --data {data_dir}); give it once")
+        data_dir = data_dir or data_dir_arg
+        if not data_dir:
+            raise UsageFailure("missing the data directory: give --data DATA_DIR (a folder with one file per table)")
+        return func(*args, data_dir=data_dir, **kwargs)
+
+    wrapper = click.argument("data_dir_arg", required=False, metavar="[DATA_DIR]", type=click.Path(file_okay=False))(wrapper)
+    return click.option("--data", "data_dir", type=click.Path(file_okay=False), metavar="DATA_DIR",
+                        help="The data directory: one file per table (sites, cells, ..., complaints) as CSV, "
+                             "Parquet, GeoJSON or layers of network.gpkg. May also be given as the first argument.")(wrapper)
+
+
+def out_folder_option(*, required: bool = False, default: str | None = None, help: str):
+    """``--out FOLDER``: a folder that receives several files (created if needed)."""
+    return click.option("--out", "out", type=click.Path(file_okay=False), metavar="FOLDER", required=required,
+                        default=default, show_default=default is not None, help=help)
+
+
+def out_file_option(*, required: bool = False, default: str | None = None, help: str):
+    """``--out FILE``: one file (its folders are created)."""
+    return click.option("--out", "out", type=click.Path(dir_okay=False), metavar="FILE", required=required,
+                        default=default, show_default=default is not None, help=help)
+
+
 overwrite_opt = click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 format_opt = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
                           help="Human text or machine-readable JSON on stdout.")

@@ -29,16 +29,9 @@ def sample(state, out_dir, n_sites, seed, days, load_format, no_bad_rows, overwr
     Example:
       netdiag sample my_city --sites 300 --seed 7
     """
-    from pathlib import Path
-
-    from netdiag.errors import InputError
     from netdiag.sample import generate
+    from netdiag.views.summaries import sample_text
 
-    out = Path(out_dir)
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise InputError(f"{out} is not empty; use --overwrite to write into it")
-    counts = generate(out, n_sites=n_sites, seed=seed, days=days, load_format=load_format,
-                      bad_rows=not no_bad_rows, progress=state.progress())
-    state.echo(f"wrote {out}:")
-    for table, count in counts.items():
-        state.echo(f"  {table:<12} {count:>10,} rows")
+    counts = generate(out_dir, n_sites=n_sites, seed=seed, days=days, load_format=load_format,
+                      bad_rows=not no_bad_rows, overwrite=overwrite, progress=state.progress())
+    state.echo(sample_text(out_dir, counts))

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import engine_errors, pass_state
+from netdiag.cli.options import data_dir_option, engine_errors, pass_state
 
 
 @click.command()
-@click.option("--data", "data_dir", type=click.Path(file_okay=False, exists=True), required=True, help="The data directory.")
+@data_dir_option
 @pass_state
 @engine_errors
 def serve(state, data_dir):
-    """Read DATA once and answer `netdiag check --data DATA ...` in a fraction of a second.
+    """Read the data directory once and answer `netdiag check --data DATA ...` in a fraction of a second.
 
     Listens on a Unix socket only this user can open (in $NETDIAG_RUNTIME_DIR or the temporary
     folder); `netdiag check` with the same --data and settings finds it by itself. Re-reads the

@@ -19,16 +19,8 @@ def settings(state, fmt):
     Example:
       netdiag --set congestion_prb_pct=90 settings
     """
-    import json
+    from netdiag.views.summaries import settings_json, settings_text
+    from netdiag.views.writers import json_text
 
-    from netdiag.settings import Settings
-
-    current = state.settings().as_dict()
-    rows = [(name, current[name], default, doc) for name, default, doc in Settings.describe()]
-    if fmt == "json":
-        click.echo(json.dumps({n: {"value": v, "default": d, "meaning": m} for n, v, d, m in rows}, indent=2))
-        return
-    width = max(len(r[0]) for r in rows)
-    for name, value, default, doc in rows:
-        mark = "" if value == default else f"  (default {default})"
-        click.echo(f"{name:<{width}}  {value!s:<14} {doc}{mark}")
+    current = state.settings()
+    click.echo(json_text(settings_json(current)) if fmt == "json" else settings_text(current))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import engine_errors, pass_state
+from netdiag.cli.options import engine_errors, out_file_option, overwrite_opt, pass_state
 
 STATUS_CHOICES = ["open", "acknowledged", "inProgress", "pending", "held", "resolved", "closed", "cancelled"]
 PRIORITY_CHOICES = ["P1", "P2", "P3", "P4"]
@@ -76,21 +76,18 @@ def list_cmd(state, db, status, team, priority, cause, kind, region, bbox, limit
     Example:
       netdiag tickets list --db netdiag.db --status open --priority P1 --priority P2
     """
-    import json
-    import sys
-
-    from netdiag.views.sanitize import neutralise_frame
     from netdiag.tickets.tmf621 import tmf621
     from netdiag.views.ticket_text import format_table
+    from netdiag.views.writers import csv_text, json_text
 
     with open_store(state, db) as store:
         t = store.tickets(**_filters(status, team, priority, cause, kind, region, bbox))
     if limit:
         t = t.head(limit)
     if fmt == "csv":
-        neutralise_frame(t).to_csv(sys.stdout, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+        click.echo(csv_text(t), nl=False)
     elif fmt == "json":
-        click.echo(json.dumps([tmf621(r) for r in t.to_dict("records")], ensure_ascii=False, indent=2))
+        click.echo(json_text([tmf621(r) for r in t.to_dict("records")]))
     else:
         click.echo(format_table(t, tz=state.settings().tz))
         state.echo(f"\n{len(t):,} tickets")
@@ -110,16 +107,15 @@ def show(state, ticket_id, db, fmt):
     Example:
       netdiag tickets show TS-20261102-0001 --db netdiag.db
     """
-    import json
-
     from netdiag.tickets.tmf621 import tmf621
     from netdiag.views.ticket_text import format_ticket
+    from netdiag.views.writers import json_text
 
     with open_store(state, db) as store:
         shown = store.show(ticket_id)
     if fmt == "json":
-        click.echo(json.dumps(tmf621(shown["ticket"], history=shown["history"], notes=shown["notes"],
-                                     complaint_ids=shown["complaints"]["complaint_id"].tolist()), ensure_ascii=False, indent=2))
+        click.echo(json_text(tmf621(shown["ticket"], history=shown["history"], notes=shown["notes"],
+                                    complaint_ids=shown["complaints"]["complaint_id"].tolist())))
     else:
         click.echo(format_ticket(shown, tz=state.settings().tz))
 
@@ -146,14 +142,13 @@ def update(state, ticket_id, db, status, priority, team, note, who, why, expect_
       netdiag tickets update TS-20261102-0001 --db netdiag.db --status inProgress \\
               --who li.wei --why "tester on the way"
     """
+    from netdiag.views.ticket_text import change_text
+
     with open_store(state, db) as store:
         before = store.show(ticket_id)["ticket"]
         after = store.update(ticket_id, status=status, priority=priority, team=team, note=note, who=who, why=why,
                              expect_revision=expect_revision)["ticket"]
-    changes = [f"{k} {before[k]} -> {after[k]}" for k in ("status", "priority", "team") if before[k] != after[k]]
-    if priority and before["priority"] == priority:
-        changes.append(f"priority {priority} kept, now fixed by hand")
-    state.echo(f"{ticket_id}: " + ("; ".join(changes) if changes else "unchanged") + ("; note added" if note else ""))
+    state.echo(change_text(ticket_id, before, after, priority=priority, note=note))
 
 
 @tickets.command()
@@ -180,11 +175,11 @@ def close(state, ticket_id, db, who, why):
 @filter_opts
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "geojson", "gpkg"]), default="csv", show_default=True,
               help="csv (Excel), json (TMF621 Trouble Tickets with history and notes), geojson or gpkg (points for QGIS).")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True, help="The file to write.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing file.")
+@out_file_option(required=True, help="The file to write (its folders are created).")
+@overwrite_opt
 @pass_state
 @engine_errors
-def export(state, db, status, team, priority, cause, kind, region, bbox, fmt, out_path, overwrite):
+def export(state, db, status, team, priority, cause, kind, region, bbox, fmt, out, overwrite):
     """Export tickets as CSV, TMF621 JSON, GeoJSON or GeoPackage (a point layer for QGIS).
 
     \b
@@ -192,5 +187,5 @@ def export(state, db, status, team, priority, cause, kind, region, bbox, fmt, ou
       netdiag tickets export --db netdiag.db --status open --format gpkg --out out/tickets.gpkg
     """
     with open_store(state, db) as store:
-        n = store.export(out_path, fmt=fmt, overwrite=overwrite, **_filters(status, team, priority, cause, kind, region, bbox))
-    state.echo(f"wrote {n:,} tickets to {out_path}")
+        n = store.export(out, fmt=fmt, overwrite=overwrite, **_filters(status, team, priority, cause, kind, region, bbox))
+    state.echo(f"wrote {n:,} tickets to {out}")

@@ -80,3 +80,9 @@ def write_dataset(folder: Path, tables: dict | None = None, *, skip: tuple[str, 
 @pytest.fixture
 def tiny_dir(tmp_path) -> Path:
     return write_dataset(tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def sample_dir() -> Path:
+    """The committed sample data set (``sample_data/``), read only."""
+    return Path(__file__).resolve().parent.parent / "sample_data"

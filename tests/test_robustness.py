@@ -43,23 +43,40 @@ def test_junk_cells_never_crash_and_every_row_is_accounted_for(tmp_path, seed):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_junk_flows_through_store_dispatch_map_and_report(tmp_path, seed):
-    from netdiag.views.period_report import analyse
+    import pandas as pd
+
+    from netdiag.errors import InputError
     from netdiag.tickets.dispatch import busiest_field_day, plan_dispatch
+    from netdiag.tickets.store import TicketStore
     from netdiag.views.dispatch_list import write_dispatch
-    from netdiag.errors import NetdiagError
     from netdiag.views.leaflet import save_map
     from netdiag.views.map import build_map
-    from netdiag.tickets.store import TicketStore
+    from netdiag.views.period_report import analyse
 
     ds = load_dataset(write_dataset(tmp_path / "data", junk_tables(seed)))
     with TicketStore(tmp_path / "t.db") as store:
         result = diagnose(ds, store=store)
+        # every diagnosed complaint is linked to exactly one stored ticket
+        linked = dict(store.conn.execute("SELECT complaint_id, ticket_id FROM complaints").fetchall())
+        assert set(linked) == set(result.diagnoses["complaint_id"])
+        assert (result.diagnoses["ticket_id"] == result.diagnoses["complaint_id"].map(linked)).all()
         team, day = busiest_field_day(result.tickets, "UTC")
         if team:
-            write_dispatch(plan_dispatch(store, team, date=day), tmp_path / "dispatch", route_map=True)
-    try:
-        save_map(build_map(ds, result), tmp_path / "map.html")
-    except NetdiagError:
-        pass  # e.g. nothing left to draw: a clear error, not a crash
+            plan = plan_dispatch(store, team, date=day)
+            written = write_dispatch(plan, tmp_path / "dispatch", route_map=True)
+            assert len(pd.read_csv(written[0], encoding="utf-8-sig")) == len(plan.stops)
+            assert all(path.stat().st_size > 0 for path in written)
+    located_sites = ds["sites"]["lat"].notna().sum()
+    if located_sites or len(result.diagnoses):
+        m = build_map(ds, result)
+        page = save_map(m, tmp_path / "map.html").read_text(encoding="utf-8")
+        assert m.netdiag_summary["complaints"] == len(result.diagnoses)
+        assert "<script>alert(1)</script>" not in page  # the junk text is data, never markup
+    else:
+        with pytest.raises(InputError, match="nothing to draw"):
+            build_map(ds, result)
     if len(result.diagnoses):
-        analyse(result, period="month")
+        report = analyse(result, period="month")
+        in_period = result.diagnoses["received_at"].between(report.period.start, report.period.end, inclusive="left")
+        assert report.totals["complaints"] == int(in_period.sum())
+        assert report.tables["by_cause"]["complaints"].sum() == report.totals["complaints"]

@@ -111,6 +111,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from netdiag.errors import OutputExistsError
 from netdiag.sample._common import LOAD_COLUMNS, TABLE_COLUMNS, TRUTH_COLUMNS, _Clock
 from netdiag.sample.bad_rows import _load_bad_rows, _plant_bad_rows, _quiet_sites
 from netdiag.sample.city import _build_city, _City
@@ -128,7 +129,7 @@ log = logging.getLogger(__name__)
 
 def generate(out_dir, *, n_sites: int = 300, seed: int = 7, days: int = 14,
              start: str = "2026-11-01T00:00:00+08:00", load_format: str = "parquet",
-             complaints_per_site: float = 5.0, bad_rows: bool = True,
+             complaints_per_site: float = 5.0, bad_rows: bool = True, overwrite: bool = True,
              progress: Callable[[str], None] | None = None) -> dict:
     """Write a synthetic data directory with known truth.
 
@@ -153,6 +154,8 @@ def generate(out_dir, *, n_sites: int = 300, seed: int = 7, days: int = 14,
         with nothing wrong).
     bad_rows : bool, default True
         Plant a few contract-breaking rows in every table, listed in ``truth/bad_rows.csv``.
+    overwrite : bool, default True
+        Write into a folder that already holds files; when false such a folder is refused.
     progress : callable, optional
         Called with a short message at each stage.
 
@@ -167,6 +170,8 @@ def generate(out_dir, *, n_sites: int = 300, seed: int = 7, days: int = 14,
     ------
     ValueError
         When an argument is out of range.
+    OutputExistsError
+        When ``out_dir`` holds files and ``overwrite`` is false.
 
     Examples
     --------
@@ -178,6 +183,8 @@ def generate(out_dir, *, n_sites: int = 300, seed: int = 7, days: int = 14,
     clock = _Clock.parse(start, days)
     say = progress or (lambda message: None)
     out = Path(out_dir)
+    if not overwrite and out.is_dir() and any(out.iterdir()):
+        raise OutputExistsError(f"{out} is not empty; pass `overwrite` to write into it")
     (out / "truth").mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
 

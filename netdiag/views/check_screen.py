@@ -38,3 +38,10 @@ def format_check(result: dict, *, lang: str = "en") -> str:
         lines.append("  none")
     lines += ["", "reply to the customer:", "  " + result["reply"][lang]]
     return "\n".join(lines)
+
+
+def check_json(result: dict, *, indent: int | None = 2) -> str:
+    """The check result as JSON text (one line with ``indent=None``, for a stream of queries)."""
+    import json
+
+    return json.dumps(result, ensure_ascii=False, indent=indent, default=str)

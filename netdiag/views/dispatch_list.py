@@ -10,7 +10,7 @@ from pathlib import Path
 
 from netdiag.tickets.dispatch import DispatchPlan
 from netdiag.views.sanitize import escape_html
-from netdiag.views.writers import prepare_out_dir, write_csv
+from netdiag.views.writers import prepare_out_dir, to_jsonable, write_csv
 
 
 def slug(text: str) -> str:
@@ -103,3 +103,22 @@ Route <b>{plan.route_m / 1000:.1f} km</b> against {plan.unordered_m / 1000:.1f} 
 netdiag tickets update TICKET --status resolved --why "RESULT".</p>
 </body></html>
 """
+
+
+def plan_text(plan: DispatchPlan) -> str:
+    """The list for a terminal: the summary, then one stop per two lines (arrival, due, test)."""
+    lines = [plan.summary()]
+    for r in plan.stops.to_dict("records"):
+        flag = " OVERDUE" if r["overdue"] else (" late" if r["late"] else "")
+        lines.append(f"{r['order']:>3}. {r['ticket_id']}  {r['priority']}  arrive {r['arrive']}  due {r['due']}{flag}  "
+                     f"+{r['leg_km']:.1f} km  {r['place']}")
+        lines.append(f"     test: {r['what_to_test']}")
+    return "\n".join(lines)
+
+
+def plan_json(plan: DispatchPlan, files: list[Path] | tuple = ()) -> dict:
+    """The list as a JSON-ready dict: team, date, start, route lengths, stops, visits left over, files written."""
+    return {"team": plan.team, "date": str(plan.date) if plan.date else None, "start": plan.start,
+            "route_km": round(plan.route_m / 1000, 2), "unordered_km": round(plan.unordered_m / 1000, 2),
+            "stops": to_jsonable(plan.stops), "left_over": plan.left_over["ticket_id"].tolist(),
+            "files": [str(p) for p in files]}

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 import folium
 import geopandas as gpd
@@ -467,3 +468,11 @@ def build_map(ds, result, *, at=None, start=None, end=None, tiles: str | None = 
     m.netdiag_summary = {"at": at_ts, "start": start_ts, "end": end_ts, "sectors": sectors.count,
                          "complaints": len(shown), "tickets": len(tk), "status": status_counts.to_dict()}
     return m
+
+
+def map_summary_text(m: folium.Map, path: Path, seconds: float) -> str:
+    """What a saved map holds, in one line: size, time taken, sectors, complaints, tickets, map time."""
+    s = m.netdiag_summary
+    return (f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in {seconds:.1f} s: "
+            f"{s['sectors']:,} sectors, {s['complaints']:,} complaints, {s['tickets']:,} tickets; "
+            f"status at {s['at']:%Y-%m-%d %H:%M}Z")

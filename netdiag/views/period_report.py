@@ -147,6 +147,13 @@ class Report:
     notes: list[str] = field(default_factory=list)
     data_dir: str = ""
 
+    def headline(self) -> str:
+        """The report in one line: complaints and their change, tickets, repeat complaints, hotspots."""
+        t = self.totals
+        change = f", {t['change_pct']:+.1f}% against {self.previous.label}" if t["change_pct"] is not None else ""
+        return (f"{self.period.label}: {t['complaints']:,} complaints{change}; {t['tickets']:,} tickets; "
+                f"{t['repeat_complaints']:,} repeat complaints; {t['hotspots']:,} hotspots")
+
     def summary(self) -> dict:
         """The JSON-able summary (``summary.json``): period, totals, counts and response times."""
         resp = self.tables["response_times"]

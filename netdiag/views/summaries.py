@@ -53,3 +53,27 @@ def summary_text(result) -> str:
         table = t.groupby(["cause", "priority"]).size().unstack(fill_value=0)
         lines += ["  " + line for line in table.to_string().splitlines()]
     return "\n".join(lines)
+
+
+def settings_rows(current) -> list[tuple]:
+    """``(name, value, default, meaning)`` for every setting of ``current`` (a :class:`~netdiag.settings.Settings`)."""
+    values = current.as_dict()
+    return [(name, values[name], default, doc) for name, default, doc in type(current).describe()]
+
+
+def settings_text(current) -> str:
+    """Every setting with its value and meaning; values changed from the default say so."""
+    rows = settings_rows(current)
+    width = max(len(r[0]) for r in rows)
+    return "\n".join(f"{name:<{width}}  {value!s:<14} {doc}" + ("" if value == default else f"  (default {default})")
+                     for name, value, default, doc in rows)
+
+
+def settings_json(current) -> dict:
+    """Every setting as ``{name: {value, default, meaning}}``."""
+    return {n: {"value": v, "default": d, "meaning": m} for n, v, d, m in settings_rows(current)}
+
+
+def sample_text(out, counts: dict[str, int]) -> str:
+    """What ``netdiag sample`` wrote: rows per table."""
+    return "\n".join([f"wrote {out}:"] + [f"  {table:<12} {count:>10,} rows" for table, count in counts.items()])

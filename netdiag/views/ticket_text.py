@@ -72,3 +72,11 @@ def format_ticket(shown: dict, *, tz: str = "UTC") -> str:
         lines += ["", "notes:"]
         lines += [f"  {when_text(n['at'], tz)}  {n['who']:<16} {n['text']}" for n in shown["notes"]]
     return "\n".join(lines)
+
+
+def change_text(ticket_id: str, before: dict, after: dict, *, priority: str | None = None, note: str | None = None) -> str:
+    """What an update changed, in one line: ``TS-... : status acknowledged -> inProgress; note added``."""
+    changes = [f"{k} {before[k]} -> {after[k]}" for k in ("status", "priority", "team") if before[k] != after[k]]
+    if priority and before["priority"] == priority:
+        changes.append(f"priority {priority} kept, now fixed by hand")
+    return f"{ticket_id}: " + ("; ".join(changes) if changes else "unchanged") + ("; note added" if note else "")

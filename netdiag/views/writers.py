@@ -68,6 +68,18 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
+def csv_text(frame: pd.DataFrame) -> str:
+    """A frame as CSV text for stdout: formulas neutralised, times as ISO 8601 UTC, no index."""
+    return neutralise_frame(frame).to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+
+
+def json_text(obj, *, indent: int | None = 2) -> str:
+    """JSON text for stdout (UTF-8 text kept readable; timestamps and the like as strings)."""
+    if isinstance(obj, pd.DataFrame):
+        obj = to_jsonable(obj)
+    return json.dumps(obj, ensure_ascii=False, indent=indent, default=str)
+
+
 def to_jsonable(frame: pd.DataFrame) -> list[dict]:
     """Records with ISO timestamps and nulls as None."""
     return json.loads(frame.to_json(orient="records", date_format="iso", force_ascii=False))
