@@ -41,7 +41,6 @@ from __future__ import annotations
 import contextlib
 import getpass
 import logging
-import math
 import os
 import sqlite3
 import time
@@ -52,12 +51,14 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from netdiag.data.times import hours_since_epoch
+from netdiag.data.times import hours_since_epoch, iso_utc, now_iso
+from netdiag.data.values import plain
 from netdiag.engine.status import merge_intervals
 from netdiag.tickets import grouping as tk
 from netdiag.tickets import lifecycle
 from netdiag.tickets.tmf621 import tmf621
-from netdiag.errors import InputError, NetdiagError, TransitionError
+from netdiag.errors import (InputError, NotAStoreError, StaleRevisionError, StoreBusyError, TicketNotFoundError,
+                            TransitionError)
 from netdiag.data.schema import CAUSE_RANK, OUTAGES
 from netdiag.settings import Settings
 
@@ -207,38 +208,9 @@ def default_who() -> str:
         return "unknown"
 
 
-def iso(value) -> str | None:
-    """A timestamp as UTC ISO 8601 text (``2026-11-02T10:00:00Z``); None for missing values."""
-    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
-        return None
-    ts = pd.Timestamp(value)
-    if pd.isna(ts):
-        return None
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def now_iso() -> str:
-    return iso(pd.Timestamp.now(tz="UTC"))
-
-
-def _plain(value):
-    """numpy / pandas scalars -> Python values sqlite3 accepts."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, (np.bool_, bool)):
-        return int(value)
-    if isinstance(value, pd.Timestamp):
-        return iso(value)
-    return value
-
-
 def _text(value) -> str | None:
-    value = _plain(value)
+    """:func:`~netdiag.data.values.plain` text, with an empty string as None."""
+    value = plain(value)
     if value is None:
         return None
     value = str(value)
@@ -309,7 +281,7 @@ class TicketStore:
             raise InputError(f"ticket store {self.path} does not exist; create it with "
                              f"`netdiag diagnose DATA_DIR --out OUT_DIR --db {self.path}`")
         if self.path.exists() and self.path.is_dir():
-            raise InputError(f"ticket store {self.path} is a folder; expected a database file such as {DEFAULT_DB}")
+            raise NotAStoreError(f"ticket store {self.path} is a folder; expected a database file such as {DEFAULT_DB}")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         timeout = float(self.settings.store_busy_timeout_s)
         self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
@@ -325,8 +297,8 @@ class TicketStore:
         except sqlite3.DatabaseError as exc:
             self.conn.close()
             if "not a database" in str(exc) or "malformed" in str(exc):
-                raise InputError(f"ticket store {self.path} is not an SQLite database ({exc}); "
-                                 f"give a netdiag ticket store or a new file name with --db") from None
+                raise NotAStoreError(f"ticket store {self.path} is not an SQLite database ({exc}); "
+                                     f"give a netdiag ticket store or a new file name with --db") from None
             raise
 
     # ------------------------------------------------------------------ plumbing
@@ -346,8 +318,8 @@ class TicketStore:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
-                raise NetdiagError(f"ticket store {self.path} stayed busy for {self.settings.store_busy_timeout_s:g} s "
-                                   f"(another netdiag is writing); try again or raise store_busy_timeout_s") from None
+                raise StoreBusyError(f"ticket store {self.path} stayed busy for {self.settings.store_busy_timeout_s:g} s "
+                                     f"(another netdiag is writing); try again or raise store_busy_timeout_s") from None
             raise
         try:
             yield self.conn
@@ -383,8 +355,8 @@ class TicketStore:
                 foreign = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
                                                    "AND name NOT LIKE 'sqlite_%'")]
                 if foreign:
-                    raise InputError(f"{self.path} is an SQLite database of another application (tables "
-                                     f"{', '.join(foreign[:5])}); give a netdiag ticket store or a new file name with --db")
+                    raise NotAStoreError(f"{self.path} is an SQLite database of another application (tables "
+                                         f"{', '.join(foreign[:5])}); give a netdiag ticket store or a new file name with --db")
                 c.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             else:
                 self._check_application()
@@ -397,8 +369,8 @@ class TicketStore:
     def _check_application(self) -> None:
         app = int(self.conn.execute("PRAGMA application_id").fetchone()[0])
         if app != APPLICATION_ID:
-            raise InputError(f"{self.path} is an SQLite database of another application (application_id {app:#x}); "
-                             f"give a netdiag ticket store or a new file name with --db")
+            raise NotAStoreError(f"{self.path} is an SQLite database of another application (application_id {app:#x}); "
+                                 f"give a netdiag ticket store or a new file name with --db")
 
     # ------------------------------------------------------------------ reading
     def tickets(self, *, ids: Iterable[str] | None = None, status: Iterable[str] | None = None,
@@ -472,7 +444,7 @@ class TicketStore:
             args += [min_lon, max_lon, min_lat, max_lat]
         if created_before is not None:
             where.append("created_at < ?")
-            args.append(iso(created_before))
+            args.append(iso_utc(created_before))
         sql = ("SELECT t.*, (SELECT group_concat(complaint_id, ';') FROM (SELECT complaint_id FROM complaints c "
                "WHERE c.ticket_id = t.ticket_id ORDER BY received_at, complaint_id)) AS complaint_ids FROM tickets t"
                + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY created_at, ticket_id")
@@ -519,7 +491,7 @@ class TicketStore:
         with self.read() as c:
             t = self.tickets(ids=[ticket_id], conn=c)
             if t.empty:
-                raise InputError(self._missing(ticket_id, c))
+                raise TicketNotFoundError(self._missing(ticket_id, c))
             history = [dict(r) for r in c.execute("SELECT at, who, event, from_status, to_status, why FROM history "
                                                   "WHERE ticket_id = ? ORDER BY seq", (ticket_id,))]
             notes = [dict(r) for r in c.execute("SELECT at, who, text FROM notes WHERE ticket_id = ? ORDER BY seq", (ticket_id,))]
@@ -654,10 +626,10 @@ class TicketStore:
         with self.write() as c:
             row = c.execute("SELECT * FROM tickets WHERE ticket_id = ?", (ticket_id,)).fetchone()
             if row is None:
-                raise InputError(self._missing(ticket_id, c))
+                raise TicketNotFoundError(self._missing(ticket_id, c))
             if expect_revision is not None and int(row["revision"]) != int(expect_revision):
-                raise InputError(f"ticket {ticket_id} changed since you read it (now revision {row['revision']}, "
-                                 f"you had {expect_revision}); show it again and retry")
+                raise StaleRevisionError(f"ticket {ticket_id} changed since you read it (now revision {row['revision']}, "
+                                         f"you had {expect_revision}); show it again and retry")
             sets: dict[str, Any] = {}
             if status is not None:
                 lifecycle.check_transition(ticket_id, row["status"], status)
@@ -755,7 +727,7 @@ class TicketStore:
         b = _Batch(d)
         with self.write() as c:
             run_id = c.execute("INSERT INTO runs (started_at, who, source, as_of, complaints) VALUES (?, ?, ?, ?, ?)",
-                               (at, who, source, iso(as_of), len(d))).lastrowid
+                               (at, who, source, iso_utc(as_of), len(d))).lastrowid
             report = RunReport(run_id=run_id, complaints=len(d))
             moved_from = self._relink(c, d, report)
             linked = self._existing_links(c, d["complaint_id"].tolist())
@@ -857,7 +829,7 @@ class TicketStore:
             row = c.execute(f"SELECT ticket_id FROM tickets WHERE incident_id = ? AND cause = ? AND element_id = ? "
                             f"AND (status IN {_OPEN_SQL} OR (status IN ('resolved', 'closed') "
                             f"AND ? < COALESCE(resolved_at, closed_at))) ORDER BY created_at DESC LIMIT 1",
-                            (incident_id, cause, element_id, iso(first_w0[key]))).fetchone()
+                            (incident_id, cause, element_id, iso_utc(first_w0[key]))).fetchone()
             tid = row[0] if row else self._open_ticket(c, "element_id", cause, element_id)
             new = tid is None
             if new:
@@ -885,7 +857,7 @@ class TicketStore:
         touched: set[str] = set()
         if rows.empty:
             return touched
-        since = iso(rows["received_at"].min() - pd.Timedelta(hours=settings.field_test_window_h))
+        since = iso_utc(rows["received_at"].min() - pd.Timedelta(hours=settings.field_test_window_h))
         stored = pd.DataFrame([dict(r) for r in c.execute(
             f"SELECT c.complaint_id, c.ticket_id, c.lat, c.lon, c.received_at, t.created_at FROM complaints c "
             f"JOIN tickets t USING (ticket_id) WHERE t.kind = 'field_test' AND t.status IN {_OPEN_SQL} AND c.received_at >= ?",
@@ -952,7 +924,7 @@ class TicketStore:
             "updated_at": at,
         }
         c.execute(f"INSERT INTO tickets ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
-                  [_plain(v) for v in values.values()])
+                  [plain(v) for v in values.values()])
         what = f"{cause} on {element_id}" if element_id else ("coverage hole" if kind == "coverage" else "field test")
         c.execute("INSERT INTO history (ticket_id, at, who, event, to_status, why) VALUES (?, ?, ?, 'created', 'acknowledged', ?)",
                   (ticket_id, at, who, f"opened for {what} (run {report.run_id})"))
@@ -1001,7 +973,7 @@ class TicketStore:
         moving = t["fixed_position"] == 0
         lat = t["c_lat"].where(moving & t["c_lat"].notna(), t["t_lat"]).round(6)
         lon = t["c_lon"].where(moving & t["c_lon"].notna(), t["t_lon"]).round(6)
-        rows = [(int(n), int(v), int(p), iso(cr), g, iso(f), iso(du), pr, _plain(la), _plain(lo), at, tid)
+        rows = [(int(n), int(v), int(p), iso_utc(cr), g, iso_utc(f), iso_utc(du), pr, plain(la), plain(lo), at, tid)
                 for n, v, p, cr, g, f, du, pr, la, lo, tid in zip(
                     t["complaint_count"], t["vip_count"], t["public_count"], t["created_at"], grade, first, due, priority,
                     lat, lon, t["ticket_id"])]
@@ -1025,10 +997,10 @@ class TicketStore:
             if ended is None:
                 continue
             end, events = ended
-            why = (f"{r['cause']} on {r['element_id']} ended at {iso(end)}" + (f" ({', '.join(events[:5])})" if events else "")
-                   + f"; data as of {iso(as_of)}")
+            why = (f"{r['cause']} on {r['element_id']} ended at {iso_utc(end)}" + (f" ({', '.join(events[:5])})" if events else "")
+                   + f"; data as of {iso_utc(as_of)}")
             c.execute("UPDATE tickets SET status = 'resolved', resolved_at = ?, cause_end = ?, resolution = ?, updated_at = ?, "
-                      "revision = revision + 1 WHERE ticket_id = ?", (iso(end), iso(end), why, at, tid))
+                      "revision = revision + 1 WHERE ticket_id = ?", (iso_utc(end), iso_utc(end), why, at, tid))
             c.execute("INSERT INTO history (ticket_id, at, who, event, from_status, to_status, why) "
                       "VALUES (?, ?, ?, 'status', ?, 'resolved', ?)", (tid, at, who, r["status"], why))
             report.resolved += 1
