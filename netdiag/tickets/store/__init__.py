@@ -43,10 +43,9 @@ import getpass
 import logging
 import os
 import sqlite3
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -67,10 +66,6 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x4E444754  # "NDGT": a netdiag ticket store
 DEFAULT_DB = "netdiag.db"
-#: test hook: seconds to sleep inside the write transaction of a diagnose run, before COMMIT
-PAUSE_ENV = "NETDIAG_TEST_PAUSE_IN_TX"
-#: test hook: file created when the pause starts (so a test knows when to kill the process)
-PAUSE_MARKER_ENV = "NETDIAG_TEST_PAUSE_MARKER"
 
 _OPEN_SQL = "(" + ", ".join(f"'{s}'" for s in lifecycle.OPEN_STATUSES) + ")"
 
@@ -682,7 +677,8 @@ class TicketStore:
 
     # ------------------------------------------------------------------ a diagnose run
     def record(self, net, diag: pd.DataFrame, *, settings: Settings | None = None, as_of: pd.Timestamp | None = None,
-               who: str | None = None, source: str = "") -> tuple[pd.DataFrame, pd.DataFrame, RunReport]:
+               who: str | None = None, source: str = "",
+               before_commit: Callable[[], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, RunReport]:
         """Link a run's diagnoses to lasting tickets, in one transaction.
 
         1. Complaints already linked stay on their ticket (the same input twice changes
@@ -711,6 +707,9 @@ class TicketStore:
             Recorded in the history; default :func:`default_who`.
         source : str
             The data directory, recorded with the run.
+        before_commit : callable, optional
+            Called with no arguments inside the transaction, after everything is written and
+            just before COMMIT (an exception there rolls the whole run back).
 
         Returns
         -------
@@ -747,7 +746,8 @@ class TicketStore:
             ids = self._existing_links(c, d["complaint_id"].tolist())
             out = diag.assign(ticket_id=diag["complaint_id"].map(ids).fillna(""))
             tickets = self.tickets(ids=sorted(set(ids.values())), conn=c)
-            _test_pause()
+            if before_commit is not None:
+                before_commit()
         log.info("ticket store %s, run %d: %s", self.path, run_id, report.text())
         return out, tickets, report
 
@@ -1093,14 +1093,3 @@ def incident_end(net, cause: str, element_id: str, cause_start, as_of) -> tuple[
     members = iv[iv["_group"] == group].sort_values("start", kind="stable")
     return end, [str(x) for x in members["event_id"] if isinstance(x, str)]
 
-
-def _test_pause() -> None:
-    """Test hook: sleep inside the write transaction (``NETDIAG_TEST_PAUSE_IN_TX`` seconds)."""
-    seconds = os.environ.get(PAUSE_ENV)
-    if not seconds:
-        return
-    marker = os.environ.get(PAUSE_MARKER_ENV)
-    if marker:
-        Path(marker).write_text(str(os.getpid()))
-    log.warning("test hook %s: sleeping %s s inside the transaction", PAUSE_ENV, seconds)
-    time.sleep(float(seconds))
