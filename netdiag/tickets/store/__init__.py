@@ -39,13 +39,11 @@ Examples
 from __future__ import annotations
 
 import contextlib
-import getpass
 import logging
-import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -56,153 +54,20 @@ from netdiag.engine.status import merge_intervals
 from netdiag.tickets import grouping as tk
 from netdiag.tickets import lifecycle
 from netdiag.tickets.tmf621 import tmf621
-from netdiag.errors import (InputError, NotAStoreError, StaleRevisionError, StoreBusyError, TicketNotFoundError,
-                            TransitionError)
+from netdiag.errors import InputError, StaleRevisionError, TicketNotFoundError, TransitionError
 from netdiag.data.schema import CAUSE_RANK, OUTAGES
 from netdiag.settings import Settings
+from netdiag.tickets.store import connection
+from netdiag.tickets.store.connection import (APPLICATION_ID, DEFAULT_DB, MIGRATIONS, OPEN_SQL, SCHEMA_VERSION, chunks,
+                                              default_db_path, default_who)
 
 log = logging.getLogger(__name__)
-
-SCHEMA_VERSION = 1
-APPLICATION_ID = 0x4E444754  # "NDGT": a netdiag ticket store
-DEFAULT_DB = "netdiag.db"
-
-_OPEN_SQL = "(" + ", ".join(f"'{s}'" for s in lifecycle.OPEN_STATUSES) + ")"
-
-#: migrations[i] takes a store from schema version i to i + 1 (statements run one by one in one transaction)
-MIGRATIONS: list[list[str]] = [
-    [
-        """CREATE TABLE tickets (
-            ticket_id        TEXT PRIMARY KEY,
-            kind             TEXT NOT NULL CHECK (kind IN ('incident', 'coverage', 'field_test')),
-            cause            TEXT NOT NULL,
-            element_id       TEXT,
-            element_kind     TEXT,
-            area_key         TEXT,
-            incident_id      TEXT,
-            status           TEXT NOT NULL CHECK (status IN ('acknowledged', 'inProgress', 'pending', 'held',
-                                                             'resolved', 'closed', 'cancelled')),
-            priority         TEXT NOT NULL CHECK (priority IN ('P1', 'P2', 'P3', 'P4')),
-            priority_manual  INTEGER NOT NULL DEFAULT 0,
-            grade            TEXT NOT NULL CHECK (grade IN ('ordinary', 'major', 'urgent')),
-            action           TEXT NOT NULL,
-            team             TEXT NOT NULL,
-            lead_department  TEXT NOT NULL,
-            via              TEXT,
-            region           TEXT,
-            place            TEXT,
-            lat              REAL,
-            lon              REAL,
-            fixed_position   INTEGER NOT NULL DEFAULT 0,
-            evidence         TEXT,
-            resolution       TEXT,
-            cause_start      TEXT,
-            cause_end        TEXT,
-            sites_affected   INTEGER NOT NULL DEFAULT 0,
-            cells_affected   INTEGER NOT NULL DEFAULT 0,
-            complaint_count  INTEGER NOT NULL DEFAULT 0,
-            vip_count        INTEGER NOT NULL DEFAULT 0,
-            public_count     INTEGER NOT NULL DEFAULT 0,
-            created_at       TEXT NOT NULL,
-            first_reply_due  TEXT,
-            due_at           TEXT,
-            opened_at        TEXT NOT NULL,
-            updated_at       TEXT NOT NULL,
-            resolved_at      TEXT,
-            closed_at        TEXT,
-            revision         INTEGER NOT NULL DEFAULT 1
-        )""",
-        f"""CREATE UNIQUE INDEX tickets_one_open_per_element ON tickets (cause, element_id)
-            WHERE element_id IS NOT NULL AND status IN {_OPEN_SQL}""",
-        f"""CREATE UNIQUE INDEX tickets_one_open_per_area ON tickets (cause, area_key)
-            WHERE area_key IS NOT NULL AND status IN {_OPEN_SQL}""",
-        "CREATE INDEX tickets_by_status ON tickets (status, team, priority)",
-        "CREATE INDEX tickets_by_incident ON tickets (incident_id)",
-        """CREATE TABLE runs (
-            run_id       INTEGER PRIMARY KEY AUTOINCREMENT,
-            started_at   TEXT NOT NULL,
-            finished_at  TEXT,
-            who          TEXT NOT NULL,
-            source       TEXT,
-            as_of        TEXT,
-            complaints   INTEGER,
-            linked       INTEGER,
-            new_tickets  INTEGER,
-            resolved     INTEGER,
-            relinked     INTEGER
-        )""",
-        """CREATE TABLE complaints (
-            complaint_id  TEXT PRIMARY KEY,
-            ticket_id     TEXT NOT NULL REFERENCES tickets (ticket_id),
-            cause         TEXT NOT NULL,
-            element_id    TEXT,
-            incident_id   TEXT,
-            received_at   TEXT NOT NULL,
-            occurred_at   TEXT,
-            cause_start   TEXT,
-            cause_end     TEXT,
-            lat           REAL,
-            lon           REAL,
-            category      TEXT,
-            indoor        INTEGER,
-            vip           INTEGER,
-            public        INTEGER,
-            channel       TEXT,
-            customer      TEXT,
-            description   TEXT,
-            region        TEXT,
-            evidence      TEXT,
-            confidence    REAL,
-            linked_at     TEXT NOT NULL,
-            run_id        INTEGER REFERENCES runs (run_id)
-        )""",
-        "CREATE INDEX complaints_by_ticket ON complaints (ticket_id)",
-        "CREATE INDEX complaints_by_received ON complaints (received_at)",
-        """CREATE TABLE history (
-            seq          INTEGER PRIMARY KEY AUTOINCREMENT,
-            ticket_id    TEXT NOT NULL REFERENCES tickets (ticket_id),
-            at           TEXT NOT NULL,
-            who          TEXT NOT NULL,
-            event        TEXT NOT NULL,
-            from_status  TEXT,
-            to_status    TEXT,
-            why          TEXT
-        )""",
-        "CREATE INDEX history_by_ticket ON history (ticket_id, seq)",
-        """CREATE TABLE notes (
-            seq        INTEGER PRIMARY KEY AUTOINCREMENT,
-            ticket_id  TEXT NOT NULL REFERENCES tickets (ticket_id),
-            at         TEXT NOT NULL,
-            who        TEXT NOT NULL,
-            text       TEXT NOT NULL
-        )""",
-        "CREATE INDEX notes_by_ticket ON notes (ticket_id, seq)",
-        "CREATE TABLE id_counters (day TEXT PRIMARY KEY, last INTEGER NOT NULL)",
-    ],
-]
-assert len(MIGRATIONS) == SCHEMA_VERSION
 
 TIME_COLUMNS = ("created_at", "first_reply_due", "due_at", "opened_at", "updated_at", "resolved_at", "closed_at",
                 "cause_start", "cause_end")
 
 
 # ----------------------------------------------------------------------------- helpers
-def default_db_path() -> Path:
-    """``$NETDIAG_DB`` if set, else ``netdiag.db`` in the current folder."""
-    return Path(os.environ.get("NETDIAG_DB") or DEFAULT_DB)
-
-
-def default_who() -> str:
-    """Who is acting: ``$NETDIAG_USER``, else the login name."""
-    name = os.environ.get("NETDIAG_USER")
-    if name:
-        return name
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name in some containers
-        return "unknown"
-
-
 def _text(value) -> str | None:
     """:func:`~netdiag.data.values.plain` text, with an empty string as None."""
     value = plain(value)
@@ -210,11 +75,6 @@ def _text(value) -> str | None:
         return None
     value = str(value)
     return value if value != "" else None
-
-
-def _chunks(items: Sequence, size: int = 500) -> Iterator[Sequence]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
 
 
 @dataclass
@@ -272,29 +132,8 @@ class TicketStore:
     def __init__(self, path: str | Path, *, settings: Settings | None = None, create: bool = True) -> None:
         self.path = Path(path)
         self.settings = settings or Settings()
-        if not create and not self.path.exists():
-            raise InputError(f"ticket store {self.path} does not exist; create it with "
-                             f"`netdiag diagnose DATA_DIR --out OUT_DIR --db {self.path}`")
-        if self.path.exists() and self.path.is_dir():
-            raise NotAStoreError(f"ticket store {self.path} is a folder; expected a database file such as {DEFAULT_DB}")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        timeout = float(self.settings.store_busy_timeout_s)
-        self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
-        self.conn.row_factory = sqlite3.Row
-        try:
-            self.conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-            self.conn.execute("PRAGMA foreign_keys = ON")
-            mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                log.warning("ticket store %s: journal mode is %s, not WAL (network file system?)", self.path, mode)
-            self.conn.execute("PRAGMA synchronous = NORMAL")
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            self.conn.close()
-            if "not a database" in str(exc) or "malformed" in str(exc):
-                raise NotAStoreError(f"ticket store {self.path} is not an SQLite database ({exc}); "
-                                     f"give a netdiag ticket store or a new file name with --db") from None
-            raise
+        # MIGRATIONS is looked up in this module when a store is opened (a test adds a step to it)
+        self.conn = connection.connect(self.path, settings=self.settings, create=create, migrations=MIGRATIONS)
 
     # ------------------------------------------------------------------ plumbing
     def close(self) -> None:
@@ -306,66 +145,17 @@ class TicketStore:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    @contextlib.contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """A write transaction (``BEGIN IMMEDIATE``): committed at the end, rolled back on error."""
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise StoreBusyError(f"ticket store {self.path} stayed busy for {self.settings.store_busy_timeout_s:g} s "
-                                     f"(another netdiag is writing); try again or raise store_busy_timeout_s") from None
-            raise
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
-            self.conn.execute("COMMIT")
+        return connection.write(self.conn)
 
-    @contextlib.contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
+    def read(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """A read transaction: one consistent snapshot, never blocking writers (WAL)."""
-        self.conn.execute("BEGIN")
-        try:
-            yield self.conn
-        finally:
-            self.conn.execute("COMMIT")
+        return connection.read(self.conn)
 
     def schema_version(self) -> int:
-        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
-
-    def _migrate(self) -> None:
-        version = self.schema_version()
-        if version > SCHEMA_VERSION:
-            raise InputError(f"ticket store {self.path} has schema version {version}, but this netdiag knows up to "
-                             f"version {SCHEMA_VERSION}; upgrade netdiag to use it")
-        if version == SCHEMA_VERSION:
-            self._check_application()
-            return
-        with self.write() as c:
-            version = self.schema_version()  # another process may have migrated while we waited
-            if version == 0:
-                foreign = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                                   "AND name NOT LIKE 'sqlite_%'")]
-                if foreign:
-                    raise NotAStoreError(f"{self.path} is an SQLite database of another application (tables "
-                                         f"{', '.join(foreign[:5])}); give a netdiag ticket store or a new file name with --db")
-                c.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            else:
-                self._check_application()
-            for step in range(version, SCHEMA_VERSION):
-                for statement in MIGRATIONS[step]:
-                    c.execute(statement)
-                c.execute(f"PRAGMA user_version = {step + 1}")
-                log.info("ticket store %s: migrated schema to version %d", self.path, step + 1)
-
-    def _check_application(self) -> None:
-        app = int(self.conn.execute("PRAGMA application_id").fetchone()[0])
-        if app != APPLICATION_ID:
-            raise NotAStoreError(f"{self.path} is an SQLite database of another application (application_id {app:#x}); "
-                                 f"give a netdiag ticket store or a new file name with --db")
+        """The store's schema version (``PRAGMA user_version``)."""
+        return connection.schema_version(self.conn)
 
     # ------------------------------------------------------------------ reading
     def tickets(self, *, ids: Iterable[str] | None = None, status: Iterable[str] | None = None,
@@ -464,7 +254,7 @@ class TicketStore:
         """The complaints linked to some tickets (customer numbers masked), oldest first."""
         ticket_ids = list(ticket_ids)
         parts = []
-        for chunk in _chunks(ticket_ids):
+        for chunk in chunks(ticket_ids):
             rows = (conn or self.conn).execute(
                 f"SELECT * FROM complaints WHERE ticket_id IN ({', '.join('?' * len(chunk))}) ORDER BY received_at, complaint_id",
                 list(chunk)).fetchall()
@@ -507,7 +297,7 @@ class TicketStore:
 
     def _per_ticket(self, select: str, ticket_ids: Iterable[str], conn) -> dict[str, list[dict]]:
         out: dict[str, list[dict]] = {}
-        for chunk in _chunks(list(ticket_ids)):
+        for chunk in chunks(list(ticket_ids)):
             for r in (conn or self.conn).execute(f"{select} WHERE ticket_id IN ({', '.join('?' * len(chunk))}) ORDER BY seq",
                                                  list(chunk)):
                 row = dict(r)
@@ -668,7 +458,7 @@ class TicketStore:
         for col in ("element_id", "area_key"):
             if row[col] is None:
                 continue
-            other = c.execute(f"SELECT ticket_id FROM tickets WHERE cause = ? AND {col} = ? AND status IN {_OPEN_SQL} "
+            other = c.execute(f"SELECT ticket_id FROM tickets WHERE cause = ? AND {col} = ? AND status IN {OPEN_SQL} "
                               "AND ticket_id != ?", (row["cause"], row[col], row["ticket_id"])).fetchone()
             if other:
                 raise TransitionError(
@@ -771,7 +561,7 @@ class TicketStore:
 
     def _existing_links(self, c: sqlite3.Connection, complaint_ids: list[str]) -> dict[str, str]:
         out: dict[str, str] = {}
-        for chunk in _chunks(complaint_ids):
+        for chunk in chunks(complaint_ids):
             rows = c.execute(f"SELECT complaint_id, ticket_id FROM complaints WHERE complaint_id IN ({', '.join('?' * len(chunk))})",
                              list(chunk))
             out.update({r[0]: r[1] for r in rows})
@@ -781,9 +571,9 @@ class TicketStore:
         """Unlink complaints whose new diagnosis outranks the stored one while their ticket is open."""
         moved: dict[str, list[str]] = {}
         new_cause = dict(zip(d["complaint_id"], d["cause"]))
-        for chunk in _chunks(d["complaint_id"].tolist()):
+        for chunk in chunks(d["complaint_id"].tolist()):
             rows = c.execute(f"SELECT c.complaint_id, c.cause, c.ticket_id FROM complaints c JOIN tickets t USING (ticket_id) "
-                             f"WHERE t.status IN {_OPEN_SQL} AND c.complaint_id IN ({', '.join('?' * len(chunk))})", list(chunk))
+                             f"WHERE t.status IN {OPEN_SQL} AND c.complaint_id IN ({', '.join('?' * len(chunk))})", list(chunk))
             for cid, old_cause, ticket_id in rows:
                 if CAUSE_RANK.get(new_cause[cid], 99) < CAUSE_RANK.get(old_cause, 99):
                     moved.setdefault(ticket_id, []).append(cid)
@@ -810,7 +600,7 @@ class TicketStore:
 
     # .. attaching
     def _open_ticket(self, c, col: str, cause: str, value: str) -> str | None:
-        row = c.execute(f"SELECT ticket_id FROM tickets WHERE cause = ? AND {col} = ? AND status IN {_OPEN_SQL}",
+        row = c.execute(f"SELECT ticket_id FROM tickets WHERE cause = ? AND {col} = ? AND status IN {OPEN_SQL}",
                         (cause, value)).fetchone()
         return row[0] if row else None
 
@@ -827,7 +617,7 @@ class TicketStore:
             idx = positions[groups[key]].tolist()
             # the ticket of this very incident: open, or resolved / closed after the customer felt it (a late complaint)
             row = c.execute(f"SELECT ticket_id FROM tickets WHERE incident_id = ? AND cause = ? AND element_id = ? "
-                            f"AND (status IN {_OPEN_SQL} OR (status IN ('resolved', 'closed') "
+                            f"AND (status IN {OPEN_SQL} OR (status IN ('resolved', 'closed') "
                             f"AND ? < COALESCE(resolved_at, closed_at))) ORDER BY created_at DESC LIMIT 1",
                             (incident_id, cause, element_id, iso_utc(first_w0[key]))).fetchone()
             tid = row[0] if row else self._open_ticket(c, "element_id", cause, element_id)
@@ -860,7 +650,7 @@ class TicketStore:
         since = iso_utc(rows["received_at"].min() - pd.Timedelta(hours=settings.field_test_window_h))
         stored = pd.DataFrame([dict(r) for r in c.execute(
             f"SELECT c.complaint_id, c.ticket_id, c.lat, c.lon, c.received_at, t.created_at FROM complaints c "
-            f"JOIN tickets t USING (ticket_id) WHERE t.kind = 'field_test' AND t.status IN {_OPEN_SQL} AND c.received_at >= ?",
+            f"JOIN tickets t USING (ticket_id) WHERE t.kind = 'field_test' AND t.status IN {OPEN_SQL} AND c.received_at >= ?",
             (since,))], columns=["complaint_id", "ticket_id", "lat", "lon", "received_at", "created_at"])
         lon = np.concatenate([stored["lon"].to_numpy(float), rows["lon"].to_numpy(float)])
         lat = np.concatenate([stored["lat"].to_numpy(float), rows["lat"].to_numpy(float)])
@@ -952,7 +742,7 @@ class TicketStore:
         if not ticket_ids:
             return
         parts = []
-        for chunk in _chunks(ticket_ids):
+        for chunk in chunks(ticket_ids):
             q = ", ".join("?" * len(chunk))
             parts += [dict(r) for r in c.execute(
                 f"SELECT t.ticket_id, t.cause, t.status, t.grade, t.priority, t.priority_manual, t.fixed_position, "
@@ -984,7 +774,7 @@ class TicketStore:
     # .. resolution
     def _resolve_ended(self, c, net, as_of, at, who, report: RunReport) -> None:
         """Open outage / interference tickets whose outage ended by ``as_of`` become resolved."""
-        rows = c.execute(f"SELECT ticket_id FROM tickets WHERE status IN {_OPEN_SQL} AND kind = 'incident' "
+        rows = c.execute(f"SELECT ticket_id FROM tickets WHERE status IN {OPEN_SQL} AND kind = 'incident' "
                          "AND cause IN ('fault', 'shutdown', 'interference')").fetchall()
         self._resolve_ids(c, net, as_of, at, who, report, [r[0] for r in rows])
 
