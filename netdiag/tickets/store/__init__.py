@@ -57,15 +57,12 @@ from netdiag.tickets.tmf621 import tmf621
 from netdiag.errors import InputError, StaleRevisionError, TicketNotFoundError, TransitionError
 from netdiag.data.schema import CAUSE_RANK, OUTAGES
 from netdiag.settings import Settings
-from netdiag.tickets.store import connection
+from netdiag.tickets.store import connection, queries
+from netdiag.tickets.store.queries import TIME_COLUMNS
 from netdiag.tickets.store.connection import (APPLICATION_ID, DEFAULT_DB, MIGRATIONS, OPEN_SQL, SCHEMA_VERSION, chunks,
                                               default_db_path, default_who)
 
 log = logging.getLogger(__name__)
-
-TIME_COLUMNS = ("created_at", "first_reply_due", "due_at", "opened_at", "updated_at", "resolved_at", "closed_at",
-                "cause_start", "cause_end")
-
 
 # ----------------------------------------------------------------------------- helpers
 def _text(value) -> str | None:
@@ -163,146 +160,34 @@ class TicketStore:
                 kind: str | None = None, region: str | None = None,
                 bbox: tuple[float, float, float, float] | None = None,
                 created_before: pd.Timestamp | None = None, conn: sqlite3.Connection | None = None) -> pd.DataFrame:
-        """Tickets matching every filter given, oldest first.
+        """Tickets matching every filter given, oldest first (see :func:`.queries.tickets`).
 
-        Parameters
-        ----------
-        ids : iterable of str, optional
-            Only these ticket ids.
-        status : iterable of str, optional
-            Statuses (see :data:`netdiag.tickets.lifecycle.STATUSES`); ``open`` stands for every open one.
-        team, region, kind : str, optional
-            Exact matches.
-        priority, cause : iterable of str, optional
-        bbox : (min_lon, min_lat, max_lon, max_lat), optional
-            Only tickets located inside.
-        created_before : Timestamp, optional
-            Only tickets whose first complaint came before this moment.
-
-        Returns
-        -------
-        DataFrame
-            :data:`netdiag.tickets.grouping.TICKET_COLUMNS` first, then the store's other columns;
-            times are UTC timestamps.
-
-        Raises
-        ------
-        InputError
-            On an unknown status or priority.
+        ``conn``: read within this transaction (from :meth:`read` or :meth:`write`) instead of on its own.
         """
-        where, args = [], []
-        if ids is not None:
-            ids = list(ids)
-            if not ids:
-                return self._frame([], conn)
-            where.append(f"ticket_id IN ({', '.join('?' * len(ids))})")
-            args += ids
-        if status:
-            wanted = []
-            for s in status:
-                if s == "open":
-                    wanted += list(lifecycle.OPEN_STATUSES)
-                elif s in lifecycle.STATUSES:
-                    wanted.append(s)
-                else:
-                    raise InputError(f"status was {s!r} but is expected to be open or one of {', '.join(lifecycle.STATUSES)}")
-            where.append(f"status IN ({', '.join('?' * len(wanted))})")
-            args += wanted
-        if priority:
-            priority = list(priority)
-            bad = [p for p in priority if p not in lifecycle.PRIORITIES]
-            if bad:
-                raise InputError(f"priority was {bad[0]!r} but is expected to be one of {', '.join(lifecycle.PRIORITIES)}")
-            where.append(f"priority IN ({', '.join('?' * len(priority))})")
-            args += priority
-        if cause:
-            cause = list(cause)
-            where.append(f"cause IN ({', '.join('?' * len(cause))})")
-            args += cause
-        for col, value in (("team", team), ("region", region), ("kind", kind)):
-            if value:
-                where.append(f"{col} = ?")
-                args.append(value)
-        if bbox is not None:
-            min_lon, min_lat, max_lon, max_lat = bbox
-            where.append("lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?")
-            args += [min_lon, max_lon, min_lat, max_lat]
-        if created_before is not None:
-            where.append("created_at < ?")
-            args.append(iso_utc(created_before))
-        sql = ("SELECT t.*, (SELECT group_concat(complaint_id, ';') FROM (SELECT complaint_id FROM complaints c "
-               "WHERE c.ticket_id = t.ticket_id ORDER BY received_at, complaint_id)) AS complaint_ids FROM tickets t"
-               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY created_at, ticket_id")
-        rows = (conn or self.conn).execute(sql, args).fetchall()
-        return self._frame(rows, conn)
-
-    def _frame(self, rows, conn) -> pd.DataFrame:
-        if rows:
-            frame = pd.DataFrame([dict(r) for r in rows])
-        else:
-            cols = [r[1] for r in (conn or self.conn).execute("PRAGMA table_info(tickets)")] + ["complaint_ids"]
-            frame = pd.DataFrame(columns=cols)
-        for col in TIME_COLUMNS:
-            frame[col] = pd.to_datetime(frame[col], utc=True, format="ISO8601")
-        for col in ("complaint_ids", "element_id", "element_kind", "via", "region", "place", "evidence", "resolution",
-                    "area_key", "incident_id"):  # text: empty, not null, as in the in-memory tickets
-            frame[col] = frame[col].astype(object).where(frame[col].notna(), "")
-        first = [c for c in tk.TICKET_COLUMNS if c in frame.columns]
-        return frame[first + [c for c in frame.columns if c not in first]].reset_index(drop=True)
+        return queries.tickets(conn or self.conn, ids=ids, status=status, team=team, priority=priority, cause=cause,
+                               kind=kind, region=region, bbox=bbox, created_before=created_before)
 
     def complaints(self, ticket_ids: Iterable[str], *, conn: sqlite3.Connection | None = None) -> pd.DataFrame:
         """The complaints linked to some tickets (customer numbers masked), oldest first."""
-        ticket_ids = list(ticket_ids)
-        parts = []
-        for chunk in chunks(ticket_ids):
-            rows = (conn or self.conn).execute(
-                f"SELECT * FROM complaints WHERE ticket_id IN ({', '.join('?' * len(chunk))}) ORDER BY received_at, complaint_id",
-                list(chunk)).fetchall()
-            parts += [dict(r) for r in rows]
-        cols = [r[1] for r in (conn or self.conn).execute("PRAGMA table_info(complaints)")]
-        frame = pd.DataFrame(parts, columns=cols)
-        for col in ("received_at", "occurred_at", "cause_start", "cause_end", "linked_at"):
-            frame[col] = pd.to_datetime(frame[col], utc=True, format="ISO8601")
-        return frame
+        return queries.complaints(conn or self.conn, ticket_ids)
 
     def show(self, ticket_id: str) -> dict:
-        """One ticket with its complaints, status history and notes.
+        """One ticket with its complaints, status history and notes (see :func:`.queries.show`).
 
         Raises
         ------
-        InputError
+        netdiag.errors.TicketNotFoundError
             When the store has no such ticket.
         """
-        with self.read() as c:
-            t = self.tickets(ids=[ticket_id], conn=c)
-            if t.empty:
-                raise TicketNotFoundError(self._missing(ticket_id, c))
-            history = [dict(r) for r in c.execute("SELECT at, who, event, from_status, to_status, why FROM history "
-                                                  "WHERE ticket_id = ? ORDER BY seq", (ticket_id,))]
-            notes = [dict(r) for r in c.execute("SELECT at, who, text FROM notes WHERE ticket_id = ? ORDER BY seq", (ticket_id,))]
-            complaints = self.complaints([ticket_id], conn=c)
-        return {"ticket": t.iloc[0].to_dict(), "history": history, "notes": notes, "complaints": complaints}
-
-    def _missing(self, ticket_id: str, c: sqlite3.Connection) -> str:
-        n = c.execute("SELECT count(*) FROM tickets").fetchone()[0]
-        return f"ticket {ticket_id!r} is not in {self.path} ({n:,} tickets; ids look like TS-20261102-0001)"
+        return queries.show(self.conn, ticket_id)
 
     def history(self, ticket_ids: Iterable[str], *, conn: sqlite3.Connection | None = None) -> dict[str, list[dict]]:
         """Status and field changes per ticket, oldest first."""
-        return self._per_ticket("SELECT ticket_id, at, who, event, from_status, to_status, why FROM history", ticket_ids, conn)
+        return queries.history(conn or self.conn, ticket_ids)
 
     def notes(self, ticket_ids: Iterable[str], *, conn: sqlite3.Connection | None = None) -> dict[str, list[dict]]:
         """Notes per ticket, oldest first."""
-        return self._per_ticket("SELECT ticket_id, at, who, text FROM notes", ticket_ids, conn)
-
-    def _per_ticket(self, select: str, ticket_ids: Iterable[str], conn) -> dict[str, list[dict]]:
-        out: dict[str, list[dict]] = {}
-        for chunk in chunks(list(ticket_ids)):
-            for r in (conn or self.conn).execute(f"{select} WHERE ticket_id IN ({', '.join('?' * len(chunk))}) ORDER BY seq",
-                                                 list(chunk)):
-                row = dict(r)
-                out.setdefault(row.pop("ticket_id"), []).append(row)
-        return out
+        return queries.notes(conn or self.conn, ticket_ids)
 
     def export(self, path: str | Path, *, fmt: str, overwrite: bool = False, **filters: Any) -> int:
         """Write tickets to a file for people and other tools.
@@ -402,8 +287,8 @@ class TicketStore:
         """
         if status is None and priority is None and team is None and not note:
             raise InputError("nothing to update: give a new status, priority or team, or a note")
-        if priority is not None and priority not in lifecycle.PRIORITIES:
-            raise InputError(f"priority was {priority!r} but is expected to be one of {', '.join(lifecycle.PRIORITIES)}")
+        if priority is not None:
+            queries.check_priority(priority)
         if team is not None and not team.strip():
             raise InputError("team was empty but is expected to name a team, e.g. field-West")
         who = who or default_who()
@@ -411,7 +296,7 @@ class TicketStore:
         with self.write() as c:
             row = c.execute("SELECT * FROM tickets WHERE ticket_id = ?", (ticket_id,)).fetchone()
             if row is None:
-                raise TicketNotFoundError(self._missing(ticket_id, c))
+                raise queries.not_found(c, ticket_id)
             if expect_revision is not None and int(row["revision"]) != int(expect_revision):
                 raise StaleRevisionError(f"ticket {ticket_id} changed since you read it (now revision {row['revision']}, "
                                          f"you had {expect_revision}); show it again and retry")
