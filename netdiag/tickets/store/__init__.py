@@ -54,10 +54,10 @@ from netdiag.engine.status import merge_intervals
 from netdiag.tickets import grouping as tk
 from netdiag.tickets import lifecycle
 from netdiag.tickets.tmf621 import tmf621
-from netdiag.errors import InputError, StaleRevisionError, TicketNotFoundError, TransitionError
+from netdiag.errors import InputError
 from netdiag.data.schema import CAUSE_RANK, OUTAGES
 from netdiag.settings import Settings
-from netdiag.tickets.store import connection, queries
+from netdiag.tickets.store import connection, queries, updates
 from netdiag.tickets.store.queries import TIME_COLUMNS
 from netdiag.tickets.store.connection import (APPLICATION_ID, DEFAULT_DB, MIGRATIONS, OPEN_SQL, SCHEMA_VERSION, chunks,
                                               default_db_path, default_who)
@@ -257,98 +257,15 @@ class TicketStore:
                expect_revision: int | None = None) -> dict:
         """Change a ticket's status, priority or team and/or add a note, in one transaction.
 
-        Parameters
-        ----------
-        ticket_id : str
-        status : str, optional
-            The new status; the move must be allowed (:data:`netdiag.tickets.lifecycle.TRANSITIONS`).
-        priority : {"P1", "P2", "P3", "P4"}, optional
-            Set by a person: later runs no longer recompute it.
-        team : str, optional
-            Reassign.
-        note : str, optional
-            Free text added to the ticket's notes.
-        who, why : str, optional
-            Recorded in the history (``who`` defaults to :func:`default_who`).
-        expect_revision : int, optional
-            Refuse when the ticket changed since it was read at this revision.
-
-        Returns
-        -------
-        dict
-            The ticket after the change (as :meth:`show`).
-
-        Raises
-        ------
-        InputError
-            Unknown ticket, nothing to change, a bad priority, or a stale ``expect_revision``.
-        netdiag.errors.TransitionError
-            When the life cycle does not allow the status change; the message says why.
+        See :func:`.updates.update` for the parameters and errors; returns the ticket after the
+        change (as :meth:`show`).
         """
-        if status is None and priority is None and team is None and not note:
-            raise InputError("nothing to update: give a new status, priority or team, or a note")
-        if priority is not None:
-            queries.check_priority(priority)
-        if team is not None and not team.strip():
-            raise InputError("team was empty but is expected to name a team, e.g. field-West")
-        who = who or default_who()
-        at = now_iso()
-        with self.write() as c:
-            row = c.execute("SELECT * FROM tickets WHERE ticket_id = ?", (ticket_id,)).fetchone()
-            if row is None:
-                raise queries.not_found(c, ticket_id)
-            if expect_revision is not None and int(row["revision"]) != int(expect_revision):
-                raise StaleRevisionError(f"ticket {ticket_id} changed since you read it (now revision {row['revision']}, "
-                                         f"you had {expect_revision}); show it again and retry")
-            sets: dict[str, Any] = {}
-            if status is not None:
-                lifecycle.check_transition(ticket_id, row["status"], status)
-                if status in lifecycle.OPEN_STATUSES and row["status"] not in lifecycle.OPEN_STATUSES:
-                    self._check_reopen(c, row)
-                sets["status"] = status
-                if status == "resolved":
-                    sets["resolved_at"] = at
-                    sets["resolution"] = why or f"resolved by {who}"
-                elif status == "closed":
-                    sets["closed_at"] = at
-                elif status in lifecycle.OPEN_STATUSES and row["status"] == "resolved":
-                    sets["resolved_at"] = None
-                    sets["resolution"] = None
-                c.execute("INSERT INTO history (ticket_id, at, who, event, from_status, to_status, why) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                          (ticket_id, at, who, "status", row["status"], status, why))
-            if priority is not None and priority != row["priority"]:
-                sets["priority"] = priority
-                c.execute("INSERT INTO history (ticket_id, at, who, event, from_status, to_status, why) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                          (ticket_id, at, who, "priority", None, None, f"priority {row['priority']} -> {priority}"
-                           + (f": {why}" if why else "")))
-            if priority is not None:
-                sets["priority_manual"] = 1
-            if team is not None and team != row["team"]:
-                sets["team"] = team
-                c.execute("INSERT INTO history (ticket_id, at, who, event, from_status, to_status, why) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                          (ticket_id, at, who, "team", None, None, f"team {row['team']} -> {team}" + (f": {why}" if why else "")))
-            if note:
-                c.execute("INSERT INTO notes (ticket_id, at, who, text) VALUES (?, ?, ?, ?)", (ticket_id, at, who, note))
-            assignments = ", ".join(f"{k} = ?" for k in sets)
-            c.execute(f"UPDATE tickets SET {assignments + ', ' if assignments else ''}updated_at = ?, revision = revision + 1 "
-                      "WHERE ticket_id = ?", [*sets.values(), at, ticket_id])
-        log.info("ticket %s updated by %s: %s", ticket_id, who, ", ".join(sets) or "note")
-        return self.show(ticket_id)
+        return updates.update(self.conn, ticket_id, status=status, priority=priority, team=team, note=note, who=who,
+                              why=why, expect_revision=expect_revision)
 
     def close_ticket(self, ticket_id: str, *, who: str | None = None, why: str | None = None) -> dict:
         """Close a resolved ticket (after the call-back to the customer); see :meth:`update`."""
-        return self.update(ticket_id, status="closed", who=who, why=why)
-
-    def _check_reopen(self, c: sqlite3.Connection, row: sqlite3.Row) -> None:
-        for col in ("element_id", "area_key"):
-            if row[col] is None:
-                continue
-            other = c.execute(f"SELECT ticket_id FROM tickets WHERE cause = ? AND {col} = ? AND status IN {OPEN_SQL} "
-                              "AND ticket_id != ?", (row["cause"], row[col], row["ticket_id"])).fetchone()
-            if other:
-                raise TransitionError(
-                    f"ticket {row['ticket_id']} cannot be re-opened: {other[0]} is already open for {row['cause']} on "
-                    f"{row[col]}; add a note there instead")
+        return updates.close_ticket(self.conn, ticket_id, who=who, why=why)
 
     # ------------------------------------------------------------------ a diagnose run
     def record(self, net, diag: pd.DataFrame, *, settings: Settings | None = None, as_of: pd.Timestamp | None = None,
