@@ -17,7 +17,7 @@ from netdiag.tickets import lifecycle
 from netdiag.tickets.store import queries
 from netdiag.tickets.store.connection import OPEN_SQL, StoreConnection, default_who, write
 
-log = logging.getLogger(__package__)
+log = logging.getLogger(__package__)  # one logger for the whole store, as before it was split
 
 
 def update(conn: StoreConnection, ticket_id: str, *, status: str | None = None, priority: str | None = None,
