@@ -58,7 +58,6 @@ from typing import Any, Callable, Iterable
 
 import pandas as pd
 
-from netdiag.errors import InputError
 from netdiag.settings import Settings
 from netdiag.tickets.store import connection, linking, queries, updates
 from netdiag.tickets.store.batch import RunReport
@@ -66,7 +65,6 @@ from netdiag.tickets.store.connection import (APPLICATION_ID, DEFAULT_DB, MIGRAT
                                               default_db_path, default_who)
 from netdiag.tickets.store.queries import TIME_COLUMNS
 from netdiag.tickets.store.resolution import incident_end
-from netdiag.tickets.tmf621 import tmf621
 
 __all__ = ["TicketStore", "RunReport", "incident_end", "default_db_path", "default_who", "SCHEMA_VERSION", "MIGRATIONS",
            "APPLICATION_ID", "DEFAULT_DB", "TIME_COLUMNS"]
@@ -180,7 +178,7 @@ class TicketStore:
         return queries.notes(conn or self.conn, ticket_ids)
 
     def export(self, path: str | Path, *, fmt: str, overwrite: bool = False, **filters: Any) -> int:
-        """Write tickets to a file for people and other tools.
+        """Write tickets to a file for people and other tools (see :func:`netdiag.views.writers.export_tickets`).
 
         Parameters
         ----------
@@ -203,43 +201,15 @@ class TicketStore:
         Raises
         ------
         InputError
-            On an unknown format or an existing file without ``overwrite``.
+            On an unknown format.
+        netdiag.errors.OutputExistsError
+            When ``path`` exists and ``overwrite`` is false.
         """
-        from netdiag.views.writers import write_csv, write_json
+        from netdiag.views.writers import export_tickets  # lazily, as before: tickets do not load views
 
-        formats = ("csv", "json", "geojson", "gpkg")
-        if fmt not in formats:
-            raise InputError(f"--format was {fmt!r} but is expected to be one of {', '.join(formats)}")
-        path = Path(path)
-        if path.exists() and not overwrite:
-            raise InputError(f"{path} already exists; use --overwrite to replace it")
-        with self.read() as c:
-            t = self.tickets(conn=c, **filters)
-            if fmt == "json":
-                ids = t["ticket_id"].tolist()
-                history, notes = self.history(ids, conn=c), self.notes(ids, conn=c)
-        if fmt == "csv":
-            write_csv(t, path)
-        elif fmt == "json":
-            write_json([tmf621(r, history=history.get(r["ticket_id"], []), notes=notes.get(r["ticket_id"], []))
-                        for r in t.to_dict("records")], path)
-        else:
-            import geopandas as gpd
-
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if path.exists():
-                path.unlink()
-            flat = t.copy()
-            for col in TIME_COLUMNS:
-                flat[col] = flat[col].dt.strftime("%Y-%m-%dT%H:%M:%SZ").astype(object).where(flat[col].notna(), None)
-            gdf = gpd.GeoDataFrame(flat, geometry=gpd.points_from_xy(flat["lon"].astype(float), flat["lat"].astype(float)),
-                                   crs="EPSG:4326")
-            if fmt == "gpkg":
-                gdf.to_file(path, layer="tickets", driver="GPKG")
-            else:
-                gdf.to_file(path, driver="GeoJSON")
-        log.info("exported %d tickets to %s (%s)", len(t), path, fmt)
-        return len(t)
+        n = export_tickets(self, path, fmt=fmt, overwrite=overwrite, **filters)
+        log.info("exported %d tickets to %s (%s)", n, path, fmt)
+        return n
 
     # ------------------------------------------------------------------ people's updates
     def update(self, ticket_id: str, *, status: str | None = None, priority: str | None = None, team: str | None = None,
