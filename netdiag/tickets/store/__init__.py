@@ -96,9 +96,9 @@ class TicketStore:
     Raises
     ------
     InputError
-        The file is missing (``create=False``) or was written by a newer netdiag.
-    netdiag.errors.NotAStoreError
-        The path is a folder, not an SQLite database, or another application's database.
+        The file is missing (``create=False``), is not a netdiag ticket store
+        (:class:`~netdiag.errors.NotAStoreError`), or was written by a newer netdiag; see
+        :func:`.connection.connect`.
 
     Examples
     --------
@@ -178,32 +178,10 @@ class TicketStore:
         return queries.notes(conn or self.conn, ticket_ids)
 
     def export(self, path: str | Path, *, fmt: str, overwrite: bool = False, **filters: Any) -> int:
-        """Write tickets to a file for people and other tools (see :func:`netdiag.views.writers.export_tickets`).
+        """Write the tickets matching ``filters`` (as for :meth:`tickets`) to a file; returns how many.
 
-        Parameters
-        ----------
-        path : str or Path
-            The file to write (parent folders are created).
-        fmt : {"csv", "json", "geojson", "gpkg"}
-            ``csv`` (Excel-ready, formulas neutralised), ``json`` (TMF621 Trouble Ticket
-            resources with status history and notes), ``geojson`` or ``gpkg`` (a point layer
-            ``tickets`` in WGS-84 that QGIS opens).
-        overwrite : bool
-            Replace an existing file.
-        **filters
-            As for :meth:`tickets`.
-
-        Returns
-        -------
-        int
-            Tickets written.
-
-        Raises
-        ------
-        InputError
-            On an unknown format.
-        netdiag.errors.OutputExistsError
-            When ``path`` exists and ``overwrite`` is false.
+        ``fmt`` is ``csv``, ``json`` (TMF621), ``geojson`` or ``gpkg``; an existing ``path`` is
+        replaced only with ``overwrite``. See :func:`netdiag.views.writers.export_tickets`.
         """
         from netdiag.views.writers import export_tickets  # lazily, as before: tickets do not load views
 
