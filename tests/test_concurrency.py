@@ -18,9 +18,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from netdiag.tickets.store import PAUSE_ENV, PAUSE_MARKER_ENV
-
 NETDIAG = [sys.executable, "-c", "import sys; from netdiag.cli.main import cli; sys.argv[0] = 'netdiag'; cli()"]
+#: ``netdiag diagnose`` whose store pauses inside its write transaction, just before COMMIT
+PAUSING = [sys.executable, str(Path(__file__).with_name("pausing_diagnose.py"))]
 SLICES = {"d12": (0, 2), "d23": (1, 3), "d34": (2, 4), "d14": (0, 4)}
 OPEN = ("acknowledged", "inProgress", "pending", "held")
 
@@ -45,9 +45,14 @@ def city(tmp_path_factory):
     return out
 
 
-def netdiag(*args, env: dict | None = None, **kw) -> subprocess.Popen:
-    return subprocess.Popen([*NETDIAG, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **(env or {})}, **kw)
+def netdiag(*args) -> subprocess.Popen:
+    return subprocess.Popen([*NETDIAG, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def pausing_diagnose(folder: Path, db: Path, out: Path, seconds: float, marker: Path | None = None) -> subprocess.Popen:
+    """A process diagnosing ``folder`` into ``db`` that sleeps ``seconds`` before COMMIT (after writing ``marker``)."""
+    args = [folder, out, db, seconds] + ([marker] if marker else [])
+    return subprocess.Popen([*PAUSING, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def finish(proc: subprocess.Popen, timeout: float = 120) -> str:
@@ -100,8 +105,7 @@ def reference(city, tmp_path_factory):
 def test_four_processes_diagnosing_overlapping_data_at_once(city, reference, tmp_path):
     db = tmp_path / "t.db"
     # each holds the write lock for a moment: the others must queue on it, not fail or duplicate
-    procs = {name: netdiag(*diagnose_args(folder, db, tmp_path / name), env={PAUSE_ENV: "0.4"})
-             for name, folder in city.items()}
+    procs = {name: pausing_diagnose(folder, db, tmp_path / name, 0.4) for name, folder in city.items()}
     for proc in procs.values():
         finish(proc)
     assert_consistent(db)
@@ -149,7 +153,7 @@ def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
 def kill_in_transaction(folder: Path, db: Path, tmp_path: Path) -> None:
     marker = tmp_path / "in-transaction"
     marker.unlink(missing_ok=True)
-    proc = netdiag(*diagnose_args(folder, db, tmp_path / "killed"), env={PAUSE_ENV: "60", PAUSE_MARKER_ENV: str(marker)})
+    proc = pausing_diagnose(folder, db, tmp_path / "killed", 60, marker)
     wait_for(marker, proc)  # every ticket of the run is written, nothing committed yet
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)

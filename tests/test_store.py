@@ -320,6 +320,25 @@ def test_an_older_store_is_migrated(tmp_path, monkeypatch):
         assert "sla_breached" in [r[1] for r in store.conn.execute("PRAGMA table_info(tickets)")]
 
 
+def test_before_commit_runs_inside_the_transaction_and_its_failure_rolls_the_run_back(tmp_path, days):
+    from netdiag.engine.network import prepare
+
+    ds = load_dataset(days["day1"])
+    net = prepare(ds)
+    diag = diagnose(ds, network=net).diagnoses
+    seen = []
+
+    def fail():
+        seen.append(pd.read_sql_query("SELECT count(*) AS n FROM tickets", store.conn)["n"][0])
+        raise RuntimeError("stop")
+
+    with TicketStore(tmp_path / "t.db") as store:
+        with pytest.raises(RuntimeError, match="stop"):
+            store.record(net, diag, who="tester", before_commit=fail)
+        assert seen == [2]  # written, not yet committed
+        assert table(store, "tickets").empty and table(store, "runs").empty
+
+
 def test_customer_numbers_never_reach_the_store(tmp_path, days):
     db = tmp_path / "t.db"
     with TicketStore(db) as store:
@@ -341,7 +360,7 @@ def test_export_tmf621_json_csv_and_geopackage(tmp_path, days):
         assert store.export(tmp_path / "t.json", fmt="json") == 3
         assert store.export(tmp_path / "t.csv", fmt="csv", status=["open"], kind="field_test") == 2
         assert store.export(tmp_path / "t.gpkg", fmt="gpkg") == 3
-        with pytest.raises(InputError, match="already exists; use --overwrite"):
+        with pytest.raises(InputError, match="already exists; pass `overwrite`"):
             store.export(tmp_path / "t.gpkg", fmt="gpkg")
     tickets = {t["id"]: t for t in json.loads((tmp_path / "t.json").read_text())}
     t = tickets[tid]

@@ -189,5 +189,5 @@ def test_export_writes_each_format_and_refuses_to_overwrite(nd, db, tmp_path):
         assert res.exit_code == 0 and "wrote 3 tickets" in res.output, fmt
         assert out.stat().st_size > 0
     res = nd("tickets", "export", "--db", db, "--format", "csv", "--out", tmp_path / "tickets.csv")
-    assert res.exit_code == 2 and "use --overwrite" in res.output
+    assert res.exit_code == 2 and "pass --overwrite" in res.output
 

@@ -1,4 +1,4 @@
-"""Writing outputs: safe CSV (Excel-ready), JSON, the diagnosis files; never overwriting without being asked."""
+"""Writing outputs: safe CSV (Excel-ready), JSON, the diagnosis files, ticket exports; never overwriting without being asked."""
 from __future__ import annotations
 
 import json
@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from netdiag.data.times import iso_utc
 from netdiag.errors import InputError, OutputExistsError
+from netdiag.tickets.tmf621 import tmf621
 from netdiag.views.sanitize import neutralise_frame
 
 
@@ -119,3 +121,72 @@ def write_diagnosis(result, out_dir: str | Path, *, json: bool = False) -> list[
             write_json(result.summary(), out / "summary.json"),
         ]
     return written
+
+
+EXPORT_FORMATS = ("csv", "json", "geojson", "gpkg")
+
+
+def export_tickets(store, path: str | Path, *, fmt: str, overwrite: bool = False, **filters) -> int:
+    """Write the tickets of a ticket store to a file for people and other tools.
+
+    Parameters
+    ----------
+    store : netdiag.tickets.store.TicketStore
+        Read in one snapshot (its ``read``, ``tickets``, ``history`` and ``notes``).
+    path : str or Path
+        The file to write (parent folders are created).
+    fmt : {"csv", "json", "geojson", "gpkg"}
+        ``csv`` (Excel-ready, formulas neutralised), ``json`` (TMF621 Trouble Ticket
+        resources with status history and notes), ``geojson`` or ``gpkg`` (a point layer
+        ``tickets`` in WGS-84 that QGIS opens; times as UTC ISO 8601 text).
+    overwrite : bool
+        Replace an existing file.
+    **filters
+        As for :meth:`netdiag.tickets.store.TicketStore.tickets`.
+
+    Returns
+    -------
+    int
+        Tickets written.
+
+    Raises
+    ------
+    InputError
+        On an unknown format.
+    netdiag.errors.OutputExistsError
+        When ``path`` exists and ``overwrite`` is false.
+    """
+    if fmt not in EXPORT_FORMATS:
+        raise InputError(f"`fmt` was {fmt!r} but is expected to be one of {', '.join(EXPORT_FORMATS)}")
+    path = ensure_writable(path, overwrite=overwrite)
+    with store.read() as c:
+        t = store.tickets(conn=c, **filters)
+        if fmt == "json":
+            ids = t["ticket_id"].tolist()
+            history, notes = store.history(ids, conn=c), store.notes(ids, conn=c)
+    if fmt == "csv":
+        write_csv(t, path)
+    elif fmt == "json":
+        write_json([tmf621(r, history=history.get(r["ticket_id"], []), notes=notes.get(r["ticket_id"], []))
+                    for r in t.to_dict("records")], path)
+    else:
+        _write_points(t, path, driver="GPKG" if fmt == "gpkg" else "GeoJSON")
+    return len(t)
+
+
+def _write_points(tickets: pd.DataFrame, path: Path, *, driver: str) -> None:
+    """Tickets as a WGS-84 point layer (``tickets`` in a GeoPackage), replacing ``path``."""
+    import geopandas as gpd
+
+    if path.exists():
+        path.unlink()
+    flat = tickets.copy()
+    for col in flat.columns:
+        if isinstance(flat[col].dtype, pd.DatetimeTZDtype):
+            flat[col] = flat[col].map(iso_utc).astype(object)
+    gdf = gpd.GeoDataFrame(flat, geometry=gpd.points_from_xy(flat["lon"].astype(float), flat["lat"].astype(float)),
+                           crs="EPSG:4326")
+    if driver == "GPKG":
+        gdf.to_file(path, layer="tickets", driver=driver)
+    else:
+        gdf.to_file(path, driver=driver)

@@ -1,0 +1,355 @@
+"""The cross-run linking policy: which lasting ticket each complaint of a run joins.
+
+:func:`record` writes one ``diagnose`` run into the store in one write transaction: it
+moves re-diagnosed complaints, resolves tickets whose outage ended, attaches new complaints
+to open tickets (or opens tickets), and recomputes what every touched ticket shows.
+"""
+from __future__ import annotations
+
+import logging
+import sqlite3
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from netdiag.data.schema import CAUSE_RANK, OUTAGES
+from netdiag.data.times import hours_since_epoch, iso_utc, now_iso
+from netdiag.data.values import plain
+from netdiag.settings import Settings
+from netdiag.tickets import grouping as tk
+from netdiag.tickets import lifecycle
+from netdiag.tickets.store import queries
+from netdiag.tickets.store.batch import LINK_COLUMNS, Batch, RunReport
+from netdiag.tickets.store.connection import OPEN_SQL, StoreConnection, chunks, default_who, write
+from netdiag.tickets.store.resolution import resolve_ended, resolve_ids
+
+log = logging.getLogger(__package__)  # one logger for the whole store, as before it was split
+
+
+def record(conn: StoreConnection, net, diag: pd.DataFrame, *, settings: Settings, as_of: pd.Timestamp | None = None,
+           who: str | None = None, source: str = "",
+           before_commit: Callable[[], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, RunReport]:
+    """Link a run's diagnoses to lasting tickets, in one transaction.
+
+    1. Complaints already linked stay on their ticket (the same input twice changes
+       nothing), unless the new diagnosis found a more specific cause (a fault instead of
+       *no fault found*) and their ticket is still open: then they move.
+    2. Open outage and interference tickets whose outage has ended by ``as_of`` (the data
+       says so) become ``resolved`` with the end time as evidence.
+    3. New complaints join the open ticket of their root element and cause; a complaint
+       about an outage whose ticket is already resolved joins that ticket; otherwise a
+       ticket is opened. Coverage holes join the open ticket of their grid square.
+       No-fault-found complaints join an open field-test ticket that has a complaint
+       within ``field_test_radius_m`` and ``field_test_window_h``, or share a new one.
+    4. Counts, grade (never lowered), due times and priority (unless set by a person) are
+       recomputed for every ticket touched.
+
+    Parameters
+    ----------
+    conn : StoreConnection
+        The store's connection, with no transaction open.
+    net : Network
+        The run's network (:func:`netdiag.engine.network.prepare`).
+    diag : DataFrame
+        The run's diagnoses (:func:`netdiag.engine.actions.decide`).
+    settings : Settings
+        Ticket grouping, grades, due times and priorities.
+    as_of : Timestamp, optional
+        The data's "now" (:func:`netdiag.tickets.grouping.data_as_of`); default the last complaint.
+    who : str, optional
+        Recorded in the history; default :func:`default_who`.
+    source : str
+        The data directory, recorded with the run.
+    before_commit : callable, optional
+        Called with no arguments inside the transaction, after everything is written and
+        just before COMMIT (an exception there rolls the whole run back).
+
+    Returns
+    -------
+    (diagnoses, tickets, report)
+        The diagnoses with the store's ``ticket_id``; the tickets those complaints are
+        linked to, as they stand after the run; a :class:`RunReport`.
+    """
+    who = who or default_who()
+    at = now_iso()
+    diag = diag.reset_index(drop=True)
+    as_of = pd.Timestamp(as_of) if as_of is not None else (diag["received_at"].max() if len(diag) else pd.Timestamp.now(tz="UTC"))
+    d = _prepare(net, diag, settings)
+    b = Batch(d)
+    with write(conn) as c:
+        run_id = c.execute("INSERT INTO runs (started_at, who, source, as_of, complaints) VALUES (?, ?, ?, ?, ?)",
+                           (at, who, source, iso_utc(as_of), len(d))).lastrowid
+        report = RunReport(run_id=run_id, complaints=len(d))
+        moved_from = _relink(c, d, report)
+        linked = _existing_links(c, d["complaint_id"].tolist())
+        todo = ~d["complaint_id"].isin(linked).to_numpy()
+        report.already_linked = int((~todo).sum())
+        resolve_ended(c, net, as_of, at, who, report)
+        kind = d["kind"].to_numpy()
+        touched = set(moved_from)
+        touched |= _attach_incidents(c, net, b, d[todo & (kind == "incident")], settings, as_of, at, who, report)
+        touched |= _attach_areas(c, net, b, d[todo & (kind == "coverage")], settings, at, who, report)
+        touched |= _attach_field_tests(c, net, b, d[todo & (kind == "field_test")], settings, at, who, report)
+        _refresh(c, sorted(touched), settings, at)
+        _after_relink(c, moved_from, at, who, report)
+        c.execute("UPDATE runs SET finished_at = ?, linked = ?, new_tickets = ?, resolved = ?, relinked = ? WHERE run_id = ?",
+                  (now_iso(), report.linked_to_new + report.linked_to_existing, report.new_tickets, report.resolved,
+                   report.relinked, run_id))
+        ids = _existing_links(c, d["complaint_id"].tolist())
+        out = diag.assign(ticket_id=diag["complaint_id"].map(ids).fillna(""))
+        tickets = queries.tickets(c, ids=sorted(set(ids.values())))
+        if before_commit is not None:
+            before_commit()
+    log.info("ticket store %s, run %d: %s", conn.path, run_id, report.text())
+    return out, tickets, report
+
+
+def _prepare(net, diag: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    d = diag.copy()
+    d["kind"] = d["cause"].map(lifecycle.ticket_kind)
+    d["area_key"] = None
+    holes = d["kind"] == "coverage"
+    if holes.any():
+        d.loc[holes, "area_key"] = tk.hole_keys(net, d.loc[holes, "lon"].to_numpy(float), d.loc[holes, "lat"].to_numpy(float),
+                                                 settings)
+    public = tk.major_channel_set(settings)
+    d["public"] = d["channel"].astype("str").str.lower().isin(public).fillna(False).astype(bool) if "channel" in d else False
+    incident = d["kind"] == "incident"
+    fallback = d["element_id"].astype(str) + ":" + d["cause"].astype(str)
+    d["incident_id"] = d["incident_id"].where(d["incident_id"].notna(), fallback).where(incident, None)
+    d["element_id"] = d["element_id"].where(incident, None)
+    d["_t0"] = d["cause_start"].fillna(d["received_at"])  # when the trouble began (orders the groups)
+    d["_w0"] = d["w_start"].fillna(d["received_at"]) if "w_start" in d else d["received_at"]  # when the customer felt it
+    return d.sort_values(["received_at", "complaint_id"], kind="stable").reset_index(drop=True)
+
+
+def _existing_links(c: sqlite3.Connection, complaint_ids: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for chunk in chunks(complaint_ids):
+        rows = c.execute(f"SELECT complaint_id, ticket_id FROM complaints WHERE complaint_id IN ({', '.join('?' * len(chunk))})",
+                         list(chunk))
+        out.update({r[0]: r[1] for r in rows})
+    return out
+
+
+def _relink(c: sqlite3.Connection, d: pd.DataFrame, report: RunReport) -> dict[str, list[str]]:
+    """Unlink complaints whose new diagnosis outranks the stored one while their ticket is open."""
+    moved: dict[str, list[str]] = {}
+    new_cause = dict(zip(d["complaint_id"], d["cause"]))
+    for chunk in chunks(d["complaint_id"].tolist()):
+        rows = c.execute(f"SELECT c.complaint_id, c.cause, c.ticket_id FROM complaints c JOIN tickets t USING (ticket_id) "
+                         f"WHERE t.status IN {OPEN_SQL} AND c.complaint_id IN ({', '.join('?' * len(chunk))})", list(chunk))
+        for cid, old_cause, ticket_id in rows:
+            if CAUSE_RANK.get(new_cause[cid], 99) < CAUSE_RANK.get(old_cause, 99):
+                moved.setdefault(ticket_id, []).append(cid)
+    for ticket_id, cids in moved.items():
+        c.execute(f"DELETE FROM complaints WHERE complaint_id IN ({', '.join('?' * len(cids))})", cids)
+        report.relinked += len(cids)
+    return moved
+
+
+def _after_relink(c: sqlite3.Connection, moved: dict[str, list[str]], at: str, who: str, report: RunReport) -> None:
+    for ticket_id, cids in moved.items():
+        now_on = dict(c.execute(f"SELECT complaint_id, ticket_id FROM complaints WHERE complaint_id IN "
+                                f"({', '.join('?' * len(cids))})", cids).fetchall())
+        why = "; ".join(f"{cid} re-diagnosed, moved to {now_on.get(cid, '?')}" for cid in cids[:10])
+        c.execute("INSERT INTO history (ticket_id, at, who, event, why) VALUES (?, ?, ?, 'unlinked', ?)", (ticket_id, at, who, why))
+        left, status = c.execute("SELECT complaint_count, status FROM tickets WHERE ticket_id = ?", (ticket_id,)).fetchone()
+        if left == 0 and status in lifecycle.OPEN_STATUSES:
+            targets = sorted(set(now_on.values()))
+            reason = f"every complaint was re-diagnosed and moved to {', '.join(targets)}"
+            c.execute("UPDATE tickets SET status = 'cancelled', resolution = ?, updated_at = ?, revision = revision + 1 "
+                      "WHERE ticket_id = ?", (reason, at, ticket_id))
+            c.execute("INSERT INTO history (ticket_id, at, who, event, from_status, to_status, why) "
+                      "VALUES (?, ?, ?, 'status', ?, 'cancelled', ?)", (ticket_id, at, who, status, reason))
+            report.cancelled += 1
+
+
+# ----------------------------------------------------------------------------- attaching
+def _open_ticket(c, col: str, cause: str, value: str) -> str | None:
+    row = c.execute(f"SELECT ticket_id FROM tickets WHERE cause = ? AND {col} = ? AND status IN {OPEN_SQL}",
+                    (cause, value)).fetchone()
+    return row[0] if row else None
+
+
+def _attach_incidents(c, net, b: Batch, rows: pd.DataFrame, settings, as_of, at, who, report) -> set[str]:
+    touched: set[str] = set()
+    if rows.empty:
+        return touched
+    groups = rows.groupby(["cause", "element_id", "incident_id"], sort=False).indices
+    positions = rows.index.to_numpy()
+    first_t0 = {k: rows["_t0"].iloc[v].min() for k, v in groups.items()}
+    first_w0 = {k: rows["_w0"].iloc[v].min() for k, v in groups.items()}
+    for key in sorted(groups, key=lambda k: (first_t0[k], k)):
+        cause, element_id, incident_id = key
+        idx = positions[groups[key]].tolist()
+        # the ticket of this very incident: open, or resolved / closed after the customer felt it (a late complaint)
+        row = c.execute(f"SELECT ticket_id FROM tickets WHERE incident_id = ? AND cause = ? AND element_id = ? "
+                        f"AND (status IN {OPEN_SQL} OR (status IN ('resolved', 'closed') "
+                        f"AND ? < COALESCE(resolved_at, closed_at))) ORDER BY created_at DESC LIMIT 1",
+                        (incident_id, cause, element_id, iso_utc(first_w0[key]))).fetchone()
+        tid = row[0] if row else _open_ticket(c, "element_id", cause, element_id)
+        new = tid is None
+        if new:
+            tid = _create(c, net, b, idx, settings, at, who, report, element_id=element_id, incident_id=incident_id)
+        _link(c, tid, b, idx, report, at, who, new)
+        if new:  # resolve at once if its outage is over, so that a later outage in this run opens its own ticket
+            resolve_ids(c, net, as_of, at, who, report, [tid])
+        touched.add(tid)
+    return touched
+
+
+def _attach_areas(c, net, b: Batch, rows: pd.DataFrame, settings, at, who, report) -> set[str]:
+    touched: set[str] = set()
+    positions = rows.index.to_numpy()
+    for key, where in rows.groupby("area_key", sort=False).indices.items():
+        idx = positions[where].tolist()
+        tid = _open_ticket(c, "area_key", b.col["cause"][idx[0]], key)
+        new = tid is None
+        if new:
+            tid = _create(c, net, b, idx, settings, at, who, report, area_key=key)
+        _link(c, tid, b, idx, report, at, who, new)
+        touched.add(tid)
+    return touched
+
+
+def _attach_field_tests(c, net, b: Batch, rows: pd.DataFrame, settings, at, who, report) -> set[str]:
+    touched: set[str] = set()
+    if rows.empty:
+        return touched
+    since = iso_utc(rows["received_at"].min() - pd.Timedelta(hours=settings.field_test_window_h))
+    stored = pd.DataFrame([dict(r) for r in c.execute(
+        f"SELECT c.complaint_id, c.ticket_id, c.lat, c.lon, c.received_at, t.created_at FROM complaints c "
+        f"JOIN tickets t USING (ticket_id) WHERE t.kind = 'field_test' AND t.status IN {OPEN_SQL} AND c.received_at >= ?",
+        (since,))], columns=["complaint_id", "ticket_id", "lat", "lon", "received_at", "created_at"])
+    lon = np.concatenate([stored["lon"].to_numpy(float), rows["lon"].to_numpy(float)])
+    lat = np.concatenate([stored["lat"].to_numpy(float), rows["lat"].to_numpy(float)])
+    hours = np.concatenate([hours_since_epoch(pd.to_datetime(stored["received_at"], utc=True, format="ISO8601")),
+                            hours_since_epoch(rows["received_at"])])
+    x, y = net.to_xy.transform(lon, lat)
+    label = tk.cluster_nearby(np.asarray(x), np.asarray(y), hours, radius_m=settings.field_test_radius_m,
+                              window_h=settings.field_test_window_h)
+    n_stored = len(stored)
+    ranked = stored.assign(_label=label[:n_stored]).sort_values(["created_at", "ticket_id"])
+    owner = ranked.drop_duplicates("_label").set_index("_label")["ticket_id"].to_dict()
+    positions = rows.index.to_numpy()
+    for lab, where in pd.Series(label[n_stored:]).groupby(label[n_stored:], sort=False).indices.items():
+        idx = positions[where].tolist()
+        tid = owner.get(lab)
+        new = tid is None
+        if new:
+            tid = _create(c, net, b, idx, settings, at, who, report)
+        _link(c, tid, b, idx, report, at, who, new)
+        touched.add(tid)
+    return touched
+
+
+def _create(c, net, b: Batch, idx: list[int], settings: Settings, at: str, who: str, report: RunReport, *,
+            element_id: str | None = None, incident_id: str | None = None, area_key: str | None = None) -> str:
+    """Open a ticket for the complaints ``idx`` of the batch (not yet linked); returns its id."""
+    col = b.col
+    i0 = idx[0]
+    cause = col["cause"][i0]
+    kind = lifecycle.ticket_kind(cause)
+    created = min(col["received_at"][i] for i in idx)
+    day = pd.Timestamp(created).tz_convert(settings.tz).strftime("%Y%m%d")
+    seq = c.execute("INSERT INTO id_counters (day, last) VALUES (?, 1) ON CONFLICT (day) DO UPDATE SET last = last + 1 "
+                    "RETURNING last", (day,)).fetchone()[0]
+    ticket_id = f"TS-{day}-{seq:04d}"
+    el = b.elements(net)
+    row = el.get(element_id) if element_id else None
+    known = row is not None
+    element_kind = row["kind"] if known else None
+    lat, lon = (row["lat"], row["lon"]) if known else (None, None)
+    fixed = lat is not None and lon is not None and pd.notna(lat) and pd.notna(lon)
+    if not fixed:
+        lat = float(np.mean([col["lat"][i] for i in idx]))
+        lon = float(np.mean([col["lon"][i] for i in idx]))
+    region = row["region"] if known else None
+    if not isinstance(region, str) or not region:
+        region = col["region"][i0]
+    sites, cells = tk.affected(net, element_id) if cause in OUTAGES else (0, 0)
+    action = col["action"][i0]
+    starts = [col["cause_start"][i] for i in idx if col["cause_start"][i]]
+    ends = [col["cause_end"][i] for i in idx]
+    values = {
+        "ticket_id": ticket_id, "kind": kind, "cause": cause, "element_id": element_id, "element_kind": element_kind,
+        "area_key": area_key, "incident_id": incident_id, "status": "acknowledged", "priority": "P4", "grade": "ordinary",
+        "action": action, "team": col["team"][i0], "lead_department": tk.lead_department(cause, action, element_kind),
+        "via": col["via"][i0] or None, "region": _text(region),
+        "place": tk.place_text(el, element_id, col["nearest_site"][i0], region),
+        "lat": round(float(lat), 6), "lon": round(float(lon), 6), "fixed_position": int(fixed),
+        "evidence": col["evidence"][i0], "cause_start": min(starts) if starts else created,
+        "cause_end": max(ends) if ends and all(ends) else None,
+        "sites_affected": int(sites), "cells_affected": int(cells), "created_at": created, "opened_at": at,
+        "updated_at": at,
+    }
+    c.execute(f"INSERT INTO tickets ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+              [plain(v) for v in values.values()])
+    what = f"{cause} on {element_id}" if element_id else ("coverage hole" if kind == "coverage" else "field test")
+    c.execute("INSERT INTO history (ticket_id, at, who, event, to_status, why) VALUES (?, ?, ?, 'created', 'acknowledged', ?)",
+              (ticket_id, at, who, f"opened for {what} (run {report.run_id})"))
+    report.new_tickets += 1
+    report.new_ticket_ids.append(ticket_id)
+    return ticket_id
+
+
+def _link(c, ticket_id: str, b: Batch, idx: list[int], report: RunReport, at: str, who: str, new: bool) -> None:
+    if not idx:
+        return
+    records = [[ticket_id if name == "ticket_id" else at if name == "linked_at" else report.run_id if name == "run_id"
+                else b.col[name][i] for name in LINK_COLUMNS] for i in idx]
+    c.executemany(f"INSERT INTO complaints ({', '.join(LINK_COLUMNS)}) VALUES ({', '.join('?' * len(LINK_COLUMNS))})", records)
+    ids = [b.col["complaint_id"][i] for i in idx]
+    listed = ", ".join(ids[:10]) + (f" and {len(ids) - 10:,} more" if len(ids) > 10 else "")
+    c.execute("INSERT INTO history (ticket_id, at, who, event, why) VALUES (?, ?, ?, 'linked', ?)",
+              (ticket_id, at, who, f"{len(ids):,} complaint{'s' if len(ids) != 1 else ''} linked: {listed} (run {report.run_id})"))
+    if new:
+        report.linked_to_new += len(ids)
+    else:
+        report.linked_to_existing += len(ids)
+
+
+def _refresh(c, ticket_ids: list[str], settings: Settings, at: str) -> None:
+    """Recompute counts, position, grade, due times and priority of some tickets from their links."""
+    if not ticket_ids:
+        return
+    parts = []
+    for chunk in chunks(ticket_ids):
+        q = ", ".join("?" * len(chunk))
+        parts += [dict(r) for r in c.execute(
+            f"SELECT t.ticket_id, t.cause, t.status, t.grade, t.priority, t.priority_manual, t.fixed_position, "
+            f"t.sites_affected, t.cells_affected, t.lat AS t_lat, t.lon AS t_lon, "
+            f"count(c.complaint_id) AS complaint_count, coalesce(sum(c.vip), 0) AS vip_count, "
+            f"coalesce(sum(c.public), 0) AS public_count, min(c.received_at) AS first_received, "
+            f"avg(c.lat) AS c_lat, avg(c.lon) AS c_lon, t.created_at AS old_created "
+            f"FROM tickets t LEFT JOIN complaints c USING (ticket_id) WHERE t.ticket_id IN ({q}) GROUP BY t.ticket_id",
+            list(chunk))]
+    t = pd.DataFrame(parts)
+    t["created_at"] = pd.to_datetime(t["first_received"].fillna(t["old_created"]), utc=True, format="ISO8601")
+    t["ongoing"] = t["status"].isin(lifecycle.OPEN_STATUSES) & t["cause"].isin(OUTAGES)
+    a = tk.assess(t, settings)
+    grade = [tk.higher_grade(old, new) for old, new in zip(t["grade"], a["grade"])]
+    first, due = tk.due_times(t["created_at"], pd.Series(grade, index=t.index), settings)
+    keep_priority = t["priority_manual"] == 1  # a person's choice stands
+    priority = t["priority"].where(keep_priority, a["priority"])
+    moving = t["fixed_position"] == 0
+    lat = t["c_lat"].where(moving & t["c_lat"].notna(), t["t_lat"]).round(6)
+    lon = t["c_lon"].where(moving & t["c_lon"].notna(), t["t_lon"]).round(6)
+    rows = [(int(n), int(v), int(p), iso_utc(cr), g, iso_utc(f), iso_utc(du), pr, plain(la), plain(lo), at, tid)
+            for n, v, p, cr, g, f, du, pr, la, lo, tid in zip(
+                t["complaint_count"], t["vip_count"], t["public_count"], t["created_at"], grade, first, due, priority,
+                lat, lon, t["ticket_id"])]
+    c.executemany("UPDATE tickets SET complaint_count = ?, vip_count = ?, public_count = ?, created_at = ?, grade = ?, "
+                  "first_reply_due = ?, due_at = ?, priority = ?, lat = ?, lon = ?, updated_at = ?, revision = revision + 1 "
+                  "WHERE ticket_id = ?", rows)
+
+
+def _text(value) -> str | None:
+    """:func:`~netdiag.data.values.plain` text, with an empty string as None."""
+    value = plain(value)
+    if value is None:
+        return None
+    value = str(value)
+    return value if value != "" else None
