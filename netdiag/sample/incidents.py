@@ -146,12 +146,8 @@ class _Planner:
         """``k`` site faults of 2-30 h on free sites."""
         for s in _pick(self.rng, self.free_sites(), k):
             self.site_used[s] = True
-            start = self.start_between(DAY / 2, self.clock.span - 2 * DAY)
-            end = start + self.rng.uniform(2, 30) * HOUR
-            node = self.node("site", s)
-            self.event(node, "fault", str(self.rng.choice(["critical", "major"])), start, end, "site_fault")
-            self.incident("site_fault", FAULT, node, start, end, target=(SITE, node), intervals=[(start, end)],
-                          note="site out of service")
+            self._element_fault("site", s, SITE, hours=(2, 30), until_s=2 * DAY, severities=["critical", "major"],
+                                key="site_fault", note="site out of service")
 
     def cell_faults(self, k: int) -> None:
         """``k`` cell faults of 1-48 h (one on an indoor cell when k >= 3)."""
@@ -164,24 +160,26 @@ class _Planner:
                 chosen.append(c)
                 self.site_used[cells["site"].iat[c]] = True
         for c in chosen:
-            start = self.start_between(DAY / 2, self.clock.span - 2 * DAY)
-            end = start + self.rng.uniform(1, 48) * HOUR
-            node = self.node("cell", c)
-            self.event(node, "fault", str(self.rng.choice(["major", "minor"])), start, end, "cell_fault")
             what = "indoor cell" if cells["indoor"].iat[c] else "cell"
-            self.incident("cell_fault", FAULT, node, start, end, target=(CELL, node), intervals=[(start, end)],
-                          note=f"{what} out of service")
+            self._element_fault("cell", c, CELL, hours=(1, 48), until_s=2 * DAY, severities=["major", "minor"],
+                                key="cell_fault", note=f"{what} out of service")
 
     def repeater_faults(self, reps) -> None:
         """Faults of the repeaters ``reps`` themselves (6-72 h)."""
         for r in reps:
             self.site_used[self.city.cells["site"].iat[self.city.repeaters["donor"].iat[r]]] = True
-            start = self.start_between(DAY / 2, self.clock.span - 3 * DAY)
-            end = start + self.rng.uniform(6, 72) * HOUR
-            node = self.node("rep", r)
-            self.event(node, "fault", str(self.rng.choice(["major", "minor"])), start, end, "repeater_fault")
-            self.incident("repeater_fault", FAULT, node, start, end, target=(REP, node), intervals=[(start, end)],
-                          note="repeater out of service")
+            self._element_fault("rep", r, REP, hours=(6, 72), until_s=3 * DAY, severities=["major", "minor"],
+                                key="repeater_fault", note="repeater out of service")
+
+    def _element_fault(self, kind: str, index: int, level: int, *, hours: tuple[float, float], until_s: float,
+                       severities: list[str], key: str, note: str) -> None:
+        """One fault alarm on element ``index`` of ``kind`` and its incident: a start from half a
+        day in to ``until_s`` before the end, a length drawn from ``hours``."""
+        start = self.start_between(DAY / 2, self.clock.span - until_s)
+        end = start + self.rng.uniform(*hours) * HOUR
+        node = self.node(kind, index)
+        self.event(node, "fault", str(self.rng.choice(severities)), start, end, key)
+        self.incident(key, FAULT, node, start, end, target=(level, node), intervals=[(start, end)], note=note)
 
     def donor_faults(self, reps) -> None:
         """A donor cell's fault, complaints drawn in its repeater's footprint."""
