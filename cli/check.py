@@ -61,11 +61,11 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang
             show(reply["result"])
             return
 
-    from netdiag.data.times import parse_at
-    from netdiag.engine.check import check_point, parse_query, read_tickets
     import pandas as pd
 
     from netdiag.data.dataset import load_dataset, load_period
+    from netdiag.data.times import parse_at
+    from netdiag.engine.check import check_point, parse_query, read_tickets
     from netdiag.engine.network import prepare
     from netdiag.errors import InputError
 

@@ -3,7 +3,13 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import data_dir_option, engine_errors, out_folder_option, overwrite_opt, pass_state
+from netdiag.cli.options import (
+    data_dir_option,
+    engine_errors,
+    out_folder_option,
+    overwrite_opt,
+    pass_state,
+)
 
 
 @click.command()
@@ -31,19 +37,22 @@ def demo(state, data_dir, out, maps_dir, overwrite):
     import time
     from pathlib import Path
 
-    from netdiag.views.period_report import analyse
-    from netdiag.views.report_pages import write_report
     from netdiag.data.dataset import load_dataset
     from netdiag.engine.diagnose import diagnose
     from netdiag.tickets.dispatch import busiest_field_day, plan_dispatch
+    from netdiag.tickets.store import TicketStore
     from netdiag.views.dispatch_list import write_dispatch
-    from netdiag.views.writers import prepare_out_dir
     from netdiag.views.leaflet import save_map
     from netdiag.views.map import build_map
-    from netdiag.views.summaries import summary_text
-    from netdiag.views.writers import JSON_FILES, OUTPUT_FILES, write_diagnosis
-    from netdiag.views.summaries import validation_summary
-    from netdiag.tickets.store import TicketStore
+    from netdiag.views.period_report import analyse
+    from netdiag.views.report_pages import write_report
+    from netdiag.views.summaries import summary_text, validation_summary
+    from netdiag.views.writers import (
+        JSON_FILES,
+        OUTPUT_FILES,
+        prepare_out_dir,
+        write_diagnosis,
+    )
 
     out = prepare_out_dir(out, OUTPUT_FILES + JSON_FILES, overwrite=overwrite)
     maps = Path(maps_dir)

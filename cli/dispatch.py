@@ -3,7 +3,12 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import engine_errors, out_folder_option, overwrite_opt, pass_state
+from netdiag.cli.options import (
+    engine_errors,
+    out_folder_option,
+    overwrite_opt,
+    pass_state,
+)
 from netdiag.cli.tickets import db_opt
 
 

@@ -3,7 +3,13 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import data_dir_option, engine_errors, out_file_option, overwrite_opt, pass_state
+from netdiag.cli.options import (
+    data_dir_option,
+    engine_errors,
+    out_file_option,
+    overwrite_opt,
+    pass_state,
+)
 
 
 @click.command("map")
@@ -41,8 +47,8 @@ def map_command(state, data_dir, out, at, start, end, tiles, grid, title, overwr
     import time
 
     from netdiag.data.dataset import load_dataset
-    from netdiag.engine.diagnose import diagnose
     from netdiag.data.times import parse_time
+    from netdiag.engine.diagnose import diagnose
     from netdiag.views.leaflet import save_map
     from netdiag.views.map import build_map, map_summary_text
     from netdiag.views.writers import ensure_writable

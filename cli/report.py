@@ -3,7 +3,13 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import data_dir_option, out_folder_option, engine_errors, overwrite_opt, pass_state
+from netdiag.cli.options import (
+    data_dir_option,
+    engine_errors,
+    out_folder_option,
+    overwrite_opt,
+    pass_state,
+)
 
 
 @click.command()
@@ -34,10 +40,10 @@ def report(state, data_dir, period, date, previous, out, grid, overwrite):
       netdiag report --data sample_data --period month --out out/report-nov --overwrite
       netdiag report --data this_week --compare reports/week-2026-11-02
     """
-    from netdiag.views.period_report import analyse, load_previous
-    from netdiag.views.report_pages import write_report
     from netdiag.data.dataset import load_dataset
     from netdiag.engine.diagnose import diagnose
+    from netdiag.views.period_report import analyse, load_previous
+    from netdiag.views.report_pages import write_report
 
     settings = state.settings()
     ds = load_dataset(data_dir, settings=settings, load_window="complaints", progress=state.progress())

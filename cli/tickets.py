@@ -3,7 +3,12 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import engine_errors, out_file_option, overwrite_opt, pass_state
+from netdiag.cli.options import (
+    engine_errors,
+    out_file_option,
+    overwrite_opt,
+    pass_state,
+)
 
 STATUS_CHOICES = ["open", "acknowledged", "inProgress", "pending", "held", "resolved", "closed", "cancelled"]
 PRIORITY_CHOICES = ["P1", "P2", "P3", "P4"]

@@ -3,7 +3,14 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import data_dir_option, engine_errors, format_opt, out_folder_option, overwrite_opt, pass_state
+from netdiag.cli.options import (
+    data_dir_option,
+    engine_errors,
+    format_opt,
+    out_folder_option,
+    overwrite_opt,
+    pass_state,
+)
 
 
 @click.command()

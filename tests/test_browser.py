@@ -144,8 +144,8 @@ def test_default_map_screenshot(demo, tmp_path):
 
 def test_dispatch_route_map_draws_every_stop(demo, tmp_path):
     from netdiag.tickets.dispatch import busiest_field_day, plan_dispatch
-    from netdiag.views.route_map import build_dispatch_map
     from netdiag.tickets.store import TicketStore
+    from netdiag.views.route_map import build_dispatch_map
 
     with TicketStore(tmp_path / "t.db") as store:
         result = diagnose(demo["ds"], store=store)

@@ -1,8 +1,16 @@
 import numpy as np
 import pytest
 
-from netdiag.data.coords import (bd09_to_wgs84, gcj02_to_wgs84, haversine_m, in_china, to_wgs84, utm_crs, wgs84_to_bd09,
-                            wgs84_to_gcj02)
+from netdiag.data.coords import (
+    bd09_to_wgs84,
+    gcj02_to_wgs84,
+    haversine_m,
+    in_china,
+    to_wgs84,
+    utm_crs,
+    wgs84_to_bd09,
+    wgs84_to_gcj02,
+)
 
 rng = np.random.default_rng(1)
 CHINA_LON = rng.uniform(75, 134, 2000)

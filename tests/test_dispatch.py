@@ -9,13 +9,19 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import TINY, write_dataset
+from netdiag.data.coords import haversine_m
 from netdiag.data.dataset import load_dataset
 from netdiag.engine.diagnose import diagnose
-from netdiag.data.coords import haversine_m
-from netdiag.tickets.dispatch import order_route, path_length, plan_dispatch, route_stops, what_to_test
-from netdiag.views.dispatch_list import write_dispatch
 from netdiag.errors import OutputExistsError
+from netdiag.tickets.dispatch import (
+    order_route,
+    path_length,
+    plan_dispatch,
+    route_stops,
+    what_to_test,
+)
 from netdiag.tickets.store import TicketStore
+from netdiag.views.dispatch_list import write_dispatch
 from test_store import EVENT_HEADER, WARNING, at, complaint
 
 # ten spots around S001 with nothing wrong, more than field_test_radius_m apart, received in a zig-zag order

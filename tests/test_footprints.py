@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 import shapely
 
-from netdiag.engine.footprints import estimate_radius_m, footprint_polygons, hata_path_loss_db, hata_radius_m, serving_pairs
+from netdiag.engine.footprints import (
+    estimate_radius_m,
+    footprint_polygons,
+    hata_path_loss_db,
+    hata_radius_m,
+    serving_pairs,
+)
 from netdiag.settings import Settings
 
 

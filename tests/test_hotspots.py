@@ -14,10 +14,16 @@ import shapely
 
 from conftest import BASE_LAT, BASE_LON, TINY, write_dataset
 from netdiag.data.dataset import load_dataset
+from netdiag.data.times import parse_time
 from netdiag.engine.diagnose import diagnose
 from netdiag.errors import InputError
-from netdiag.data.times import parse_time
-from netdiag.views.hotspots import grid_index, grid_polygons, hotspot_table, hotspots, repeat_complaints
+from netdiag.views.hotspots import (
+    grid_index,
+    grid_polygons,
+    hotspot_table,
+    hotspots,
+    repeat_complaints,
+)
 
 
 def offset(lat, lon, north_m, east_m):
@@ -134,8 +140,8 @@ def test_parse_time_reads_naive_times_in_the_time_zone_and_whole_days():
 
 
 def test_a_local_time_lost_to_daylight_saving_is_a_clear_error():
-    from netdiag.errors import InputError
     from netdiag.data.times import parse_time
+    from netdiag.errors import InputError
 
     with pytest.raises(InputError, match=r"`--at` was '2026-03-29T01:30', which does not exist or is ambiguous in Europe/Dublin"):
         parse_time("2026-03-29T01:30", tz="Europe/Dublin", name="--at")

@@ -1,9 +1,10 @@
 import pytest
 
-from netdiag.errors import InputError
-from netdiag.views.sanitize import csv_cell, escape_html, mask_customer
 from netdiag.cli.options import UsageFailure, parse_assignments
+from netdiag.data.privacy import mask_customer
+from netdiag.errors import InputError
 from netdiag.settings import Settings
+from netdiag.views.sanitize import csv_cell, escape_html
 
 
 def test_overrides_are_typed_and_validated():

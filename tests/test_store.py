@@ -18,9 +18,8 @@ import pytest
 from conftest import BASE_LAT, BASE_LON, TINY, write_dataset
 from netdiag.data.dataset import load_dataset
 from netdiag.engine.diagnose import diagnose
-from netdiag.errors import InputError
+from netdiag.errors import InputError, TransitionError
 from netdiag.tickets.store import SCHEMA_VERSION, TicketStore
-from netdiag.errors import TransitionError
 
 SITES = {"S001": (BASE_LAT, BASE_LON), "S003": (BASE_LAT, BASE_LON + 0.04)}
 

@@ -8,10 +8,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from netdiag.errors import InputError
-from netdiag.settings import Settings
 from netdiag.data.coords import parse_bbox
-from netdiag.errors import TransitionError
+from netdiag.errors import InputError, TransitionError
+from netdiag.settings import Settings
 from netdiag.tickets.grouping import assess, cluster_nearby, lead_department
 from netdiag.tickets.lifecycle import TRANSITIONS, check_transition
 from netdiag.tickets.tmf621 import tmf621

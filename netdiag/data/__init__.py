@@ -9,6 +9,7 @@ Owns everything between a data directory and a typed, checked :class:`~netdiag.d
 - :mod:`~netdiag.data.coords`: GCJ-02 / BD-09 to WGS-84, distances, the metric CRS;
 - :mod:`~netdiag.data.times`: parsing and formatting timestamps (one home for every command);
 - :mod:`~netdiag.data.values`: column and scalar helpers shared by the layers above;
+- :mod:`~netdiag.data.privacy`: masking customer numbers (personal data);
 - :mod:`~netdiag.data.dataset`: :func:`~netdiag.data.dataset.load_dataset`, the boundary.
 
 May import: :mod:`netdiag.errors`, :mod:`netdiag.settings` and the libraries. Nothing here

@@ -17,9 +17,9 @@ from pyproj import CRS
 from netdiag.data import validate
 from netdiag.data.convert import to_time
 from netdiag.data.coords import to_wgs84, utm_crs
-from netdiag.errors import InputError
 from netdiag.data.read import ROW, Source, find_table, gpkg_layers, read_source
 from netdiag.data.schema import TABLE_ORDER, TABLES
+from netdiag.errors import InputError
 from netdiag.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -26,11 +26,21 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from netdiag.errors import InputError
+from netdiag.data.convert import (
+    PARALLEL_ROWS,
+    is_in,
+    is_missing,
+    parses_as_time,
+    to_bool,
+    to_float,
+    to_id,
+    to_text,
+    to_time,
+    to_vocab,
+)
 from netdiag.data.read import ROW
-from netdiag.data.convert import (PARALLEL_ROWS, is_in, is_missing, parses_as_time, to_bool, to_float, to_id, to_text,
-                                  to_time, to_vocab)
 from netdiag.data.schema import TABLES, Col, TableSpec
+from netdiag.errors import InputError
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from netdiag.data.privacy import mask_series
 from netdiag.data.times import format_times
-from netdiag.views.sanitize import mask_series
 
 BASE_CONFIDENCE = {
     ("fault", "alarm"): 0.95, ("fault", "load"): 0.8, ("shutdown", "alarm"): 0.95, ("relocation", "alarm"): 0.85,

@@ -11,15 +11,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from netdiag.engine import actions
 from netdiag.data.coords import to_wgs84
+from netdiag.data.schema import COORD_SYSTEMS
+from netdiag.data.times import parse_at
+from netdiag.data.values import plain
+from netdiag.engine import actions
 from netdiag.engine.diagnose import evaluate
 from netdiag.engine.network import Network
 from netdiag.errors import InputError, OutsideNetworkError
-from netdiag.data.schema import COORD_SYSTEMS
-from netdiag.views.check_screen import format_check  # noqa: F401 (re-exported: the screen lives in a light module)
-from netdiag.data.times import parse_at
-from netdiag.data.values import plain
 
 PREVIEW_EVENTS = 20
 

@@ -25,14 +25,14 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from netdiag.engine import actions
+from netdiag.data.schema import CAUSE_RANK, CAUSES
 from netdiag.data.times import overlaps
+from netdiag.data.values import join_groups
+from netdiag.engine import actions
 from netdiag.engine.footprints import serving_pairs
 from netdiag.engine.network import Network, prepare
-from netdiag.data.values import join_groups
-from netdiag.data.schema import CAUSE_RANK, CAUSES
-from netdiag.settings import Settings
 from netdiag.engine.topology import Topology
+from netdiag.settings import Settings
 
 log = logging.getLogger(__name__)
 

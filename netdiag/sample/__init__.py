@@ -116,11 +116,17 @@ from netdiag.sample._common import LOAD_COLUMNS, TABLE_COLUMNS, TRUTH_COLUMNS, _
 from netdiag.sample.bad_rows import _load_bad_rows, _plant_bad_rows, _quiet_sites
 from netdiag.sample.city import _build_city, _City
 from netdiag.sample.complaints import _complaints_table, _place_complaints
-from netdiag.sample.incidents import _plan_incidents, _Plan
+from netdiag.sample.incidents import _Plan, _plan_incidents
 from netdiag.sample.load import _load_modifications, _write_load
 from netdiag.sample.truth import _conditions, _serving_elements, _write_truth
-from netdiag.sample.writing import (_cells_table, _events_table, _repeaters_table, _sites_table,
-                                    _transport_table, _write_csv)
+from netdiag.sample.writing import (
+    _cells_table,
+    _events_table,
+    _repeaters_table,
+    _sites_table,
+    _transport_table,
+    _write_csv,
+)
 
 __all__ = ["LOAD_COLUMNS", "TABLE_COLUMNS", "TRUTH_COLUMNS", "generate"]
 

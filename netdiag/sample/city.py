@@ -13,8 +13,20 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from netdiag.sample._common import (AGG, CELL, CORE, DEFAULT_BEAMWIDTH, HUB, REP, SITE, _destination,
-                                    _hilbert_order, _pick, _to_latlon, _to_xy)
+from netdiag.sample._common import (
+    AGG,
+    CELL,
+    CORE,
+    DEFAULT_BEAMWIDTH,
+    HUB,
+    REP,
+    SITE,
+    _destination,
+    _hilbert_order,
+    _pick,
+    _to_latlon,
+    _to_xy,
+)
 
 ISD_CORE_M, ISD_SUBURB_M = 480.0, 2500.0    # inter-site distance in the centre / the suburbs
 RHO_CORE, RHO_SUBURB = 0.25, 0.75           # ... up to / from this fraction of the city radius

@@ -13,9 +13,27 @@ import numpy as np
 import pandas as pd
 
 from netdiag.data.coords import wgs84_to_bd09, wgs84_to_gcj02
-from netdiag.sample._common import (ACTIVITY, CONGESTION, EDGE_DEG, FAULT, HOLE, HOUR, INTERFERENCE,
-                                    LOCAL_OFFSET_H, LOOKBACK_S, NFF, RELOCATION, REP, SE_OLD, SE_REPEATER,
-                                    SHUTDOWN, _choice, _Clock, _destination, _to_latlon)
+from netdiag.sample._common import (
+    ACTIVITY,
+    CONGESTION,
+    EDGE_DEG,
+    FAULT,
+    HOLE,
+    HOUR,
+    INTERFERENCE,
+    LOCAL_OFFSET_H,
+    LOOKBACK_S,
+    NFF,
+    RELOCATION,
+    REP,
+    SE_OLD,
+    SE_REPEATER,
+    SHUTDOWN,
+    _choice,
+    _Clock,
+    _destination,
+    _to_latlon,
+)
 from netdiag.sample.city import _City
 from netdiag.sample.incidents import _Plan
 from netdiag.sample.truth import _clear_of_everything, _elements_below, _judge, _Serving

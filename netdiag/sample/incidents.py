@@ -11,9 +11,27 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from netdiag.sample._common import (AGG, CELL, CONGESTED_PRB, CONGESTION, DAY, FAULT, HOUR, HUB,
-                                    INTERFERED_DBM, INTERFERENCE, LEVELS, REP, RELOCATION, SHUTDOWN, SITE,
-                                    _Clock, _destination, _pick, _to_xy)
+from netdiag.sample._common import (
+    AGG,
+    CELL,
+    CONGESTED_PRB,
+    CONGESTION,
+    DAY,
+    FAULT,
+    HOUR,
+    HUB,
+    INTERFERED_DBM,
+    INTERFERENCE,
+    LEVELS,
+    RELOCATION,
+    REP,
+    SHUTDOWN,
+    SITE,
+    _Clock,
+    _destination,
+    _pick,
+    _to_xy,
+)
 from netdiag.sample.city import _City, _terrain_cap
 
 #: counts of planted incidents for 300 sites (scaled linearly with n_sites, at least 1 each)

@@ -14,11 +14,37 @@ import pandas as pd
 import shapely
 
 from netdiag.data.coords import haversine_m
-from netdiag.sample._common import (AGG, CAUSES, CELL, CONGESTION, CORE, DEFAULT_BEAMWIDTH, EDGE_DEG,
-                                    EDGE_FRAC, EDGE_MIN_M, FAULT, HOLE, HOLE_CLEARANCE, HOUR, HUB,
-                                    INTERFERENCE, MAST_EDGE_M, MAST_ZONE_M, NFF, RELOCATION, REP, SE_CELL,
-                                    SE_OLD, SE_REPEATER, SHUTDOWN, SITE, TRUTH_COLUMNS, _bearing_deg, _Clock,
-                                    _to_xy)
+from netdiag.sample._common import (
+    AGG,
+    CAUSES,
+    CELL,
+    CONGESTION,
+    CORE,
+    DEFAULT_BEAMWIDTH,
+    EDGE_DEG,
+    EDGE_FRAC,
+    EDGE_MIN_M,
+    FAULT,
+    HOLE,
+    HOLE_CLEARANCE,
+    HOUR,
+    HUB,
+    INTERFERENCE,
+    MAST_EDGE_M,
+    MAST_ZONE_M,
+    NFF,
+    RELOCATION,
+    REP,
+    SE_CELL,
+    SE_OLD,
+    SE_REPEATER,
+    SHUTDOWN,
+    SITE,
+    TRUTH_COLUMNS,
+    _bearing_deg,
+    _Clock,
+    _to_xy,
+)
 from netdiag.sample.city import _City, _nearest_other
 from netdiag.sample.incidents import _Plan
 from netdiag.sample.load import _Mods

@@ -8,5 +8,7 @@
 - :mod:`~netdiag.tickets.dispatch`: a field team's visits for a day, ordered into a route.
 
 May import: :mod:`netdiag.engine`, :mod:`netdiag.data`, :mod:`netdiag.errors`,
-:mod:`netdiag.settings`. Files and pages for people are written by :mod:`netdiag.views`.
+:mod:`netdiag.settings`. Files and pages for people are written by :mod:`netdiag.views`
+(``TicketStore.export`` hands over to :func:`netdiag.views.writers.export_tickets`, imported
+only when called).
 """

@@ -35,9 +35,9 @@ import numpy as np
 import pandas as pd
 
 from netdiag.data import coords
+from netdiag.data.times import parse_day, when_text
 from netdiag.errors import InputError
 from netdiag.settings import Settings
-from netdiag.data.times import parse_day, when_text
 
 log = logging.getLogger(__name__)
 

@@ -30,11 +30,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from netdiag.data.privacy import mask_series
+from netdiag.data.schema import CAUSES
 from netdiag.data.times import period_mask
 from netdiag.engine.diagnose import first_serving
 from netdiag.errors import InputError
-from netdiag.views.sanitize import mask_series
-from netdiag.data.schema import CAUSES
 from netdiag.settings import Settings
 
 log = logging.getLogger(__name__)

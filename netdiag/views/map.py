@@ -40,15 +40,16 @@ import shapely
 from folium.map import Layer
 from folium.plugins import HeatMap, HeatMapWithTime
 
-from netdiag.errors import InputError
-from netdiag.data.values import join_groups
+from netdiag.data.schema import CAUSES
 from netdiag.data.times import check_period, format_times, parse_time, period_mask
+from netdiag.data.values import join_groups
 from netdiag.engine.diagnose import first_serving
-from netdiag.views.hotspots import hotspots as find_hotspots, repeat_complaints
+from netdiag.engine.status import ELEMENT_STATES, FOREVER, element_status, worst_time
+from netdiag.errors import InputError
+from netdiag.views.hotspots import hotspots as find_hotspots
+from netdiag.views.hotspots import repeat_complaints
 from netdiag.views.leaflet import MAX_ZOOM, DataLayer, FinishScript, inline_assets
 from netdiag.views.sanitize import escape_html
-from netdiag.data.schema import CAUSES
-from netdiag.engine.status import ELEMENT_STATES, FOREVER, element_status, worst_time
 
 log = logging.getLogger(__name__)
 

@@ -33,12 +33,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from netdiag.errors import InputError
+from netdiag.data.schema import ACTIONS, CATEGORIES, CAUSES, GRADES
 from netdiag.data.times import parse_time, period_mask
 from netdiag.engine.diagnose import first_serving
-from netdiag.views.hotspots import hotspot_table, hotspots as find_hotspots, repeat_complaints
-from netdiag.data.schema import ACTIONS, CATEGORIES, CAUSES, GRADES
+from netdiag.errors import InputError
 from netdiag.settings import Settings
+from netdiag.views.hotspots import hotspot_table, repeat_complaints
+from netdiag.views.hotspots import hotspots as find_hotspots
 
 log = logging.getLogger(__name__)
 

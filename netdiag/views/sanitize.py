@@ -1,8 +1,10 @@
-"""Personal data and untrusted text: masking, CSV formula neutralising, HTML escaping.
+"""Untrusted text on its way out: CSV formula neutralising and HTML escaping.
 
-Every file netdiag writes goes through these: customer numbers are masked (``138****5678``),
-a CSV cell that starts with ``=``, ``+``, ``-``, ``@`` (or a tab / carriage return) gets a
-leading apostrophe so no spreadsheet runs it as a formula, and text placed in HTML is escaped.
+Text from the data (complaint descriptions, OMC details, names) is untrusted. Every file
+netdiag writes goes through these: a CSV cell that starts with ``=``, ``+``, ``-``, ``@`` (or a
+tab / carriage return) gets a leading apostrophe so no spreadsheet runs it as a formula, and
+text placed in HTML is escaped. Customer numbers are masked earlier, as soon as they are read
+into a diagnosis (:mod:`netdiag.data.privacy`).
 """
 from __future__ import annotations
 
@@ -14,36 +16,6 @@ import pandas as pd
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-
-
-def mask_customer(value) -> str:
-    """``13812345678`` -> ``138****5678``; short ids keep only their last character visible.
-
-    Examples
-    --------
-    >>> mask_customer("13812345678")
-    '138****5678'
-    >>> mask_customer("")
-    ''
-    """
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return ""
-    text = str(value).strip()
-    if len(text) >= 7:
-        return text[:3] + "****" + text[-4:]
-    if len(text) > 1:
-        return "*" * (len(text) - 1) + text[-1]
-    return "*" * len(text)
-
-
-def mask_series(series: pd.Series) -> pd.Series:
-    """:func:`mask_customer` over a column (keeps the index)."""
-    text = series.astype("str").where(series.notna(), "")
-    masked = text.str.slice(0, 3) + "****" + text.str.slice(-4)
-    short = text.str.len() < 7
-    if short.any():
-        masked[short] = text[short].map(mask_customer)
-    return masked.where(text != "", "")
 
 
 def csv_cell(value):

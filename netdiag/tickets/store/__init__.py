@@ -61,8 +61,15 @@ import pandas as pd
 from netdiag.settings import Settings
 from netdiag.tickets.store import connection, linking, queries, updates
 from netdiag.tickets.store.batch import RunReport
-from netdiag.tickets.store.connection import (APPLICATION_ID, DEFAULT_DB, MIGRATIONS, SCHEMA_VERSION, StoreConnection,
-                                              default_db_path, default_who)
+from netdiag.tickets.store.connection import (
+    APPLICATION_ID,
+    DEFAULT_DB,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    StoreConnection,
+    default_db_path,
+    default_who,
+)
 from netdiag.tickets.store.queries import TIME_COLUMNS
 from netdiag.tickets.store.resolution import incident_end
 
@@ -183,7 +190,9 @@ class TicketStore:
         ``fmt`` is ``csv``, ``json`` (TMF621), ``geojson`` or ``gpkg``; an existing ``path`` is
         replaced only with ``overwrite``. See :func:`netdiag.views.writers.export_tickets`.
         """
-        from netdiag.views.writers import export_tickets  # lazily, as before: tickets do not load views
+        from netdiag.views.writers import (
+            export_tickets,  # lazily, as before: tickets do not load views
+        )
 
         n = export_tickets(self, path, fmt=fmt, overwrite=overwrite, **filters)
         log.info("exported %d tickets to %s (%s)", n, path, fmt)
