@@ -31,6 +31,8 @@ pytestmark = pytest.mark.skipif(BROWSER is None, reason="no headless Chromium fo
 TITLE = "netdiag demo"
 PAYLOAD = "<img src=x onerror=\"document.title='PWNED';document.body.setAttribute('data-pwned','1')\">"
 BREAKOUT = "</script><script>document.title='PWNED'</script>"
+#: runs inside a JavaScript template literal (`...${...}...`): HTML escaping does not stop it
+TEMPLATE = "${document.title='PWNED',document.body.setAttribute('data-pwned','1')}`+(document.title='PWNED')+`"
 
 
 def browse(url: str, tmp_path: Path, *extra: str) -> tuple[str, str]:
@@ -45,10 +47,12 @@ def browse(url: str, tmp_path: Path, *extra: str) -> tuple[str, str]:
     return run.stdout, run.stderr
 
 
-def not_pwned(dom: str) -> bool:
-    """The page title is still ours and the payload's attribute was never set on <body>."""
-    title = re.search(r"<title>(.*?)</title>", dom, re.S)
-    return title is not None and title.group(1) == TITLE and not re.search(r"<body[^>]*data-pwned", dom)
+def not_pwned(dom: str, title: str | None = TITLE) -> bool:
+    """The page title was not changed by a payload and its attribute was never set on <body>."""
+    found = re.search(r"<title>(.*?)</title>", dom, re.S)
+    if found is None or found.group(1).strip() == "PWNED" or (title is not None and found.group(1) != title):
+        return False
+    return not re.search(r"<body[^>]*data-pwned", dom)
 
 
 def console_errors(stderr: str) -> list[str]:
@@ -63,11 +67,17 @@ def demo(tmp_path_factory):
     root = tmp_path_factory.mktemp("browser")
     data = root / "data"
     generate(data, n_sites=60, seed=7)
-    for name, column, rows in (("complaints", "description", slice(None)), ("events", "detail", slice(None)),
-                               ("sites", "name", slice(0, 5))):
+    # hostile text in every free-text field that reaches a page: descriptions, OMC details
+    # (-> evidence), site names (-> places), regions (-> field teams), maintainers (-> repair teams)
+    for name, column, rows, value in (("complaints", "description", slice(None), PAYLOAD),
+                                      ("events", "detail", slice(None), "cut " + BREAKOUT),
+                                      ("sites", "name", slice(0, 5), PAYLOAD),
+                                      ("sites", "name", slice(5, None), "site " + TEMPLATE),
+                                      ("sites", "maintainer", slice(None), "maint " + TEMPLATE),
+                                      ("sites", "region", slice(None), "West " + TEMPLATE)):
         path = data / f"{name}.csv"
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        frame.loc[frame.index[rows], column] = (PAYLOAD if column != "detail" else "cut " + BREAKOUT)
+        frame.loc[frame.index[rows], column] = value
         frame.to_csv(path, index=False)
     ds = load_dataset(data)
     result = diagnose(ds)
@@ -108,7 +118,7 @@ def test_markup_in_the_data_shows_as_text_and_runs_nothing(demo, tmp_path):
     assert htmllib.escape(PAYLOAD, quote=False) in text          # shown as text ...
     assert "<img" not in text and "<script" not in text          # ... not as markup
     assert "cut &lt;/script&gt;&lt;script&gt;" in text           # the OMC detail, quoted in the evidence
-    assert re.search(r"\d{3}\*\*\*\*\d{4}", text)                # the customer, masked
+    assert re.search(r"\*{7}\d{4}", text)                       # the customer, masked
 
 
 def test_screenshot_with_every_layer(demo, tmp_path):
@@ -142,22 +152,54 @@ def test_default_map_screenshot(demo, tmp_path):
     _keep_screenshot(png)
 
 
-def test_dispatch_route_map_draws_every_stop(demo, tmp_path):
+@pytest.fixture(scope="module")
+def dispatch(demo, tmp_path_factory):
+    """The busiest field team's plan, from a store of the hostile demo data."""
     from netdiag.tickets.dispatch import busiest_field_day, plan_dispatch
     from netdiag.tickets.store import TicketStore
-    from netdiag.views.route_map import build_dispatch_map
 
-    with TicketStore(tmp_path / "t.db") as store:
+    folder = tmp_path_factory.mktemp("dispatch")
+    with TicketStore(folder / "t.db") as store:
         result = diagnose(demo["ds"], store=store)
         team, day = busiest_field_day(result.tickets, "UTC")
-        plan = plan_dispatch(store, team, date=day)
+        assert TEMPLATE in team  # the hostile region reached the team name
+        return {"plan": plan_dispatch(store, team, date=day), "folder": folder}
+
+
+def test_dispatch_route_map_draws_every_stop(dispatch, tmp_path):
+    from netdiag.views.route_map import build_dispatch_map
+
+    plan = dispatch["plan"]
     path = save_map(build_dispatch_map(plan), tmp_path / "route.html")
-    dom, stderr = browse(path.as_uri(), tmp_path, "--dump-dom")
+    dom, stderr = browse(path.as_uri() + "#stop:1", tmp_path, "--dump-dom")
     assert console_errors(stderr) == []
-    stops = re.findall(r'<div style="background:[^"]*">(\d+)</div>', dom)
+    assert not_pwned(dom, title="Dispatch route")
+    stops = re.findall(r'<span class="nd-dot nd-num"[^>]*>(\d+)</span>', dom)
     assert sorted(map(int, stops)) == list(range(1, len(plan.stops) + 1))
-    assert "leaflet-interactive" in dom  # the route line
+    assert "nd-route-link" in dom  # the route line
+    legend = re.search(r'<div class="leaflet-control nd-box nd-legend">.*?</div></div></div>', dom, re.S).group(0)
+    assert all(p in legend for p in ("P1", "P2", "P3", "P4", "route"))
+    popup = re.search(r'<div class="nd-popup">.*?</table></div>', dom, re.S)
+    assert popup and "Stop 1" in popup.group(0)
+    assert htmllib.escape(TEMPLATE, quote=False) in dom  # the team name, shown as text in the info box
     png = tmp_path / "dispatch-map.png"
     browse(path.as_uri(), tmp_path, f"--screenshot={png}")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     _keep_screenshot(png)
+
+
+def test_no_page_runs_text_from_the_data(demo, dispatch, tmp_path):
+    """Every page netdiag writes, with markup, a </script> and a ${...} template in every text field."""
+    from netdiag.views.dispatch_list import write_dispatch
+    from netdiag.views.period_report import analyse
+    from netdiag.views.report_pages import write_report
+
+    pages = write_dispatch(dispatch["plan"], tmp_path / "dispatch", route_map=True)
+    pages = [p for p in pages if p.suffix == ".html"]
+    pages += [p for p in write_report(analyse(demo["result"], period="week"), tmp_path / "report") if p.suffix == ".html"]
+    pages.append(demo["path"])
+    assert len(pages) == 4
+    for page in pages:
+        dom, stderr = browse(page.as_uri(), tmp_path, "--dump-dom")
+        assert console_errors(stderr) == [], page.name
+        assert not_pwned(dom, title=None), page.name

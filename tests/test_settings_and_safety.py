@@ -1,7 +1,8 @@
+import pandas as pd
 import pytest
 
 from netdiag.cli.options import UsageFailure, parse_assignments
-from netdiag.data.privacy import mask_customer
+from netdiag.data.privacy import mask_customer, mask_phone_numbers, mask_series
 from netdiag.errors import InputError
 from netdiag.settings import Settings
 from netdiag.views.sanitize import csv_cell, escape_html
@@ -37,9 +38,28 @@ def test_parse_assignments():
 
 
 def test_masking_and_neutralising():
-    assert mask_customer("13812345678") == "138****5678"
-    assert mask_customer("12345") == "****5"
+    assert mask_customer("13812345678") == "*******5678"
+    assert mask_customer("12345") == "***45"
     assert csv_cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
     assert csv_cell("@SUM(A1)") == "'@SUM(A1)"
     assert csv_cell("-3.5") == "-3.5"
     assert escape_html("<img src=x onerror=alert(1)>") == "&lt;img src=x onerror=alert(1)&gt;"
+
+
+@pytest.mark.parametrize("length", range(1, 25))
+def test_at_most_four_digits_and_never_more_than_half_are_readable(length):
+    number = "".join(str((7 * i + 3) % 10) for i in range(length))
+    masked = mask_customer(number)
+    readable = sum(ch.isdigit() for ch in masked)
+    assert len(masked) == length and readable <= 4 and readable <= length // 2
+    assert masked.endswith(number[length - readable:]) if readable else set(masked) == {"*"}
+    assert mask_series(pd.Series([number])).iloc[0] == masked
+
+
+def test_phone_numbers_in_free_text_are_masked_but_dates_are_not():
+    text = "手机13812345678, office +86 (0755) 8888-1234; since 2026-11-02 18:30, order 12"
+    masked = mask_phone_numbers(text)
+    assert "13812345678" not in masked and "*******5678" in masked
+    assert "8888-1234" not in masked and masked.count("*") >= 7 + 9
+    assert "2026-11-02 18:30" in masked and "order 12" in masked
+    assert mask_phone_numbers(None) is None

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from netdiag.data.privacy import mask_series
+from netdiag.data.privacy import mask_series, mask_text_series
 from netdiag.data.times import format_times
 
 BASE_CONFIDENCE = {
@@ -97,7 +97,7 @@ def decide(net, points: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
     for col in ("category", "indoor", "vip", "channel"):
         out[col] = points[col].to_numpy()
     out["customer"] = mask_series(points["customer_id"]).to_numpy(dtype=object)
-    out["description"] = points["description"].to_numpy(dtype=object)
+    out["description"] = mask_text_series(points["description"]).to_numpy(dtype=object)
     out["region"] = region.to_numpy(dtype=object)
     out["nearest_site"] = v["nearest_site"].to_numpy(dtype=object)
     out["nearest_site_m"] = v["nearest_site_m"].to_numpy(float).round(0)

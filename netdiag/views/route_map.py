@@ -1,14 +1,21 @@
-"""A field team's route for the day as an offline map: numbered stops, the line between them, the start."""
+"""A field team's route for the day as an offline map: numbered stops, the line between them, the start.
+
+Drawn by ``netdiag-map.js`` from embedded JSON, like the main map: every text from the data
+(place names, evidence, complaints) reaches the page through ``textContent``, never as HTML or
+inside a script, so neither markup nor a ``${...}`` template can run.
+"""
 from __future__ import annotations
 
 import folium
 import numpy as np
-from branca.element import Element
 
 from netdiag.errors import InputError
-from netdiag.views.leaflet import MAX_ZOOM, inline_assets
+from netdiag.views.leaflet import MAX_ZOOM, DataLayer, FinishScript, inline_assets
 from netdiag.views.map import PRIORITY_COLORS
-from netdiag.views.sanitize import escape_html
+
+ROUTE_COLOR = "#1565c0"
+START_COLOR = "#212121"
+STOP_LABELS = ["ticket", "priority", "place", "arrive", "due", "test", "evidence", "complaints"]
 
 
 def build_dispatch_map(plan, *, tiles: str | None = None) -> folium.Map:
@@ -24,8 +31,13 @@ def build_dispatch_map(plan, *, tiles: str | None = None) -> folium.Map:
     Returns
     -------
     folium.Map
-        Self-contained (assets inlined); save it with :func:`netdiag.views.leaflet.save_map`. Popups hold the
-        ticket, place, due time, what to test and the evidence, all escaped.
+        Self-contained (assets inlined); save it with :func:`netdiag.views.leaflet.save_map`.
+        Popups hold the ticket, place, due time, what to test and the evidence, as text.
+
+    Raises
+    ------
+    InputError
+        When the plan has no visits.
     """
     path = plan.path()
     if not path:
@@ -34,32 +46,33 @@ def build_dispatch_map(plan, *, tiles: str | None = None) -> folium.Map:
     lons = [p[1] for p in path]
     m = folium.Map(location=[float(np.mean(lats)), float(np.mean(lons))], zoom_start=13, tiles=None,
                    control_scale=True, max_zoom=MAX_ZOOM)
+    m.get_root().title = "Dispatch route"
     if tiles:
         folium.TileLayer(tiles=tiles, attr="internal tile server", name="Base map", control=False,
                          max_zoom=MAX_ZOOM).add_to(m)
-    m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding=(30, 30))
-    folium.PolyLine(path, color="#1565c0", weight=4, opacity=0.8,
-                    tooltip=escape_html(plan.summary())).add_to(m)
+    summary = plan.summary()
+    line = {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[lon, lat] for lat, lon in path]},
+            "properties": {"k": "route", "t": summary}}
+    DataLayer({"cls": "nd-route", "colors": {"route": ROUTE_COLOR}, "lineWeight": 4,
+               "data": {"type": "FeatureCollection", "features": [line]}}, name="Route").add_to(m)
+    stops = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(s["lon"]), float(s["lat"])]},
+              "properties": {"id": f"stop:{int(s['order'])}", "k": str(s["priority"]), "n": int(s["order"]),
+                             "t": f"{s['order']}. {s['ticket_id']} {s['place']}",
+                             "p": [f"Stop {int(s['order'])}", s["ticket_id"], s["priority"], s["place"], s["arrive"],
+                                   s["due"], s["what_to_test"], s["evidence"], s["complaints"]]}}
+             for s in plan.stops.to_dict("records")]
     if plan.start:
-        folium.CircleMarker(plan.start, radius=7, color="#212121", fill=True, fill_opacity=1,
-                            tooltip="start").add_to(m)
-    for stop in plan.stops.to_dict("records"):
-        colour = PRIORITY_COLORS.get(str(stop["priority"]), "#1565c0")
-        icon = folium.DivIcon(html=(f'<div style="background:{colour};color:#fff;border-radius:12px;width:24px;'
-                                    f'height:24px;line-height:24px;text-align:center;font:bold 12px sans-serif;'
-                                    f'border:2px solid #fff">{int(stop["order"])}</div>'),
-                              icon_size=(24, 24), icon_anchor=(12, 12))
-        rows = [("stop", stop["order"]), ("ticket", stop["ticket_id"]), ("priority", stop["priority"]),
-                ("place", stop["place"]), ("arrive", stop["arrive"]), ("due", stop["due"]),
-                ("test", stop["what_to_test"]), ("evidence", stop["evidence"]), ("complaints", stop["complaints"])]
-        popup = "<table>" + "".join(f"<tr><th style='text-align:left;padding-right:6px'>{escape_html(k)}</th>"
-                                    f"<td>{escape_html(v)}</td></tr>" for k, v in rows) + "</table>"
-        folium.Marker([float(stop["lat"]), float(stop["lon"])], icon=icon,
-                      tooltip=escape_html(f"{stop['order']}. {stop['ticket_id']} {stop['place']}"),
-                      popup=folium.Popup(popup, max_width=420)).add_to(m)
-    title = escape_html(plan.summary())
-    m.get_root().html.add_child(Element(
-        f'<div style="position:fixed;top:10px;left:60px;z-index:1000;background:#fff;padding:6px 10px;'
-        f'border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:13px sans-serif;max-width:60%">{title}</div>'))
+        stops.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [plan.start[1], plan.start[0]]},
+                      "properties": {"id": "start", "k": "start", "t": "start"}})
+    DataLayer({"cls": "nd-stop", "kind": "marker", "iconSize": 24, "labels": STOP_LABELS,
+               "colors": {**PRIORITY_COLORS, "start": START_COLOR},
+               "data": {"type": "FeatureCollection", "features": stops}}, name=f"Stops ({len(plan.stops)})").add_to(m)
+    legend = [{"title": "Stops (number = order of the visits)",
+               "items": [{"label": p, "color": c, "shape": "dot",
+                          "count": int((plan.stops["priority"] == p).sum())} for p, c in PRIORITY_COLORS.items()]
+               + ([{"label": "start", "color": START_COLOR, "shape": "dot"}] if plan.start else [])
+               + [{"label": "route (straight lines)", "color": ROUTE_COLOR}]}]
+    bounds = [[min(lats), min(lons)], [max(lats), max(lons)]]
+    FinishScript({"bounds": bounds, "legend": legend, "info": [f"Dispatch list {plan.team}", summary]}).add_to(m)
     inline_assets(m)
     return m

@@ -6,6 +6,7 @@
  * innerHTML, so a description such as <img src=x onerror=...> is shown as text.
  *
  * Feature properties: id (string, for #id links), k (colour key), r (radius), t (tooltip),
+ * n (a number written on a marker, e.g. a stop's order),
  * p (popup: [title, value1, value2, ...] matching spec.labels; empty values are left out).
  */
 (function (root) {
@@ -56,7 +57,7 @@
       pointToLayer: function (f, latlng) {
         var p = f.properties || {};
         if (spec.kind === 'marker') {
-          var dot = el('span', 'nd-dot');
+          var dot = el('span', p.n !== undefined && p.n !== null ? 'nd-dot nd-num' : 'nd-dot', p.n);
           dot.style.background = color(p);
           var size = spec.iconSize || 12;
           return L.marker(latlng, {
