@@ -3,7 +3,13 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import data_dir_option, engine_errors, format_opt, pass_state
+from netdiag.cli.options import (
+    data_dir_option,
+    echo_text,
+    engine_errors,
+    format_opt,
+    pass_state,
+)
 
 
 @click.command()
@@ -41,10 +47,10 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang
 
     from netdiag.cli.options import UsageFailure
 
-    def show(result: dict, *, indent: int | None = 2) -> None:
+    def print_result(result: dict, *, indent: int | None = 2) -> None:
         from netdiag.views.check_screen import check_json, format_check
 
-        click.echo(check_json(result, indent=indent) if fmt == "json" else format_check(result, lang=lang))
+        echo_text(check_json(result, indent=indent) if fmt == "json" else format_check(result, lang=lang))
 
     if (lat is None) != (lon is None):
         raise UsageFailure("give both --lat and --lon, or neither (then queries come one per line on stdin)")
@@ -58,7 +64,7 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang
         if reply is not None:
             if not reply.get("ok"):
                 raise UsageFailure(reply.get("error", "the netdiag server could not answer"))
-            show(reply["result"])
+            print_result(reply["result"])
             return
 
     import pandas as pd
@@ -87,14 +93,14 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang
     def answer(query: dict) -> None:
         result = check_point(net, query["lat"], query["lon"], coord_system=query["coord_system"], at=query["at"],
                              indoor=query["indoor"], tickets=tickets)
-        show(result, indent=None if lat is None else 2)
+        print_result(result, indent=None if lat is None else 2)
 
     if lat is not None:
         answer({"lat": lat, "lon": lon, "coord_system": coord_system, "at": at, "indoor": indoor})
         return
     interactive = sys.stdin.isatty()
     if interactive:
-        click.echo(f"ready in {time.perf_counter() - started:.1f} s. One query per line: "
+        echo_text(f"ready in {time.perf_counter() - started:.1f} s. One query per line: "
                    "LAT,LON[,TIME[,SYSTEM[,indoor]]]; an empty line or Ctrl-D ends.", err=True)
     for line in sys.stdin:
         if not line.strip():
@@ -105,6 +111,6 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang
             t = time.perf_counter()
             answer(parse_query(line, tz=settings.tz))
             if interactive:
-                click.echo(f"({(time.perf_counter() - t) * 1000:.0f} ms)\n", err=True)
+                echo_text(f"({(time.perf_counter() - t) * 1000:.0f} ms)\n", err=True)
         except InputError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            echo_text(f"Error: {exc}", err=True)

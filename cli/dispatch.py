@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from netdiag.cli.options import (
+    echo_text,
     engine_errors,
     out_folder_option,
     overwrite_opt,
@@ -51,8 +52,8 @@ def dispatch(state, team, date, start, db, out, tiles, max_stops, fmt, overwrite
         plan = plan_dispatch(store, team, date=date, start=start, settings=state.settings(), max_stops=max_stops)
     written = write_dispatch(plan, out, overwrite=overwrite, route_map=True, tiles=tiles) if out else []
     if fmt == "json":
-        click.echo(json_text(plan_json(plan, written)))
+        echo_text(json_text(plan_json(plan, written)))
         return
-    click.echo(plan_text(plan))
+    echo_text(plan_text(plan))
     for path in written:
         state.echo(f"wrote {path}")

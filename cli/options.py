@@ -27,18 +27,26 @@ class State:
         return Settings().with_overrides(self.overrides)
 
     def echo(self, message: str = "", **kwargs) -> None:
-        """Human output on stdout (silenced by --quiet)."""
+        """Human output on stdout (silenced by --quiet); data never becomes a terminal escape."""
         if not self.quiet:
-            click.echo(message, **kwargs)
+            echo_text(message, **kwargs)
 
     def progress(self):
         """A callable that reports stages on stderr (silenced by --quiet)."""
         if self.quiet:
             return None
-        return lambda text: click.echo(f"  .. {text}", err=True)
+        return lambda text: echo_text(f"  .. {text}", err=True)
 
 
 pass_state = click.make_pass_decorator(State, ensure=True)
+
+
+def echo_text(text: str = "", **kwargs) -> None:
+    """``click.echo`` for text that holds data: control characters and direction overrides are
+    shown as escapes (:func:`netdiag.views.terminal.terminal_safe`), never sent to the terminal."""
+    from netdiag.views.terminal import terminal_safe
+
+    click.echo(terminal_safe(text), **kwargs)
 
 
 def as_flags(message: str, ctx: click.Context | None = None) -> str:
@@ -61,6 +69,15 @@ def as_flags(message: str, ctx: click.Context | None = None) -> str:
     return re.sub(r"`([A-Za-z_][A-Za-z0-9_]*)`", lambda m: names.get(m.group(1), m.group(0)), message)
 
 
+def os_error_text(exc: OSError) -> str:
+    """An operating-system error in one line: the path and the reason (``out/x.csv: No space left on device``)."""
+    from netdiag.views.terminal import terminal_safe
+
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p]
+    return terminal_safe(f"{' -> '.join(paths)}: {reason}" if paths else f"{reason}")
+
+
 def engine_errors(func):
     """Turn the engine's NetdiagError into a one-line click error with exit code 2."""
     @wraps(func)
@@ -70,7 +87,11 @@ def engine_errors(func):
         try:
             return func(*args, **kwargs)
         except NetdiagError as exc:
-            raise UsageFailure(as_flags(str(exc))) from None
+            from netdiag.views.terminal import terminal_safe
+
+            raise UsageFailure(as_flags(terminal_safe(str(exc)))) from None
+        except OSError as exc:  # the file system said no: permission, disk full, a folder where a file should be
+            raise UsageFailure(os_error_text(exc)) from None
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
@@ -85,9 +106,20 @@ class UsageFailure(click.ClickException):
     exit_code = 2
 
 
+class _SafeFormatter(logging.Formatter):
+    """Log lines on stderr never carry a terminal escape from the data."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from netdiag.views.terminal import terminal_safe
+
+        return terminal_safe(super().format(record))
+
+
 def configure_logging(verbosity: int, quiet: bool) -> None:
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbosity, 2)]
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_SafeFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
 
 
 def data_dir_option(func):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import data_dir_option, engine_errors, pass_state
+from netdiag.cli.options import data_dir_option, echo_text, engine_errors, pass_state
 
 
 @click.command()
@@ -24,4 +24,4 @@ def serve(state, data_dir):
     """
     from netdiag.service import serve as run
 
-    run(data_dir, state.settings(), on_ready=lambda path: click.echo(f"netdiag serve: ready for {data_dir} on {path}", err=True))
+    run(data_dir, state.settings(), on_ready=lambda path: echo_text(f"netdiag serve: ready for {data_dir} on {path}", err=True))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import engine_errors, format_opt, pass_state
+from netdiag.cli.options import echo_text, engine_errors, format_opt, pass_state
 
 
 @click.command()
@@ -23,4 +23,4 @@ def settings(state, fmt):
     from netdiag.views.writers import json_text
 
     current = state.settings()
-    click.echo(json_text(settings_json(current)) if fmt == "json" else settings_text(current))
+    echo_text(json_text(settings_json(current)) if fmt == "json" else settings_text(current))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from netdiag.cli.options import (
+    echo_text,
     engine_errors,
     out_file_option,
     overwrite_opt,
@@ -90,11 +91,11 @@ def list_cmd(state, db, status, team, priority, cause, kind, region, bbox, limit
     if limit:
         t = t.head(limit)
     if fmt == "csv":
-        click.echo(csv_text(t), nl=False)
+        echo_text(csv_text(t), nl=False)
     elif fmt == "json":
-        click.echo(json_text([tmf621(r) for r in t.to_dict("records")]))
+        echo_text(json_text([tmf621(r) for r in t.to_dict("records")]))
     else:
-        click.echo(format_table(t, tz=state.settings().tz))
+        echo_text(format_table(t, tz=state.settings().tz))
         state.echo(f"\n{len(t):,} tickets")
 
 
@@ -119,10 +120,10 @@ def show(state, ticket_id, db, fmt):
     with open_store(state, db) as store:
         shown = store.show(ticket_id)
     if fmt == "json":
-        click.echo(json_text(tmf621(shown["ticket"], history=shown["history"], notes=shown["notes"],
+        echo_text(json_text(tmf621(shown["ticket"], history=shown["history"], notes=shown["notes"],
                                     complaint_ids=shown["complaints"]["complaint_id"].tolist())))
     else:
-        click.echo(format_ticket(shown, tz=state.settings().tz))
+        echo_text(format_ticket(shown, tz=state.settings().tz))
 
 
 @tickets.command()

@@ -5,6 +5,7 @@ import click
 
 from netdiag.cli.options import (
     data_dir_option,
+    echo_text,
     engine_errors,
     format_opt,
     out_folder_option,
@@ -44,7 +45,7 @@ def validate(state, data_dir, out, overwrite, fmt):
     if fmt == "json":
         from netdiag.views.writers import json_text
 
-        click.echo(json_text(validation_summary(ds, as_dict=True)))
+        echo_text(json_text(validation_summary(ds, as_dict=True)))
     else:
         state.echo(validation_summary(ds))
         if out:

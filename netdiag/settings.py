@@ -13,6 +13,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +87,9 @@ class Settings:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
+            if isinstance(value, float) and not math.isfinite(value):
+                problems.append(f"`{f.name}` was {value} but must be a finite number")
+                continue
             if lo is not None and value < lo:
                 problems.append(f"`{f.name}` was {value} but must be >= {lo}")
             if hi is not None and value > hi:
@@ -126,7 +130,8 @@ class Settings:
             try:
                 values[name] = kind(raw) if not isinstance(raw, bool) else kind(raw)
             except (TypeError, ValueError):
-                raise InputError(f"setting `{name}` was {raw!r} but is expected to be a {kind.__name__}") from None
+                expected = {"int": "whole number", "float": "number", "str": "text"}.get(kind.__name__, kind.__name__)
+                raise InputError(f"setting `{name}` was {raw!r} but is expected to be a {expected}") from None
         return dataclasses.replace(self, **values)
 
     @classmethod

@@ -13,7 +13,7 @@ def test_overrides_are_typed_and_validated():
     assert s.lookback_h == 48.0 and s.tz == "Asia/Shanghai"
     with pytest.raises(InputError, match=r"unknown setting `lookbak_h`"):
         Settings().with_overrides({"lookbak_h": "1"})
-    with pytest.raises(InputError, match=r"setting `lookback_h` was 'soon' but is expected to be a float"):
+    with pytest.raises(InputError, match=r"setting `lookback_h` was 'soon' but is expected to be a number"):
         Settings().with_overrides({"lookback_h": "soon"})
     with pytest.raises(InputError, match=r"`congestion_prb_pct` was 120 but must be <= 100"):
         Settings(congestion_prb_pct=120)

@@ -22,7 +22,8 @@ import pandas as pd
 from netdiag.errors import InputError
 
 UTC_NAMES = ("UTC", "Etc/UTC")
-#: the earliest and latest instants pandas can hold (nanoseconds); later dates are rejected
+#: the first and last instants netdiag handles (pandas' nanosecond timestamps); others are rejected
+EARLIEST = pd.Timestamp("1678-01-01", tz="UTC")
 LATEST = pd.Timestamp("2261-12-31", tz="UTC")
 _NAT = np.iinfo(np.int64).min
 
@@ -135,9 +136,11 @@ def parse_time(value, *, tz: str = "UTC", name: str = "time", end: bool = False)
         except ValueError:  # pandas' NonExistentTimeError / AmbiguousTimeError
             raise InputError(f"`{name}` was {value!r}, which does not exist or is ambiguous in {tz} "
                              f"(daylight-saving change); give it with an offset") from None
+    if not EARLIEST <= ts <= LATEST:
+        raise InputError(f"`{name}` was {value!r}, outside the years {EARLIEST.year}-{LATEST.year} that netdiag handles")
     if end and date_only:
         ts = ts + pd.Timedelta(days=1)
-    return ts.tz_convert("UTC")
+    return ts.tz_convert("UTC").as_unit("ns")
 
 
 def parse_at(text: str | None, tz: str, *, name: str = "at") -> pd.Timestamp:
@@ -178,12 +181,17 @@ def parse_day(text: str | dt.date | None, *, name: str = "date") -> dt.date | No
     >>> parse_day("2026-11-03")
     datetime.date(2026, 11, 3)
     """
-    if text is None or isinstance(text, dt.date):
-        return text
+    if text is None:
+        return None
+    if isinstance(text, dt.date):
+        text = text.isoformat()
     try:
-        return dt.date.fromisoformat(str(text).strip())
+        day = dt.date.fromisoformat(str(text).strip())
     except ValueError:
         raise InputError(f"`{name}` was {text!r} but is expected to be a day like 2026-11-03") from None
+    if not EARLIEST.date() <= day <= LATEST.date():
+        raise InputError(f"`{name}` was {text!r}, outside the years {EARLIEST.year}-{LATEST.year} that netdiag handles")
+    return day
 
 
 # ----------------------------------------------------------------------------- periods and numbers

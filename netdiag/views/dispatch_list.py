@@ -10,7 +10,7 @@ from pathlib import Path
 
 from netdiag.tickets.dispatch import DispatchPlan
 from netdiag.views.sanitize import escape_html
-from netdiag.views.writers import prepare_out_dir, to_jsonable, write_csv
+from netdiag.views.writers import prepare_out_dir, to_jsonable, write_csv, write_text
 
 
 def slug(text: str) -> str:
@@ -40,7 +40,7 @@ def write_dispatch(plan: DispatchPlan, out_dir: str | Path, *, overwrite: bool =
     table = plan.stops.drop(columns=["due_at"]).assign(route_km_total=round(plan.route_m / 1000, 2),
                                                         unordered_km_total=round(plan.unordered_m / 1000, 2))
     paths = [write_csv(table, out / csv_name), out / html_name]
-    paths[1].write_text(dispatch_html(plan), encoding="utf-8")
+    write_text(paths[1], dispatch_html(plan))
     if route_map and len(plan.stops):
         from netdiag.views.leaflet import save_map
         from netdiag.views.route_map import build_dispatch_map

@@ -23,7 +23,7 @@ from folium.plugins import HeatMapWithTime
 from folium.template import Template
 
 from netdiag.errors import NetdiagError
-from netdiag.views.writers import ensure_writable
+from netdiag.views.writers import ensure_writable, write_text
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +211,6 @@ def save_map(m: folium.Map, path: str | Path, *, overwrite: bool = False) -> Pat
     """
     path = ensure_writable(path, overwrite=overwrite)
     html = render_map(m)
-    path.write_text(html, encoding="utf-8")
+    write_text(path, html)
     log.info("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
     return path

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 
 from netdiag.views.period_report import DIMENSIONS, SUMMARY_FILE, TOP, Report
 from netdiag.views.sanitize import escape_html
-from netdiag.views.writers import prepare_out_dir, write_csv
+from netdiag.views.writers import prepare_out_dir, write_csv, write_text
 
 log = logging.getLogger(__name__)
 
@@ -157,8 +158,21 @@ def _cell_text(v) -> str:
     return str(v)
 
 
-def _md_escape(text: str) -> str:
-    return escape_html(text).replace("|", "\\|").replace("\n", " ")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|!~&#]|:(?=//)|(?<=www)\.)")
+
+
+def md_escape(text: str) -> str:
+    r"""Text as Markdown that renders exactly as written: the characters that make links, images,
+    emphasis, code, HTML tags, entities, headings and table cells are backslash-escaped, and so
+    are the ``:`` of ``://`` and the ``.`` of ``www.``, so no bare URL becomes a link; line breaks
+    become spaces. Dates, times and ordinary punctuation stay as they are.
+
+    Examples
+    --------
+    >>> md_escape("[click](http://x) <b> 2026-11-02 (W45)")
+    '\\[click\\](http\\://x) \\<b\\> 2026-11-02 (W45)'
+    """
+    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\r", " ").replace("\n", " ")
 
 
 def render_markdown(report: Report, *, chart_dir: str = "charts") -> str:
@@ -167,13 +181,13 @@ def render_markdown(report: Report, *, chart_dir: str = "charts") -> str:
     for block in _blocks(report):
         kind = block[0]
         if kind == "h1":
-            lines += [f"# {_md_escape(block[1])}", ""]
+            lines += [f"# {md_escape(block[1])}", ""]
         elif kind == "h2":
-            lines += [f"## {_md_escape(block[1])}", ""]
+            lines += [f"## {md_escape(block[1])}", ""]
         elif kind == "p":
-            lines += [_md_escape(block[1]), ""]
+            lines += [md_escape(block[1]), ""]
         elif kind == "list":
-            lines += [f"- {_md_escape(item)}" for item in block[1]] + [""]
+            lines += [f"- {md_escape(item)}" for item in block[1]] + [""]
         elif kind == "chart":
             lines += [f"![{block[1].replace('_', ' ')}]({chart_dir}/{block[1]}.svg)", ""]
         elif kind == "table":
@@ -182,10 +196,10 @@ def render_markdown(report: Report, *, chart_dir: str = "charts") -> str:
                 lines += ["(none)", ""]
                 continue
             cols = list(frame.columns)
-            lines.append("| " + " | ".join(_md_escape(str(c)) for c in cols) + " |")
+            lines.append("| " + " | ".join(md_escape(str(c)) for c in cols) + " |")
             lines.append("|" + "|".join("---:" if pd.api.types.is_numeric_dtype(frame[c]) else "---" for c in cols) + "|")
             for row in frame.itertuples(index=False):
-                lines.append("| " + " | ".join(_md_escape(_cell_text(v)) for v in row) + " |")
+                lines.append("| " + " | ".join(md_escape(_cell_text(v)) for v in row) + " |")
             lines.append("")
     return "\n".join(lines)
 
@@ -250,16 +264,16 @@ def write_report(report: Report, out_dir: str | Path, *, overwrite: bool = False
     written = []
     for name, svg in svgs.items():
         path = out / "charts" / f"{name}.svg"
-        path.write_text(svg, encoding="utf-8")
+        write_text(path, svg)
         written.append(path)
     for name, table in report.tables.items():
         written.append(write_csv(table, out / f"{name}.csv"))
     md = out / "report.md"
-    md.write_text(render_markdown(report), encoding="utf-8")
+    write_text(md, render_markdown(report))
     html = out / "report.html"
-    html.write_text(render_html(report, svgs), encoding="utf-8")
+    write_text(html, render_html(report, svgs))
     summary = out / SUMMARY_FILE
-    summary.write_text(json.dumps(report.summary(), ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    write_text(summary, json.dumps(report.summary(), ensure_ascii=False, indent=2, default=str))
     written += [md, html, summary]
     log.info("wrote the report of %s to %s (%d files)", report.period.label, out, len(written))
     return written

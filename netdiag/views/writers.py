@@ -1,7 +1,10 @@
 """Writing outputs: safe CSV (Excel-ready), JSON, the diagnosis files, ticket exports; never overwriting without being asked."""
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -34,11 +37,64 @@ def ensure_writable(path: str | Path, *, overwrite: bool = False) -> Path:
         When a folder is there.
     """
     path = Path(path)
+    _refuse_link(path)
     if path.is_dir():
         raise InputError(f"{path} is a folder; give a file name, e.g. {path / 'netdiag.html'}")
     if path.exists() and not overwrite:
         raise OutputExistsError(f"{path} already exists; pass `overwrite` to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _refuse_link(path: Path) -> None:
+    """netdiag never writes through a symbolic link (a dangling one would create a file elsewhere)."""
+    if path.is_symlink():
+        raise InputError(f"{path} is a symbolic link; netdiag does not write through links: "
+                         f"remove it or choose another name")
+
+
+def open_output(path: str | Path, *, binary: bool = False, encoding: str = "utf-8", newline: str | None = None):
+    """Open ``path`` for writing (created or truncated) without following a symbolic link.
+
+    ``O_NOFOLLOW`` makes the open itself refuse a link, so a link planted between the check
+    and the write (by another account sharing the folder) is refused too.
+
+    Raises
+    ------
+    InputError
+        When ``path`` is a symbolic link.
+    """
+    path = Path(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, 0o666)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            _refuse_link(path)
+        raise
+    return os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding=encoding, newline=newline)
+
+
+@contextlib.contextmanager
+def writing(path: str | Path, *, encoding: str = "utf-8", newline: str | None = None):
+    """:func:`open_output` as a context manager whose errors name ``path`` (a full disk fails in
+    ``write``, where the operating system does not say which file)."""
+    path = Path(path)
+    try:
+        with open_output(path, encoding=encoding, newline=newline) as fh:
+            yield fh
+    except OSError as exc:
+        if exc.filename is None:
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
+        raise
+
+
+def write_text(path: str | Path, text: str, *, encoding: str = "utf-8") -> Path:
+    """Write ``text`` to ``path`` (parents created) without following a link."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with writing(path, encoding=encoding) as fh:
+        fh.write(text)
     return path
 
 
@@ -55,6 +111,8 @@ def prepare_out_dir(out_dir: str | Path, names: list[str], *, overwrite: bool = 
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError(f"`out` {out} exists and is not a folder")
+    for name in names:
+        _refuse_link(out / name)
     existing = [n for n in names if (out / n).exists()]
     if existing and not overwrite:
         raise OutputExistsError(f"{out} already holds {', '.join(existing)}; pass `overwrite` to replace them")
@@ -66,7 +124,8 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """UTF-8 with BOM (so Excel reads Chinese text), formulas neutralised, no index."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    neutralise_frame(frame).to_csv(path, index=False, encoding="utf-8-sig", date_format="%Y-%m-%dT%H:%M:%SZ")
+    with writing(path, encoding="utf-8-sig", newline="") as fh:
+        neutralise_frame(frame).to_csv(fh, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
     return path
 
 
@@ -92,7 +151,7 @@ def write_json(obj, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(obj, pd.DataFrame):
         obj = to_jsonable(obj)
-    path.write_text(json.dumps(obj, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    write_text(path, json.dumps(obj, ensure_ascii=False, indent=2, default=str))
     return path
 
 
@@ -178,6 +237,7 @@ def _write_points(tickets: pd.DataFrame, path: Path, *, driver: str) -> None:
     """Tickets as a WGS-84 point layer (``tickets`` in a GeoPackage), replacing ``path``."""
     import geopandas as gpd
 
+    _refuse_link(path)
     if path.exists():
         path.unlink()
     flat = tickets.copy()

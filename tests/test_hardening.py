@@ -1,0 +1,174 @@
+"""Hostile text and an unlucky file system, as the CLI meets them (issue #9).
+
+Each test is one class of defect: terminal escapes from the data, Markdown from the data,
+writing through a symbolic link, file-system errors on output, options that slip past
+validation, and phone numbers in free text.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import TINY, write_dataset
+from netdiag.cli.main import cli
+
+ESC = "\x1b]0;owned\x07\x1b[2J\x1b[31mALL CLEAR\x1b[0m\u202e"
+AT = ["--lat", "53.355", "--lon", "-6.4", "--at", "2026-11-02T11:30:00Z"]
+
+
+def hostile_data(tmp_path, **replace):
+    """TINY with terminal escapes in the OMC details and a site's name, markup in a region."""
+    tables = copy.deepcopy(TINY)
+    for row in tables["events"][1]:
+        row[-1] = f"fibre cut {ESC}"
+    tables["sites"][1][0][1] = f"Lucan {ESC}"
+    for key, value in replace.items():
+        tables[key] = value
+    return write_dataset(tmp_path / "data", tables)
+
+
+def run(*args, **kwargs):
+    return CliRunner().invoke(cli, [str(a) for a in args], **kwargs)
+
+
+def no_escape(text: str) -> bool:
+    return not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", text)
+
+
+def test_terminal_escapes_from_the_data_never_reach_the_terminal(tmp_path):
+    data = hostile_data(tmp_path)
+    db = tmp_path / "t.db"
+    assert run("diagnose", "--data", data, "--out", tmp_path / "out", "--db", db).exit_code == 0
+    check = run("check", "--data", data, *AT, "--no-server")
+    assert check.exit_code == 0 and "fibre cut" in check.output
+    tickets = json.loads(run("tickets", "list", "--db", db, "--format", "json").output)
+    hub = next(t["id"] for t in tickets if t["name"] == "fault on HUB1")
+    shown = run("tickets", "show", hub, "--db", db)
+    listed = run("tickets", "list", "--db", db)
+    field = [t for t in tickets if t["ticketType"] == "fieldTest"]
+    for res in (check, shown, listed):
+        assert res.exit_code == 0, res.output
+        assert no_escape(res.output), repr(res.output[-400:])
+    assert "\\u001b]0;owned" in check.output  # shown, visibly, as an escape
+    if field:
+        team = next(p["id"] for p in field[0]["relatedParty"] if p["role"] == "assignee")
+        plan = run("dispatch", "--team", team, "--db", db)
+        assert plan.exit_code == 0 and no_escape(plan.output)
+
+
+def test_an_escape_in_an_error_message_is_shown_as_text(tmp_path):
+    res = run("tickets", "show", f"TS-1{ESC}", "--db", tmp_path / "none.db")
+    assert res.exit_code == 2 and no_escape(res.output)
+
+
+def test_markdown_in_the_data_stays_text_in_the_report(tmp_path):
+    markdown_it = pytest.importorskip("markdown_it")
+    tables = copy.deepcopy(TINY)
+    regions = ["[click here](http://evil.example/x)", "![pixel](http://evil.example/p.png)",
+               "<img src=x onerror=alert(1)> http://evil.example www.evil.example"]
+    for row, region in zip(tables["sites"][1], regions):
+        row[-1] = region
+    data = write_dataset(tmp_path / "data", tables)
+    res = run("report", "--data", data, "--period", "week", "--out", tmp_path / "r")
+    assert res.exit_code == 0, res.output
+    md = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
+    html = markdown_it.MarkdownIt("gfm-like").render(md)
+    assert "evil.example" in html  # the text is there ...
+    images = re.findall(r'<img src="([^"]*)"', html)
+    assert all(src.startswith("charts/") for src in images)  # only the report's own charts ...
+    assert "<a " not in html and "onerror=" not in html      # ... no link, image or tag from the data
+
+
+def test_never_writes_through_a_symbolic_link(tmp_path, tiny_dir):
+    target = tmp_path / "elsewhere" / "owned.csv"
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "diagnoses.csv").symlink_to(target)  # dangling: it would create a file elsewhere
+    res = run("diagnose", "--data", tiny_dir, "--out", out, "--overwrite")
+    assert res.exit_code == 2 and "symbolic link" in res.output
+    assert not target.exists()
+    (tmp_path / "map.html").symlink_to(tmp_path / "elsewhere" / "map.html")
+    res = run("map", "--data", tiny_dir, "--out", tmp_path / "map.html", "--overwrite")
+    assert res.exit_code == 2 and "symbolic link" in res.output
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_a_link_planted_after_the_check_is_refused_by_the_open_itself(tmp_path):
+    from netdiag.errors import InputError
+    from netdiag.views.writers import write_text
+
+    (tmp_path / "page.html").symlink_to(tmp_path / "victim.txt")
+    with pytest.raises(InputError, match="symbolic link"):
+        write_text(tmp_path / "page.html", "x")
+    assert not (tmp_path / "victim.txt").exists()
+
+
+def test_file_system_errors_on_output_are_one_line(tmp_path, tiny_dir):
+    (tmp_path / "taken").write_text("a file where a folder should be")
+    res = run("diagnose", "--data", tiny_dir, "--out", tmp_path / "taken" / "out")
+    assert res.exit_code == 2 and "Traceback" not in res.output and "taken" in res.output
+    (tmp_path / "dir.html").mkdir()
+    res = run("map", "--data", tiny_dir, "--out", tmp_path / "dir.html")
+    assert res.exit_code == 2 and "is a directory" in res.output
+
+
+def test_disk_full_is_a_one_line_error(tmp_path, tiny_dir):
+    """A run whose output folder is on a full file system (a 1 MB tmpfs, when this user may mount one)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({done.stderr.decode().strip() or 'not root'})")
+    try:
+        (mount / "filler").write_bytes(b"\0" * (60 * 1024))
+        res = subprocess.run([sys.executable, "-m", "netdiag.cli.main", "-q", "diagnose", "--data", str(tiny_dir),
+                              "--out", str(mount / "out"), "--json"], capture_output=True, text=True, timeout=120)
+        assert res.returncode == 2, res.stderr
+        lines = res.stderr.strip().splitlines()
+        assert len(lines) == 1 and re.fullmatch(rf"Error: {re.escape(str(mount / 'out'))}/\w+\.\w+: No space left on device", lines[0])
+    finally:
+        subprocess.run(["umount", str(mount)], capture_output=True)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--set", "lookback_h=nan", "settings"], "`lookback_h` was nan but must be a finite number"),
+    (["--set", "congestion_prb_pct=inf", "settings"], "`congestion_prb_pct` was inf but must be a finite number"),
+    (["--set", "major_complaint_count=1e3", "settings"], "is expected to be a whole number"),
+    (["report", "--data", "{data}", "--date", "9999-12-31"], "--date was '9999-12-31', outside the years 1678-2261"),
+    (["map", "--data", "{data}", "--from", "1000-01-01"], "--from was '1000-01-01', outside the years"),
+    (["check", "--data", "{data}", "--lat", "nan", "--lon", "-6.4", "--no-server"], "not a valid latitude/longitude"),
+    (["check", "--data", "{data}", "--lat", "53.35", "--lon", "-6.4", "--at", "9999-12-31T00:00", "--no-server"],
+     "--at was '9999-12-31T00:00'"),
+])
+def test_options_are_validated_at_the_boundary(tiny_dir, args, message):
+    res = run(*[a.replace("{data}", str(tiny_dir)) for a in args])
+    assert res.exit_code == 2, res.output
+    assert message in res.output and "Traceback" not in res.output
+
+
+def test_a_far_future_dispatch_day_is_refused(tmp_path, tiny_dir):
+    db = tmp_path / "t.db"
+    assert run("diagnose", "--data", tiny_dir, "--out", tmp_path / "out", "--db", db).exit_code == 0
+    res = run("dispatch", "--team", "field-West", "--date", "9999-12-31", "--db", db)
+    assert res.exit_code == 2 and "outside the years" in res.output
+
+
+def test_phone_numbers_in_descriptions_are_masked_in_every_output(tmp_path):
+    tables = copy.deepcopy(TINY)
+    tables["complaints"][1][0][-1] = "call 139 8765 4321 or +86 (0755) 8888-1234 after 6pm"
+    data = write_dataset(tmp_path / "data", tables)
+    db = tmp_path / "t.db"
+    assert run("diagnose", "--data", data, "--out", tmp_path / "out", "--json", "--db", db).exit_code == 0
+    assert run("map", "--data", data, "--out", tmp_path / "map.html").exit_code == 0
+    texts = [p.read_bytes() for p in (tmp_path / "out").iterdir()] + [(tmp_path / "map.html").read_bytes(), db.read_bytes()]
+    for raw in texts:
+        for secret in (b"8765 4321", b"87654321", b"8888-1234", b"13812345678", b"13900001111"):
+            assert secret not in raw
+    assert b"*** **** 4321" in (tmp_path / "out" / "diagnoses.csv").read_bytes()
