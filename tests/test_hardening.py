@@ -64,8 +64,9 @@ def test_terminal_escapes_from_the_data_never_reach_the_terminal(tmp_path):
 
 
 def test_an_escape_in_an_error_message_is_shown_as_text(tmp_path):
-    res = run("tickets", "show", f"TS-1{ESC}", "--db", tmp_path / "none.db")
-    assert res.exit_code == 2 and no_escape(res.output)
+    res = run("validate", "--data", tmp_path / f"data{ESC}")  # a folder name is data too
+    assert res.exit_code == 2 and "does not exist" in res.output
+    assert no_escape(res.output) and "\\u001b" in res.output
 
 
 def test_markdown_in_the_data_stays_text_in_the_report(tmp_path):
