@@ -12,6 +12,10 @@ from netdiag.cli.options import (
 )
 
 
+#: how a query line (LAT,LON[,TIME[,SYSTEM[,indoor]]]) names what the library calls a parameter
+QUERY_FIELDS = {"lat": "LAT", "lon": "LON", "at": "TIME", "coord_system": "SYSTEM"}
+
+
 @click.command()
 @data_dir_option
 @click.option("--lat", type=float, help="Latitude of the spot (without --lat/--lon: one query per line on stdin).")
@@ -45,7 +49,8 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang
     import sys
     import time
 
-    from netdiag.cli.options import UsageFailure
+    from netdiag.cli.options import UsageFailure, as_flags
+    from netdiag.views.terminal import terminal_safe
 
     def print_result(result: dict, *, indent: int | None = 2) -> None:
         from netdiag.views.check_screen import check_json, format_check
@@ -63,32 +68,26 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang
         reply = ask(socket_path(data_dir, state.settings().as_dict()), query)
         if reply is not None:
             if not reply.get("ok"):
-                raise UsageFailure(reply.get("error", "the netdiag server could not answer"))
+                raise UsageFailure(as_flags(terminal_safe(reply.get("error", "the netdiag server could not answer"))))
             print_result(reply["result"])
             return
 
-    import pandas as pd
-
-    from netdiag.data.dataset import load_dataset, load_period
     from netdiag.data.times import parse_at
-    from netdiag.engine.check import check_point, parse_query, read_tickets
-    from netdiag.engine.network import prepare
+    from netdiag.engine.check import check_point, load_network, parse_query
     from netdiag.errors import InputError
 
     settings = state.settings()
     at = parse_at(at, settings.tz) if lat is not None else None
-    tickets = read_tickets(tickets) if tickets else None
-    if db and tickets is None:
-        from netdiag.tickets.store import TicketStore
+    if tickets:
+        from netdiag.tickets.grouping import open_tickets_from_csv
 
-        with TicketStore(db, settings=settings, create=False) as store:
-            tickets = store.tickets(status=["open"])
+        tickets = open_tickets_from_csv(tickets)
+    elif db:
+        from netdiag.tickets.store import open_tickets
+
+        tickets = open_tickets(db, settings=settings)
     started = time.perf_counter()
-    # one spot at one time: only the counters around it; stdin queries may ask for any time
-    window = load_period(at - pd.Timedelta(hours=settings.lookback_h), at, settings) if at is not None else None
-    ds = load_dataset(data_dir, settings=settings, load_window=window,
-                      tables=("transport", "sites", "cells", "repeaters", "events", "load"))
-    net = prepare(ds, settings=settings)
+    net = load_network(data_dir, settings, at=at)  # one spot: only the counters around its time
 
     def answer(query: dict) -> None:
         result = check_point(net, query["lat"], query["lon"], coord_system=query["coord_system"], at=query["at"],
@@ -112,5 +111,5 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang
             answer(parse_query(line, tz=settings.tz))
             if interactive:
                 echo_text(f"({(time.perf_counter() - t) * 1000:.0f} ms)\n", err=True)
-        except InputError as exc:
-            echo_text(f"Error: {exc}", err=True)
+        except InputError as exc:  # the query line's own fields, not the command's flags
+            echo_text(f"Error: {as_flags(str(exc), names=QUERY_FIELDS)}", err=True)

@@ -49,23 +49,24 @@ def echo_text(text: str = "", **kwargs) -> None:
     click.echo(terminal_safe(text), **kwargs)
 
 
-def as_flags(message: str, ctx: click.Context | None = None) -> str:
+def as_flags(message: str, ctx: click.Context | None = None, *, names: dict[str, str] | None = None) -> str:
     """The library names parameters in backticks (```at``` was ...); show the command's flags instead.
 
-    A parameter of the running command is shown as its first flag (``--at``), an argument as
-    its metavar; other backticked names (settings, columns) stay as they are.
+    A parameter of the running command is shown as its longest flag (``--at``), an argument as
+    its metavar; ``names`` maps any others (e.g. the fields of a query line); other backticked
+    names (settings, columns) stay as they are.
     """
     import re
 
     ctx = ctx or click.get_current_context(silent=True)
+    names = dict(names or {})
     if ctx is None:
-        return message
-    names = {}
+        return re.sub(r"`([A-Za-z_][A-Za-z0-9_]*)`", lambda m: names.get(m.group(1), m.group(0)), message)
     for param in ctx.command.params:
         if isinstance(param, click.Option):
-            names[param.name] = max(param.opts, key=len)
+            names.setdefault(param.name, max(param.opts, key=len))
         elif isinstance(param, click.Argument):
-            names[param.name] = param.human_readable_name
+            names.setdefault(param.name, param.human_readable_name)
     return re.sub(r"`([A-Za-z_][A-Za-z0-9_]*)`", lambda m: names.get(m.group(1), m.group(0)), message)
 
 
@@ -143,16 +144,20 @@ def data_dir_option(func):
                              "Parquet, GeoJSON or layers of network.gpkg. May also be given as the first argument.")(wrapper)
 
 
+def _out_option(kind: click.Path, metavar: str, *, required: bool, default: str | None, help: str):
+    # a default of None must not be passed: click would then stop enforcing `required`
+    extra = {"default": default, "show_default": True} if default is not None else {}
+    return click.option("--out", "out", type=kind, metavar=metavar, required=required, help=help, **extra)
+
+
 def out_folder_option(*, required: bool = False, default: str | None = None, help: str):
     """``--out FOLDER``: a folder that receives several files (created if needed)."""
-    return click.option("--out", "out", type=click.Path(file_okay=False), metavar="FOLDER", required=required,
-                        default=default, show_default=default is not None, help=help)
+    return _out_option(click.Path(file_okay=False), "FOLDER", required=required, default=default, help=help)
 
 
 def out_file_option(*, required: bool = False, default: str | None = None, help: str):
     """``--out FILE``: one file (its folders are created)."""
-    return click.option("--out", "out", type=click.Path(dir_okay=False), metavar="FILE", required=required,
-                        default=default, show_default=default is not None, help=help)
+    return _out_option(click.Path(dir_okay=False), "FILE", required=required, default=default, help=help)
 
 
 overwrite_opt = click.option("--overwrite", is_flag=True, help="Replace existing output files.")

@@ -105,7 +105,7 @@ def test_check_text_and_json(run, tiny_dir):
 
 @pytest.mark.parametrize("args, message", [
     (["--lat", 22.5, "--lon", 114.0], "outside the network's area"),
-    (["--lat", 53.355, "--lon", -6.4, "--at", "yesterday"], "--at was 'yesterday' but is expected to be an ISO 8601 timestamp"),
+    (["--lat", 53.355, "--lon", -6.4, "--at", "yesterday"], "--at was 'yesterday' but is expected to be an ISO 8601 time"),
     (["--lat", 53.355, "--lon", -6.4, "--coord-system", "utm"], "--coord-system was 'utm'"),
 ])
 def test_check_errors(run, tiny_dir, args, message):

@@ -119,3 +119,9 @@ def test_out_says_whether_it_is_a_file_or_a_folder():
     for path, kind in ((["diagnose"], "FOLDER"), (["validate"], "FOLDER"), (["report"], "FOLDER"), (["demo"], "FOLDER"),
                        (["dispatch"], "FOLDER"), (["map"], "FILE"), (["tickets", "export"], "FILE")):
         assert f"--out {kind}" in runner.invoke(cli, [*path, "--help"]).output, path
+
+
+@pytest.mark.parametrize("path", [["diagnose", "--data", "x"], ["tickets", "export"]])
+def test_a_required_out_that_is_missing_is_a_usage_error(path):
+    res = CliRunner().invoke(cli, path)
+    assert res.exit_code == 2 and "Missing option '--out'" in res.output

@@ -173,3 +173,16 @@ def test_phone_numbers_in_descriptions_are_masked_in_every_output(tmp_path):
         for secret in (b"8765 4321", b"87654321", b"8888-1234", b"13812345678", b"13900001111"):
             assert secret not in raw
     assert b"*** **** 4321" in (tmp_path / "out" / "diagnoses.csv").read_bytes()
+
+
+def test_a_date_without_a_time_is_local_not_an_offset(tmp_path):
+    """``2026-11-05`` ends in ``-05``, which is not a UTC offset: the day starts at local midnight."""
+    from netdiag.data.convert import to_time
+    from netdiag.data.times import parse_time
+
+    values, bad, _ = to_time(__import__("pandas").Series(["2026-11-05", "2026-11-05T10:00-05"]), "Asia/Shanghai")
+    assert not bad.any()
+    assert str(values[0]) == "2026-11-04 16:00:00+00:00" and str(values[1]) == "2026-11-05 15:00:00+00:00"
+    assert str(parse_time("2026-11-05", tz="Asia/Shanghai")) == "2026-11-04 16:00:00+00:00"
+    with pytest.raises(Exception, match="ISO 8601"):
+        parse_time("Nov 5 2026")  # one parser: the data's rules, ISO 8601 only

@@ -19,7 +19,8 @@ from netdiag.data.schema import BOOL_WORDS
 
 PARALLEL_ROWS = 200_000  # tables at least this long convert their columns in threads
 _NUMBER = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$"
-_OFFSET = re.compile(r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
+#: an offset after a time of day (``...T18:30+08:00``, ``... 18:30Z``); a date's ``-05`` is not one
+_OFFSET = re.compile(r"[T ]\d{1,2}(?::?\d{2}){0,2}(?:[.,]\d+)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$")
 
 
 def arrow_strings(series: pd.Series) -> pa.ChunkedArray | None:

@@ -91,10 +91,12 @@ def when_text(value, tz: str = "UTC") -> str:
 def parse_time(value, *, tz: str = "UTC", name: str = "time", end: bool = False) -> pd.Timestamp | None:
     """A point in time given by a person, as a UTC timestamp (None when not given).
 
+    Text is read exactly like the data's own timestamps (:func:`netdiag.data.convert.to_time`):
+    ISO 8601 only, an offset (``+08:00``, ``Z``) is that instant, a naive time is local to ``tz``.
+
     Parameters
     ----------
     value : str, datetime, date, Timestamp or None
-        ISO 8601. With an offset (``+08:00``, ``Z``) it is that instant; naive, it is read in ``tz``.
     tz : str
         Time zone of naive values.
     name : str
@@ -110,62 +112,42 @@ def parse_time(value, *, tz: str = "UTC", name: str = "time", end: bool = False)
     Raises
     ------
     InputError
-        When ``value`` is not a time, or lies outside the years pandas can hold.
+        When ``value`` is not an ISO 8601 time, is lost to a daylight-saving change in ``tz``,
+        or lies outside the years 1678-2261.
 
     Examples
     --------
     >>> parse_time("2026-11-05", tz="Asia/Shanghai", end=True)
     Timestamp('2026-11-05 16:00:00+0000', tz='UTC')
     """
+    from netdiag.data.convert import parses_as_time, to_time
+
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     date_only = isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+    text = value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else str(value).strip()
     if isinstance(value, str):
-        text = value.strip()
         date_only = len(text) == 10 and text[4] == "-" and text[7] == "-"
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError, OverflowError):
+    values, bad, dst = to_time(pd.Series([text]), tz)
+    if dst[0]:
+        raise InputError(f"`{name}` was {value!r}, which does not exist or is ambiguous in {tz} "
+                         f"(daylight-saving change); give it with an offset")
+    if bad[0] or pd.isna(values[0]):
+        if parses_as_time(text):
+            raise InputError(f"`{name}` was {value!r}, outside the years {EARLIEST.year}-{LATEST.year} that netdiag handles")
         raise InputError(f"`{name}` was {value!r} but is expected to be an ISO 8601 time such as "
-                         f"2026-11-05T08:00, 2026-11-05T08:00+08:00 or 2026-11-05") from None
-    if ts is pd.NaT:
-        raise InputError(f"`{name}` was {value!r} but is expected to be a time")
-    if ts.tzinfo is None:
-        try:
-            ts = ts.tz_localize(tz)
-        except ValueError:  # pandas' NonExistentTimeError / AmbiguousTimeError
-            raise InputError(f"`{name}` was {value!r}, which does not exist or is ambiguous in {tz} "
-                             f"(daylight-saving change); give it with an offset") from None
-    if not EARLIEST <= ts <= LATEST:
-        raise InputError(f"`{name}` was {value!r}, outside the years {EARLIEST.year}-{LATEST.year} that netdiag handles")
+                         f"2026-11-05T08:00, 2026-11-05T08:00+08:00 or 2026-11-05")
+    ts = values[0]
     if end and date_only:
         ts = ts + pd.Timedelta(days=1)
-    return ts.tz_convert("UTC").as_unit("ns")
+    return ts
 
 
 def parse_at(text: str | None, tz: str, *, name: str = "at") -> pd.Timestamp:
-    """The moment a handler asks about, as UTC; ``None`` or empty = now.
-
-    Parsed like the data's own timestamps (:func:`netdiag.data.convert.to_time`): an offset is
-    exact, a naive time is read in ``tz``.
-
-    Raises
-    ------
-    InputError
-        Not ISO 8601, or a local time lost to a daylight-saving change.
-    """
-    from netdiag.data.convert import to_time
-
-    if not text:
+    """The moment a handler asks about, as UTC (:func:`parse_time`); ``None`` or empty = now."""
+    if text is None or (isinstance(text, str) and not text.strip()):
         return pd.Timestamp.now(tz="UTC").floor("s")
-    values, bad, dst = to_time(pd.Series([text]), tz)
-    if dst[0]:
-        raise InputError(f"`{name}` was {text!r}, which does not exist or is ambiguous in {tz} (daylight-saving change); "
-                         f"give it with an offset")
-    if bad[0] or pd.isna(values[0]):
-        raise InputError(f"`{name}` was {text!r} but is expected to be an ISO 8601 timestamp "
-                         f"(e.g. 2026-11-02T18:30 or 2026-11-02T18:30+08:00)")
-    return values[0]
+    return parse_time(text, tz=tz, name=name)
 
 
 def parse_day(text: str | dt.date | None, *, name: str = "date") -> dt.date | None:

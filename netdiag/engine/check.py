@@ -6,13 +6,11 @@ action, an existing ticket for the same fault, and the reply to read out.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from netdiag.data.coords import to_wgs84
-from netdiag.data.schema import COORD_SYSTEMS
+from netdiag.data.schema import CAUSE_RANK, COORD_SYSTEMS
 from netdiag.data.times import parse_at
 from netdiag.data.values import plain
 from netdiag.engine import actions
@@ -21,6 +19,25 @@ from netdiag.engine.network import Network
 from netdiag.errors import InputError, OutsideNetworkError
 
 PREVIEW_EVENTS = 20
+
+
+#: the tables a check needs (no complaints: the handler's spot is the complaint)
+NETWORK_TABLES = ("transport", "sites", "cells", "repeaters", "events", "load")
+
+
+def load_network(data_dir, settings, *, at: pd.Timestamp | None = None) -> Network:
+    """Read and prepare the network of ``data_dir`` for checks.
+
+    With ``at``, only the load counters around that moment are read (its look-back window and
+    the sleeping-cell baseline), so one check on a large data set stays quick; without it every
+    counter is read (a server answering any time, or a stream of queries).
+    """
+    from netdiag.data.dataset import load_dataset, load_period
+    from netdiag.engine.network import prepare
+
+    window = load_period(at - pd.Timedelta(hours=settings.lookback_h), at, settings) if at is not None else None
+    ds = load_dataset(data_dir, settings=settings, load_window=window, tables=NETWORK_TABLES)
+    return prepare(ds, settings=settings)
 
 
 def check_point(net: Network, lat: float, lon: float, *, coord_system: str = "wgs84", at: pd.Timestamp,
@@ -81,8 +98,7 @@ def _serving_status(net: Network, serving: list[str], candidates: pd.DataFrame, 
         found = candidates[candidates["serving_element"] == element] if len(candidates) else candidates
         status = "in service"
         if len(found):
-            top = found.sort_values("cause", key=lambda s: s.map({c: i for i, c in enumerate(
-                ["fault", "shutdown", "relocation", "interference", "congestion"])})).iloc[0]
+            top = found.sort_values("cause", key=lambda s: s.map(CAUSE_RANK), kind="stable").iloc[0]
             status = f"{top['cause']} ({top['element_id']})"
         out.append({"element_id": element, "kind": row["kind"], "site_id": _plain(row["site_id"]),
                     "chain": ">".join(net.topology.path(element)), "radius_m": round(float(row["radius_m"])),
@@ -120,28 +136,15 @@ def _load(net: Network, serving: list[str], start, end) -> list[dict]:
 
 
 def _existing_ticket(tickets: pd.DataFrame | None, element_id, cause) -> dict | None:
+    """The open ticket for the same root element and cause, among ``tickets`` (the open ones)."""
     if tickets is None or not element_id:
         return None
-    same = tickets[(tickets["element_id"].astype(str) == str(element_id)) & (tickets["cause"] == cause)
-                   & ~tickets["status"].isin(["resolved", "closed", "cancelled"])]
+    same = tickets[(tickets["element_id"].astype(str) == str(element_id)) & (tickets["cause"] == cause)]
     if same.empty:
         return None
     t = same.iloc[-1]
     return {k: (t[k].isoformat() if isinstance(t[k], pd.Timestamp) else _plain(t[k]))
             for k in ("ticket_id", "status", "priority", "team", "complaint_count", "due_at")}
-
-
-def read_tickets(path: str | Path) -> pd.DataFrame:
-    """A tickets.csv written by ``netdiag diagnose``."""
-    path = Path(path)
-    try:
-        t = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read `tickets` {path}: {exc}") from None
-    missing = {"ticket_id", "element_id", "cause", "status"} - set(t.columns)
-    if missing:
-        raise InputError(f"`tickets` {path} is not a netdiag tickets.csv (missing {', '.join(sorted(missing))})")
-    return t.fillna("")
 
 
 def parse_query(line: str, *, tz: str) -> dict:

@@ -354,3 +354,28 @@ def place_text(elements, element_id, nearest_site, region) -> str:
     if isinstance(region, str) and region:
         text = f"{text} ({region})" if text else region
     return text
+
+
+def open_tickets_from_csv(path) -> pd.DataFrame:
+    """The open tickets of a ``tickets.csv`` written by ``netdiag diagnose`` (every column as text).
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read or is not a netdiag tickets.csv.
+    """
+    from pathlib import Path
+
+    from netdiag.errors import InputError
+    from netdiag.tickets.lifecycle import OPEN_STATUSES
+
+    path = Path(path)
+    try:
+        t = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read `tickets` {path}: {exc}") from None
+    missing = {"ticket_id", "element_id", "cause", "status"} - set(t.columns)
+    if missing:
+        raise InputError(f"`tickets` {path} is not a netdiag tickets.csv (missing {', '.join(sorted(missing))})")
+    t = t.fillna("")
+    return t[t["status"].isin(OPEN_STATUSES)].reset_index(drop=True)

@@ -79,6 +79,12 @@ __all__ = ["TicketStore", "RunReport", "incident_end", "default_db_path", "defau
 log = logging.getLogger(__name__)
 
 
+def open_tickets(db, *, settings: Settings | None = None) -> pd.DataFrame:
+    """The open tickets of the store ``db`` (which must exist), for a handler's check."""
+    with TicketStore(db, settings=settings, create=False) as store:
+        return store.tickets(status=["open"])
+
+
 class TicketStore:
     """A ticket store in one SQLite file.
 
