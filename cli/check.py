@@ -11,7 +11,6 @@ from netdiag.cli.options import (
     pass_state,
 )
 
-
 #: how a query line (LAT,LON[,TIME[,SYSTEM[,indoor]]]) names what the library calls a parameter
 QUERY_FIELDS = {"lat": "LAT", "lon": "LON", "at": "TIME", "coord_system": "SYSTEM"}
 

@@ -10,9 +10,11 @@ from netdiag.cli.options import (
     overwrite_opt,
     pass_state,
 )
+from netdiag.data.schema import CAUSES
+from netdiag.tickets.lifecycle import KINDS, PRIORITIES, STATUSES
 
-STATUS_CHOICES = ["open", "acknowledged", "inProgress", "pending", "held", "resolved", "closed", "cancelled"]
-PRIORITY_CHOICES = ["P1", "P2", "P3", "P4"]
+STATUS_CHOICES = ["open", *STATUSES]
+PRIORITY_CHOICES = list(PRIORITIES)
 
 db_opt = click.option("--db", type=click.Path(dir_okay=False), envvar="NETDIAG_DB", default="netdiag.db", show_default=True,
                       help="The ticket store (SQLite file); also $NETDIAG_DB.")
@@ -27,8 +29,8 @@ def filter_opts(func):
                      help="Only these statuses (repeatable); 'open' = acknowledged, inProgress, pending, held."),
         click.option("--team", help="Only this team, e.g. field-West."),
         click.option("--priority", multiple=True, type=click.Choice(PRIORITY_CHOICES), help="Only these priorities (repeatable)."),
-        click.option("--cause", multiple=True, help="Only these causes (repeatable), e.g. fault."),
-        click.option("--kind", type=click.Choice(["incident", "coverage", "field_test"]), help="Only this kind of ticket."),
+        click.option("--cause", multiple=True, type=click.Choice(list(CAUSES)), help="Only these causes (repeatable)."),
+        click.option("--kind", type=click.Choice(list(KINDS)), help="Only this kind of ticket."),
         click.option("--region", help="Only this region (district / grid)."),
         click.option("--bbox", metavar="MIN_LON,MIN_LAT,MAX_LON,MAX_LAT", help="Only tickets inside this box (WGS-84)."),
     ]):

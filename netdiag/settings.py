@@ -147,6 +147,16 @@ class Settings:
         data = data.get("netdiag", data)
         return cls().with_overrides({**data, **overrides})
 
+    def due_hours(self, grade: str) -> tuple[float, float]:
+        """(first reply, closure) due after the first complaint, in hours, for a complaint grade.
+
+        Examples
+        --------
+        >>> Settings().due_hours("urgent")
+        (2.0, 24.0)
+        """
+        return getattr(self, f"first_reply_h_{grade}"), getattr(self, f"close_h_{grade}")
+
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

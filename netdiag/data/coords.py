@@ -25,13 +25,6 @@ _A = 6378245.0  # Krasovsky 1940 semi-major axis used by GCJ-02
 _EE = 0.00669342162296594323
 _X_PI = np.pi * 3000.0 / 180.0
 
-COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
-#: spellings accepted for ``coord_system`` (case-insensitive)
-COORD_ALIASES = {
-    "wgs84": "wgs84", "wgs-84": "wgs84", "wgs 84": "wgs84", "epsg:4326": "wgs84", "4326": "wgs84",
-    "gcj02": "gcj02", "gcj-02": "gcj02", "gcj": "gcj02", "mars": "gcj02",
-    "bd09": "bd09", "bd-09": "bd09", "bd09ll": "bd09", "baidu": "bd09",
-}
 
 
 def in_china(lon, lat) -> np.ndarray:
@@ -120,7 +113,7 @@ def to_wgs84(lon, lat, systems) -> tuple[np.ndarray, np.ndarray]:
     ----------
     lon, lat : array-like of float
     systems : array-like of str
-        Canonical system names (see :data:`COORD_SYSTEMS`), one per point.
+        Canonical system names (``wgs84``, ``gcj02``, ``bd09``; see :data:`netdiag.data.schema.COORD_SYSTEMS`), one per point.
     """
     lon = np.array(lon, dtype=float)
     lat = np.array(lat, dtype=float)

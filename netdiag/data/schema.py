@@ -1,13 +1,11 @@
 """The data contract (../shared/CONTRACT.md) as data: tables, columns, types, vocabularies.
 
 One place says what each table holds; :mod:`netdiag.data.validate` checks rows against it and the
-docs are generated from it (``netdiag contract``).
+README's table of columns follows it. Standard library only, so the CLI can import it at once.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from netdiag.data.coords import COORD_ALIASES
 
 
 def _vocab(*names: str, aliases: dict[str, str] | None = None) -> dict[str, str]:
@@ -22,6 +20,13 @@ EVENT_TYPES = _vocab("fault", "interference", "shutdown", "relocation",
                      aliases={"alarm": "fault", "outage": "fault"})
 SEVERITIES = _vocab("critical", "major", "minor", "warning")
 CATEGORIES = _vocab("no_signal", "weak_signal", "call_drop", "slow_data", "other")
+#: spellings accepted for ``coord_system`` (case-insensitive)
+COORD_ALIASES = {
+    "wgs84": "wgs84", "wgs-84": "wgs84", "wgs 84": "wgs84", "epsg:4326": "wgs84", "4326": "wgs84",
+    "gcj02": "gcj02", "gcj-02": "gcj02", "gcj": "gcj02", "mars": "gcj02",
+    "bd09": "bd09", "bd-09": "bd09", "bd09ll": "bd09", "baidu": "bd09",
+}
+#: every accepted spelling -> the canonical name (wgs84, gcj02 or bd09)
 COORD_SYSTEMS = dict(COORD_ALIASES)
 BOOL_WORDS = {"true": True, "1": True, "yes": True, "y": True, "t": True,
               "false": False, "0": False, "no": False, "n": False, "f": False}

@@ -22,6 +22,8 @@ import pandas as pd
 from netdiag.errors import InputError
 
 UTC_NAMES = ("UTC", "Etc/UTC")
+#: machine text of a UTC timestamp (CSV, JSON, the ticket store)
+ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"
 #: the first and last instants netdiag handles (pandas' nanosecond timestamps); others are rejected
 EARLIEST = pd.Timestamp("1678-01-01", tz="UTC")
 LATEST = pd.Timestamp("2261-12-31", tz="UTC")
@@ -47,7 +49,13 @@ def iso_utc(value) -> str | None:
     if pd.isna(ts):
         return None
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return ts.strftime(ISO_UTC)
+
+
+def iso_utc_list(values) -> list[str | None]:
+    """:func:`iso_utc` over a column at once (naive values are UTC), missing values as None."""
+    t = pd.to_datetime(pd.Series(values), utc=True)
+    return t.dt.strftime(ISO_UTC).astype(object).where(t.notna(), None).tolist()
 
 
 def now_iso() -> str:
@@ -191,7 +199,7 @@ def period_mask(times: pd.Series, start: pd.Timestamp | None, end: pd.Timestamp 
 def check_period(start: pd.Timestamp | None, end: pd.Timestamp | None, *, names: tuple[str, str] = ("start", "end")) -> None:
     """Raise InputError when ``start`` is not before ``end``."""
     if start is not None and end is not None and start >= end:
-        raise InputError(f"`{names[0]}` ({start:%Y-%m-%d %H:%M}Z) must be before `{names[1]}` ({end:%Y-%m-%d %H:%M}Z)")
+        raise InputError(f"`{names[0]}` ({when_text(start)}) must be before `{names[1]}` ({when_text(end)})")
 
 
 def hours_since_epoch(times: pd.Series) -> np.ndarray:

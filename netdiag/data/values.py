@@ -28,6 +28,18 @@ def join_groups(keys, values, sep: str = ";") -> pd.Series:
     return pd.Series([j[: -len(sep)] if sep else j for j in joined], index=pd.Index(uniques)[sorted_codes[starts]])
 
 
+def text_or_empty(values) -> pd.Series:
+    """Values as text for people, missing ones as ``""`` (keeps a Series' index).
+
+    Examples
+    --------
+    >>> text_or_empty(pd.Series(["a", None, float("nan"), 3])).tolist()
+    ['a', '', '', '3']
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    return s.astype("str").where(s.notna(), "")
+
+
 def plain(value):
     """A numpy / pandas scalar as the plain Python value JSON and sqlite3 take.
 

@@ -28,16 +28,13 @@ import pandas as pd
 
 from netdiag.data.privacy import mask_series, mask_text_series
 from netdiag.data.times import format_times
+from netdiag.data.values import text_or_empty
 
 BASE_CONFIDENCE = {
     ("fault", "alarm"): 0.95, ("fault", "load"): 0.8, ("shutdown", "alarm"): 0.95, ("relocation", "alarm"): 0.85,
     ("interference", "alarm"): 0.85, ("interference", "load"): 0.75, ("congestion", "load"): 0.75,
 }
 OTHER_CONFIDENCE = {"coverage_hole": 0.7, "no_fault_found": 0.6}
-
-
-def _txt(series: pd.Series) -> pd.Series:
-    return series.astype("str").where(series.notna(), "")
 
 
 def decide(net, points: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
@@ -110,19 +107,19 @@ def evidence(net, points: pd.DataFrame, v: pd.DataFrame) -> pd.Series:
     window = "window " + format_times(points["w_start"]).to_numpy(dtype=object) + " to " + format_times(points["w_end"]).to_numpy(dtype=object)
     window = pd.Series(window, index=v.index)
     start, end = format_times(v["start"]), format_times(v["end"]).replace("", "ongoing")
-    el = _txt(v["element_id"])
-    detail = _txt(v["detail"]).str.slice(0, 80)
-    sev = _txt(v["severity"])
-    ev = _txt(v["event_id"])
+    el = text_or_empty(v["element_id"])
+    detail = text_or_empty(v["detail"]).str.slice(0, 80)
+    sev = text_or_empty(v["severity"])
+    ev = text_or_empty(v["event_id"])
     alarm = (cause + " alarm " + ev + " on " + el + " (" + sev + "), " + start + " to " + end
              + np.where(detail != "", ": " + detail, "") + "; " + window)
-    symptoms = _txt(v.get("symptoms", pd.Series(index=v.index, dtype=object)))
+    symptoms = text_or_empty(v.get("symptoms", pd.Series(index=v.index, dtype=object)))
     alarm = alarm + np.where(symptoms != "", "; symptom alarms below it suppressed: " + symptoms, "")
     sleeping = "sleeping cell " + el + ": " + detail + ", " + start + " to " + end + "; " + window
     planned = v["planned"].isin([True])
     alarm = alarm + np.where((cause == "shutdown") & planned, " (planned works)", "")
     reloc = ("relocation " + ev + ": " + el + " moved on " + start + "; the spot lies in its old footprint (served by "
-             + _txt(v["serving_element"]) + " before the move)")
+             + text_or_empty(v["serving_element"]) + " before the move)")
     value = pd.to_numeric(v["value"], errors="coerce")
     periods = pd.to_numeric(v["periods"], errors="coerce").fillna(0).astype(int).astype(str)
     peak = format_times(v.get("peak_time", pd.Series(index=v.index, dtype=object)))
@@ -135,9 +132,9 @@ def evidence(net, points: pd.DataFrame, v: pd.DataFrame) -> pd.Series:
                   + " congested periods, threshold " + str(net.settings.congestion_prb_pct) + "%); " + window)
     km = (pd.to_numeric(v["nearest_site_m"], errors="coerce") / 1000).round(2).astype(str)
     hole = "no cell or repeater serves this spot" + np.where(points["indoor"].to_numpy(bool), " (indoor)", "") + \
-        "; nearest site " + _txt(v["nearest_site"]) + " at " + km + " km"
-    nff = "served by " + _txt(v["serving_ids"]).str.replace(";", ", ") + "; no alarm, interference or congestion in the " + window
-    source = _txt(v["source"])
+        "; nearest site " + text_or_empty(v["nearest_site"]) + " at " + km + " km"
+    nff = "served by " + text_or_empty(v["serving_ids"]).str.replace(";", ", ") + "; no alarm, interference or congestion in the " + window
+    source = text_or_empty(v["source"])
     return pd.Series(np.select(
         [(cause == "fault") & (source == "load"), cause.isin(["fault", "shutdown"]), cause == "relocation",
          (cause == "interference") & (source == "alarm"), cause == "interference", cause == "congestion", cause == "coverage_hole"],

@@ -52,7 +52,7 @@ from netdiag.data.schema import DEGRADATIONS, GRADES, OUTAGES
 from netdiag.data.times import hours_since_epoch
 from netdiag.data.values import join_groups
 from netdiag.settings import Settings
-from netdiag.tickets.lifecycle import ticket_kind
+from netdiag.tickets.lifecycle import ticket_days, ticket_id, ticket_kind
 
 log = logging.getLogger(__name__)
 
@@ -232,10 +232,9 @@ def assess(t: pd.DataFrame, settings: Settings) -> pd.DataFrame:
 
 def due_times(created_at: pd.Series, grade: pd.Series, settings: Settings) -> tuple[pd.Series, pd.Series]:
     """(first reply due, closure due) from the first complaint's time and the grade (DOMAIN.md)."""
-    first_h = grade.map({"urgent": settings.first_reply_h_urgent, "major": settings.first_reply_h_major,
-                         "ordinary": settings.first_reply_h_ordinary}).astype(float)
-    close_h = grade.map({"urgent": settings.close_h_urgent, "major": settings.close_h_major,
-                         "ordinary": settings.close_h_ordinary}).astype(float)
+    hours = {g: settings.due_hours(g) for g in GRADES}
+    first_h = grade.map({g: h[0] for g, h in hours.items()}).astype(float)
+    close_h = grade.map({g: h[1] for g, h in hours.items()}).astype(float)
     created = pd.to_datetime(created_at, utc=True).set_axis(grade.index)
     return created + pd.to_timedelta(first_h, unit="h"), created + pd.to_timedelta(close_h, unit="h")
 
@@ -304,9 +303,9 @@ def build_tickets(net, diag: pd.DataFrame, *, settings: Settings, as_of: pd.Time
     t["kind"] = t["cause"].map(ticket_kind)
     t["lead_department"] = [lead_department(c, a, k) for c, a, k in zip(t["cause"], t["action"], t["element_kind"])]
     t = t.sort_values(["created_at", "_key"]).reset_index(drop=True)
-    day = t["created_at"].dt.strftime("%Y%m%d")
+    day = ticket_days(t["created_at"], settings.tz)
     seq = t.groupby(day).cumcount() + 1
-    t["ticket_id"] = "TS-" + day + "-" + seq.map("{:04d}".format)
+    t["ticket_id"] = [ticket_id(d, n) for d, n in zip(day, seq)]
     diag["ticket_id"] = diag["_key"].map(t.set_index("_key")["ticket_id"])
     return diag.drop(columns=["_key", "_public", "_open"]), t[TICKET_COLUMNS]
 

@@ -9,6 +9,8 @@ Only :func:`check_transition` decides whether a move is allowed; the store and t
 """
 from __future__ import annotations
 
+import pandas as pd
+
 from netdiag.errors import TransitionError
 
 #: TMF621 statuses netdiag uses, in life-cycle order
@@ -63,6 +65,16 @@ def check_transition(ticket_id: str, old: str, new: str) -> None:
         allowed = ", ".join(TRANSITIONS.get(old, ()))
         hint = "; resolve it first" if new == "closed" else ""
         raise TransitionError(f"ticket {ticket_id} cannot go from {old} to {new} (from {old} it can go to {allowed}){hint}")
+
+
+def ticket_days(created_at, tz: str) -> pd.Series:
+    """The day part of ticket ids: each first complaint's day in local time ``tz`` (``20261107``)."""
+    return pd.to_datetime(pd.Series(created_at), utc=True).dt.tz_convert(tz).dt.strftime("%Y%m%d")
+
+
+def ticket_id(day: str, number: int) -> str:
+    """A ticket id, ``TS-20261107-0042``: the day and the ticket's number that day."""
+    return f"TS-{day}-{int(number):04d}"
 
 
 def ticket_kind(cause: str) -> str:

@@ -41,8 +41,14 @@ from folium.map import Layer
 from folium.plugins import HeatMap, HeatMapWithTime
 
 from netdiag.data.schema import CAUSES
-from netdiag.data.times import check_period, format_times, parse_time, period_mask
-from netdiag.data.values import join_groups
+from netdiag.data.times import (
+    check_period,
+    format_times,
+    parse_time,
+    period_mask,
+    when_text,
+)
+from netdiag.data.values import join_groups, text_or_empty
 from netdiag.engine.diagnose import first_serving
 from netdiag.engine.status import ELEMENT_STATES, FOREVER, element_status, worst_time
 from netdiag.errors import InputError
@@ -70,8 +76,8 @@ def _fmt(series, tz: str) -> np.ndarray:
 
 
 def _text(series) -> np.ndarray:
-    s = pd.Series(series)
-    return s.astype("str").where(s.notna(), "").replace({"nan": "", "<NA>": "", "None": ""}).to_numpy(dtype=object)
+    """Text for a popup, missing as ``""``, as an array."""
+    return text_or_empty(series).to_numpy(dtype=object)
 
 
 def _round_geoms(geoms) -> np.ndarray:
@@ -476,4 +482,4 @@ def map_summary_text(m: folium.Map, path: Path, seconds: float) -> str:
     s = m.netdiag_summary
     return (f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in {seconds:.1f} s: "
             f"{s['sectors']:,} sectors, {s['complaints']:,} complaints, {s['tickets']:,} tickets; "
-            f"status at {s['at']:%Y-%m-%d %H:%M}Z")
+            f"status at {when_text(s['at'])}")

@@ -33,8 +33,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from netdiag.data.schema import ACTIONS, CATEGORIES, CAUSES, GRADES
-from netdiag.data.times import parse_time, period_mask
+from netdiag.data.schema import (
+    ACTIONS,
+    CATEGORIES,
+    CAUSES,
+    DEGRADATIONS,
+    GRADES,
+    OUTAGES,
+)
+from netdiag.data.times import parse_time, period_mask, when_text
 from netdiag.engine.diagnose import first_serving
 from netdiag.errors import InputError
 from netdiag.settings import Settings
@@ -235,9 +242,8 @@ def _response_times(result, period: Period, as_of: pd.Timestamp, settings: Setti
                           "on_time": on_time, "overdue": overdue})
     if has_reply:
         frame["reply_h"], frame["reply_on_time"], frame["replied"] = reply_h, reply_on_time, replied_at.notna()
-    due_first = {"urgent": settings.first_reply_h_urgent, "major": settings.first_reply_h_major,
-                 "ordinary": settings.first_reply_h_ordinary}
-    due_close = {"urgent": settings.close_h_urgent, "major": settings.close_h_major, "ordinary": settings.close_h_ordinary}
+    due_first = {g: settings.due_hours(g)[0] for g in GRADES}
+    due_close = {g: settings.due_hours(g)[1] for g in GRADES}
     rows = []
     for grade in list(reversed(GRADES)) + ["all"]:
         g = frame if grade == "all" else frame[frame["grade"] == grade]
@@ -255,7 +261,7 @@ def _response_times(result, period: Period, as_of: pd.Timestamp, settings: Setti
         rows.append(row)
     notes.append(f"Response times are per ticket created in the period (one ticket can hold many complaints). "
                  f"Time to closure runs from the ticket's creation (its first complaint) to `resolved_at`; "
-                 f"'open' tickets are those not resolved by {as_of:%Y-%m-%d %H:%M}Z, the end of the period or of the data, "
+                 f"'open' tickets are those not resolved by {when_text(as_of)}, the end of the period or of the data, "
                  f"whichever is earlier. A restoration before the complaint counts as 0 h.")
     if has_reply:
         notes.append("Time to first reply runs from the ticket's creation to `first_reply_at` in the ticket data.")
@@ -391,7 +397,7 @@ def analyse(result, *, period: str = "week", date=None, previous=None, settings:
         "tickets": int(tables["response_times"].iloc[-1]["tickets"]),
         "vip_complaints": int(d["vip"].fillna(False).astype(bool).sum()),
         "repeat_complaints": int(repeats["repeat"].sum()),
-        "network_cause": int(cause.isin(["fault", "shutdown", "relocation", "interference", "congestion"]).sum()),
+        "network_cause": int(cause.isin(OUTAGES + DEGRADATIONS).sum()),
         "no_fault_found": int((cause == "no_fault_found").sum()),
         "coverage_hole": int((cause == "coverage_hole").sum()),
         "hotspots": int((spots["complaints"] >= settings.hotspot_map_min).sum()),

@@ -6,17 +6,17 @@ pages. Every text from the data is escaped (HTML) or neutralised (Markdown, CSV)
 """
 from __future__ import annotations
 
-import json
 import logging
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from netdiag.data.times import when_text
+from netdiag.data.values import plain
 from netdiag.views.period_report import DIMENSIONS, SUMMARY_FILE, TOP, Report
 from netdiag.views.sanitize import escape_html
-from netdiag.views.writers import prepare_out_dir, write_csv, write_text
+from netdiag.views.writers import prepare_out_dir, write_csv, write_json, write_text
 
 log = logging.getLogger(__name__)
 
@@ -148,11 +148,13 @@ def _blocks(report: Report) -> list[tuple]:
     return blocks
 
 
-def _cell_text(v) -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT:
+def _cell_text(v, tz: str) -> str:
+    """A table cell for people: times in the report's zone, whole floats without decimals."""
+    if isinstance(v, pd.Timestamp) and v is not pd.NaT:
+        return when_text(v, tz)
+    v = plain(v)
+    if v is None:
         return ""
-    if isinstance(v, pd.Timestamp):
-        return v.strftime("%Y-%m-%d %H:%M")
     if isinstance(v, float):
         return f"{v:,.1f}" if not v.is_integer() else f"{v:,.0f}"
     return str(v)
@@ -199,7 +201,7 @@ def render_markdown(report: Report, *, chart_dir: str = "charts") -> str:
             lines.append("| " + " | ".join(md_escape(str(c)) for c in cols) + " |")
             lines.append("|" + "|".join("---:" if pd.api.types.is_numeric_dtype(frame[c]) else "---" for c in cols) + "|")
             for row in frame.itertuples(index=False):
-                lines.append("| " + " | ".join(md_escape(_cell_text(v)) for v in row) + " |")
+                lines.append("| " + " | ".join(md_escape(_cell_text(v, report.period.tz)) for v in row) + " |")
             lines.append("")
     return "\n".join(lines)
 
@@ -237,7 +239,7 @@ def render_html(report: Report, svgs: dict[str, str] | None = None) -> str:
                 continue
             numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in frame.columns]
             head = "".join(f"<th>{escape_html(c)}</th>" for c in frame.columns)
-            body = "".join("<tr>" + "".join(f'<td{" class=num" if n else ""}>{escape_html(_cell_text(v))}</td>'
+            body = "".join("<tr>" + "".join(f'<td{" class=num" if n else ""}>{escape_html(_cell_text(v, report.period.tz))}</td>'
                                             for v, n in zip(row, numeric)) + "</tr>"
                            for row in frame.itertuples(index=False))
             parts.append(f'<table id="{escape_html(block[1])}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
@@ -273,7 +275,7 @@ def write_report(report: Report, out_dir: str | Path, *, overwrite: bool = False
     html = out / "report.html"
     write_text(html, render_html(report, svgs))
     summary = out / SUMMARY_FILE
-    write_text(summary, json.dumps(report.summary(), ensure_ascii=False, indent=2, default=str))
+    write_json(report.summary(), summary)
     written += [md, html, summary]
     log.info("wrote the report of %s to %s (%d files)", report.period.label, out, len(written))
     return written

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from netdiag.data.times import iso_utc
+from netdiag.data.times import ISO_UTC, iso_utc
 from netdiag.errors import InputError, OutputExistsError
 from netdiag.tickets.tmf621 import tmf621
 from netdiag.views.sanitize import neutralise_frame
@@ -125,13 +125,13 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with writing(path, encoding="utf-8-sig", newline="") as fh:
-        neutralise_frame(frame).to_csv(fh, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+        neutralise_frame(frame).to_csv(fh, index=False, date_format=ISO_UTC)
     return path
 
 
 def csv_text(frame: pd.DataFrame) -> str:
     """A frame as CSV text for stdout: formulas neutralised, times as ISO 8601 UTC, no index."""
-    return neutralise_frame(frame).to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+    return neutralise_frame(frame).to_csv(index=False, date_format=ISO_UTC)
 
 
 def json_text(obj, *, indent: int | None = 2) -> str:
@@ -147,12 +147,8 @@ def to_jsonable(frame: pd.DataFrame) -> list[dict]:
 
 
 def write_json(obj, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(obj, pd.DataFrame):
-        obj = to_jsonable(obj)
-    write_text(path, json.dumps(obj, ensure_ascii=False, indent=2, default=str))
-    return path
+    """``obj`` (a frame becomes records) as indented UTF-8 JSON in ``path`` (see :func:`json_text`)."""
+    return write_text(path, json_text(obj))
 
 
 REJECTED_OUT = ["table", "row", "id", "reason"]

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from netdiag.data.times import iso_utc_list
+
 #: the columns of a linked complaint (``complaints`` table), in insertion order
 LINK_COLUMNS = ["complaint_id", "ticket_id", "cause", "element_id", "incident_id", "received_at", "occurred_at", "cause_start",
                 "cause_end", "lat", "lon", "category", "indoor", "vip", "public", "channel", "customer", "description", "region",
@@ -59,9 +61,7 @@ class Batch:
                 continue
             s = d[name]
             if name in self.TIMES:
-                t = pd.to_datetime(s, utc=True)
-                text = t.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-                self.col[name] = text.astype(object).where(t.notna(), None).tolist()
+                self.col[name] = iso_utc_list(s)
             elif name in ("indoor", "vip", "public"):
                 self.col[name] = s.fillna(False).astype(bool).astype(int).tolist()
             elif name in ("lat", "lon", "confidence"):

@@ -259,10 +259,10 @@ def _create(c, net, b: Batch, idx: list[int], settings: Settings, at: str, who: 
     cause = col["cause"][i0]
     kind = lifecycle.ticket_kind(cause)
     created = min(col["received_at"][i] for i in idx)
-    day = pd.Timestamp(created).tz_convert(settings.tz).strftime("%Y%m%d")
+    day = lifecycle.ticket_days([created], settings.tz).iloc[0]
     seq = c.execute("INSERT INTO id_counters (day, last) VALUES (?, 1) ON CONFLICT (day) DO UPDATE SET last = last + 1 "
                     "RETURNING last", (day,)).fetchone()[0]
-    ticket_id = f"TS-{day}-{seq:04d}"
+    ticket_id = lifecycle.ticket_id(day, seq)
     el = b.elements(net)
     row = el.get(element_id) if element_id else None
     known = row is not None
