@@ -37,7 +37,7 @@ def diagnose(state, data_dir, out, as_json, db, who, overwrite):
     \b
     Examples:
       netdiag diagnose --data sample_data --out out/today --json
-      netdiag diagnose --data sample_data --out out/today --db netdiag.db
+      netdiag diagnose --data sample_data --out out/today-store --db netdiag.db
     """
     from netdiag.data.dataset import load_dataset
     from netdiag.engine.diagnose import diagnose as run

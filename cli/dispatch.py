@@ -48,6 +48,10 @@ def dispatch(state, team, date, start, db, out, tiles, max_stops, fmt, overwrite
     from netdiag.views.dispatch_list import plan_json, plan_text, write_dispatch
     from netdiag.views.writers import json_text
 
+    if out:
+        from netdiag.views.leaflet import check_tiles
+
+        check_tiles(tiles)
     with open_store(state, db) as store:
         plan = plan_dispatch(store, team, date=date, start=start, settings=state.settings(), max_stops=max_stops)
     written = write_dispatch(plan, out, overwrite=overwrite, route_map=True, tiles=tiles) if out else []

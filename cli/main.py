@@ -49,9 +49,9 @@ def cli(ctx, verbose, quiet, config, assignments, tz):
 
     \b
     Quick start:
-      netdiag validate sample_data              check a data directory
-      netdiag demo sample_data --out out/demo   the whole job on the sample data
-      netdiag sample my_city --sites 300        write a synthetic data set
+      netdiag validate --data sample_data              check a data directory
+      netdiag demo --data sample_data --out out/demo   the whole job on the sample data
+      netdiag sample my_city --sites 300               write a synthetic data set
 
     A data directory holds one file per table (sites, cells, repeaters, transport, events,
     load, complaints) as .csv, .parquet, .geojson or layers of network.gpkg; see README.md.

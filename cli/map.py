@@ -47,19 +47,15 @@ def map_command(state, data_dir, out, at, start, end, tiles, grid, title, overwr
     import time
 
     from netdiag.data.dataset import load_dataset
-    from netdiag.data.times import parse_time
     from netdiag.engine.diagnose import diagnose
     from netdiag.views.leaflet import save_map
-    from netdiag.views.map import build_map, map_summary_text
+    from netdiag.views.map import build_map, check_map_options, map_summary_text
     from netdiag.views.writers import ensure_writable
 
     path = ensure_writable(out, overwrite=overwrite)
     started = time.perf_counter()
     settings = state.settings()
-    # check the times before the long work
-    for value, name in ((at, "at"), (start, "start"), (end, "end")):
-        if not (name == "at" and (value or "").strip().lower() == "worst"):
-            parse_time(value, tz=settings.tz, name=name)
+    check_map_options(at=at, start=start, end=end, tiles=tiles, tz=settings.tz)  # before the long work
     ds = load_dataset(data_dir, settings=settings, load_window="complaints", progress=state.progress())
     result = diagnose(ds, settings=settings, progress=state.progress())
     say = state.progress() or (lambda _text: None)

@@ -36,21 +36,26 @@ def report(state, data_dir, period, date, previous, out, grid, overwrite):
 
     \b
     Examples:
-      netdiag report --data sample_data --period week
+      netdiag report --data sample_data --period week --date 2026-11-03
+      netdiag report --data sample_data --period week --compare reports/week-2026-11-02
       netdiag report --data sample_data --period month --out out/report-nov --overwrite
-      netdiag report --data this_week --compare reports/week-2026-11-02
     """
     from netdiag.data.dataset import load_dataset
+    from netdiag.data.times import parse_time
     from netdiag.engine.diagnose import diagnose
     from netdiag.views.period_report import analyse, load_previous
-    from netdiag.views.report_pages import write_report
+    from netdiag.views.report_pages import REPORT_PAGES, write_report
+    from netdiag.views.writers import refuse_existing
 
     settings = state.settings()
+    parse_time(date, tz=settings.tz, name="date")  # before the long work
+    if out:
+        refuse_existing(out, REPORT_PAGES, overwrite=overwrite)
+    before = load_previous(previous, settings=settings) if previous else None
     ds = load_dataset(data_dir, settings=settings, load_window="complaints", progress=state.progress())
     result = diagnose(ds, settings=settings, progress=state.progress())
-    before = load_previous(previous, settings=settings) if previous else None
     rep = analyse(result, period=period, date=date, previous=before, settings=settings, grid=grid)
-    out = out or f"reports/{period}-{rep.period.start.tz_convert(rep.period.tz):%Y-%m-%d}"
+    out = out or rep.default_folder()
     write_report(rep, out, overwrite=overwrite)
     state.echo(rep.headline())
     state.echo(f"wrote {out}/report.md, report.html, summary.json and {len(rep.tables)} CSV tables")

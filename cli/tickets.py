@@ -56,7 +56,7 @@ def open_store(state, db: str):
 def tickets():
     """Tickets that live: list, show, update, close, export (see `netdiag diagnose --db`).
 
-    A ticket store is one SQLite file written by `netdiag diagnose DATA --out OUT --db FILE`.
+    A ticket store is one SQLite file written by `netdiag diagnose --data DATA --out FOLDER --db FILE`.
     Statuses follow TM Forum TMF621: acknowledged -> inProgress / pending / held -> resolved
     -> closed; cancelled from any open status; a resolved ticket can be re-opened.
 
@@ -64,7 +64,7 @@ def tickets():
     Examples:
       netdiag tickets list --db netdiag.db --status open --team field-Nanshan
       netdiag tickets show TS-20261102-0001 --db netdiag.db
-      netdiag tickets update TS-20261102-0001 --status inProgress --who li.wei --why "on site"
+      netdiag tickets update TS-20261102-0001 --status pending --who li.wei --why "waiting for site access"
       netdiag tickets export --db netdiag.db --format gpkg --out tickets.gpkg
     """
 
@@ -84,7 +84,7 @@ def list_cmd(state, db, status, team, priority, cause, kind, region, bbox, limit
     Example:
       netdiag tickets list --db netdiag.db --status open --priority P1 --priority P2
     """
-    from netdiag.tickets.tmf621 import tmf621
+    from netdiag.tickets.tmf621 import tickets_tmf621
     from netdiag.views.ticket_text import format_table
     from netdiag.views.writers import csv_text, json_text
 
@@ -95,7 +95,7 @@ def list_cmd(state, db, status, team, priority, cause, kind, region, bbox, limit
     if fmt == "csv":
         echo_text(csv_text(t), nl=False)
     elif fmt == "json":
-        echo_text(json_text([tmf621(r) for r in t.to_dict("records")]))
+        echo_text(json_text(tickets_tmf621(t)))
     else:
         echo_text(format_table(t, tz=state.settings().tz))
         state.echo(f"\n{len(t):,} tickets")
@@ -115,15 +115,14 @@ def show(state, ticket_id, db, fmt):
     Example:
       netdiag tickets show TS-20261102-0001 --db netdiag.db
     """
-    from netdiag.tickets.tmf621 import tmf621
+    from netdiag.tickets.tmf621 import shown_tmf621
     from netdiag.views.ticket_text import format_ticket
     from netdiag.views.writers import json_text
 
     with open_store(state, db) as store:
         shown = store.show(ticket_id)
     if fmt == "json":
-        echo_text(json_text(tmf621(shown["ticket"], history=shown["history"], notes=shown["notes"],
-                                    complaint_ids=shown["complaints"]["complaint_id"].tolist())))
+        echo_text(json_text(shown_tmf621(shown)))
     else:
         echo_text(format_ticket(shown, tz=state.settings().tz))
 
@@ -171,6 +170,7 @@ def close(state, ticket_id, db, who, why):
 
     \b
     Example:
+      netdiag tickets update TS-20261102-0001 --db netdiag.db --status resolved --why "cell reset"
       netdiag tickets close TS-20261102-0001 --db netdiag.db --who li.wei --why "customer satisfied"
     """
     with open_store(state, db) as store:

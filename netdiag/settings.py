@@ -68,7 +68,7 @@ class Settings:
     field_test_window_h: float = _opt(24.0, "... and this close in time (hours)", lo=0)
     urgent_cell_count: int = _opt(15, "cells out of service behind one root that give the ticket the highest impact", lo=1)
     major_channels: str = _opt("social,media", "complaint channels (comma-separated) that make a ticket major (public exposure)")
-    # --- ticket store and dispatch (store.py, dispatch.py) ---
+    # --- ticket store and dispatch (netdiag.tickets.store, netdiag.tickets.dispatch) ---
     store_busy_timeout_s: float = _opt(60.0, "how long a writer waits for another one to finish with the ticket store (s)", lo=0.1)
     dispatch_max_stops: int = _opt(12, "most field-test visits on one team's dispatch list for a day", lo=1)
     dispatch_day_start_h: float = _opt(9.0, "local hour at which a field team starts its route", lo=0, hi=23.99)

@@ -55,7 +55,7 @@ def test_life_cycle_allows_tmf621_moves_only():
     check_transition("T", "resolved", "inProgress")  # the customer is not satisfied: re-open
     check_transition("T", "held", "cancelled")
     assert TRANSITIONS["closed"] == () and TRANSITIONS["cancelled"] == ()
-    with pytest.raises(TransitionError, match="status was 'done' but is expected to be one of acknowledged, inProgress"):
+    with pytest.raises(TransitionError, match="`status` was 'done' but is expected to be one of acknowledged, inProgress"):
         check_transition("T", "acknowledged", "done")
     with pytest.raises(TransitionError, match="ticket T cannot go from pending to closed .*; resolve it first"):
         check_transition("T", "pending", "closed")

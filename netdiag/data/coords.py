@@ -147,7 +147,7 @@ def haversine_m(lon1, lat1, lon2, lat2) -> np.ndarray:
     return 2 * 6371008.8 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
-def parse_bbox(text: str) -> tuple[float, float, float, float]:
+def parse_bbox(text: str, *, name: str = "bbox") -> tuple[float, float, float, float]:
     """``"min_lon,min_lat,max_lon,max_lat"`` -> a tuple of floats.
 
     Raises
@@ -166,14 +166,14 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     except ValueError:
         values = ()
     if len(values) != 4:
-        raise InputError(f"`bbox` was {text!r} but is expected to be MIN_LON,MIN_LAT,MAX_LON,MAX_LAT, e.g. 113.9,22.5,114.1,22.6")
+        raise InputError(f"`{name}` was {text!r} but is expected to be MIN_LON,MIN_LAT,MAX_LON,MAX_LAT, e.g. 113.9,22.5,114.1,22.6")
     min_lon, min_lat, max_lon, max_lat = values
     if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
-        raise InputError(f"`bbox` was {text!r} but min must be below max and within -180..180 (lon), -90..90 (lat)")
+        raise InputError(f"`{name}` was {text!r} but min must be below max and within -180..180 (lon), -90..90 (lat)")
     return values
 
 
-def parse_latlon(text: str | tuple | None) -> tuple[float, float] | None:
+def parse_latlon(text: str | tuple | None, *, name: str = "start") -> tuple[float, float] | None:
     """``"LAT,LON"`` -> (lat, lon); raises InputError naming what came.
 
     Examples
@@ -187,7 +187,7 @@ def parse_latlon(text: str | tuple | None) -> tuple[float, float] | None:
     try:
         lat, lon = (float(p) for p in parts)
     except ValueError:
-        raise InputError(f"`start` was {text!r} but is expected to be LAT,LON in WGS-84, e.g. 22.54,114.05") from None
+        raise InputError(f"`{name}` was {text!r} but is expected to be LAT,LON in WGS-84, e.g. 22.54,114.05") from None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise InputError(f"`start` was {text!r}: latitude must be in [-90, 90] and longitude in [-180, 180]")
+        raise InputError(f"`{name}` was {text!r}: latitude must be in [-90, 90] and longitude in [-180, 180]")
     return lat, lon

@@ -7,7 +7,7 @@ arguments always give byte-identical files. Everything is drawn from one
 
 The subpackage owns ``netdiag sample``'s generator, from the random city to the files and
 their ground truth. Its truth never depends on the diagnosis: besides each other, its modules
-may import only :mod:`netdiag.data.coords` from netdiag (never :mod:`netdiag.engine`,
+may import only :mod:`netdiag.data.coords` and :mod:`netdiag.errors` from netdiag (never :mod:`netdiag.engine`,
 :mod:`netdiag.tickets` or :mod:`netdiag.views`), and numpy, pandas, pyarrow and shapely.
 Only :func:`generate` and the column lists (``LOAD_COLUMNS``, ``TABLE_COLUMNS``,
 ``TRUTH_COLUMNS``) are public.
@@ -111,7 +111,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from netdiag.errors import OutputExistsError
+from netdiag.errors import InputError, OutputExistsError
 from netdiag.sample._common import LOAD_COLUMNS, TABLE_COLUMNS, TRUTH_COLUMNS, _Clock
 from netdiag.sample.bad_rows import _load_bad_rows, _plant_bad_rows, _quiet_sites
 from netdiag.sample.city import _build_city, _City
@@ -231,7 +231,7 @@ def _check_args(n_sites, days, load_format, complaints_per_site) -> None:
     if not complaints_per_site >= 0:
         problems.append(f"`complaints_per_site` was {complaints_per_site!r} but is expected to be >= 0")
     if problems:
-        raise ValueError("; ".join(problems))
+        raise InputError("; ".join(problems))
 
 
 def _tables(rng, city: _City, plan: _Plan, clock: _Clock, placed: pd.DataFrame) -> dict:

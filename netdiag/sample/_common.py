@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from netdiag.errors import InputError
+
 CENTRE_LAT, CENTRE_LON = 22.543, 114.058
 LOCAL_OFFSET_H = 8                      # Shenzhen local time, UTC+08:00, no daylight saving
 HOUR, DAY = 3600, 86400
@@ -77,11 +79,11 @@ class _Clock:
         try:
             ts = pd.Timestamp(start)
         except (TypeError, ValueError):
-            raise ValueError(f"`start` was {start!r} but is expected to be an ISO 8601 timestamp") from None
+            raise InputError(f"`start` was {start!r} but is expected to be an ISO 8601 timestamp") from None
         if ts.tzinfo is None:
             ts = ts.tz_localize(f"Etc/GMT-{LOCAL_OFFSET_H}")
         if ts.minute or ts.second or ts.microsecond or ts.nanosecond or ts.timestamp() % HOUR:
-            raise ValueError(f"`start` was {start!r} but is expected to be on a whole hour")
+            raise InputError(f"`start` was {start!r} but is expected to be on a whole hour")
         return cls(int(ts.timestamp()), int(days))
 
     @property

@@ -262,7 +262,7 @@ def _plan(store, team, day, start, settings, max_stops) -> DispatchPlan:
         if all_team.empty:
             teams = [r[0] for r in c.execute("SELECT DISTINCT team FROM tickets WHERE kind = 'field_test' ORDER BY team")]
             raise InputError(f"`team` was {team!r} but no field-test ticket has that team; teams with field tests: "
-                             f"{', '.join(teams) if teams else 'none (run netdiag diagnose --db first)'}")
+                             f"{', '.join(teams) if teams else 'none yet (the store has no field-test tickets)'}")
         if end_of_day is not None:
             all_team = all_team[all_team["created_at"] < end_of_day]
         waiting = int(all_team["status"].isin(["pending", "held"]).sum())

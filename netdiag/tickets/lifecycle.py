@@ -56,7 +56,7 @@ def check_transition(ticket_id: str, old: str, new: str) -> None:
     netdiag.errors.TransitionError: ticket TS-20261102-0001 is closed, which is final; it cannot become inProgress
     """
     if new not in STATUSES:
-        raise TransitionError(f"status was {new!r} but is expected to be one of {', '.join(STATUSES)}")
+        raise TransitionError(f"`status` was {new!r} but is expected to be one of {', '.join(STATUSES)}")
     if old == new:
         raise TransitionError(f"ticket {ticket_id} is already {old}")
     if old in FINAL_STATUSES:

@@ -16,6 +16,17 @@ def ticket_title(t) -> str:
     return f"{what} {place}" if isinstance(place, str) and place else what
 
 
+def tickets_tmf621(tickets) -> list[dict]:
+    """Many tickets (a frame of :meth:`netdiag.tickets.store.TicketStore.tickets`) as TMF621 resources."""
+    return [tmf621(r) for r in tickets.to_dict("records")]
+
+
+def shown_tmf621(shown: dict) -> dict:
+    """One ticket as :meth:`netdiag.tickets.store.TicketStore.show` gives it, with history, notes and complaints."""
+    return tmf621(shown["ticket"], history=shown["history"], notes=shown["notes"],
+                  complaint_ids=shown["complaints"]["complaint_id"].tolist())
+
+
 def tmf621(ticket, *, history=(), notes=(), complaint_ids=None) -> dict:
     """One ticket as a TM Forum Trouble Ticket (TMF621) resource.
 

@@ -22,13 +22,25 @@ from folium.map import Layer
 from folium.plugins import HeatMapWithTime
 from folium.template import Template
 
-from netdiag.errors import NetdiagError
+from netdiag.errors import InputError, NetdiagError
 from netdiag.views.writers import ensure_writable, write_text
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent.parent / "static"
 MAX_ZOOM = 19
+
+def check_tiles(tiles: str | None) -> None:
+    """A tile URL must have ``{z}``, ``{x}`` and ``{y}`` (an XYZ tile server).
+
+    Raises
+    ------
+    InputError
+    """
+    if tiles is not None and not all(k in tiles for k in ("{z}", "{x}", "{y}")):
+        raise InputError(f"`tiles` was {tiles!r} but is expected to be a tile URL with {{z}}, {{x}} and {{y}}, "
+                         f"e.g. http://tiles.noc.local/{{z}}/{{x}}/{{y}}.png")
+
 
 # folium's resources by name -> the copy in netdiag/static; names in _DROP are not needed
 _ASSETS = {

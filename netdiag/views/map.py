@@ -54,7 +54,7 @@ from netdiag.engine.status import ELEMENT_STATES, FOREVER, element_status, worst
 from netdiag.errors import InputError
 from netdiag.views.hotspots import hotspots as find_hotspots
 from netdiag.views.hotspots import repeat_complaints
-from netdiag.views.leaflet import MAX_ZOOM, DataLayer, FinishScript, inline_assets
+from netdiag.views.leaflet import MAX_ZOOM, DataLayer, FinishScript, check_tiles, inline_assets
 from netdiag.views.sanitize import escape_html
 
 log = logging.getLogger(__name__)
@@ -317,6 +317,19 @@ def _heat_by_day(d: pd.DataFrame, tz: str, start, end) -> HeatMapWithTime | None
 
 
 # ----------------------------------------------------------------------------- the map
+def check_map_options(*, at=None, start=None, end=None, tiles: str | None = None, tz: str = "UTC") -> None:
+    """Check a map's options before the long work of reading and diagnosing (see :func:`build_map`).
+
+    Raises
+    ------
+    InputError
+    """
+    if not (isinstance(at, str) and at.strip().lower() == "worst"):
+        parse_time(at, tz=tz, name="at")
+    check_period(parse_time(start, tz=tz, name="start"), parse_time(end, tz=tz, name="end", end=True))
+    check_tiles(tiles)
+
+
 def build_map(ds, result, *, at=None, start=None, end=None, tiles: str | None = None, grid: str = "hex",
               title: str = "netdiag", show_all: bool = False) -> folium.Map:
     """The map of a diagnosed data set (see the module docstring for its layers).
@@ -366,9 +379,7 @@ def build_map(ds, result, *, at=None, start=None, end=None, tiles: str | None = 
     start_ts = parse_time(start, tz=tz, name="start")
     end_ts = parse_time(end, tz=tz, name="end", end=True)
     check_period(start_ts, end_ts)
-    if tiles is not None and not all(k in tiles for k in ("{z}", "{x}", "{y}")):
-        raise InputError(f"`tiles` was {tiles!r} but is expected to be a tile URL with {{z}}, {{x}} and {{y}}, "
-                         f"e.g. http://tiles.noc.local/{{z}}/{{x}}/{{y}}.png")
+    check_tiles(tiles)
     net = result.network
     d = result.diagnoses[period_mask(result.diagnoses["received_at"], start_ts, end_ts)].reset_index(drop=True)
     if isinstance(at, str) and at.strip().lower() == "worst":

@@ -155,6 +155,10 @@ class Report:
     notes: list[str] = field(default_factory=list)
     data_dir: str = ""
 
+    def default_folder(self) -> str:
+        """``reports/week-2026-11-02``: where a report goes when no folder is given."""
+        return f"reports/{self.period.kind}-{self.period.start.tz_convert(self.period.tz):%Y-%m-%d}"
+
     def headline(self) -> str:
         """The report in one line: complaints and their change, tickets, repeat complaints, hotspots."""
         t = self.totals
@@ -279,7 +283,7 @@ def analyse(result, *, period: str = "week", date=None, previous=None, settings:
     Parameters
     ----------
     result : Result
-        From :func:`netdiag.diagnose.diagnose`.
+        From :func:`netdiag.engine.diagnose.diagnose`.
     period : {"week", "month"}
         An ISO week (Monday to Sunday) or a calendar month, in ``settings.tz``.
     date : str or Timestamp, optional

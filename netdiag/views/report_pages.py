@@ -247,9 +247,13 @@ def render_html(report: Report, svgs: dict[str, str] | None = None) -> str:
     return "\n".join(parts)
 
 
+#: the files every report has (its CSV tables and charts depend on the data)
+REPORT_PAGES = ["report.md", "report.html", SUMMARY_FILE]
+
+
 def report_files(report: Report) -> list[str]:
     """The names :func:`write_report` writes into its folder."""
-    return ["report.md", "report.html", SUMMARY_FILE, "charts"] + [f"{name}.csv" for name in report.tables]
+    return REPORT_PAGES + ["charts"] + [f"{name}.csv" for name in report.tables]
 
 
 def write_report(report: Report, out_dir: str | Path, *, overwrite: bool = False) -> list[Path]:

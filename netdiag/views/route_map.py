@@ -10,7 +10,7 @@ import folium
 import numpy as np
 
 from netdiag.errors import InputError
-from netdiag.views.leaflet import MAX_ZOOM, DataLayer, FinishScript, inline_assets
+from netdiag.views.leaflet import MAX_ZOOM, DataLayer, FinishScript, check_tiles, inline_assets
 from netdiag.views.map import PRIORITY_COLORS
 
 ROUTE_COLOR = "#1565c0"
@@ -39,6 +39,7 @@ def build_dispatch_map(plan, *, tiles: str | None = None) -> folium.Map:
     InputError
         When the plan has no visits.
     """
+    check_tiles(tiles)
     path = plan.path()
     if not path:
         raise InputError(f"team {plan.team} has no visits to draw")

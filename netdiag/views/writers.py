@@ -98,6 +98,19 @@ def write_text(path: str | Path, text: str, *, encoding: str = "utf-8") -> Path:
     return path
 
 
+def refuse_existing(folder: str | Path, names: list[str], *, overwrite: bool = False) -> None:
+    """Refuse outputs ``names`` already in ``folder``, unless ``overwrite``: the check of
+    :func:`prepare_out_dir` without creating anything, made before long work.
+
+    Raises
+    ------
+    OutputExistsError
+    """
+    existing = [n for n in names if (Path(folder) / n).exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(f"{folder} already holds {', '.join(existing)}; pass `overwrite` to replace them")
+
+
 def prepare_out_dir(out_dir: str | Path, names: list[str], *, overwrite: bool = False) -> Path:
     """Create ``out_dir`` (and parents); refuse to overwrite existing outputs unless asked.
 
@@ -110,7 +123,7 @@ def prepare_out_dir(out_dir: str | Path, names: list[str], *, overwrite: bool = 
     """
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
-        raise InputError(f"`out` {out} exists and is not a folder")
+        raise InputError(f"{out} exists and is not a folder")
     for name in names:
         _refuse_link(out / name)
     existing = [n for n in names if (out / n).exists()]

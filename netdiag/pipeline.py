@@ -1,0 +1,111 @@
+"""The whole job in one call: what ``make demo`` and ``netdiag demo`` run.
+
+:func:`run_demo` composes the layers in order (read and validate, diagnose into a ticket
+store, a field team's dispatch list, two maps, the weekly and monthly reports) and reports
+each stage's summary through ``echo`` as it goes, so a person sees progress on long data.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from netdiag.settings import Settings
+
+#: the maps the demo draws: file name, map time (None = the latest complaint)
+DEMO_MAPS = (("netdiag.html", None), ("worst.html", "worst"))
+#: the periods the demo reports on
+DEMO_PERIODS = ("week", "month")
+
+
+@dataclass
+class DemoRun:
+    """What :func:`run_demo` wrote."""
+
+    written: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def text(self) -> str:
+        return "\n".join([f"  {path}" for path in self.written] + [f"done in {self.seconds:.1f} s"])
+
+
+def run_demo(data_dir, out, maps_dir, *, settings: Settings, overwrite: bool = False,
+             echo: Callable[[str], None] = print, progress: Callable[[str], None] | None = None) -> DemoRun:
+    """Validate, diagnose into a ticket store, plan one field team's day, draw the maps, write the reports.
+
+    Parameters
+    ----------
+    data_dir : path
+        The data directory.
+    out : path
+        Folder for the diagnosis files, the ticket store ``netdiag.db`` (kept across runs: a
+        second run changes nothing in it), the dispatch list and the reports.
+    maps_dir : path
+        Folder for ``netdiag.html`` (status at the latest complaint) and ``worst.html``.
+    settings : Settings
+    overwrite : bool
+        Replace earlier outputs. Every output is checked before any work starts.
+    echo, progress : callable
+        Receive the stage summaries (``echo``) and short progress notes (``progress``).
+
+    Returns
+    -------
+    DemoRun
+    """
+    from netdiag.data.dataset import load_dataset
+    from netdiag.engine.diagnose import diagnose
+    from netdiag.tickets.dispatch import busiest_field_day, plan_dispatch
+    from netdiag.tickets.store import TicketStore
+    from netdiag.views.dispatch_list import write_dispatch
+    from netdiag.views.leaflet import save_map
+    from netdiag.views.map import build_map
+    from netdiag.views.period_report import analyse
+    from netdiag.views.report_pages import REPORT_PAGES, write_report
+    from netdiag.views.summaries import summary_text, validation_summary
+    from netdiag.views.writers import (JSON_FILES, OUTPUT_FILES, ensure_writable, prepare_out_dir, refuse_existing,
+                                       write_diagnosis)
+
+    say = progress or (lambda _text: None)
+    started = time.perf_counter()
+    out = prepare_out_dir(out, OUTPUT_FILES + JSON_FILES, overwrite=overwrite)
+    maps = Path(maps_dir)
+    for name, _at in DEMO_MAPS:
+        ensure_writable(maps / name, overwrite=overwrite)
+    for period in DEMO_PERIODS:
+        refuse_existing(out / f"report-{period}", REPORT_PAGES, overwrite=overwrite)
+    run = DemoRun()
+
+    ds = load_dataset(data_dir, settings=settings, load_window="complaints", progress=progress)
+    echo("== validation ==")
+    echo(validation_summary(ds))
+    with TicketStore(out / "netdiag.db", settings=settings) as store:
+        result = diagnose(ds, settings=settings, progress=progress, store=store, who="netdiag demo")
+        write_diagnosis(result, out, json=True)
+        echo("\n== diagnosis ==")
+        echo(summary_text(result))
+        echo(f"ticket store: {result.tickets.attrs['store_run']['text']}")
+        run.written += [out / name for name in OUTPUT_FILES] + [out / "netdiag.db"]
+        echo("\n== dispatch ==")
+        team, day = busiest_field_day(result.tickets, settings.tz)
+        if team:
+            plan = plan_dispatch(store, team, date=day, settings=settings)
+            echo(plan.summary())
+            run.written += write_dispatch(plan, out, overwrite=True, route_map=True)
+        else:
+            echo("no field-test visits")
+
+    echo("\n== maps and reports ==")
+    for name, at in DEMO_MAPS:
+        say(f"drawing {maps / name}")
+        run.written.append(save_map(build_map(ds, result, at=at, title="netdiag demo"), maps / name, overwrite=overwrite))
+    if len(result.diagnoses):
+        for period in DEMO_PERIODS:
+            say(f"{period} report")
+            folder = out / f"report-{period}"
+            write_report(analyse(result, period=period, settings=settings), folder, overwrite=overwrite)
+            run.written.append(folder / "report.html")
+    else:
+        echo("  no complaints diagnosed: no reports")
+    run.seconds = time.perf_counter() - started
+    return run
