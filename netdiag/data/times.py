@@ -207,7 +207,7 @@ def hours_since_epoch(times: pd.Series) -> np.ndarray:
     return pd.to_datetime(times, utc=True).dt.as_unit("ns").astype("int64").to_numpy() / 3.6e12
 
 
-def as_ns(values) -> np.ndarray:
+def _as_ns(values) -> np.ndarray:
     """UTC timestamps as int64 nanoseconds (NaT -> the smallest int64), without object arrays."""
     index = pd.DatetimeIndex(pd.to_datetime(pd.Series(values).reset_index(drop=True), utc=True))
     return index.as_unit("ns").asi8
@@ -215,6 +215,6 @@ def as_ns(values) -> np.ndarray:
 
 def overlaps(start, end, w_start, w_end) -> np.ndarray:
     """Interval ``[start, end)`` (end NaT = open) overlaps window ``[w_start, w_end)``, element-wise."""
-    e = as_ns(end)
+    e = _as_ns(end)
     e = np.where(e == _NAT, np.iinfo(np.int64).max, e)
-    return (as_ns(start) < as_ns(w_end)) & (e > as_ns(w_start))
+    return (_as_ns(start) < _as_ns(w_end)) & (e > _as_ns(w_start))

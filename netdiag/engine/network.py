@@ -76,10 +76,10 @@ def prepare(ds, *, settings: Settings | None = None, progress: Callable[[str], N
     sx, sy = to_xy.transform(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float))
     site_xy = pd.DataFrame({"site_id": sites["site_id"].to_numpy(dtype=object), "x": np.asarray(sx, float),
                             "y": np.asarray(sy, float)})
-    return Network(ds, settings, fp, topo, out, inter, anomalies, element_table(ds), site_xy, to_xy)
+    return Network(ds, settings, fp, topo, out, inter, anomalies, _element_table(ds), site_xy, to_xy)
 
 
-def element_table(ds) -> pd.DataFrame:
+def _element_table(ds) -> pd.DataFrame:
     """One row per element: kind, name, maintainer, region and position (cells at their site)."""
     sites = ds["sites"].set_index("site_id")
     cells = ds["cells"]

@@ -29,7 +29,7 @@ FOREVER = pd.Timestamp("2262-01-01", tz="UTC")
 OUTAGE_COLUMNS = ["element_id", "cause", "start", "end", "event_id", "severity", "planned", "detail", "source", "incident_id"]
 
 
-def period_end(load: pd.DataFrame, settings: Settings) -> pd.Series:
+def _period_end(load: pd.DataFrame, settings: Settings) -> pd.Series:
     minutes = load["period_min"].astype("Float64").fillna(settings.period_min).astype(float)
     return load["timestamp"] + pd.to_timedelta(minutes.to_numpy(), unit="m")
 
@@ -114,7 +114,7 @@ def sleeping_cells(load: pd.DataFrame, *, settings: Settings) -> pd.DataFrame:
     rows = load.loc[asleep.fillna(False), ["cell_id", "timestamp", "prb_dl_pct"]].copy()
     if rows.empty:
         return pd.DataFrame(columns=cols)
-    rows["end"] = period_end(load.loc[rows.index], settings)
+    rows["end"] = _period_end(load.loc[rows.index], settings)
     rows = rows.sort_values(["cell_id", "timestamp"])
     new = (rows["cell_id"] != rows["cell_id"].shift()) | (rows["timestamp"] > rows["end"].shift())
     rows["run"] = new.cumsum()
@@ -152,7 +152,7 @@ def load_anomalies(load: pd.DataFrame, *, settings: Settings) -> pd.DataFrame:
     rows = load.loc[hit]
     out = pd.DataFrame({
         "cell_id": rows["cell_id"].to_numpy(dtype=object), "start": rows["timestamp"].to_numpy(),
-        "end": period_end(rows, settings).to_numpy(), "prb_dl_pct": rows["prb_dl_pct"].to_numpy(float),
+        "end": _period_end(rows, settings).to_numpy(), "prb_dl_pct": rows["prb_dl_pct"].to_numpy(float),
         "ul_noise_dbm": rows["ul_noise_dbm"].to_numpy(float), "users": rows["users"].to_numpy(float),
         "congested": congested[hit], "interfered": interfered[hit],
     })

@@ -55,7 +55,7 @@ STOP_COLUMNS = ["order", "ticket_id", "priority", "place", "lat", "lon", "due_at
 
 
 # ----------------------------------------------------------------------------- distances and routes
-def distance_matrix(lat, lon) -> np.ndarray:
+def _distance_matrix(lat, lon) -> np.ndarray:
     """Pairwise haversine distances (m) of points."""
     lat, lon = np.asarray(lat, float), np.asarray(lon, float)
     return coords.haversine_m(lon[:, None], lat[:, None], lon[None, :], lat[None, :])
@@ -66,7 +66,7 @@ def path_length(path: list[int], dist: np.ndarray) -> float:
     return float(sum(dist[a, b] for a, b in zip(path[:-1], path[1:])))
 
 
-def two_opt(path: list[int], dist: np.ndarray, *, fixed_start: bool) -> list[int]:
+def _two_opt(path: list[int], dist: np.ndarray, *, fixed_start: bool) -> list[int]:
     """Improve an open path by reversing segments while that shortens it (the first node stays if fixed)."""
     path = list(path)
     n = len(path)
@@ -142,7 +142,7 @@ def order_route(dist: np.ndarray, *, start: int | None = None) -> list[int]:
         candidates += _christofides_paths(dist, start)
     best, best_len = None, np.inf
     for cand in candidates:
-        improved = two_opt(cand, dist, fixed_start=start is not None)
+        improved = _two_opt(cand, dist, fixed_start=start is not None)
         length = path_length(improved, dist)
         if length < best_len - 1e-6:
             best, best_len = improved, length
@@ -274,13 +274,13 @@ def _plan(store, team, day, start, settings, max_stops) -> DispatchPlan:
     n = len(chosen)
     lat, lon = chosen["lat"].to_numpy(float), chosen["lon"].to_numpy(float)
     if start:
-        dist = distance_matrix(np.r_[start[0], lat], np.r_[start[1], lon])
+        dist = _distance_matrix(np.r_[start[0], lat], np.r_[start[1], lon])
         path = [k - 1 for k in order_route(dist, start=0)[1:]] if n else []
         unordered = path_length(list(range(n + 1)), dist)
         route = path_length([0] + [k + 1 for k in path], dist)
         legs = [dist[a, b] for a, b in zip([0] + [k + 1 for k in path][:-1], [k + 1 for k in path])]
     else:
-        dist = distance_matrix(lat, lon)
+        dist = _distance_matrix(lat, lon)
         path = order_route(dist) if n else []
         unordered = path_length(list(range(n)), dist)
         route = path_length(path, dist)

@@ -152,7 +152,7 @@ def hole_keys(net, lon: np.ndarray, lat: np.ndarray, settings: Settings) -> list
     return ["hole:%d:%d" % (gx, gy) for gx, gy in zip(np.floor(np.asarray(x) / size), np.floor(np.asarray(y) / size))]
 
 
-def group_keys(net, diag: pd.DataFrame, settings: Settings) -> pd.Series:
+def _group_keys(net, diag: pd.DataFrame, settings: Settings) -> pd.Series:
     """The in-run grouping key of every diagnosis (incident id, hole square or field-test group)."""
     key = diag["incident_id"].astype(object).where(diag["incident_id"].notna(), None)
     key = key.where(~diag["cause"].isin(["coverage_hole", "no_fault_found"]), None)
@@ -269,7 +269,7 @@ def build_tickets(net, diag: pd.DataFrame, *, settings: Settings, as_of: pd.Time
     if diag.empty:
         return diag.assign(ticket_id=""), pd.DataFrame(columns=TICKET_COLUMNS)
     diag = diag.copy()
-    diag["_key"] = group_keys(net, diag, settings).to_numpy()
+    diag["_key"] = _group_keys(net, diag, settings).to_numpy()
     as_of = as_of if as_of is not None else diag["received_at"].max()
     public = major_channel_set(settings)
     diag["_public"] = diag["channel"].astype("str").str.lower().isin(public).fillna(False)
@@ -289,7 +289,7 @@ def build_tickets(net, diag: pd.DataFrame, *, settings: Settings, as_of: pd.Time
     t["lon"] = t["element_id"].map(el["lon"]).fillna(t["lon_c"]).round(6)
     own_region = t["element_id"].map(el["region"]).astype(object)
     t["region"] = own_region.where(own_region.notna(), t["region"].astype(object))
-    t["place"] = place_texts(el, t["element_id"], t["nearest_site"], t["region"])
+    t["place"] = _place_texts(el, t["element_id"], t["nearest_site"], t["region"])
     outage = t["cause"].isin(OUTAGES)
     hit = [affected(net, e) if o else (0, 0) for e, o in zip(t["element_id"], outage)]
     t["sites_affected"] = [h[0] for h in hit]
@@ -310,7 +310,7 @@ def build_tickets(net, diag: pd.DataFrame, *, settings: Settings, as_of: pd.Time
     return diag.drop(columns=["_key", "_public", "_open"]), t[TICKET_COLUMNS]
 
 
-def place_texts(elements: pd.DataFrame, element_ids: pd.Series, nearest_sites: pd.Series, regions: pd.Series) -> list[str]:
+def _place_texts(elements: pd.DataFrame, element_ids: pd.Series, nearest_sites: pd.Series, regions: pd.Series) -> list[str]:
     """:func:`place_text` for many tickets at once (names looked up by column, not per row)."""
     def names(ids: pd.Series) -> pd.Series:
         ids = ids.astype(object)

@@ -13,14 +13,14 @@ from netdiag.views.sanitize import escape_html
 from netdiag.views.writers import prepare_out_dir, to_jsonable, write_csv, write_text
 
 
-def slug(text: str) -> str:
+def _slug(text: str) -> str:
     """A safe file-name part (team names come from data: no path separators)."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("._") or "team"
 
 
-def dispatch_files(plan: DispatchPlan) -> tuple[str, str]:
+def _dispatch_files(plan: DispatchPlan) -> tuple[str, str]:
     """(csv name, html name) of a plan, e.g. ``dispatch_field-West_2026-11-03.csv``."""
-    base = f"dispatch_{slug(plan.team)}_{plan.date.isoformat() if plan.date else 'open'}"
+    base = f"dispatch_{_slug(plan.team)}_{plan.date.isoformat() if plan.date else 'open'}"
     return base + ".csv", base + ".html"
 
 
@@ -34,13 +34,13 @@ def write_dispatch(plan: DispatchPlan, out_dir: str | Path, *, overwrite: bool =
     InputError
         When a file exists and ``overwrite`` is false.
     """
-    csv_name, html_name = dispatch_files(plan)
+    csv_name, html_name = _dispatch_files(plan)
     map_name = html_name.replace(".html", "_map.html")
     out = prepare_out_dir(out_dir, [csv_name, html_name] + ([map_name] if route_map else []), overwrite=overwrite)
     table = plan.stops.drop(columns=["due_at"]).assign(route_km_total=round(plan.route_m / 1000, 2),
                                                         unordered_km_total=round(plan.unordered_m / 1000, 2))
     paths = [write_csv(table, out / csv_name), out / html_name]
-    write_text(paths[1], dispatch_html(plan))
+    write_text(paths[1], _dispatch_html(plan))
     if route_map and len(plan.stops):
         from netdiag.views.leaflet import save_map
         from netdiag.views.route_map import build_dispatch_map
@@ -49,7 +49,7 @@ def write_dispatch(plan: DispatchPlan, out_dir: str | Path, *, overwrite: bool =
     return paths
 
 
-def dispatch_html(plan: DispatchPlan) -> str:
+def _dispatch_html(plan: DispatchPlan) -> str:
     """A self-contained, printable HTML page of the plan (every text escaped; no scripts, no CDN)."""
     e = escape_html
     start = f"{plan.start[0]:.5f}, {plan.start[1]:.5f}" if plan.start else "free (the route begins at the first stop)"

@@ -78,7 +78,7 @@ def grid_index(x: np.ndarray, y: np.ndarray, size: float, grid: str = "hex") -> 
     return q.astype(np.int64), r.astype(np.int64)
 
 
-def grid_centres(i: np.ndarray, j: np.ndarray, size: float, grid: str = "hex") -> tuple[np.ndarray, np.ndarray]:
+def _grid_centres(i: np.ndarray, j: np.ndarray, size: float, grid: str = "hex") -> tuple[np.ndarray, np.ndarray]:
     """Metric centre of each grid cell of :func:`grid_index`."""
     i, j = np.asarray(i, float), np.asarray(j, float)
     if grid == "square":
@@ -89,7 +89,7 @@ def grid_centres(i: np.ndarray, j: np.ndarray, size: float, grid: str = "hex") -
 
 def grid_polygons(i: np.ndarray, j: np.ndarray, size: float, grid: str = "hex") -> np.ndarray:
     """Shapely polygons of the grid cells (metric CRS), vectorised."""
-    cx, cy = grid_centres(i, j, size, grid)
+    cx, cy = _grid_centres(i, j, size, grid)
     if grid == "square":
         return shapely.box(cx - size / 2, cy - size / 2, cx + size / 2, cy + size / 2)
     radius = size / _SQRT3
@@ -295,7 +295,7 @@ def hotspots(result, *, settings: Settings | None = None, grid: str = "hex", sta
     out["trend"] = np.select([out["trend_pct"] >= band, out["trend_pct"] <= -band], ["rising", "falling"], default="steady")
     out = out.reset_index().sort_values(["complaints", "second_half", "hotspot_id"], ascending=[False, False, True])
     out["rank"] = np.arange(1, len(out) + 1)
-    cx, cy = grid_centres(out["gi"].to_numpy(), out["gj"].to_numpy(), size, grid)
+    cx, cy = _grid_centres(out["gi"].to_numpy(), out["gj"].to_numpy(), size, grid)
     lon, lat = _to_lonlat(result, cx, cy)
     out["lat"], out["lon"] = np.round(lat, 6), np.round(lon, 6)
     geometry = grid_polygons(out["gi"].to_numpy(), out["gj"].to_numpy(), size, grid)

@@ -206,7 +206,7 @@ def _dimension_values(result, d: pd.DataFrame) -> dict[str, pd.Series]:
     return values
 
 
-def counts_of(result, d: pd.DataFrame) -> dict[str, dict[str, int]]:
+def _counts_of(result, d: pd.DataFrame) -> dict[str, dict[str, int]]:
     """``{dimension: {value: complaints}}`` for the complaints ``d`` (diagnoses rows)."""
     return {dim: {str(k): int(v) for k, v in s.value_counts().items()} for dim, s in _dimension_values(result, d).items()}
 
@@ -322,7 +322,7 @@ def analyse(result, *, period: str = "week", date=None, previous=None, settings:
     d = d_all[period_mask(d_all["received_at"], p.start, p.end)].reset_index(drop=True)
     latest = pd.to_datetime(d_all["received_at"], utc=True).max() if len(d_all) else p.end
     as_of = min(p.end, latest) if pd.notna(latest) else p.end
-    counts = counts_of(result, d)
+    counts = _counts_of(result, d)
     notes: list[str] = []
 
     # the previous period
@@ -332,7 +332,7 @@ def analyse(result, *, period: str = "week", date=None, previous=None, settings:
         pp = p.previous()
         dp = source.diagnoses[period_mask(source.diagnoses["received_at"], pp.start, pp.end)]
         if len(dp) or previous is not None:
-            prev_period, prev_counts, prev_total = pp, counts_of(source, dp), len(dp)
+            prev_period, prev_counts, prev_total = pp, _counts_of(source, dp), len(dp)
             prev_source = "the same data" if previous is None else "the data given with --compare"
         else:
             notes.append(f"The data holds no complaints in the previous {p.kind} ({pp.label}): no comparison.")

@@ -29,7 +29,7 @@ def _svg(width: int, height: int, body: list[str], title: str) -> str:
             f'<text x="4" y="14" font-size="13" font-weight="bold">{escape_html(title)}</text>' + "".join(body) + "</svg>")
 
 
-def hbar_svg(labels, values, *, title: str, previous=None, color: str = "#1e88e5", width: int = 560) -> str:
+def _hbar_svg(labels, values, *, title: str, previous=None, color: str = "#1e88e5", width: int = 560) -> str:
     """Horizontal bars (with the previous period as a grey outline when given), as SVG text."""
     labels, values = [str(x) for x in labels], [float(v) for v in values]
     prev = [float(v) for v in previous] if previous is not None else None
@@ -51,7 +51,7 @@ def hbar_svg(labels, values, *, title: str, previous=None, color: str = "#1e88e5
     return _svg(width, height, body, title)
 
 
-def vbar_svg(labels, values, *, title: str, color: str = "#1e88e5", width: int = 560, height: int = 200,
+def _vbar_svg(labels, values, *, title: str, color: str = "#1e88e5", width: int = 560, height: int = 200,
              every: int = 1) -> str:
     """Vertical columns (label every ``every``-th column), as SVG text."""
     labels, values = [str(x) for x in labels], [float(v) for v in values]
@@ -79,17 +79,17 @@ def charts(report: Report) -> dict[str, str]:
     out = {}
     for dim, color in (("cause", "#c62828"), ("category", "#1e88e5"), ("action", "#6d4c41")):
         tab = t[f"by_{dim}"]
-        out[f"by_{dim}"] = hbar_svg(tab[dim].str.replace("_", " "), tab["complaints"], title=f"Complaints by {dim}",
+        out[f"by_{dim}"] = _hbar_svg(tab[dim].str.replace("_", " "), tab["complaints"], title=f"Complaints by {dim}",
                                     previous=tab["previous"] if "previous" in tab else None, color=color)
     team = t["by_team"].head(TOP)
-    out["by_team"] = hbar_svg(team["team"], team["complaints"], title=f"Complaints by team (top {TOP})",
+    out["by_team"] = _hbar_svg(team["team"], team["complaints"], title=f"Complaints by team (top {TOP})",
                               previous=team["previous"] if "previous" in team else None, color="#00897b")
-    out["by_hour"] = vbar_svg(t["by_hour"]["hour"], t["by_hour"]["complaints"], title="Complaints by hour of day (problem time)",
+    out["by_hour"] = _vbar_svg(t["by_hour"]["hour"], t["by_hour"]["complaints"], title="Complaints by hour of day (problem time)",
                               every=2, color="#5e35b1")
-    out["by_weekday"] = vbar_svg(t["by_weekday"]["weekday"], t["by_weekday"]["complaints"],
+    out["by_weekday"] = _vbar_svg(t["by_weekday"]["weekday"], t["by_weekday"]["complaints"],
                                  title="Complaints by day of week (problem time)", color="#5e35b1", width=360)
     days = t["by_day"]
-    out["by_day"] = vbar_svg(days["day"].str.slice(5), days["complaints"], title="Complaints by day received",
+    out["by_day"] = _vbar_svg(days["day"].str.slice(5), days["complaints"], title="Complaints by day received",
                              every=max(1, len(days) // 10), color="#3949ab")
     return out
 
@@ -251,7 +251,7 @@ def render_html(report: Report, svgs: dict[str, str] | None = None) -> str:
 REPORT_PAGES = ["report.md", "report.html", SUMMARY_FILE]
 
 
-def report_files(report: Report) -> list[str]:
+def _report_files(report: Report) -> list[str]:
     """The names :func:`write_report` writes into its folder."""
     return REPORT_PAGES + ["charts"] + [f"{name}.csv" for name in report.tables]
 
@@ -264,7 +264,7 @@ def write_report(report: Report, out_dir: str | Path, *, overwrite: bool = False
     InputError
         When one of these files exists and ``overwrite`` is false.
     """
-    out = prepare_out_dir(out_dir, report_files(report), overwrite=overwrite)
+    out = prepare_out_dir(out_dir, _report_files(report), overwrite=overwrite)
     svgs = charts(report)
     (out / "charts").mkdir(exist_ok=True)
     written = []

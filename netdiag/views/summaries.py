@@ -55,7 +55,7 @@ def summary_text(result) -> str:
     return "\n".join(lines)
 
 
-def settings_rows(current) -> list[tuple]:
+def _settings_rows(current) -> list[tuple]:
     """``(name, value, default, meaning)`` for every setting of ``current`` (a :class:`~netdiag.settings.Settings`)."""
     values = current.as_dict()
     return [(name, values[name], default, doc) for name, default, doc in type(current).describe()]
@@ -63,7 +63,7 @@ def settings_rows(current) -> list[tuple]:
 
 def settings_text(current) -> str:
     """Every setting with its value and meaning; values changed from the default say so."""
-    rows = settings_rows(current)
+    rows = _settings_rows(current)
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"{name:<{width}}  {value!s:<14} {doc}" + ("" if value == default else f"  (default {default})")
                      for name, value, default, doc in rows)
@@ -71,7 +71,7 @@ def settings_text(current) -> str:
 
 def settings_json(current) -> dict:
     """Every setting as ``{name: {value, default, meaning}}``."""
-    return {n: {"value": v, "default": d, "meaning": m} for n, v, d, m in settings_rows(current)}
+    return {n: {"value": v, "default": d, "meaning": m} for n, v, d, m in _settings_rows(current)}
 
 
 def sample_text(out, counts: dict[str, int]) -> str:
