@@ -160,6 +160,7 @@ def _cell_text(v, tz: str) -> str:
     return str(v)
 
 
+_MD_BLOCK_START = re.compile(r"^(\d*)([-+=.)])")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|!~&#]|:(?=//)|(?<=www)\.)")
 
 
@@ -174,7 +175,8 @@ def md_escape(text: str) -> str:
     >>> md_escape("[click](http://x) <b> 2026-11-02 (W45)")
     '\\[click\\](http\\://x) \\<b\\> 2026-11-02 (W45)'
     """
-    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\r", " ").replace("\n", " ")
+    text = _MD_SPECIAL.sub(r"\\\1", str(text).replace("\r", " ").replace("\n", " ").lstrip())
+    return _MD_BLOCK_START.sub(r"\1\\\2", text)  # not a list item, quote or rule at the start of a line
 
 
 def render_markdown(report: Report, *, chart_dir: str = "charts") -> str:

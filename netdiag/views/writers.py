@@ -133,18 +133,22 @@ def prepare_out_dir(out_dir: str | Path, names: list[str], *, overwrite: bool = 
     return out
 
 
+#: RFC 4180 line ends: a field holding a lone carriage return is then quoted, not split into two rows
+CSV_LINE_END = "\r\n"
+
+
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """UTF-8 with BOM (so Excel reads Chinese text), formulas neutralised, no index."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with writing(path, encoding="utf-8-sig", newline="") as fh:
-        neutralise_frame(frame).to_csv(fh, index=False, date_format=ISO_UTC)
+        neutralise_frame(frame).to_csv(fh, index=False, date_format=ISO_UTC, lineterminator=CSV_LINE_END)
     return path
 
 
 def csv_text(frame: pd.DataFrame) -> str:
     """A frame as CSV text for stdout: formulas neutralised, times as ISO 8601 UTC, no index."""
-    return neutralise_frame(frame).to_csv(index=False, date_format=ISO_UTC)
+    return neutralise_frame(frame).to_csv(index=False, date_format=ISO_UTC, lineterminator=CSV_LINE_END)
 
 
 def json_text(obj, *, indent: int | None = 2) -> str:
