@@ -1,8 +1,9 @@
 """Opening a ticket store: the SQLite file, its transactions, its schema and migrations.
 
-:func:`connect` opens (or creates) the file in WAL mode with a busy timeout, refuses a file
-that is not a netdiag ticket store, and migrates an older schema (``PRAGMA user_version``) in
-one transaction. :func:`write` and :func:`read` are the store's only transactions: every
+:func:`connect` checks what the file is before writing to it (:mod:`.files`), opens (or
+creates) it in WAL mode with a busy timeout, or read-only when this process may not write it,
+and migrates an older schema (``PRAGMA user_version``) in one transaction. SQLite's errors
+become the typed errors of :mod:`.errors` in :func:`guard`. :func:`write` and :func:`read` are the store's only transactions: every
 other module of :mod:`netdiag.tickets.store` works on the connection they hand out.
 """
 from __future__ import annotations
@@ -15,14 +16,15 @@ import sqlite3
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from netdiag.errors import InputError, NotAStoreError, StoreBusyError
+from netdiag.errors import InputError, NotAStoreError
 from netdiag.settings import Settings
 from netdiag.tickets import lifecycle
+from netdiag.tickets.store import errors, files
+from netdiag.tickets.store.files import APPLICATION_ID
 
 log = logging.getLogger(__package__)  # one logger for the whole store, as before it was split
 
 SCHEMA_VERSION = 1
-APPLICATION_ID = 0x4E444754  # "NDGT": a netdiag ticket store
 DEFAULT_DB = "netdiag.db"
 
 #: the open statuses as an SQL list, for ``status IN {OPEN_SQL}``
@@ -167,15 +169,24 @@ class StoreConnection(sqlite3.Connection):
         The store's file, as given.
     busy_timeout_s : float
         How long a writer waits for another one.
+    read_only : str or None
+        Why the store was opened read-only (this process may not write it), or None.
     """
 
     path: Path
     busy_timeout_s: float
+    read_only: str | None
 
 
 def connect(path: str | Path, *, settings: Settings | None = None, create: bool = True,
             migrations: Sequence[Sequence[str]] = MIGRATIONS) -> StoreConnection:
     """Open a ticket store: WAL mode, busy timeout, foreign keys; create or migrate its schema.
+
+    What the file is is checked first, from its header and without writing to it
+    (:func:`.files.examine`): anything but a netdiag ticket store, an empty file or a new name
+    is refused and left byte for byte as it was. A store this process may not write (the file,
+    its folder, or a -wal / -shm of another user) is opened read-only when ``create`` is
+    false: reading works and a write raises :class:`~.errors.StoreReadOnlyError`.
 
     Parameters
     ----------
@@ -184,7 +195,8 @@ def connect(path: str | Path, *, settings: Settings | None = None, create: bool 
     settings : Settings, optional
         ``store_busy_timeout_s``: how long a writer waits for another one.
     create : bool, default True
-        Create the file when it does not exist; with ``False`` a missing file is an error.
+        Create the file when it does not exist or is empty, and refuse a store that cannot be
+        written; with ``False`` a missing or empty file is an error.
     migrations : sequence of statement lists, default :data:`MIGRATIONS`
         ``migrations[i]`` takes a store from schema version i to i + 1; the store is brought
         to version ``len(migrations)``.
@@ -199,38 +211,64 @@ def connect(path: str | Path, *, settings: Settings | None = None, create: bool 
     InputError
         The file is missing (``create=False``) or was written by a newer netdiag.
     netdiag.errors.NotAStoreError
-        The path is a folder, not an SQLite database, or another application's database.
+        The path is a folder, an empty file (``create=False``), not an SQLite database, another
+        application's database, or a damaged store (:class:`~.errors.StoreDamagedError`).
+    netdiag.tickets.store.errors.StoreError
+        The file cannot be opened or (``create=True``) written; the message says why.
     """
     path = Path(path)
     settings = settings or Settings()
-    if not create and not path.exists():
+    kind = files.examine(path)
+    if kind == files.MISSING and not create:
         raise InputError(f"ticket store {path} does not exist; create it with "
                          f"`netdiag diagnose --data DATA_DIR --out FOLDER --db {path}`")
-    if path.exists() and path.is_dir():
-        raise NotAStoreError(f"ticket store {path} is a folder; expected a database file such as {DEFAULT_DB}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind in (files.EMPTY, files.BLANK) and not create:
+        raise _empty(path, " (an SQLite database without tables)" if kind == files.BLANK else "")
+    why_read_only = files.read_only_reason(path)
+    if why_read_only and create:
+        raise errors.read_only(path, why_read_only)
+    if why_read_only:
+        mode = files.read_mode(path)
+        if mode is None:
+            wal, _ = files.siblings(path)
+            raise errors.StoreAccessError(f"ticket store {path} cannot be read here: {why_read_only}, and {wal} holds "
+                                          f"writes that SQLite can only read by creating {wal.name[:-4]}-shm beside it; "
+                                          f"let the store's owner open it once (e.g. netdiag tickets list) and retry")
+    else:
+        mode = "rwc" if kind == files.MISSING else "rw"
+    if kind == files.MISSING:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise errors.StoreAccessError(f"ticket store {path} cannot be created ({exc.strerror}: {exc.filename})") from None
     timeout = float(settings.store_busy_timeout_s)
-    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, factory=StoreConnection)
-    conn.path, conn.busy_timeout_s = path, timeout
+    with errors.translating(path, why_read_only, timeout):
+        conn = sqlite3.connect(files.uri(path, mode), uri=True, timeout=timeout, isolation_level=None,
+                               factory=StoreConnection)
+    conn.path, conn.busy_timeout_s, conn.read_only = path, timeout, why_read_only
     conn.row_factory = sqlite3.Row
     try:
-        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        conn.execute("PRAGMA foreign_keys = ON")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            log.warning("ticket store %s: journal mode is %s, not WAL (network file system?)", path, mode)
-        conn.execute("PRAGMA synchronous = NORMAL")
-        _migrate(conn, migrations)
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        if "not a database" in str(exc) or "malformed" in str(exc):
-            raise NotAStoreError(f"ticket store {path} is not an SQLite database ({exc}); "
-                                 f"give a netdiag ticket store or the name of a new file") from None
-        raise
+        with guard(conn):
+            conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            if why_read_only:
+                _check_readable(conn, len(migrations))
+                log.info("ticket store %s opened read-only (%s): %s", path, mode, why_read_only)
+                return conn
+            _migrate(conn, migrations, create)  # a new store is created before WAL, so that its header names netdiag
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                log.warning("ticket store %s: journal mode is %s, not WAL (network file system?)", path, mode)
+            conn.execute("PRAGMA synchronous = NORMAL")
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def guard(conn: StoreConnection) -> contextlib.AbstractContextManager[None]:
+    """Turn an SQLite error on ``conn`` into the store's typed error (:func:`.errors.translating`)."""
+    return errors.translating(conn.path, conn.read_only, conn.busy_timeout_s)
 
 
 @contextlib.contextmanager
@@ -241,31 +279,42 @@ def write(conn: StoreConnection) -> Iterator[StoreConnection]:
     ------
     netdiag.errors.StoreBusyError
         Another writer held the store for longer than the busy timeout.
+    netdiag.tickets.store.errors.StoreError
+        The store is read-only here, the disk is full, ...: the transaction was rolled back.
     """
-    try:
+    if conn.read_only:
+        raise errors.read_only(conn.path, conn.read_only)
+    with guard(conn):
         conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise StoreBusyError(f"ticket store {conn.path} stayed busy for {conn.busy_timeout_s:g} s "
-                                 f"(another netdiag is writing); try again or raise store_busy_timeout_s") from None
-        raise
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    else:
-        conn.execute("COMMIT")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            _rollback(conn)
+            raise
 
 
 @contextlib.contextmanager
 def read(conn: StoreConnection) -> Iterator[StoreConnection]:
     """A read transaction: one consistent snapshot, never blocking writers (WAL)."""
-    conn.execute("BEGIN")
-    try:
-        yield conn
-    finally:
+    with guard(conn):
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        except BaseException:
+            _rollback(conn)
+            raise
         conn.execute("COMMIT")
+
+
+def _rollback(conn: StoreConnection) -> None:
+    """Roll back the open transaction, if SQLite has not already (it does on a full disk or an I/O error)."""
+    if not conn.in_transaction:
+        return
+    try:
+        conn.execute("ROLLBACK")
+    except sqlite3.Error as exc:  # the error being raised says more than this one
+        log.debug("ticket store %s: rollback failed: %s", conn.path, exc)
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -279,18 +328,17 @@ def chunks(items: Sequence, size: int = 500) -> Iterator[Sequence]:
         yield items[i:i + size]
 
 
-def _migrate(conn: StoreConnection, migrations: Sequence[Sequence[str]]) -> None:
+def _migrate(conn: StoreConnection, migrations: Sequence[Sequence[str]], create: bool) -> None:
     latest = len(migrations)
-    version = schema_version(conn)
-    if version > latest:
-        raise InputError(f"ticket store {conn.path} has schema version {version}, but this netdiag knows up to "
-                         f"version {latest}; upgrade netdiag to use it")
+    version = _known_version(conn, latest)
     if version == latest:
         _check_application(conn)
         return
     with write(conn) as c:
-        version = schema_version(c)  # another process may have migrated while we waited
-        if version == 0:
+        version = _known_version(c, latest)  # another process may have created or migrated it while we waited
+        if version == 0 and not create:  # SQLite rolled back a store's creation that was killed halfway
+            raise _empty(conn.path, " (its creation was interrupted)")
+        if version == 0 and int(c.execute("PRAGMA application_id").fetchone()[0]) == 0:
             foreign = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
                                                "AND name NOT LIKE 'sqlite_%'")]
             if foreign:
@@ -304,6 +352,30 @@ def _migrate(conn: StoreConnection, migrations: Sequence[Sequence[str]]) -> None
                 c.execute(statement)
             c.execute(f"PRAGMA user_version = {step + 1}")
             log.info("ticket store %s: migrated schema to version %d", conn.path, step + 1)
+
+
+def _empty(path: Path, detail: str) -> NotAStoreError:
+    """The error for an empty file given to a command that does not create stores."""
+    return NotAStoreError(f"ticket store {path} is empty, not a ticket store{detail}; only a run creates one: "
+                          f"`netdiag diagnose --data DATA_DIR --out FOLDER --db {path}`")
+
+
+def _check_readable(conn: StoreConnection, latest: int) -> None:
+    """A store opened read-only must be of this netdiag's schema version: it cannot be migrated."""
+    version = _known_version(conn, latest)
+    if version < latest:
+        raise errors.read_only(conn.path, f"{conn.read_only}, and its schema (version {version}) must first be "
+                                          f"migrated to version {latest}, which writes to it")
+    _check_application(conn)
+
+
+def _known_version(conn: StoreConnection, latest: int) -> int:
+    """The store's schema version; refuses one newer than ``latest`` (a newer netdiag wrote it)."""
+    version = schema_version(conn)
+    if version > latest:
+        raise InputError(f"ticket store {conn.path} has schema version {version}, but this netdiag knows up to "
+                         f"version {latest}; upgrade netdiag to use it")
+    return version
 
 
 def _check_application(conn: StoreConnection) -> None:
