@@ -25,7 +25,7 @@ import pytest
 from click.testing import CliRunner
 
 from netdiag.cli.main import cli
-from netdiag.errors import NotAStoreError
+from netdiag.errors import InputError, NotAStoreError
 from netdiag.tickets.store import (
     APPLICATION_ID,
     StoreDamagedError,
@@ -458,3 +458,47 @@ def test_a_store_of_an_older_schema_that_cannot_be_written_says_it_must_be_migra
         store_mod.TicketStore(db, create=False)
     with pytest.raises(StoreReadOnlyError, match="is read-only here"):
         store_mod.TicketStore(db)
+
+
+def test_a_symlink_to_nothing_is_refused_and_nothing_is_created_where_it_points(tmp_path, tiny_dir):
+    (tmp_path / "planted.db").symlink_to(tmp_path / "elsewhere" / "target.db")
+    for args in (["tickets", "list"], ["diagnose", "--data", tiny_dir, "--out", tmp_path / "out"]):
+        res = invoke(*args, "--db", tmp_path / "planted.db")
+        line = one_line_error(res.exit_code, res.output)
+        assert f"is a symbolic link to {tmp_path / 'elsewhere' / 'target.db'}, which does not exist" in line, args
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_a_new_store_in_a_folder_another_user_may_not_write_is_a_one_line_error(shared, other_user, tiny_dir):
+    data = shared / "data"
+    shutil.copytree(tiny_dir, data)
+    out = shared / "out"
+    out.mkdir(mode=0o777)
+    out.chmod(0o777)
+    done = other_user("diagnose", "--data", data, "--out", out / "run", "--db", shared / "stores" / "new.db")
+    line = one_line_error(done.returncode, done.stderr)
+    assert f"ticket store {shared / 'stores' / 'new.db'} cannot be created: its folder {shared} is not writable" in line
+
+
+def test_exporting_onto_the_store_itself_is_refused(tmp_path):
+    db, _, _ = stocked(tmp_path)
+    before = fingerprint(db)
+    for fmt in ("csv", "gpkg"):
+        res = invoke("tickets", "export", "--db", db, "--format", fmt, "--out", db, "--overwrite")
+        assert f"the export file {db} is the ticket store itself" in one_line_error(res.exit_code, res.output)
+    assert fingerprint(db) == before
+
+
+def test_a_store_migrated_by_a_newer_netdiag_while_open_is_not_written_with_the_old_schema(tmp_path):
+    from netdiag.tickets.store import SCHEMA_VERSION
+
+    db, _, ticket = stocked(tmp_path)
+    with TicketStore(db) as store:
+        raw = sqlite3.connect(db)  # a newer netdiag migrates the store meanwhile
+        raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+        raw.commit()
+        raw.close()
+        with pytest.raises(InputError, match=f"has schema version {SCHEMA_VERSION + 1} \\(a newer netdiag "
+                                                            f"migrated it while this one had it open\\)"):
+            store.update(ticket, note="written with the old schema")
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM notes").fetchone() == (0,)

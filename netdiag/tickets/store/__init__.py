@@ -67,8 +67,9 @@ from typing import Any, Callable, Iterable
 
 import pandas as pd
 
+from netdiag.errors import InputError
 from netdiag.settings import Settings
-from netdiag.tickets.store import connection, linking, queries, updates
+from netdiag.tickets.store import connection, files, linking, queries, updates
 from netdiag.tickets.store.batch import RunReport
 from netdiag.tickets.store.connection import (
     APPLICATION_ID,
@@ -234,6 +235,9 @@ class TicketStore:
             export_tickets,  # lazily, as before: tickets do not load views
         )
 
+        target = Path(path).resolve()
+        if target in (self.path.resolve(), *files.siblings(self.path)):
+            raise InputError(f"the export file {path} is the ticket store itself; give another file to export to")
         n = export_tickets(self, path, fmt=fmt, overwrite=overwrite, **filters)
         log.info("exported %d tickets to %s (%s)", n, path, fmt)
         return n

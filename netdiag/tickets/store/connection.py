@@ -171,11 +171,15 @@ class StoreConnection(sqlite3.Connection):
         How long a writer waits for another one.
     read_only : str or None
         Why the store was opened read-only (this process may not write it), or None.
+    schema : int or None
+        The schema version this connection works with, once the store is open (a newer
+        netdiag may migrate the store while this one has it open: :func:`write` refuses then).
     """
 
     path: Path
     busy_timeout_s: float
     read_only: str | None
+    schema: int | None
 
 
 def connect(path: str | Path, *, settings: Settings | None = None, create: bool = True,
@@ -237,6 +241,9 @@ def connect(path: str | Path, *, settings: Settings | None = None, create: bool 
     else:
         mode = "rwc" if kind == files.MISSING else "rw"
     if kind == files.MISSING:
+        why_not = files.not_creatable_reason(path)
+        if why_not:
+            raise errors.StoreAccessError(f"ticket store {path} cannot be created: {why_not}")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -245,7 +252,7 @@ def connect(path: str | Path, *, settings: Settings | None = None, create: bool 
     with errors.translating(path, why_read_only, timeout):
         conn = sqlite3.connect(files.uri(path, mode), uri=True, timeout=timeout, isolation_level=None,
                                factory=StoreConnection)
-    conn.path, conn.busy_timeout_s, conn.read_only = path, timeout, why_read_only
+    conn.path, conn.busy_timeout_s, conn.read_only, conn.schema = path, timeout, why_read_only, None
     conn.row_factory = sqlite3.Row
     try:
         with guard(conn):
@@ -254,8 +261,10 @@ def connect(path: str | Path, *, settings: Settings | None = None, create: bool 
             if why_read_only:
                 _check_readable(conn, len(migrations))
                 log.info("ticket store %s opened read-only (%s): %s", path, mode, why_read_only)
+                conn.schema = len(migrations)
                 return conn
             _migrate(conn, migrations, create)  # a new store is created before WAL, so that its header names netdiag
+            conn.schema = len(migrations)
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 log.warning("ticket store %s: journal mode is %s, not WAL (network file system?)", path, mode)
@@ -287,6 +296,8 @@ def write(conn: StoreConnection) -> Iterator[StoreConnection]:
     with guard(conn):
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if conn.schema is not None:
+                _known_version(conn, conn.schema, while_open=True)
             yield conn
             conn.execute("COMMIT")
         except BaseException:
@@ -369,11 +380,12 @@ def _check_readable(conn: StoreConnection, latest: int) -> None:
     _check_application(conn)
 
 
-def _known_version(conn: StoreConnection, latest: int) -> int:
+def _known_version(conn: StoreConnection, latest: int, *, while_open: bool = False) -> int:
     """The store's schema version; refuses one newer than ``latest`` (a newer netdiag wrote it)."""
     version = schema_version(conn)
     if version > latest:
-        raise InputError(f"ticket store {conn.path} has schema version {version}, but this netdiag knows up to "
+        when = " (a newer netdiag migrated it while this one had it open)" if while_open else ""
+        raise InputError(f"ticket store {conn.path} has schema version {version}{when}, but this netdiag knows up to "
                          f"version {latest}; upgrade netdiag to use it")
     return version
 

@@ -37,9 +37,12 @@ def examine(path: Path) -> str:
         A folder, a file that is not an SQLite database, another application's database
         (an application_id that is not netdiag's, or tables without one), or a damaged header.
     StoreAccessError
-        Not a regular file (a device, a pipe) or not readable by this process.
+        Not a regular file (a device, a pipe), a symbolic link to nothing, or not readable by this process.
     """
     if not path.exists():
+        if path.is_symlink():  # creating the file it points to would surprise (or serve whoever planted the link)
+            raise StoreAccessError(f"ticket store {path} is a symbolic link to {os.readlink(path)}, which does not exist; "
+                                   f"give the real file's path")
         return MISSING
     if path.is_dir():
         raise NotAStoreError(f"ticket store {path} is a folder; expected a database file such as netdiag.db")
@@ -102,6 +105,16 @@ def uri(path: Path, mode: str) -> str:
     """An SQLite URI for ``path``: ``mode`` is rwc, rw, ro or immutable (read-only, no locks, no files created)."""
     query = "mode=ro&immutable=1" if mode == "immutable" else f"mode={mode}"
     return f"file:{quote(str(path.absolute()), safe='/')}?{query}"
+
+
+def not_creatable_reason(path: Path) -> str | None:
+    """Why this process cannot create the store ``path`` (its folder, or the nearest one that exists), or None."""
+    folder = path.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if os.access(folder, os.W_OK | os.X_OK):
+        return None
+    return f"its folder {folder} is not writable by this user{_owner(folder)}"
 
 
 def read_only_reason(path: Path) -> str | None:
