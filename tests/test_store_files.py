@@ -502,3 +502,18 @@ def test_a_store_migrated_by_a_newer_netdiag_while_open_is_not_written_with_the_
                                                             f"migrated it while this one had it open\\)"):
             store.update(ticket, note="written with the old schema")
     assert sqlite3.connect(db).execute("SELECT count(*) FROM notes").fetchone() == (0,)
+
+
+def test_a_reader_tries_again_when_the_wal_and_shm_vanish_while_it_opens_the_store(tmp_path, immutable, monkeypatch):
+    """The owner closing the store deletes its -wal and -shm between the reader looking and SQLite opening them."""
+    from netdiag.tickets.store import files
+
+    db, _, ticket = stocked(tmp_path)
+    immutable(tmp_path)  # nobody, root included, may create files in the folder
+    if os.access(tmp_path, os.W_OK):
+        pytest.skip("this user may create files in a chattr +i folder")
+    seen, real = [], files.read_mode
+    monkeypatch.setattr(files, "read_mode", lambda path: seen.append(real(path)) or ("ro" if len(seen) == 1 else seen[-1]))
+    with TicketStore(db, create=False) as store:
+        assert ticket in set(store.tickets()["ticket_id"])
+    assert seen == ["immutable", "immutable"]  # "ro" (as if both had been there) failed, and the store was looked at again

@@ -13,6 +13,7 @@ import getpass
 import logging
 import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -229,17 +230,11 @@ def connect(path: str | Path, *, settings: Settings | None = None, create: bool 
     if kind in (files.EMPTY, files.BLANK) and not create:
         raise _empty(path, " (an SQLite database without tables)" if kind == files.BLANK else "")
     why_read_only = files.read_only_reason(path)
+    timeout = float(settings.store_busy_timeout_s)
     if why_read_only and create:
         raise errors.read_only(path, why_read_only)
     if why_read_only:
-        mode = files.read_mode(path)
-        if mode is None:
-            wal, _ = files.siblings(path)
-            raise errors.StoreAccessError(f"ticket store {path} cannot be read here: {why_read_only}, and {wal} holds "
-                                          f"writes that SQLite can only read by creating {wal.name[:-4]}-shm beside it; "
-                                          f"let the store's owner open it once (e.g. netdiag tickets list) and retry")
-    else:
-        mode = "rwc" if kind == files.MISSING else "rw"
+        return _open_read_only(path, why_read_only, timeout, len(migrations))
     if kind == files.MISSING:
         why_not = files.not_creatable_reason(path)
         if why_not:
@@ -248,21 +243,9 @@ def connect(path: str | Path, *, settings: Settings | None = None, create: bool 
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise errors.StoreAccessError(f"ticket store {path} cannot be created ({exc.strerror}: {exc.filename})") from None
-    timeout = float(settings.store_busy_timeout_s)
-    with errors.translating(path, why_read_only, timeout):
-        conn = sqlite3.connect(files.uri(path, mode), uri=True, timeout=timeout, isolation_level=None,
-                               factory=StoreConnection)
-    conn.path, conn.busy_timeout_s, conn.read_only, conn.schema = path, timeout, why_read_only, None
-    conn.row_factory = sqlite3.Row
+    conn = _open(path, "rwc" if kind == files.MISSING else "rw", None, timeout)
     try:
         with guard(conn):
-            conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-            conn.execute("PRAGMA foreign_keys = ON")
-            if why_read_only:
-                _check_readable(conn, len(migrations))
-                log.info("ticket store %s opened read-only (%s): %s", path, mode, why_read_only)
-                conn.schema = len(migrations)
-                return conn
             _migrate(conn, migrations, create)  # a new store is created before WAL, so that its header names netdiag
             conn.schema = len(migrations)
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -273,6 +256,59 @@ def connect(path: str | Path, *, settings: Settings | None = None, create: bool 
         conn.close()
         raise
     return conn
+
+
+def _open(path: Path, mode: str, why_read_only: str | None, timeout: float) -> StoreConnection:
+    """An SQLite connection to ``path`` in ``mode`` (:func:`.files.uri`) with the busy timeout and foreign keys."""
+    with errors.translating(path, why_read_only, timeout):
+        conn = sqlite3.connect(files.uri(path, mode), uri=True, timeout=timeout, isolation_level=None,
+                               factory=StoreConnection)
+        conn.path, conn.busy_timeout_s, conn.read_only, conn.schema = path, timeout, why_read_only, None
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def _open_read_only(path: Path, why: str, timeout: float, latest: int, attempts: int = 5) -> StoreConnection:
+    """Open a store this process may not write, without creating files (:func:`.files.read_mode`).
+
+    Its -wal and -shm come and go while their owner opens and closes the store, between
+    looking at them and SQLite opening them: SQLite then reports it cannot open or create
+    them, and the store is looked at again.
+    """
+    attempt = 0
+    while True:
+        attempt += 1
+        mode = files.read_mode(path)
+        if mode is None:
+            wal, _ = files.siblings(path)
+            raise errors.StoreAccessError(f"ticket store {path} cannot be read here: {why}, and {wal} holds writes that "
+                                          f"SQLite can only read by creating {wal.name[:-4]}-shm beside it; let the "
+                                          f"store's owner open it once (e.g. netdiag tickets list) and retry")
+        conn = _open(path, mode, why, timeout)
+        try:
+            _known_version(conn, latest)  # the first read of the file
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            name = getattr(exc, "sqlite_errorname", "")
+            if attempt < attempts and name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
+                log.debug("ticket store %s: read-only open (%s) failed (%s); trying again", path, mode, name)
+                time.sleep(0.02 * attempt)
+                continue
+            raise errors.store_error(exc, path, why, timeout) from None
+        except BaseException:
+            conn.close()
+            raise
+        try:
+            with guard(conn):
+                _check_readable(conn, latest)
+        except BaseException:
+            conn.close()
+            raise
+        conn.schema = latest
+        log.info("ticket store %s opened read-only (%s): %s", path, mode, why)
+        return conn
 
 
 def guard(conn: StoreConnection) -> contextlib.AbstractContextManager[None]:
