@@ -517,3 +517,45 @@ def test_a_reader_tries_again_when_the_wal_and_shm_vanish_while_it_opens_the_sto
     with TicketStore(db, create=False) as store:
         assert ticket in set(store.tickets()["ticket_id"])
     assert seen == ["immutable", "immutable"]  # "ro" (as if both had been there) failed, and the store was looked at again
+
+
+def test_a_wal_and_shm_left_by_another_user_let_the_owner_read_and_say_why_he_cannot_write(shared):
+    """What a reader of an older netdiag left behind: a -wal and -shm the store's owner may not write."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("running a command as another user needs root and setpriv (util-linux)")
+    folder = shared / "team"
+    folder.mkdir()
+    db, _, ticket = stocked(folder)
+    folder.chmod(0o777)
+    for p in folder.rglob("*"):
+        os.chown(p, OWNER_UID, OWNER_UID)
+    for name in ("t.db-wal", "t.db-shm"):  # as SQLite leaves them for a reader who could not write the store
+        (folder / name).write_bytes(b"" if name.endswith("wal") else b"\0" * 32768)
+        os.chown(folder / name, OTHER_UID, OTHER_UID)
+        (folder / name).chmod(0o644)
+    listed = as_user(OWNER_UID, shared, "tickets", "list", "--db", db)
+    if listed.returncode != 0 and "cannot run" in listed.stderr:
+        pytest.skip(listed.stderr)
+    assert listed.returncode == 0 and ticket in listed.stdout, listed.stderr
+    done = as_user(OWNER_UID, shared, "tickets", "update", ticket, "--note", "x", "--db", db)
+    line = one_line_error(done.returncode, done.stderr)
+    assert f"{folder / 't.db-wal'} is not writable by this user (owner nobody, mode 644); it was left by another user's " \
+           f"process" in line
+
+
+def test_a_writer_kept_waiting_too_long_gets_a_one_line_busy_error(tmp_path):
+    from netdiag.errors import StoreBusyError
+    from netdiag.settings import Settings
+
+    db, _, ticket = stocked(tmp_path)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another writer holds the store
+    try:
+        with TicketStore(db, settings=Settings().with_overrides({"store_busy_timeout_s": "0.2"})) as store:
+            assert ticket in set(store.tickets()["ticket_id"])  # readers never wait
+            with pytest.raises(StoreBusyError, match=f"ticket store {db} stayed busy for 0.2 s \\(another netdiag is "
+                                                     f"writing\\); try again or raise store_busy_timeout_s"):
+                store.update(ticket, note="x")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
