@@ -2,9 +2,10 @@
 
 :func:`connect` checks what the file is before writing to it (:mod:`.files`), opens (or
 creates) it in WAL mode with a busy timeout, or read-only when this process may not write it,
-and migrates an older schema (``PRAGMA user_version``) in one transaction. SQLite's errors
-become the typed errors of :mod:`.errors` in :func:`guard`. :func:`write` and :func:`read` are the store's only transactions: every
-other module of :mod:`netdiag.tickets.store` works on the connection they hand out.
+and migrates an older schema (``PRAGMA user_version``) in one transaction. :func:`write` and
+:func:`read` are the store's only transactions: every other module of
+:mod:`netdiag.tickets.store` works on the connection they hand out. SQLite's errors become the
+typed errors of :mod:`.errors` there and in :func:`guard`.
 """
 from __future__ import annotations
 
@@ -263,10 +264,15 @@ def _open(path: Path, mode: str, why_read_only: str | None, timeout: float) -> S
     with errors.translating(path, why_read_only, timeout):
         conn = sqlite3.connect(files.uri(path, mode), uri=True, timeout=timeout, isolation_level=None,
                                factory=StoreConnection)
-        conn.path, conn.busy_timeout_s, conn.read_only, conn.schema = path, timeout, why_read_only, None
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        conn.execute("PRAGMA foreign_keys = ON")
+    conn.path, conn.busy_timeout_s, conn.read_only, conn.schema = path, timeout, why_read_only, None
+    conn.row_factory = sqlite3.Row
+    try:
+        with guard(conn):
+            conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            conn.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 

@@ -144,7 +144,9 @@ def read_mode(path: Path) -> str | None:
     ``ro`` (shared locks through the existing -wal and -shm) when both exist; ``immutable``
     when there is no -wal with writes in it (SQLite then reads the file alone); None when a
     -wal holds writes but there is no -shm (SQLite would have to create one, owned by this
-    user, which would keep the store's owner from writing it).
+    user, which would keep the store's owner from writing it). An ``immutable`` read takes no
+    lock: it assumes nobody writes meanwhile, which holds while no -wal exists (a writer
+    creates one first); a writer starting during a long read may make it fail, never the store.
     """
     wal, shm = siblings(path)
     if wal.exists() and shm.exists():
