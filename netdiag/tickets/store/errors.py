@@ -52,10 +52,16 @@ class StoreDamagedError(NotAStoreError, StoreError):
     """The file has a ticket store's header but its pages are damaged (``PRAGMA integrity_check`` fails)."""
 
 
-def damaged(path: Path, reason: str) -> StoreDamagedError:
-    """The error for a store whose pages SQLite cannot read, with what to do about it."""
+def damaged(path: Path, reason: str, why_read_only: str | None = None) -> StoreDamagedError:
+    """The error for a store whose pages SQLite cannot read, with what to do about it.
+
+    A store read without write access may be read without locks (:func:`.files.read_mode`):
+    a write by its owner at that moment looks the same, so the message says to try again first.
+    """
+    again = (f"; it was read without write access ({why_read_only}), so its owner writing at that moment looks the "
+             f"same: try again first" if why_read_only else "")
     return StoreDamagedError(f"ticket store {path} is damaged ({reason}); check it with: sqlite3 {path} "
-                             f"\"PRAGMA integrity_check\", and restore it from a backup")
+                             f"\"PRAGMA integrity_check\", and restore it from a backup{again}")
 
 
 def read_only(path: Path, why: str) -> StoreReadOnlyError:
@@ -92,7 +98,7 @@ def store_error(exc: sqlite3.Error, path: Path, why_read_only: str | None = None
         return StoreFullError(f"ticket store {path}: the disk is full ({reason}); the transaction was rolled back, so the "
                               f"store is as it was before; free some space on its disk and run again")
     if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in reason:
-        return damaged(path, reason)
+        return damaged(path, reason, why_read_only)
     if name.startswith(("SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
         why = files.read_only_reason(path)
         return StoreAccessError(f"ticket store {path} cannot be opened ({reason})" + (f": {why}" if why else ""))
