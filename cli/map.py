@@ -52,10 +52,10 @@ def map_command(state, data_dir, out, at, start, end, tiles, grid, title, overwr
     from netdiag.views.map import build_map, check_map_options, map_summary_text
     from netdiag.views.writers import ensure_writable
 
-    path = ensure_writable(out, overwrite=overwrite)
     started = time.perf_counter()
     settings = state.settings()
     check_map_options(at=at, start=start, end=end, tiles=tiles, tz=settings.tz)  # before the long work
+    path = ensure_writable(out, overwrite=overwrite)
     ds = load_dataset(data_dir, settings=settings, load_window="complaints", progress=state.progress())
     result = diagnose(ds, settings=settings, progress=state.progress())
     say = state.progress() or (lambda _text: None)

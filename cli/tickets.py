@@ -46,7 +46,11 @@ def _filters(status, team, priority, cause, kind, region, bbox) -> dict:
 
 
 def open_store(state, db: str):
-    """The store of ``--db``; it must exist (only ``diagnose`` creates one)."""
+    """The store of ``--db``; it must exist and be a ticket store (only ``diagnose`` and ``demo`` create one).
+
+    A store this user may not write is opened read-only: listing works, and an update is a
+    one-line error saying why (the file, its folder, or a -wal / -shm of another user).
+    """
     from netdiag.tickets.store import TicketStore
 
     return TicketStore(db, settings=state.settings(), create=False)

@@ -40,3 +40,27 @@ class NotAStoreError(InputError):
 
 class StoreBusyError(NetdiagError):
     """The ticket store stayed locked by another writer for longer than ``store_busy_timeout_s``."""
+
+
+class StoreError(NetdiagError):
+    """The ticket store's file could not be read or written; the message names the file and the reason."""
+
+
+class StoreReadOnlyError(StoreError):
+    """A write to a ticket store this process may only read (the file, its folder, or its -wal / -shm)."""
+
+
+class StoreFullError(StoreError):
+    """The disk (or SQLite's page limit) filled up during a write; the transaction was rolled back."""
+
+
+class StoreIOError(StoreError):
+    """The operating system failed to read or write the ticket store's files."""
+
+
+class StoreAccessError(StoreError):
+    """The ticket store's file (or its folder) cannot be opened: missing permission, not a regular file."""
+
+
+class StoreDamagedError(NotAStoreError, StoreError):
+    """The file has a ticket store's header but its pages are damaged (``PRAGMA integrity_check`` fails)."""

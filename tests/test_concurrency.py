@@ -1,12 +1,14 @@
 """Several people, one ticket store: real processes running `netdiag` at the same moment, and
-a process killed (SIGKILL) in the middle of its transaction.
+a process killed (SIGKILL) in the middle of its transaction, or at random points of its run.
 
 Data: a synthetic city of 30 sites over 4 days (:func:`netdiag.sample.generate`), split into
 overlapping slices of complaints (days 1-2, 2-3, 3-4, 1-4) over the same network and alarms.
 """
 from __future__ import annotations
 
+import json
 import os
+import random
 import shutil
 import signal
 import sqlite3
@@ -65,10 +67,10 @@ def diagnose_args(folder: Path, db: Path, out: Path) -> list:
     return ["-q", "diagnose", folder, "--out", out, "--db", db, "--overwrite"]
 
 
-def query(db: Path, sql: str) -> list[tuple]:
+def query(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
     con = sqlite3.connect(db)
     try:
-        return con.execute(sql).fetchall()
+        return con.execute(sql, params).fetchall()
     finally:
         con.close()
 
@@ -86,9 +88,10 @@ def incident_links(db: Path) -> set[tuple]:
 def assert_consistent(db: Path) -> None:
     assert query(db, "PRAGMA integrity_check") == [("ok",)]
     assert query(db, "PRAGMA foreign_key_check") == []
-    dup = query(db, f"SELECT cause, element_id, count(*) FROM tickets WHERE element_id IS NOT NULL AND status IN {OPEN} "
-                    "GROUP BY cause, element_id HAVING count(*) > 1")
-    assert dup == [], f"more than one open ticket for {dup}"
+    for col in ("element_id", "area_key"):
+        dup = query(db, f"SELECT cause, {col}, count(*) FROM tickets WHERE {col} IS NOT NULL AND status IN {OPEN} "
+                        f"GROUP BY cause, {col} HAVING count(*) > 1")
+        assert dup == [], f"more than one open ticket for {dup}"
     wrong = query(db, "SELECT t.ticket_id FROM tickets t LEFT JOIN complaints c USING (ticket_id) GROUP BY t.ticket_id "
                       "HAVING t.complaint_count != count(c.complaint_id)")
     assert wrong == [], f"complaint_count out of step on {wrong}"
@@ -184,3 +187,154 @@ def test_a_second_run_killed_mid_transaction_leaves_the_first_intact(city, tmp_p
     assert query(db, "SELECT count(*) FROM runs") == [(2,)]
     d = pd.read_csv(tmp_path / "rerun" / "diagnoses.csv", dtype=str, encoding="utf-8-sig")
     assert sorted(r[0] for r in query(db, "SELECT complaint_id FROM complaints")) == sorted(d["complaint_id"])
+
+
+# ----------------------------------------------------------------------------- eight writers at once
+#: a process making N ``netdiag tickets update --team`` calls one after the other, at random moments
+UPDATER = """
+import json, random, sys, time
+import click
+from netdiag.cli.main import cli
+db, tag, seed, n, tickets = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]
+rng = random.Random(seed)
+time.sleep(rng.uniform(0, 1.0))
+done = []
+for i in range(n):
+    ticket, team, who = tickets[(seed + i) % len(tickets)], f"team-{tag}-{i}", f"{tag}-{i}"
+    try:
+        cli.main(["-q", "tickets", "update", ticket, "--db", db, "--team", team, "--who", who], prog_name="netdiag",
+                 standalone_mode=False)
+        code = 0
+    except click.ClickException as exc:
+        code = exc.exit_code
+        exc.show()
+    done.append([ticket, team, who, code])
+    time.sleep(rng.uniform(0, 0.3))
+print(json.dumps(done))
+"""
+
+
+def updater(db: Path, tag: str, seed: int, n: int, tickets: list[str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", UPDATER, str(db), tag, str(seed), str(n), *tickets],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_eight_writers_diagnosing_and_updating_the_same_tickets_lose_nothing(city, tmp_path):
+    db = tmp_path / "t.db"
+    finish(netdiag(*diagnose_args(city["d12"], db, tmp_path / "seed"), "--who", "seed"))
+    targets = [r[0] for r in query(db, f"SELECT ticket_id FROM tickets WHERE status IN {OPEN} ORDER BY ticket_id")][:6]
+    assert len(targets) >= 3
+    runs = {  # overlapping data; two of them hold the write lock a while before COMMIT
+        "d12": netdiag(*diagnose_args(city["d12"], db, tmp_path / "d12"), "--who", "run-d12"),
+        "d23": subprocess.Popen([*PAUSING, city["d23"], tmp_path / "d23", db, "0.3", "--who", "run-d23"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+        "d34": netdiag(*diagnose_args(city["d34"], db, tmp_path / "d34"), "--who", "run-d34"),
+        "d14": subprocess.Popen([*PAUSING, city["d14"], tmp_path / "d14", db, "0.3", "--who", "run-d14"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+    }
+    updaters = [updater(db, f"u{j}", j, 6, targets) for j in range(4)]
+    for proc in runs.values():
+        finish(proc)
+    updates = [u for proc in updaters for u in json.loads(finish(proc))]
+    assert_consistent(db)
+    # every complaint of every run is linked exactly once, to the ticket its run reported
+    linked = query(db, "SELECT complaint_id, ticket_id FROM complaints")
+    every = set()
+    for name in runs:
+        d = pd.read_csv(tmp_path / name / "diagnoses.csv", dtype=str, encoding="utf-8-sig")
+        assert dict(zip(d["complaint_id"], d["ticket_id"])).items() <= dict(linked).items(), name
+        every |= set(d["complaint_id"])
+    assert sorted(c for c, _ in linked) == sorted(every)
+    assert query(db, "SELECT count(*) FROM runs WHERE finished_at IS NOT NULL") == [(5,)]
+    # no lost update: each one succeeded and left its history row; the last one's team stands
+    assert [u for u in updates if u[3] != 0] == [] and len(updates) == 24
+    for ticket, team, who, _ in updates:
+        assert query(db, "SELECT count(*) FROM history WHERE ticket_id = ? AND who = ? AND event = 'team' AND why LIKE ?",
+                     (ticket, who, f"% -> {team}")) == [(1,)], who
+    for ticket in targets:
+        last = query(db, "SELECT why FROM history WHERE ticket_id = ? AND event = 'team' ORDER BY seq DESC LIMIT 1", (ticket,))
+        assert query(db, "SELECT team FROM tickets WHERE ticket_id = ?", (ticket,))[0][0] == last[0][0].split(" -> ")[1]
+    # every revision is accounted for: one per run that linked to (or moved away from) the ticket,
+    # one per status change, one per update by a person
+    wrong = query(db, """
+        SELECT t.ticket_id, t.revision, 1 + count(DISTINCT CASE WHEN h.event IN ('linked', 'unlinked') THEN h.who END)
+               + sum(h.event = 'status') + sum(h.event IN ('team', 'priority')) AS expected
+        FROM tickets t JOIN history h USING (ticket_id) GROUP BY t.ticket_id HAVING t.revision != expected""")
+    assert wrong == [], f"revisions not accounted for by the history: {wrong[:5]}"
+
+
+# ----------------------------------------------------------------------------- killed at random points
+def tables_of(db: Path) -> set[str]:
+    if not db.exists():
+        return set()
+    return {r[0] for r in query(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
+
+
+@pytest.fixture(scope="module")
+def whole_period(city):
+    """The whole period's network and diagnoses, made once, for re-runs in this process: (net, diagnoses, as_of)."""
+    from netdiag.data.dataset import load_dataset
+    from netdiag.engine.diagnose import diagnose
+    from netdiag.engine.network import prepare
+    from netdiag.tickets.grouping import data_as_of
+
+    ds = load_dataset(city["d14"], load_window="complaints")
+    net = prepare(ds)
+    return net, diagnose(ds, network=net).diagnoses, data_as_of(ds)
+
+
+def test_a_run_killed_at_twenty_random_points_leaves_a_consistent_store_that_a_rerun_completes(city, whole_period,
+                                                                                               tmp_path):
+    from netdiag.tickets.store import TicketStore
+
+    rng = random.Random(20261102)
+    base = tmp_path / "base.db"
+    finish(netdiag(*diagnose_args(city["d12"], base, tmp_path / "base"), "--who", "seed"))
+    probes = {}
+    for fresh in (False, True):  # how many statements a whole run takes, on the base store and on a new file
+        db = tmp_path / f"probe-{fresh}.db"
+        if not fresh:
+            shutil.copy(base, db)
+        finish(subprocess.Popen([*PAUSING, city["d14"], tmp_path / "probe", db, "0", "--trace", tmp_path / "trace.json"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        probes[fresh] = json.loads((tmp_path / "trace.json").read_text())
+    every = set(pd.read_csv(tmp_path / "probe" / "diagnoses.csv", dtype=str, encoding="utf-8-sig")["complaint_id"])
+    net, diag, as_of = whole_period
+    points = {}
+    for pair in range(10):  # two killed runs at a time (on two stores): one at a statement, one at a moment
+        procs, before = {}, {}
+        for i in (2 * pair, 2 * pair + 1):
+            db, fresh = tmp_path / f"k{i}.db", i % 4 == 0  # every fourth on a new file: the kill may hit its creation
+            if not fresh:
+                shutil.copy(base, db)
+            before[i] = dump(db) if not fresh else None
+            args = [*PAUSING, city["d14"], tmp_path / f"out{i}", db, "0"]
+            if i % 2 == 0:  # just before a random statement: the pragmas, the schema, the transaction, COMMIT
+                points[i] = rng.randint(1, probes[fresh]["statements"])
+                args += ["--kill-at", str(points[i])]
+            else:
+                args += ["--begin-marker", tmp_path / f"begun-{i}"]
+            procs[i] = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        timed = 2 * pair + 1  # at a random moment of its transaction (or just after it)
+        wait_for(tmp_path / f"begun-{timed}", procs[timed])
+        points[timed] = rng.uniform(0, 1.5 * probes[False]["seconds"])
+        time.sleep(points[timed])
+        procs[timed].kill()
+        for i, proc in procs.items():
+            proc.wait(timeout=120)
+            assert proc.returncode in ((-signal.SIGKILL,) if i % 2 == 0 else (-signal.SIGKILL, 0)), proc.communicate()[1]
+            db, what = tmp_path / f"k{i}.db", f"killed at {points[i]} ({'statement' if i % 2 == 0 else 's'})"
+            # all or nothing: the store is as before the run, or the run is complete
+            if tables_of(db):
+                assert_consistent(db)
+                linked = {r[0] for r in query(db, "SELECT complaint_id FROM complaints")}
+                if query(db, "SELECT count(*) FROM runs WHERE who != 'seed'") != [(0,)]:
+                    assert linked == every, what
+                elif before[i] is None:
+                    assert all(rows == [] for rows in dump(db).values()), what
+                else:
+                    assert dump(db) == before[i], what
+            with TicketStore(db) as store:  # a re-run completes it
+                store.record(net, diag, as_of=as_of, who="rerun")
+            assert_consistent(db)
+            assert {r[0] for r in query(db, "SELECT complaint_id FROM complaints")} == every, what

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 import subprocess
 import sys
@@ -143,7 +142,7 @@ def test_disk_full_is_a_one_line_error(tmp_path, tiny_dir):
     (["--set", "congestion_prb_pct=inf", "settings"], "`congestion_prb_pct` was inf but must be a finite number"),
     (["--set", "major_complaint_count=1e3", "settings"], "is expected to be a whole number"),
     (["report", "--data", "{data}", "--date", "9999-12-31"], "--date was '9999-12-31', outside the years 1678-2261"),
-    (["map", "--data", "{data}", "--from", "1000-01-01"], "--from was '1000-01-01', outside the years"),
+    (["map", "--data", "{data}", "--from", "1000-01-01", "--out", "{data}/../m.html"], "--from was '1000-01-01', outside the years"),
     (["check", "--data", "{data}", "--lat", "nan", "--lon", "-6.4", "--no-server"], "not a valid latitude/longitude"),
     (["check", "--data", "{data}", "--lat", "53.35", "--lon", "-6.4", "--at", "9999-12-31T00:00", "--no-server"],
      "--at was '9999-12-31T00:00'"),

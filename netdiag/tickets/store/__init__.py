@@ -18,6 +18,12 @@ Guarantees
   leaves nothing behind (SQLite rolls the transaction back) and a re-run completes it.
 - **Versioned schema**: ``PRAGMA user_version`` is the schema version; opening an older
   store migrates it in one transaction, a newer one is refused.
+- **A file is checked before it is written**: its SQLite header must name netdiag
+  (``application_id``); anything else is refused and left byte for byte as it was. Only a
+  writing command (``create=True``: ``diagnose --db``, ``demo``) turns a new name or an empty
+  file into a store. A store this process may not write is read without creating files; a
+  write to it, a full disk or a damaged file is a typed error naming the file and the reason
+  (:mod:`~netdiag.tickets.store.errors`), never a bare :class:`sqlite3.Error`.
 
 Schema (version 1)
 ------------------
@@ -31,7 +37,9 @@ Schema (version 1)
 
 Modules
 -------
+:mod:`~netdiag.tickets.store.files`       what a file is (its header), before it is opened for writing
 :mod:`~netdiag.tickets.store.connection`  opening the file, transactions, schema and migrations
+:mod:`~netdiag.tickets.store.errors`      SQLite's errors as typed errors naming the file and the reason
 :mod:`~netdiag.tickets.store.queries`     reading: tickets with filters, complaints, history, notes
 :mod:`~netdiag.tickets.store.updates`     people's updates: status, priority, team, notes
 :mod:`~netdiag.tickets.store.linking`     a ``diagnose`` run: which lasting ticket each complaint joins
@@ -51,6 +59,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import sqlite3
 from pathlib import Path
@@ -58,8 +67,9 @@ from typing import Any, Callable, Iterable
 
 import pandas as pd
 
+from netdiag.errors import InputError
 from netdiag.settings import Settings
-from netdiag.tickets.store import connection, linking, queries, updates
+from netdiag.tickets.store import connection, files, linking, queries, updates
 from netdiag.tickets.store.batch import RunReport
 from netdiag.tickets.store.connection import (
     APPLICATION_ID,
@@ -70,13 +80,31 @@ from netdiag.tickets.store.connection import (
     default_db_path,
     default_who,
 )
+from netdiag.tickets.store.errors import (
+    StoreAccessError,
+    StoreDamagedError,
+    StoreError,
+    StoreFullError,
+    StoreIOError,
+    StoreReadOnlyError,
+)
 from netdiag.tickets.store.queries import TIME_COLUMNS
 from netdiag.tickets.store.resolution import incident_end
 
 __all__ = ["TicketStore", "RunReport", "incident_end", "default_db_path", "default_who", "SCHEMA_VERSION", "MIGRATIONS",
-           "APPLICATION_ID", "DEFAULT_DB", "TIME_COLUMNS"]
+           "APPLICATION_ID", "DEFAULT_DB", "TIME_COLUMNS", "StoreError", "StoreReadOnlyError", "StoreFullError",
+           "StoreIOError", "StoreAccessError", "StoreDamagedError"]
 
 log = logging.getLogger(__name__)
+
+
+def _guarded(method):
+    """The store's edge: an SQLite error inside ``method`` becomes a typed error naming the file (:func:`.connection.guard`)."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with connection.guard(self.conn):
+            return method(self, *args, **kwargs)
+    return wrapper
 
 
 def open_tickets(db, *, settings: Settings | None = None) -> pd.DataFrame:
@@ -95,8 +123,10 @@ class TicketStore:
     settings : Settings, optional
         Due times, priorities and the busy timeout (``store_busy_timeout_s``).
     create : bool, default True
-        Create the file when it does not exist. With ``False`` a missing file is an error
-        (commands that only read or update tickets never create an empty store by mistake).
+        Create the file when it does not exist or is empty, and refuse a store this process
+        cannot write. With ``False`` a missing or empty file is an error (commands that only
+        read or update tickets never create a store by mistake) and a store that cannot be
+        written is opened read-only (a write then raises :class:`StoreReadOnlyError`).
 
     Attributes
     ----------
@@ -109,9 +139,13 @@ class TicketStore:
     Raises
     ------
     InputError
-        The file is missing (``create=False``), is not a netdiag ticket store
+        The file is missing (``create=False``), is not a netdiag ticket store or is damaged
         (:class:`~netdiag.errors.NotAStoreError`), or was written by a newer netdiag; see
         :func:`.connection.connect`.
+    StoreError
+        The file cannot be opened, or written when ``create`` is true; the message says why.
+        Every method raises it (or :class:`~netdiag.errors.StoreBusyError`) for what SQLite
+        reports: read-only, full disk, I/O error.
 
     Examples
     --------
@@ -151,11 +185,13 @@ class TicketStore:
         """A read transaction: one consistent snapshot, never blocking writers (WAL)."""
         return connection.read(self.conn)
 
+    @_guarded
     def schema_version(self) -> int:
         """The store's schema version (``PRAGMA user_version``)."""
         return connection.schema_version(self.conn)
 
     # ------------------------------------------------------------------ reading
+    @_guarded
     def tickets(self, *, ids: Iterable[str] | None = None, status: Iterable[str] | None = None,
                 team: str | None = None, priority: Iterable[str] | None = None, cause: Iterable[str] | None = None,
                 kind: str | None = None, region: str | None = None,
@@ -168,10 +204,12 @@ class TicketStore:
         return queries.tickets(conn or self.conn, ids=ids, status=status, team=team, priority=priority, cause=cause,
                                kind=kind, region=region, bbox=bbox, created_before=created_before)
 
+    @_guarded
     def complaints(self, ticket_ids: Iterable[str], *, conn: sqlite3.Connection | None = None) -> pd.DataFrame:
         """The complaints linked to some tickets (customer numbers masked), oldest first."""
         return queries.complaints(conn or self.conn, ticket_ids)
 
+    @_guarded
     def show(self, ticket_id: str) -> dict:
         """One ticket with its complaints, status history and notes (see :func:`.queries.show`).
 
@@ -182,14 +220,17 @@ class TicketStore:
         """
         return queries.show(self.conn, ticket_id)
 
+    @_guarded
     def history(self, ticket_ids: Iterable[str], *, conn: sqlite3.Connection | None = None) -> dict[str, list[dict]]:
         """Status and field changes per ticket, oldest first."""
         return queries.history(conn or self.conn, ticket_ids)
 
+    @_guarded
     def notes(self, ticket_ids: Iterable[str], *, conn: sqlite3.Connection | None = None) -> dict[str, list[dict]]:
         """Notes per ticket, oldest first."""
         return queries.notes(conn or self.conn, ticket_ids)
 
+    @_guarded
     def export(self, path: str | Path, *, fmt: str, overwrite: bool = False, **filters: Any) -> int:
         """Write the tickets matching ``filters`` (as for :meth:`tickets`) to a file; returns how many.
 
@@ -200,11 +241,15 @@ class TicketStore:
             export_tickets,  # lazily, as before: tickets do not load views
         )
 
+        target = Path(path).resolve()
+        if target in (self.path.resolve(), *files.siblings(self.path)):
+            raise InputError(f"the export file {path} is the ticket store itself; give another file to export to")
         n = export_tickets(self, path, fmt=fmt, overwrite=overwrite, **filters)
         log.info("exported %d tickets to %s (%s)", n, path, fmt)
         return n
 
     # ------------------------------------------------------------------ people's updates
+    @_guarded
     def update(self, ticket_id: str, *, status: str | None = None, priority: str | None = None, team: str | None = None,
                note: str | None = None, who: str | None = None, why: str | None = None,
                expect_revision: int | None = None) -> dict:
@@ -216,11 +261,13 @@ class TicketStore:
         return updates.update(self.conn, ticket_id, status=status, priority=priority, team=team, note=note, who=who,
                               why=why, expect_revision=expect_revision)
 
+    @_guarded
     def close_ticket(self, ticket_id: str, *, who: str | None = None, why: str | None = None) -> dict:
         """Close a resolved ticket (after the call-back to the customer); see :meth:`update`."""
         return updates.close_ticket(self.conn, ticket_id, who=who, why=why)
 
     # ------------------------------------------------------------------ a diagnose run
+    @_guarded
     def record(self, net, diag: pd.DataFrame, *, settings: Settings | None = None, as_of: pd.Timestamp | None = None,
                who: str | None = None, source: str = "",
                before_commit: Callable[[], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame, RunReport]:

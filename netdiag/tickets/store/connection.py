@@ -1,9 +1,11 @@
 """Opening a ticket store: the SQLite file, its transactions, its schema and migrations.
 
-:func:`connect` opens (or creates) the file in WAL mode with a busy timeout, refuses a file
-that is not a netdiag ticket store, and migrates an older schema (``PRAGMA user_version``) in
-one transaction. :func:`write` and :func:`read` are the store's only transactions: every
-other module of :mod:`netdiag.tickets.store` works on the connection they hand out.
+:func:`connect` checks what the file is before writing to it (:mod:`.files`), opens (or
+creates) it in WAL mode with a busy timeout, or read-only when this process may not write it,
+and migrates an older schema (``PRAGMA user_version``) in one transaction. :func:`write` and
+:func:`read` are the store's only transactions: every other module of
+:mod:`netdiag.tickets.store` works on the connection they hand out. SQLite's errors become the
+typed errors of :mod:`.errors` there and in :func:`guard`.
 """
 from __future__ import annotations
 
@@ -12,17 +14,19 @@ import getpass
 import logging
 import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from netdiag.errors import InputError, NotAStoreError, StoreBusyError
+from netdiag.errors import InputError, NotAStoreError
 from netdiag.settings import Settings
 from netdiag.tickets import lifecycle
+from netdiag.tickets.store import errors, files
+from netdiag.tickets.store.files import APPLICATION_ID
 
 log = logging.getLogger(__package__)  # one logger for the whole store, as before it was split
 
 SCHEMA_VERSION = 1
-APPLICATION_ID = 0x4E444754  # "NDGT": a netdiag ticket store
 DEFAULT_DB = "netdiag.db"
 
 #: the open statuses as an SQL list, for ``status IN {OPEN_SQL}``
@@ -167,15 +171,28 @@ class StoreConnection(sqlite3.Connection):
         The store's file, as given.
     busy_timeout_s : float
         How long a writer waits for another one.
+    read_only : str or None
+        Why the store was opened read-only (this process may not write it), or None.
+    schema : int or None
+        The schema version this connection works with, once the store is open (a newer
+        netdiag may migrate the store while this one has it open: :func:`write` refuses then).
     """
 
     path: Path
     busy_timeout_s: float
+    read_only: str | None
+    schema: int | None
 
 
 def connect(path: str | Path, *, settings: Settings | None = None, create: bool = True,
             migrations: Sequence[Sequence[str]] = MIGRATIONS) -> StoreConnection:
     """Open a ticket store: WAL mode, busy timeout, foreign keys; create or migrate its schema.
+
+    What the file is is checked first, from its header and without writing to it
+    (:func:`.files.examine`): anything but a netdiag ticket store, an empty file or a new name
+    is refused and left byte for byte as it was. A store this process may not write (the file,
+    its folder, or a -wal / -shm of another user) is opened read-only when ``create`` is
+    false: reading works and a write raises :class:`~.errors.StoreReadOnlyError`.
 
     Parameters
     ----------
@@ -184,7 +201,8 @@ def connect(path: str | Path, *, settings: Settings | None = None, create: bool 
     settings : Settings, optional
         ``store_busy_timeout_s``: how long a writer waits for another one.
     create : bool, default True
-        Create the file when it does not exist; with ``False`` a missing file is an error.
+        Create the file when it does not exist or is empty, and refuse a store that cannot be
+        written; with ``False`` a missing or empty file is an error.
     migrations : sequence of statement lists, default :data:`MIGRATIONS`
         ``migrations[i]`` takes a store from schema version i to i + 1; the store is brought
         to version ``len(migrations)``.
@@ -199,38 +217,109 @@ def connect(path: str | Path, *, settings: Settings | None = None, create: bool 
     InputError
         The file is missing (``create=False``) or was written by a newer netdiag.
     netdiag.errors.NotAStoreError
-        The path is a folder, not an SQLite database, or another application's database.
+        The path is a folder, an empty file (``create=False``), not an SQLite database, another
+        application's database, or a damaged store (:class:`~.errors.StoreDamagedError`).
+    netdiag.tickets.store.errors.StoreError
+        The file cannot be opened or (``create=True``) written; the message says why.
     """
     path = Path(path)
     settings = settings or Settings()
-    if not create and not path.exists():
+    kind = files.examine(path)
+    if kind == files.MISSING and not create:
         raise InputError(f"ticket store {path} does not exist; create it with "
                          f"`netdiag diagnose --data DATA_DIR --out FOLDER --db {path}`")
-    if path.exists() and path.is_dir():
-        raise NotAStoreError(f"ticket store {path} is a folder; expected a database file such as {DEFAULT_DB}")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind in (files.EMPTY, files.BLANK) and not create:
+        raise _empty(path, " (an SQLite database without tables)" if kind == files.BLANK else "")
+    why_read_only = files.read_only_reason(path)
     timeout = float(settings.store_busy_timeout_s)
-    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, factory=StoreConnection)
-    conn.path, conn.busy_timeout_s = path, timeout
-    conn.row_factory = sqlite3.Row
+    if why_read_only and create:
+        raise errors.read_only(path, why_read_only)
+    if why_read_only:
+        return _open_read_only(path, why_read_only, timeout, len(migrations))
+    if kind == files.MISSING:
+        why_not = files.not_creatable_reason(path)
+        if why_not:
+            raise errors.StoreAccessError(f"ticket store {path} cannot be created: {why_not}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise errors.StoreAccessError(f"ticket store {path} cannot be created ({exc.strerror}: {exc.filename})") from None
+    conn = _open(path, "rwc" if kind == files.MISSING else "rw", None, timeout)
     try:
-        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        conn.execute("PRAGMA foreign_keys = ON")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            log.warning("ticket store %s: journal mode is %s, not WAL (network file system?)", path, mode)
-        conn.execute("PRAGMA synchronous = NORMAL")
-        _migrate(conn, migrations)
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        if "not a database" in str(exc) or "malformed" in str(exc):
-            raise NotAStoreError(f"ticket store {path} is not an SQLite database ({exc}); "
-                                 f"give a netdiag ticket store or the name of a new file") from None
-        raise
+        with guard(conn):
+            _migrate(conn, migrations, create)  # a new store is created before WAL, so that its header names netdiag
+            conn.schema = len(migrations)
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                log.warning("ticket store %s: journal mode is %s, not WAL (network file system?)", path, mode)
+            conn.execute("PRAGMA synchronous = NORMAL")
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+def _open(path: Path, mode: str, why_read_only: str | None, timeout: float) -> StoreConnection:
+    """An SQLite connection to ``path`` in ``mode`` (:func:`.files.uri`) with the busy timeout and foreign keys."""
+    with errors.translating(path, why_read_only, timeout):
+        conn = sqlite3.connect(files.uri(path, mode), uri=True, timeout=timeout, isolation_level=None,
+                               factory=StoreConnection)
+    conn.path, conn.busy_timeout_s, conn.read_only, conn.schema = path, timeout, why_read_only, None
+    conn.row_factory = sqlite3.Row
+    try:
+        with guard(conn):
+            conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            conn.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _open_read_only(path: Path, why: str, timeout: float, latest: int, attempts: int = 5) -> StoreConnection:
+    """Open a store this process may not write, without creating files (:func:`.files.read_mode`).
+
+    Its -wal and -shm come and go while their owner opens and closes the store, between
+    looking at them and SQLite opening them: SQLite then reports it cannot open or create
+    them, and the store is looked at again.
+    """
+    attempt = 0
+    while True:
+        attempt += 1
+        mode = files.read_mode(path)
+        if mode is None:
+            wal, _ = files.siblings(path)
+            raise errors.StoreAccessError(f"ticket store {path} cannot be read here: {why}, and {wal} holds writes that "
+                                          f"SQLite can only read by creating {wal.name[:-4]}-shm beside it; let the "
+                                          f"store's owner open it once (e.g. netdiag tickets list) and retry")
+        conn = _open(path, mode, why, timeout)
+        try:
+            _known_version(conn, latest)  # the first read of the file
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            name = getattr(exc, "sqlite_errorname", "")
+            if attempt < attempts and name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
+                log.debug("ticket store %s: read-only open (%s) failed (%s); trying again", path, mode, name)
+                time.sleep(0.02 * attempt)
+                continue
+            raise errors.store_error(exc, path, why, timeout) from None
+        except BaseException:
+            conn.close()
+            raise
+        try:
+            with guard(conn):
+                _check_readable(conn, latest)
+        except BaseException:
+            conn.close()
+            raise
+        conn.schema = latest
+        log.info("ticket store %s opened read-only (%s): %s", path, mode, why)
+        return conn
+
+
+def guard(conn: StoreConnection) -> contextlib.AbstractContextManager[None]:
+    """Turn an SQLite error on ``conn`` into the store's typed error (:func:`.errors.translating`)."""
+    return errors.translating(conn.path, conn.read_only, conn.busy_timeout_s)
 
 
 @contextlib.contextmanager
@@ -241,31 +330,44 @@ def write(conn: StoreConnection) -> Iterator[StoreConnection]:
     ------
     netdiag.errors.StoreBusyError
         Another writer held the store for longer than the busy timeout.
+    netdiag.tickets.store.errors.StoreError
+        The store is read-only here, the disk is full, ...: the transaction was rolled back.
     """
-    try:
+    if conn.read_only:
+        raise errors.read_only(conn.path, conn.read_only)
+    with guard(conn):
         conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise StoreBusyError(f"ticket store {conn.path} stayed busy for {conn.busy_timeout_s:g} s "
-                                 f"(another netdiag is writing); try again or raise store_busy_timeout_s") from None
-        raise
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    else:
-        conn.execute("COMMIT")
+        try:
+            if conn.schema is not None:
+                _known_version(conn, conn.schema, while_open=True)
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            _rollback(conn)
+            raise
 
 
 @contextlib.contextmanager
 def read(conn: StoreConnection) -> Iterator[StoreConnection]:
     """A read transaction: one consistent snapshot, never blocking writers (WAL)."""
-    conn.execute("BEGIN")
-    try:
-        yield conn
-    finally:
+    with guard(conn):
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        except BaseException:
+            _rollback(conn)
+            raise
         conn.execute("COMMIT")
+
+
+def _rollback(conn: StoreConnection) -> None:
+    """Roll back the open transaction, if SQLite has not already (it does on a full disk or an I/O error)."""
+    if not conn.in_transaction:
+        return
+    try:
+        conn.execute("ROLLBACK")
+    except sqlite3.Error as exc:  # the error being raised says more than this one
+        log.debug("ticket store %s: rollback failed: %s", conn.path, exc)
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -279,18 +381,17 @@ def chunks(items: Sequence, size: int = 500) -> Iterator[Sequence]:
         yield items[i:i + size]
 
 
-def _migrate(conn: StoreConnection, migrations: Sequence[Sequence[str]]) -> None:
+def _migrate(conn: StoreConnection, migrations: Sequence[Sequence[str]], create: bool) -> None:
     latest = len(migrations)
-    version = schema_version(conn)
-    if version > latest:
-        raise InputError(f"ticket store {conn.path} has schema version {version}, but this netdiag knows up to "
-                         f"version {latest}; upgrade netdiag to use it")
+    version = _known_version(conn, latest)
     if version == latest:
         _check_application(conn)
         return
     with write(conn) as c:
-        version = schema_version(c)  # another process may have migrated while we waited
-        if version == 0:
+        version = _known_version(c, latest)  # another process may have created or migrated it while we waited
+        if version == 0 and not create:  # SQLite rolled back a store's creation that was killed halfway
+            raise _empty(conn.path, " (its creation was interrupted)")
+        if version == 0 and int(c.execute("PRAGMA application_id").fetchone()[0]) == 0:
             foreign = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
                                                "AND name NOT LIKE 'sqlite_%'")]
             if foreign:
@@ -304,6 +405,31 @@ def _migrate(conn: StoreConnection, migrations: Sequence[Sequence[str]]) -> None
                 c.execute(statement)
             c.execute(f"PRAGMA user_version = {step + 1}")
             log.info("ticket store %s: migrated schema to version %d", conn.path, step + 1)
+
+
+def _empty(path: Path, detail: str) -> NotAStoreError:
+    """The error for an empty file given to a command that does not create stores."""
+    return NotAStoreError(f"ticket store {path} is empty, not a ticket store{detail}; only a run creates one: "
+                          f"`netdiag diagnose --data DATA_DIR --out FOLDER --db {path}`")
+
+
+def _check_readable(conn: StoreConnection, latest: int) -> None:
+    """A store opened read-only must be of this netdiag's schema version: it cannot be migrated."""
+    version = _known_version(conn, latest)
+    if version < latest:
+        raise errors.read_only(conn.path, f"{conn.read_only}, and its schema (version {version}) must first be "
+                                          f"migrated to version {latest}, which writes to it")
+    _check_application(conn)
+
+
+def _known_version(conn: StoreConnection, latest: int, *, while_open: bool = False) -> int:
+    """The store's schema version; refuses one newer than ``latest`` (a newer netdiag wrote it)."""
+    version = schema_version(conn)
+    if version > latest:
+        when = " (a newer netdiag migrated it while this one had it open)" if while_open else ""
+        raise InputError(f"ticket store {conn.path} has schema version {version}{when}, but this netdiag knows up to "
+                         f"version {latest}; upgrade netdiag to use it")
+    return version
 
 
 def _check_application(conn: StoreConnection) -> None:
