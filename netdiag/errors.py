@@ -40,3 +40,7 @@ class NotAStoreError(InputError):
 
 class StoreBusyError(NetdiagError):
     """The ticket store stayed locked by another writer for longer than ``store_busy_timeout_s``."""
+
+
+class UnsafeRuntimeError(InputError):
+    """The runtime folder of ``netdiag serve``, or a socket in it, is not this user's alone, or a server or client runs as another user."""
