@@ -18,9 +18,10 @@ its own user:
 - both ends check the other's user id with ``SO_PEERCRED`` once connected: the server
   answers no other user, and ``check`` sends its query to no other user's server.
 
-The server answers each client in a thread of its own, reads at most
-:data:`MAX_REQUEST_BYTES` of a query for at most ``read_timeout`` seconds, and answers every
-malformed query with an error. Protocol: one JSON object per line each way: the query
+The server answers each client in a thread of its own (at most :data:`MAX_CLIENTS`; a
+client that waits longer than :data:`BUSY_WAIT_S` for one is told the server is busy, and
+``check`` then reads the data itself), reads at most :data:`MAX_REQUEST_BYTES` of a query
+for at most ``read_timeout`` seconds, and answers every malformed query with an error. Protocol: one JSON object per line each way: the query
 ``{"lat", "lon", "coord_system", "at", "indoor", "db"}``, the answer ``{"ok": true,
 "result": {...}}`` or ``{"ok": false, "error": "..."}``. This module imports only the
 standard library at the top; the server side imports the engine when it starts.
@@ -50,7 +51,7 @@ RUNTIME_ENV = "NETDIAG_RUNTIME_DIR"  # where sockets live (overrides the per-use
 MAX_REQUEST_BYTES = 64 * 1024  # a query is about 200 bytes
 MAX_REPLY_BYTES = 16 * 1024 * 1024
 READ_TIMEOUT_S = 5.0  # a client has this long to send its whole query
-MAX_CLIENTS = 32  # clients answered at once; more wait for a free thread
+MAX_CLIENTS = 64  # clients answered at once; more wait for a free thread
 BUSY_WAIT_S = 10.0  # and are told the server is busy after this long
 
 
@@ -81,18 +82,17 @@ def socket_path(data_dir: str | Path, settings_dict: dict) -> Path:
     return runtime_dir() / f"{digest}.sock"
 
 
-_FIX = f"netdiag serve needs a folder only you can open (mode 700): remove it, or set {RUNTIME_ENV} to such a folder"
-
-
 def _refuse_unless_private(folder: Path, st: os.stat_result) -> None:
+    fix = (f"set {RUNTIME_ENV} to a folder only you can open (mode 700)" if os.environ.get(RUNTIME_ENV) else
+           f"have it removed (netdiag serve makes it again, mode 700) or set {RUNTIME_ENV} to a folder only you can open")
     if stat.S_ISLNK(st.st_mode):
-        raise UnsafeRuntimeError(f"the runtime folder {folder} is a symbolic link; {_FIX}")
+        raise UnsafeRuntimeError(f"the runtime folder {folder} is a symbolic link; {fix}")
     if not stat.S_ISDIR(st.st_mode):
-        raise UnsafeRuntimeError(f"the runtime folder {folder} is not a folder; {_FIX}")
+        raise UnsafeRuntimeError(f"the runtime folder {folder} is not a folder; {fix}")
     if st.st_uid != os.getuid():
-        raise UnsafeRuntimeError(f"the runtime folder {folder} belongs to user {st.st_uid}, not to you ({os.getuid()}); {_FIX}")
+        raise UnsafeRuntimeError(f"the runtime folder {folder} belongs to user {st.st_uid}, not to you ({os.getuid()}); {fix}")
     if st.st_mode & 0o077:
-        raise UnsafeRuntimeError(f"the runtime folder {folder} is open to other users (mode {stat.S_IMODE(st.st_mode):o}); {_FIX}")
+        raise UnsafeRuntimeError(f"the runtime folder {folder} is open to other users (mode {stat.S_IMODE(st.st_mode):o}); {fix}")
 
 
 def _open_private_dir(folder: Path, *, create: bool) -> int | None:
@@ -185,8 +185,23 @@ def _send(conn: socket.socket, reply: dict, *, timeout: float) -> None:
     conn.sendall(json.dumps(reply, ensure_ascii=False).encode() + b"\n")
 
 
+def _connect(conn: socket.socket, path: Path, *, patience: float) -> bool:
+    """Connect; False when nobody listens there (a stale socket, a server gone) or its queue stays full for ``patience`` s."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            conn.connect(str(path))
+            return True
+        except BlockingIOError:  # the server's queue of waiting clients is full: a moment
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        except OSError:
+            return False
+
+
 def ask(path: Path, query: dict, *, timeout: float = 30.0) -> dict | None:
-    """Send one query to this user's server at ``path``; None when no server answers there.
+    """Send one query to this user's server at ``path``; None when no server answers there (or it is busy).
 
     Raises
     ------
@@ -202,9 +217,7 @@ def ask(path: Path, query: dict, *, timeout: float = 30.0) -> dict | None:
             return None
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
             conn.settimeout(timeout)
-            try:
-                conn.connect(str(path))
-            except OSError:  # a stale socket of a server that died, or one that went away
+            if not _connect(conn, path, patience=min(timeout, 2.0)):
                 return None
             mine, why = _peer_is_me(conn)
             if not mine:
@@ -220,7 +233,9 @@ def ask(path: Path, query: dict, *, timeout: float = 30.0) -> dict | None:
         reply = json.loads(reply) if reply.strip() else None
     except ValueError:
         return None
-    return reply if isinstance(reply, dict) else None
+    if not isinstance(reply, dict) or reply.get("busy"):
+        return None  # no answer (a busy server): the caller reads the data itself
+    return reply
 
 
 def _stop(_signum, _frame) -> None:
@@ -399,7 +414,7 @@ def _server_class():
             if not self.slots.acquire(timeout=BUSY_WAIT_S):
                 try:  # never wait for this client: this is the thread that accepts
                     request.setblocking(False)
-                    request.send(b'{"ok": false, "error": "the server is busy; try again"}\n')
+                    request.send(b'{"ok": false, "busy": true, "error": "the server is busy; try again"}\n')
                 except OSError:
                     pass
                 self.shutdown_request(request)

@@ -164,10 +164,8 @@ def test_an_unsafe_runtime_folder_is_refused(kind, says, tiny_dir, tmp_path, mon
 READ_TIMEOUT = 1.5
 
 
-@pytest.fixture(scope="module")
-def quick_server(tmp_path_factory):
-    """A server (shared by the tests of bad clients) that gives a client READ_TIMEOUT s to send its query."""
-    base = tmp_path_factory.mktemp("quick")
+def _serve_with(base: Path, **limits) -> tuple[subprocess.Popen, Path]:
+    """A server of the tiny data in ``base`` with other limits (constants of netdiag.service)."""
     data = write_dataset(base / "data")
     (base / "run").mkdir(mode=0o700)
     env = {**os.environ, "NETDIAG_RUNTIME_DIR": str(base / "run")}
@@ -175,8 +173,14 @@ def quick_server(tmp_path_factory):
         mp.setenv("NETDIAG_RUNTIME_DIR", env["NETDIAG_RUNTIME_DIR"])
         path = socket_path(data, Settings().as_dict())
     code = ("import sys; from netdiag import service; from netdiag.settings import Settings; "
-            f"service.READ_TIMEOUT_S = {READ_TIMEOUT}; service.serve(sys.argv[1], Settings())")
-    proc = _start(env, path, ["-c", code, str(data)])
+            f"vars(service).update({limits!r}); service.serve(sys.argv[1], Settings())")
+    return _start(env, path, ["-c", code, str(data)]), path
+
+
+@pytest.fixture(scope="module")
+def quick_server(tmp_path_factory):
+    """A server (shared by the tests of bad clients) that gives a client READ_TIMEOUT s to send its query."""
+    proc, path = _serve_with(tmp_path_factory.mktemp("quick"), READ_TIMEOUT_S=READ_TIMEOUT)
     yield proc, path
     assert "Traceback" not in _stop(proc)
 
@@ -264,6 +268,25 @@ def test_clients_that_go_away_do_not_stop_the_server(quick_server):
         conn.close()
     assert len(results) == 4 and all(r["ok"] for r in results)
     assert proc.poll() is None
+
+
+def test_a_full_server_says_busy_and_check_reads_the_data_itself(tmp_path):
+    from netdiag.service import ask
+
+    proc, path = _serve_with(tmp_path, MAX_CLIENTS=2, BUSY_WAIT_S=0.3, READ_TIMEOUT_S=3)
+    try:
+        idle = [socket.socket(socket.AF_UNIX) for _ in range(2)]
+        for conn in idle:  # two clients that say nothing hold both threads
+            conn.connect(str(path))
+        time.sleep(0.2)
+        assert _talk(path, b"") == {"ok": False, "busy": True, "error": "the server is busy; try again"}
+        assert ask(path, QUERY, timeout=5) is None  # no answer: `check` reads the data itself
+        for conn in idle:
+            conn.close()
+        time.sleep(0.2)
+        assert ask(path, QUERY, timeout=5)["ok"]
+    finally:
+        assert "Traceback" not in _stop(proc)
 
 
 # --- another user ------------------------------------------------------------------------
