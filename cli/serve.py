@@ -13,9 +13,11 @@ from netdiag.cli.options import data_dir_option, echo_text, engine_errors, pass_
 def serve(state, data_dir):
     """Read the data directory once and answer `netdiag check --data DATA ...` in a fraction of a second.
 
-    Listens on a Unix socket only this user can open (in $NETDIAG_RUNTIME_DIR or the temporary
-    folder); `netdiag check` with the same --data and settings finds it by itself. Re-reads the
-    data when a file in the folder changes. Stop it with Ctrl-C.
+    Listens on a Unix socket in a folder only this user can open ($NETDIAG_RUNTIME_DIR, else
+    $XDG_RUNTIME_DIR/netdiag, else /tmp/netdiag-UID; created with mode 700, refused if it is
+    a link, another user's or open to others) and answers only this user; `netdiag check`
+    with the same --data and settings finds it by itself and talks only to a server of its
+    own user. Re-reads the data when a file in the folder changes. Stop it with Ctrl-C.
 
     \b
     Example (at the complaint desk):

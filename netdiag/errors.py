@@ -64,3 +64,7 @@ class StoreAccessError(StoreError):
 
 class StoreDamagedError(NotAStoreError, StoreError):
     """The file has a ticket store's header but its pages are damaged (``PRAGMA integrity_check`` fails)."""
+
+
+class UnsafeRuntimeError(InputError):
+    """The runtime folder of ``netdiag serve``, or a socket in it, is not this user's alone, or a server or client runs as another user."""
