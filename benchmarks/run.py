@@ -33,8 +33,8 @@ def one(data_dir: str) -> dict:
     """Diagnose ``data_dir`` in this process; stage timings and peak memory."""
     t0 = time.perf_counter()
     from netdiag.data.dataset import load_dataset
-    from netdiag.engine.diagnose import diagnose
     from netdiag.engine.network import prepare
+    from netdiag.pipeline import diagnose
     from netdiag.views.writers import write_diagnosis
 
     t_import = time.perf_counter()

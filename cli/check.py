@@ -49,8 +49,8 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang
     import time
 
     from netdiag.cli.options import UsageFailure, as_flags
-    from netdiag.views.terminal import terminal_safe
     from netdiag.errors import UnsafeRuntimeError
+    from netdiag.views.terminal import terminal_safe
 
     def print_result(result: dict, *, indent: int | None = 2) -> None:
         from netdiag.views.check_screen import check_json, format_check

@@ -40,7 +40,7 @@ def diagnose(state, data_dir, out, as_json, db, who, overwrite):
       netdiag diagnose --data sample_data --out out/today-store --db netdiag.db
     """
     from netdiag.data.dataset import load_dataset
-    from netdiag.engine.diagnose import diagnose as run
+    from netdiag.pipeline import diagnose as run
     from netdiag.views.summaries import summary_text
     from netdiag.views.writers import (
         JSON_FILES,

@@ -47,7 +47,7 @@ def map_command(state, data_dir, out, at, start, end, tiles, grid, title, overwr
     import time
 
     from netdiag.data.dataset import load_dataset
-    from netdiag.engine.diagnose import diagnose
+    from netdiag.pipeline import diagnose
     from netdiag.views.leaflet import save_map
     from netdiag.views.map import build_map, check_map_options, map_summary_text
     from netdiag.views.writers import ensure_writable

@@ -42,7 +42,7 @@ def report(state, data_dir, period, date, previous, out, grid, overwrite):
     """
     from netdiag.data.dataset import load_dataset
     from netdiag.data.times import parse_time
-    from netdiag.engine.diagnose import diagnose
+    from netdiag.pipeline import diagnose
     from netdiag.views.period_report import analyse, load_previous
     from netdiag.views.report_pages import REPORT_PAGES, write_report
     from netdiag.views.writers import refuse_existing

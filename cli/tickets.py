@@ -198,6 +198,8 @@ def export(state, db, status, team, priority, cause, kind, region, bbox, fmt, ou
     Example:
       netdiag tickets export --db netdiag.db --status open --format gpkg --out out/tickets.gpkg
     """
+    from netdiag.views.writers import export_tickets
+
     with open_store(state, db) as store:
-        n = store.export(out, fmt=fmt, overwrite=overwrite, **_filters(status, team, priority, cause, kind, region, bbox))
+        n = export_tickets(store, out, fmt=fmt, overwrite=overwrite, **_filters(status, team, priority, cause, kind, region, bbox))
     state.echo(f"wrote {n:,} tickets to {out}")

@@ -2,15 +2,22 @@
 
 The engine is usable from a notebook and never imports click::
 
-    >>> from netdiag import load_dataset
-    >>> ds = load_dataset("sample_data")          # doctest: +SKIP
-    >>> ds.summary()                               # doctest: +SKIP
+    >>> from netdiag import diagnose, load_dataset
+    >>> result = diagnose(load_dataset("sample_data"))      # doctest: +SKIP
+    >>> result.diagnoses["cause"].value_counts()            # doctest: +SKIP
 """
 from netdiag.errors import InputError, NetdiagError
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-__all__ = ["InputError", "NetdiagError", "__version__", "load_dataset"]
+__all__ = ["InputError", "NetdiagError", "__version__", "diagnose", "load_dataset"]
+
+
+def diagnose(ds, **kwargs):
+    """Diagnose every complaint and group them into tickets (see :func:`netdiag.pipeline.diagnose`)."""
+    from netdiag.pipeline import diagnose as _diagnose
+
+    return _diagnose(ds, **kwargs)
 
 
 def load_dataset(data_dir, **kwargs):

@@ -1,22 +1,105 @@
-"""The whole job in one call: what ``make demo`` and ``netdiag demo`` run.
+"""The orchestrator: the layers composed into the jobs people run.
 
-:func:`run_demo` composes the layers in order (read and validate, diagnose into a ticket
-store, a field team's dispatch list, two maps, the weekly and monthly reports) and reports
-each stage's summary through ``echo`` as it goes, so a person sees progress on long data.
+- :func:`diagnose`: the network prepared (:mod:`netdiag.engine.network`), every complaint
+  diagnosed (:mod:`netdiag.engine.diagnose`), then grouped into tickets, within the run
+  (:mod:`netdiag.tickets.grouping`) or across runs in a ticket store (:mod:`netdiag.tickets.store`);
+- :func:`run_demo`: what ``make demo`` and ``netdiag demo`` run: read and validate, diagnose
+  into a ticket store, a field team's dispatch list, two maps, the weekly and monthly reports,
+  each stage's summary reported through ``echo`` as it goes.
+
+This is the one module that may import every layer (except the CLI).
 """
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import pandas as pd
+
+from netdiag.data.schema import CAUSES
+from netdiag.engine.diagnose import DIAGNOSIS_COLUMNS, diagnose_complaints
+from netdiag.engine.network import Network, prepare
 from netdiag.settings import Settings
+
+log = logging.getLogger(__name__)
 
 #: the maps the demo draws: file name, map time (None = the latest complaint)
 DEMO_MAPS = (("netdiag.html", None), ("worst.html", "worst"))
 #: the periods the demo reports on
 DEMO_PERIODS = ("week", "month")
+
+
+@dataclass
+class Result:
+    """What ``netdiag diagnose`` produces."""
+
+    diagnoses: pd.DataFrame  # contract columns first, then detail columns
+    tickets: pd.DataFrame
+    rejected: pd.DataFrame
+    network: Network
+
+    def summary(self) -> dict:
+        d = self.diagnoses
+        return {
+            "complaints": int(len(d)),
+            "by_cause": {c: int(v) for c, v in d["cause"].value_counts().reindex(list(CAUSES), fill_value=0).items()},
+            "by_action": {a: int(v) for a, v in d["action"].value_counts().items()},
+            "tickets": int(len(self.tickets)),
+            "rejected_rows": int(len(self.rejected)),
+        }
+
+
+def diagnose(ds, *, settings: Settings | None = None, network: Network | None = None,
+             progress: Callable[[str], None] | None = None, store=None, who: str | None = None) -> Result:
+    """Diagnose every accepted complaint of ``ds`` and group the diagnoses into tickets.
+
+    Parameters
+    ----------
+    ds : Dataset
+        From :func:`netdiag.data.dataset.load_dataset`.
+    settings : Settings, optional
+        Defaults to ``ds.settings``.
+    network : Network, optional
+        A prepared network (:func:`netdiag.engine.network.prepare`) to reuse.
+    store : netdiag.tickets.store.TicketStore, optional
+        Keep the tickets in this store: complaints join the open ticket of their root element
+        and cause across runs, ended outages are resolved, and ``ticket_id`` is the store's.
+        Without a store, tickets are grouped within this run only.
+    who : str, optional
+        Recorded in the store's history (default: the login name).
+
+    Returns
+    -------
+    Result
+        ``diagnoses`` (one row per diagnosed complaint), ``tickets`` (the tickets of these
+        complaints; with a store, ``tickets.attrs["store_run"]`` says what the run changed),
+        ``rejected`` (the data set's rejected rows plus complaints outside the network's area).
+
+    Examples
+    --------
+    >>> from netdiag.data.dataset import load_dataset
+    >>> res = diagnose(load_dataset("sample_data"))          # doctest: +SKIP
+    >>> res.diagnoses["cause"].value_counts()                # doctest: +SKIP
+    """
+    from netdiag.tickets.grouping import build_tickets, data_as_of
+
+    settings = settings or ds.settings
+    net = network or prepare(ds, settings=settings, progress=progress)
+    diag, rejected = diagnose_complaints(ds, net, settings=settings, progress=progress)
+    if progress:
+        progress("tickets")
+    if store is None:
+        diag, tickets = build_tickets(net, diag, settings=settings, as_of=data_as_of(ds))
+    else:
+        diag, tickets, report = store.record(net, diag, settings=settings, as_of=data_as_of(ds), who=who,
+                                             source=str(ds.data_dir))
+        tickets.attrs["store_run"] = {**report.as_dict(), "text": report.text(), "store": str(store.path)}
+    diag = diag[DIAGNOSIS_COLUMNS + [c for c in diag.columns if c not in DIAGNOSIS_COLUMNS]]
+    log.info("diagnosed %d complaints into %d tickets", len(diag), len(tickets))
+    return Result(diag, tickets, rejected, net)
 
 
 @dataclass
@@ -54,7 +137,6 @@ def run_demo(data_dir, out, maps_dir, *, settings: Settings, overwrite: bool = F
     DemoRun
     """
     from netdiag.data.dataset import load_dataset
-    from netdiag.engine.diagnose import diagnose
     from netdiag.tickets.dispatch import busiest_field_day, plan_dispatch
     from netdiag.tickets.store import TicketStore
     from netdiag.views.dispatch_list import write_dispatch
@@ -63,8 +145,14 @@ def run_demo(data_dir, out, maps_dir, *, settings: Settings, overwrite: bool = F
     from netdiag.views.period_report import analyse
     from netdiag.views.report_pages import REPORT_PAGES, write_report
     from netdiag.views.summaries import summary_text, validation_summary
-    from netdiag.views.writers import (JSON_FILES, OUTPUT_FILES, ensure_writable, prepare_out_dir, refuse_existing,
-                                       write_diagnosis)
+    from netdiag.views.writers import (
+        JSON_FILES,
+        OUTPUT_FILES,
+        ensure_writable,
+        prepare_out_dir,
+        refuse_existing,
+        write_diagnosis,
+    )
 
     say = progress or (lambda _text: None)
     started = time.perf_counter()

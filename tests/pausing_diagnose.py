@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 from netdiag.data.dataset import load_dataset
-from netdiag.engine.diagnose import diagnose
+from netdiag.pipeline import diagnose
 from netdiag.settings import Settings
 from netdiag.tickets.store import TicketStore, connection
 from netdiag.views.writers import OUTPUT_FILES, prepare_out_dir, write_diagnosis

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from netdiag.data.dataset import load_dataset
-from netdiag.engine.diagnose import diagnose
+from netdiag.pipeline import diagnose
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from netdiag.data.dataset import load_dataset
-from netdiag.engine.diagnose import diagnose
+from netdiag.pipeline import diagnose
 from netdiag.views.leaflet import save_map
 from netdiag.views.map import build_map
 

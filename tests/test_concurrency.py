@@ -274,8 +274,8 @@ def tables_of(db: Path) -> set[str]:
 def whole_period(city):
     """The whole period's network and diagnoses, made once, for re-runs in this process: (net, diagnoses, as_of)."""
     from netdiag.data.dataset import load_dataset
-    from netdiag.engine.diagnose import diagnose
     from netdiag.engine.network import prepare
+    from netdiag.pipeline import diagnose
     from netdiag.tickets.grouping import data_as_of
 
     ds = load_dataset(city["d14"], load_window="complaints")

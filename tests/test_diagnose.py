@@ -12,7 +12,7 @@ import pytest
 
 from conftest import BASE_LAT, BASE_LON, TINY, write_dataset
 from netdiag.data.dataset import load_dataset
-from netdiag.engine.diagnose import diagnose
+from netdiag.pipeline import diagnose
 
 SITES = {"S001": (BASE_LAT, BASE_LON), "S002": (BASE_LAT - 0.02, BASE_LON), "S003": (BASE_LAT, BASE_LON + 0.04),
          "R01": (BASE_LAT + 0.02, BASE_LON)}

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from conftest import TINY, write_dataset
 from netdiag.data.coords import haversine_m
 from netdiag.data.dataset import load_dataset
-from netdiag.engine.diagnose import diagnose
 from netdiag.errors import OutputExistsError
+from netdiag.pipeline import diagnose
 from netdiag.tickets.dispatch import (
     order_route,
     path_length,

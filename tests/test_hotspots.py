@@ -15,8 +15,8 @@ import shapely
 from conftest import BASE_LAT, BASE_LON, TINY, write_dataset
 from netdiag.data.dataset import load_dataset
 from netdiag.data.times import parse_time
-from netdiag.engine.diagnose import diagnose
 from netdiag.errors import InputError
+from netdiag.pipeline import diagnose
 from netdiag.views.hotspots import (
     grid_index,
     grid_polygons,

@@ -132,7 +132,7 @@ def _load_with_old_rows(folder, fmt):
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_load_window_reads_only_the_period_and_counts_the_rest(tmp_path, fmt):
-    from netdiag.engine.diagnose import diagnose
+    from netdiag.pipeline import diagnose
 
     folder = write_dataset(tmp_path, skip=("load",))
     _load_with_old_rows(folder, fmt)

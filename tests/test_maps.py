@@ -17,9 +17,9 @@ from click.testing import CliRunner
 from conftest import TINY, write_dataset
 from netdiag.cli.main import cli
 from netdiag.data.dataset import load_dataset
-from netdiag.engine.diagnose import diagnose
 from netdiag.engine.status import element_status, worst_time
 from netdiag.errors import InputError, NetdiagError, OutputExistsError
+from netdiag.pipeline import diagnose
 from netdiag.views.leaflet import inline_assets, render_map, safe_json, save_map
 from netdiag.views.map import build_map
 

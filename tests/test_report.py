@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from conftest import BASE_LAT, BASE_LON, TINY, write_dataset
 from netdiag.cli.main import cli
 from netdiag.data.dataset import load_dataset
-from netdiag.engine.diagnose import diagnose
 from netdiag.errors import InputError, OutputExistsError
+from netdiag.pipeline import diagnose
 from netdiag.views.period_report import analyse, load_previous, period_containing
 from netdiag.views.report_pages import render_html, render_markdown, write_report
 

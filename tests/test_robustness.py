@@ -7,7 +7,7 @@ import pytest
 
 from conftest import TINY, write_dataset
 from netdiag.data.dataset import load_dataset
-from netdiag.engine.diagnose import diagnose
+from netdiag.pipeline import diagnose
 
 JUNK = ["", " ", "NaN", "nan", "inf", "-inf", "1e999", "-0", "null", "N/A", "#VALUE!", "=cmd|' /C calc'!A0", "∞",
         "２２.５", "0x1F", "1,5", "yes", "2026-02-30T10:00:00Z", "9999-12-31T23:59:59Z", "'; DROP TABLE tickets;--",

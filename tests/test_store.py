@@ -17,8 +17,9 @@ import pytest
 
 from conftest import BASE_LAT, BASE_LON, TINY, write_dataset
 from netdiag.data.dataset import load_dataset
-from netdiag.engine.diagnose import diagnose
 from netdiag.errors import InputError, TransitionError
+from netdiag.pipeline import diagnose
+from netdiag.views.writers import export_tickets
 from netdiag.tickets.store import SCHEMA_VERSION, TicketStore
 
 SITES = {"S001": (BASE_LAT, BASE_LON), "S003": (BASE_LAT, BASE_LON + 0.04)}
@@ -356,11 +357,11 @@ def test_export_tmf621_json_csv_and_geopackage(tmp_path, days):
         r = run(store, days["day12"])
         tid = ticket_of(r, "A1")
         store.update(tid, status="inProgress", who="li.wei", why="on site", note="called the customer")
-        assert store.export(tmp_path / "t.json", fmt="json") == 3
-        assert store.export(tmp_path / "t.csv", fmt="csv", status=["open"], kind="field_test") == 2
-        assert store.export(tmp_path / "t.gpkg", fmt="gpkg") == 3
+        assert export_tickets(store, tmp_path / "t.json", fmt="json") == 3
+        assert export_tickets(store, tmp_path / "t.csv", fmt="csv", status=["open"], kind="field_test") == 2
+        assert export_tickets(store, tmp_path / "t.gpkg", fmt="gpkg") == 3
         with pytest.raises(InputError, match="already exists; pass `overwrite`"):
-            store.export(tmp_path / "t.gpkg", fmt="gpkg")
+            export_tickets(store, tmp_path / "t.gpkg", fmt="gpkg")
     tickets = {t["id"]: t for t in json.loads((tmp_path / "t.json").read_text())}
     t = tickets[tid]
     assert (t["@type"], t["status"], t["ticketType"], t["priority"]) == ("TroubleTicket", "inProgress", "networkFault", "P2")

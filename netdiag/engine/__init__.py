@@ -12,7 +12,7 @@ Read in this order to follow a complaint:
 - :mod:`~netdiag.engine.actions`: action, team, confidence, evidence and the customer's reply;
 - :mod:`~netdiag.engine.check`: one spot at one time, for a complaint handler.
 
-May import: :mod:`netdiag.data`, :mod:`netdiag.errors`, :mod:`netdiag.settings`. The one step
-further: :func:`~netdiag.engine.diagnose.diagnose` ends by grouping its verdicts into tickets
-(:mod:`netdiag.tickets.grouping`, or a ticket store given to it), imported when it runs.
+May import: :mod:`netdiag.data`, :mod:`netdiag.errors`, :mod:`netdiag.settings`; nothing of
+:mod:`netdiag.tickets` or :mod:`netdiag.views`. :func:`netdiag.pipeline.diagnose` composes the
+engine's verdicts with the tickets.
 """

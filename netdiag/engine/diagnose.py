@@ -19,18 +19,17 @@ For all complaints at once (no per-complaint loop over frames):
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from netdiag.data.schema import CAUSE_RANK, CAUSES
+from netdiag.data.schema import CAUSE_RANK
 from netdiag.data.times import overlaps
 from netdiag.data.values import join_groups
 from netdiag.engine import actions
 from netdiag.engine.footprints import serving_pairs
-from netdiag.engine.network import Network, prepare
+from netdiag.engine.network import Network
 from netdiag.engine.topology import Topology
 from netdiag.settings import Settings
 
@@ -267,64 +266,22 @@ def _via(topo: Topology, verdicts: pd.DataFrame) -> pd.Series:
     return out
 
 
-# ----------------------------------------------------------------------------- diagnose
-@dataclass
-class Result:
-    """What ``netdiag diagnose`` produces."""
+# ----------------------------------------------------------------------------- every complaint
+def diagnose_complaints(ds, net: Network, *, settings: Settings | None = None,
+                        progress: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The verdict, action, team, evidence and reply of every accepted complaint of ``ds``.
 
-    diagnoses: pd.DataFrame  # contract columns first, then detail columns
-    tickets: pd.DataFrame
-    rejected: pd.DataFrame
-    network: Network
-
-    def summary(self) -> dict:
-        d = self.diagnoses
-        return {
-            "complaints": int(len(d)),
-            "by_cause": {c: int(v) for c, v in d["cause"].value_counts().reindex(list(CAUSES), fill_value=0).items()},
-            "by_action": {a: int(v) for a, v in d["action"].value_counts().items()},
-            "tickets": int(len(self.tickets)),
-            "rejected_rows": int(len(self.rejected)),
-        }
-
-
-def diagnose(ds, *, settings: Settings | None = None, network: Network | None = None,
-             progress: Callable[[str], None] | None = None, store=None, who: str | None = None) -> Result:
-    """Diagnose every accepted complaint of ``ds``.
-
-    Parameters
-    ----------
-    ds : Dataset
-        From :func:`netdiag.data.dataset.load_dataset`.
-    settings : Settings, optional
-        Defaults to ``ds.settings``.
-    network : Network, optional
-        A prepared network (:func:`prepare`) to reuse.
-    store : netdiag.tickets.store.TicketStore, optional
-        Keep the tickets in this store: complaints join the open ticket of their root element
-        and cause across runs, ended outages are resolved, and ``ticket_id`` is the store's.
-        Without a store, tickets are grouped within this run only.
-    who : str, optional
-        Recorded in the store's history (default: the login name).
+    Tickets are not made here (see :func:`netdiag.pipeline.diagnose`, which groups these rows
+    into tickets, in a store or not).
 
     Returns
     -------
-    Result
-        ``diagnoses`` (one row per diagnosed complaint), ``tickets`` (the tickets of these
-        complaints; with a store, ``tickets.attrs["store_run"]`` says what the run changed),
-        ``rejected`` (the data set's rejected rows plus complaints outside the network's area).
-
-    Examples
-    --------
-    >>> from netdiag.data.dataset import load_dataset
-    >>> res = diagnose(load_dataset("sample_data"))          # doctest: +SKIP
-    >>> res.diagnoses["cause"].value_counts()                # doctest: +SKIP
+    (diagnoses, rejected)
+        One row per diagnosed complaint (``ticket_id`` still empty), and the data set's
+        rejected rows plus the complaints outside the network's area.
     """
-    from netdiag.tickets.grouping import build_tickets, data_as_of
-
     settings = settings or ds.settings
     say = progress or (lambda _t: None)
-    net = network or prepare(ds, settings=settings, progress=progress)
     comp = ds["complaints"].reset_index(drop=True)
     w_start, w_end = complaint_windows(comp, settings)
     points = comp.assign(w_start=w_start, w_end=w_end)
@@ -344,15 +301,4 @@ def diagnose(ds, *, settings: Settings | None = None, network: Network | None = 
     comp, points, verdicts = comp[keep].reset_index(drop=True), points[keep].reset_index(drop=True), verdicts[keep].reset_index(drop=True)
 
     say("actions, evidence and replies")
-    diag = actions.decide(net, points, verdicts)
-    say("tickets")
-    if store is None:
-        diag, tickets = build_tickets(net, diag, settings=settings, as_of=data_as_of(ds))
-    else:
-        diag, tickets, report = store.record(net, diag, settings=settings, as_of=data_as_of(ds), who=who,
-                                             source=str(ds.data_dir))
-        tickets.attrs["store_run"] = {**report.as_dict(), "text": report.text(), "store": str(store.path)}
-    cols = DIAGNOSIS_COLUMNS + [c for c in diag.columns if c not in DIAGNOSIS_COLUMNS]
-    diag = diag[cols]
-    log.info("diagnosed %d complaints into %d tickets", len(diag), len(tickets))
-    return Result(diag, tickets, rejected, net)
+    return actions.decide(net, points, verdicts), rejected

@@ -37,7 +37,7 @@ class Network:
     to_xy: Transformer = field(repr=False)
     _site_tree: shapely.STRtree | None = field(default=None, repr=False)
     _fp_attributes: pd.DataFrame | None = field(default=None, repr=False)
-    _intervals_by_element: dict | None = field(default=None, repr=False)  # kept by netdiag.tickets.store
+    _intervals_by_element: dict | None = field(default=None, repr=False)
 
     @property
     def footprint_attributes(self) -> pd.DataFrame:
@@ -46,6 +46,16 @@ class Network:
             cols = ["element_id", "kind", "variant", "event_id", "valid_from", "valid_to"]
             self._fp_attributes = pd.DataFrame(self.footprints[["fp_id"] + cols]).set_index("fp_id")
         return self._fp_attributes
+
+    def intervals(self, cause: str, element_id: str) -> pd.DataFrame:
+        """The outage (``fault``, ``shutdown``) or ``interference`` intervals of one element, from
+        an index made once per network (a ticket store looks up one element per open ticket)."""
+        if self._intervals_by_element is None:
+            index = {("interference", e): rows for e, rows in self.interference.groupby("element_id", sort=False)}
+            index.update({key: rows for key, rows in self.outages.groupby(["cause", "element_id"], sort=False)})
+            self._intervals_by_element = index
+        found = self._intervals_by_element.get((cause, element_id))
+        return found if found is not None else self.outages.iloc[0:0]
 
     def nearest_site(self, x, y) -> tuple[np.ndarray, np.ndarray]:
         """(site_id, distance_m) of the nearest located site to each point."""

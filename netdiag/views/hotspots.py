@@ -130,7 +130,7 @@ def repeat_complaints(result, *, settings: Settings | None = None, start: pd.Tim
     Parameters
     ----------
     result : Result
-        From :func:`netdiag.engine.diagnose.diagnose`.
+        From :func:`netdiag.pipeline.diagnose`.
     settings : Settings, optional
         ``repeat_window_days`` and ``repeat_radius_m``; defaults to the network's settings.
     start, end : Timestamp, optional
@@ -220,7 +220,7 @@ def hotspots(result, *, settings: Settings | None = None, grid: str = "hex", sta
     Parameters
     ----------
     result : Result
-        From :func:`netdiag.engine.diagnose.diagnose`.
+        From :func:`netdiag.pipeline.diagnose`.
     settings : Settings, optional
         ``hotspot_cell_m`` (grid size), ``hotspot_trend_pct``; defaults to the network's settings.
     grid : {"hex", "square"}

@@ -54,7 +54,13 @@ from netdiag.engine.status import ELEMENT_STATES, FOREVER, element_status, worst
 from netdiag.errors import InputError
 from netdiag.views.hotspots import hotspots as find_hotspots
 from netdiag.views.hotspots import repeat_complaints
-from netdiag.views.leaflet import MAX_ZOOM, DataLayer, FinishScript, check_tiles, inline_assets
+from netdiag.views.leaflet import (
+    MAX_ZOOM,
+    DataLayer,
+    FinishScript,
+    check_tiles,
+    inline_assets,
+)
 from netdiag.views.sanitize import escape_html
 
 log = logging.getLogger(__name__)

@@ -283,7 +283,7 @@ def analyse(result, *, period: str = "week", date=None, previous=None, settings:
     Parameters
     ----------
     result : Result
-        From :func:`netdiag.engine.diagnose.diagnose`.
+        From :func:`netdiag.pipeline.diagnose`.
     period : {"week", "month"}
         An ISO week (Monday to Sunday) or a calendar month, in ``settings.tz``.
     date : str or Timestamp, optional
@@ -448,7 +448,7 @@ def load_previous(path: str | Path, *, settings: Settings | None = None):
         return data
     if path.is_dir():
         from netdiag.data.dataset import load_dataset
-        from netdiag.engine.diagnose import diagnose
+        from netdiag.pipeline import diagnose
 
         ds = load_dataset(path, settings=settings)
         return diagnose(ds, settings=settings)

@@ -230,6 +230,8 @@ def export_tickets(store, path: str | Path, *, fmt: str, overwrite: bool = False
     """
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"`fmt` was {fmt!r} but is expected to be one of {', '.join(EXPORT_FORMATS)}")
+    if Path(path).resolve() in store.files():
+        raise InputError(f"the export file {path} is the ticket store itself; give another file to export to")
     path = ensure_writable(path, overwrite=overwrite)
     with store.read() as c:
         t = store.tickets(conn=c, **filters)

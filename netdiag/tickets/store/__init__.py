@@ -231,22 +231,9 @@ class TicketStore:
         return queries.notes(conn or self.conn, ticket_ids)
 
     @_guarded
-    def export(self, path: str | Path, *, fmt: str, overwrite: bool = False, **filters: Any) -> int:
-        """Write the tickets matching ``filters`` (as for :meth:`tickets`) to a file; returns how many.
-
-        ``fmt`` is ``csv``, ``json`` (TMF621), ``geojson`` or ``gpkg``; an existing ``path`` is
-        replaced only with ``overwrite``. See :func:`netdiag.views.writers.export_tickets`.
-        """
-        from netdiag.views.writers import (
-            export_tickets,  # lazily, as before: tickets do not load views
-        )
-
-        target = Path(path).resolve()
-        if target in (self.path.resolve(), *files.siblings(self.path)):
-            raise InputError(f"the export file {path} is the ticket store itself; give another file to export to")
-        n = export_tickets(self, path, fmt=fmt, overwrite=overwrite, **filters)
-        log.info("exported %d tickets to %s (%s)", n, path, fmt)
-        return n
+    def files(self) -> list[Path]:
+        """The store's own files (the database and its -wal and -shm), resolved; nothing may be written over them."""
+        return [self.path.resolve(), *files.siblings(self.path)]
 
     # ------------------------------------------------------------------ people's updates
     @_guarded

@@ -23,8 +23,17 @@ import sqlite3
 from pathlib import Path
 from typing import Iterator
 
-from netdiag.errors import (NetdiagError, NotAStoreError, StoreAccessError, StoreBusyError, StoreDamagedError,  # noqa: F401
-                            StoreError, StoreFullError, StoreIOError, StoreReadOnlyError)
+from netdiag.errors import (  # noqa: F401
+    NetdiagError,
+    NotAStoreError,
+    StoreAccessError,
+    StoreBusyError,
+    StoreDamagedError,
+    StoreError,
+    StoreFullError,
+    StoreIOError,
+    StoreReadOnlyError,
+)
 
 log = logging.getLogger(__package__)
 

@@ -34,7 +34,7 @@ def incident_end(net, cause: str, element_id: str, cause_start, as_of) -> tuple[
     """
     if cause not in ENDING_CAUSES:
         return None
-    iv = _intervals_of(net, cause, element_id)
+    iv = net.intervals(cause, element_id)
     if iv.empty or cause_start is None:
         return None
     t0 = pd.Timestamp(cause_start)
@@ -53,18 +53,6 @@ def incident_end(net, cause: str, element_id: str, cause_start, as_of) -> tuple[
         return None
     members = iv[iv["_group"] == group].sort_values("start", kind="stable")
     return end, [str(x) for x in members["event_id"] if isinstance(x, str)]
-
-
-def _intervals_of(net, cause: str, element_id: str) -> pd.DataFrame:
-    """The outage or interference intervals of one element, from an index made once per network."""
-    index = getattr(net, "_intervals_by_element", None)
-    if index is None:
-        outages = net.outages
-        index = {("interference", e): rows for e, rows in net.interference.groupby("element_id", sort=False)}
-        index.update({key: rows for key, rows in outages.groupby(["cause", "element_id"], sort=False)})
-        net._intervals_by_element = index
-    found = index.get((cause, element_id))
-    return found if found is not None else net.outages.iloc[0:0]
 
 
 def resolve_ended(c: sqlite3.Connection, net, as_of, at: str, who: str, report: RunReport) -> None:
