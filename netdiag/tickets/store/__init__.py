@@ -63,11 +63,10 @@ import functools
 import logging
 import sqlite3
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 import pandas as pd
 
-from netdiag.errors import InputError
 from netdiag.settings import Settings
 from netdiag.tickets.store import connection, files, linking, queries, updates
 from netdiag.tickets.store.batch import RunReport
