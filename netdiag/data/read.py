@@ -1,17 +1,24 @@
 """Find and read the tables of a data directory.
 
 A table ``NAME`` may be given as ``NAME.csv``, ``NAME.parquet``, ``NAME.geojson`` or as layer
-``NAME`` of ``network.gpkg`` (CONTRACT.md). Reading keeps every value as written: CSV columns
-are read as text by pyarrow's multi-threaded reader (ids keep their leading zeros; conversion
-and checks happen in :mod:`netdiag.data.validate`). Parquet and GeoPackage columns keep their own
-types. Point geometries fill ``lat``/``lon`` when those columns are absent.
+``NAME`` of ``network.gpkg`` (CONTRACT.md). A name that is there but is not a readable regular
+file (a folder, a FIFO, a dangling symbolic link, ...) is an :class:`InputError`, never a table
+taken as absent; nothing is opened before its kind is known (a FIFO would block).
+
+Reading keeps every value as written: CSV columns are read as text by pyarrow's multi-threaded
+reader (ids keep their leading zeros; conversion and checks happen in
+:mod:`netdiag.data.validate`). Parquet and GeoPackage columns keep their own types. Point
+geometries fill ``lat``/``lon`` when those columns are absent.
 
 Every frame returned carries ``_row``: the 1-based data row number in the source file, so a
 rejected row can be found again by a person.
 """
 from __future__ import annotations
 
+import errno
 import logging
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,16 +49,68 @@ class Source:
         return f"{self.path.name}:{self.layer}" if self.layer else self.path.name
 
 
+# ----------------------------------------------------------------------------- finding files
+_NOT_FILES = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+              (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def file_problem(path: Path) -> str | None:
+    """Why ``path`` is there but is not a readable regular file ("is a folder, not a file"), or None.
+
+    Looks with ``lstat``/``stat`` only: nothing is opened (opening a FIFO would block).
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is nothing at ``path`` (not even a dangling link).
+    """
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        return f"cannot be examined ({exc.strerror})"
+    link = stat.S_ISLNK(st.st_mode)
+    if link:
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return f"is a dangling symbolic link (to {os.readlink(path)}, which does not exist)"
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return "is a symbolic link loop (it never reaches a file)"
+            return f"is a symbolic link that cannot be followed ({exc.strerror})"
+    for test, what in _NOT_FILES:
+        if test(st.st_mode):
+            return f"is {what}{' behind a symbolic link' if link else ''}, not a file"
+    if not stat.S_ISREG(st.st_mode):
+        return "is not a regular file"
+    if not os.access(path, os.R_OK):
+        return "cannot be read: no read permission"
+    return None
+
+
+def _present(path: Path, what: str) -> bool:
+    """True for a readable regular file, False when nothing is there; InputError for anything else."""
+    try:
+        problem = file_problem(path)
+    except FileNotFoundError:
+        return False
+    if problem:
+        raise InputError(f"{path} {problem}; {what} must be a readable regular file")
+    return True
+
+
 def gpkg_layers(data_dir: Path) -> list[str]:
     path = data_dir / GPKG_NAME
-    if not path.exists():
+    if not _present(path, "a GeoPackage"):
         return []
     import pyogrio
 
     try:
         return [str(name) for name, _ in pyogrio.list_layers(path)]
     except Exception as exc:  # pyogrio raises its own DataSourceError for broken files
-        raise InputError(f"cannot read {path}: {exc}") from None
+        raise InputError(f"cannot read {path}: {_first_line(exc)}") from None
 
 
 def find_table(data_dir: str | Path, table: str, *, layers: list[str] | None = None) -> Source | None:
@@ -60,10 +119,12 @@ def find_table(data_dir: str | Path, table: str, *, layers: list[str] | None = N
     Raises
     ------
     InputError
-        When the table is given twice (e.g. ``sites.csv`` and ``sites.parquet``).
+        When the table is given twice (e.g. ``sites.csv`` and ``sites.parquet``), or a name of
+        the table is taken by something that is not a readable regular file.
     """
     data_dir = Path(data_dir)
-    found = [Source(table, data_dir / f"{table}.{fmt}", fmt) for fmt in FORMATS if (data_dir / f"{table}.{fmt}").is_file()]
+    found = [Source(table, data_dir / f"{table}.{fmt}", fmt) for fmt in FORMATS
+             if _present(data_dir / f"{table}.{fmt}", f"table `{table}`")]
     if layers is None:
         layers = gpkg_layers(data_dir)
     if table in layers:
@@ -95,6 +156,8 @@ def read_source(source: Source, *, window: tuple | None = None, time_column: str
             frame = _read_ogr(source.path, source.layer)
     except InputError:
         raise
+    except PermissionError:
+        raise InputError(f"cannot read {source}: no read permission") from None
     except (OSError, pa.ArrowException, ValueError, UnicodeError) as exc:
         raise InputError(f"cannot read {source}: {_first_line(exc)}") from None
     except Exception as exc:  # pyogrio's DataSourceError and friends
