@@ -8,17 +8,21 @@ taken as absent; nothing is opened before its kind is known (a FIFO would block)
 Reading keeps every value as written: CSV columns are read as text by pyarrow's multi-threaded
 reader (ids keep their leading zeros; conversion and checks happen in
 :mod:`netdiag.data.validate`). Parquet and GeoPackage columns keep their own types. Point
-geometries fill ``lat``/``lon`` when those columns are absent.
+geometries fill ``lat``/``lon`` when those columns are absent. Columns outside the contract are
+left out (CONTRACT.md allows them; nothing reads them).
 
 Every frame returned carries ``_row``: the 1-based data row number in the source file, so a
 rejected row can be found again by a person.
 """
 from __future__ import annotations
 
+import csv
 import errno
 import logging
 import os
+import re
 import stat
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from netdiag.data.schema import TABLES
 from netdiag.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -34,6 +39,10 @@ log = logging.getLogger(__name__)
 GPKG_NAME = "network.gpkg"
 FORMATS = ("csv", "parquet", "geojson")
 ROW = "_row"
+#: ``attrs`` key: (the first 20 column names as read, how many there were)
+COLUMNS_READ = "columns_read"
+BLOCK_SIZE = 1 << 24  # Arrow's CSV block; the largest header cell we accept
+_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -135,21 +144,26 @@ def find_table(data_dir: str | Path, table: str, *, layers: list[str] | None = N
     return found[0] if found else None
 
 
+# ----------------------------------------------------------------------------- reading
 def read_source(source: Source, *, window: tuple | None = None, time_column: str = "timestamp") -> pd.DataFrame:
-    """Read one table; every column as it is written, plus ``_row``.
+    """Read one table: its contract columns as they are written, plus ``_row``.
 
     CSV columns are read as text (Arrow's multi-threaded reader); :mod:`netdiag.data.validate`
     casts them with Arrow kernels, which is as fast as typed parsing and lets it point at each
-    value that is not a number.
+    value that is not a number. Column names are compared without case and outer blanks;
+    columns outside the contract are left out in one step.
 
     Raises
     ------
     InputError
-        When the file cannot be read at all (the message names the file).
+        When the file cannot be read at all, or a contract column is given twice (the message
+        names the file).
     """
+    spec = TABLES.get(source.table)
+    wanted = {c.name for c in spec.columns} if spec else None
     try:
         if source.fmt == "csv":
-            frame = _read_csv(source.path)
+            frame = _read_csv(source.path, wanted=wanted, name=str(source))
         elif source.fmt == "parquet":
             frame = _read_parquet(source.path, window=window, time_column=time_column)
         else:
@@ -162,73 +176,126 @@ def read_source(source: Source, *, window: tuple | None = None, time_column: str
         raise InputError(f"cannot read {source}: {_first_line(exc)}") from None
     except Exception as exc:  # pyogrio's DataSourceError and friends
         raise InputError(f"cannot read {source}: {_first_line(exc)}") from None
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    if frame.columns.duplicated().any():
-        dup = sorted(set(frame.columns[frame.columns.duplicated()]))
-        raise InputError(f"{source} has duplicate column names: {', '.join(dup)}")
+    frame = _contract_columns(frame, wanted, str(source))
     if ROW not in frame.columns:
         frame.insert(0, ROW, np.arange(1, len(frame) + 1, dtype=np.int64))
     log.debug("read %s: %d rows, %d columns", source, len(frame), frame.shape[1] - 1)
     return frame
 
 
+def _short(name: str, limit: int = 40) -> str:
+    """A column name or value cut for a message (a header cell may be a megabyte long)."""
+    return name if len(name) <= limit else name[:limit] + "..."
+
+
+def _contract_columns(frame: pd.DataFrame, wanted: set[str] | None, source: str) -> pd.DataFrame:
+    """The contract's columns only (names without case and outer blanks), chosen in one step."""
+    names = [str(c).strip().lower() for c in frame.columns]
+    keep = [i for i, n in enumerate(names) if wanted is None or n in wanted or n == ROW]
+    kept = [names[i] for i in keep]
+    if len(set(kept)) < len(kept):
+        dup = sorted({n for n in kept if kept.count(n) > 1})
+        raise InputError(f"{source} has duplicate column names: {', '.join(dup)}; keep one of each")
+    if COLUMNS_READ not in frame.attrs:  # for messages: a few of the names read, and how many there were
+        given = [n for n in names if n != ROW]
+        frame.attrs[COLUMNS_READ] = ([_short(n) for n in given[:20]], len(given))
+    if len(keep) == len(names):
+        frame.columns = names
+        return frame
+    log.info("%s: %d column(s) outside the contract left out", source, len(names) - len(keep))
+    out = frame.iloc[:, keep]
+    out.columns = kept
+    out.attrs = frame.attrs
+    return out
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
+    return _short(text.splitlines()[0], 300)
 
 
-def _csv_header(path: Path, encoding: str) -> list[str]:
-    import csv
-
-    with open(path, newline="", encoding=encoding) as fh:
-        header = next(csv.reader(fh), None)
-    if not header:
-        raise InputError(f"{path.name} is empty: expected a header row with column names")
-    return [h.lstrip("\ufeff") for h in header]
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    """CSV as text columns. UTF-8 (with or without BOM); falls back to GB18030 (Excel in China)."""
+@contextmanager
+def _csv_field_limit(limit: int):
+    old = csv.field_size_limit()
+    csv.field_size_limit(limit)
     try:
-        encoding = "utf-8-sig"
-        header = _csv_header(path, encoding)
-        arrow_encoding = "utf8"
-    except UnicodeDecodeError:
-        encoding, arrow_encoding = "gb18030", "gb18030"
-        header = _csv_header(path, encoding)
-        log.warning("%s is not UTF-8; read as GB18030", path.name)
+        yield
+    finally:
+        csv.field_size_limit(old)
 
+
+def _csv_header(path: Path, name: str) -> tuple[list[str], str]:
+    """(column names, Arrow's name of the encoding). UTF-8 (with or without BOM), else GB18030."""
+    for encoding, arrow_encoding in (("utf-8-sig", "utf8"), ("gb18030", "gb18030")):
+        try:
+            with _csv_field_limit(BLOCK_SIZE), open(path, newline="", encoding=encoding) as fh:
+                header = next(csv.reader(fh), None)
+        except UnicodeDecodeError:
+            continue
+        except csv.Error as exc:
+            raise InputError(f"cannot read the header of {name}: {exc}") from None
+        if arrow_encoding != "utf8":
+            log.warning("%s is not UTF-8; read as GB18030", name)
+        break
+    else:
+        raise InputError(f"cannot read the header of {name}: it is neither UTF-8 nor GB18030 text")
+    if header is None:
+        raise InputError(f"{name} is empty: expected a header row with column names")
+    if not header:
+        raise InputError(f"{name}: the first line is empty; expected a header row with column names")
+    header = [h.lstrip("\ufeff") for h in header]
+    long = next((h for h in header if _BREAK.search(h)), None)
+    if long is not None:
+        raise InputError(f"{name}: the header's column name {_short(long)!r} runs over several lines "
+                         f"(an unbalanced quote?); the column names must all be on the first line")
+    return header, arrow_encoding
+
+
+def _read_csv(path: Path, *, wanted: set[str] | None = None, name: str | None = None) -> pd.DataFrame:
+    """CSV as text columns. UTF-8 (with or without BOM); falls back to GB18030 (Excel in China).
+
+    Only the columns in ``wanted`` (compared without case and outer blanks; default all) are
+    converted to pandas.
+    """
+    name = name or path.name
+    header, arrow_encoding = _csv_header(path, name)
+    fields = [f"f{i}" for i in range(len(header))]  # by position: odd or repeated names cannot collide
     bad_rows: list[int | None] = []
 
     def on_bad_row(row) -> str:
         bad_rows.append(row.number)
         return "skip"
 
-    as_text = {h: pa.string() for h in header}
-
     def read(threads: bool) -> pa.Table:
         bad_rows.clear()
         return pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(use_threads=threads, encoding=arrow_encoding,
-                                           column_names=header, skip_rows=1, block_size=1 << 24),
+            read_options=pacsv.ReadOptions(use_threads=threads, encoding=arrow_encoding, column_names=fields,
+                                           skip_rows=1, block_size=BLOCK_SIZE),
             parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_bad_row),
-            convert_options=pacsv.ConvertOptions(column_types=as_text, null_values=[""],
-                                                 strings_can_be_null=True, quoted_strings_can_be_null=True),
+            convert_options=_as_text(fields),
         )
 
     table = read(True)
     if bad_rows:
         # Line numbers of malformed rows are only known to a single-threaded read.
         table = read(False)
-    frame = table.to_pandas()
+    keep = [i for i, h in enumerate(header) if wanted is None or h.strip().lower() in wanted]
+    frame = table.select(keep).to_pandas()
+    frame.columns = [header[i] for i in keep]
     if bad_rows:
         skipped = np.array(sorted(n - 1 for n in bad_rows if n is not None), dtype=np.int64)
         numbers = np.arange(1, len(frame) + len(skipped) + 1, dtype=np.int64)
         frame.insert(0, ROW, numbers[~np.isin(numbers, skipped)][: len(frame)])
         frame.attrs["malformed_rows"] = skipped.tolist()
         frame.attrs["expected_columns"] = len(header)
+    frame.attrs[COLUMNS_READ] = ([_short(h.strip().lower()) for h in header[:20]], len(header))
     return frame
+
+
+def _as_text(fields: list[str]) -> pacsv.ConvertOptions:
+    return pacsv.ConvertOptions(column_types={f: pa.string() for f in fields}, null_values=[""],
+                                strings_can_be_null=True, quoted_strings_can_be_null=True)
 
 
 def _read_parquet(path: Path, *, window: tuple | None = None, time_column: str = "timestamp") -> pd.DataFrame:
@@ -271,6 +338,7 @@ def _read_parquet(path: Path, *, window: tuple | None = None, time_column: str =
         frame.insert(0, ROW, np.zeros(0, dtype=np.int64))
     frame.attrs["skipped_outside_window"] = int(md.num_rows - len(frame))
     return frame
+
 
 def _read_ogr(path: Path, layer: str | None) -> pd.DataFrame:
     import pyogrio

@@ -38,7 +38,7 @@ from netdiag.data.convert import (
     to_time,
     to_vocab,
 )
-from netdiag.data.read import ROW
+from netdiag.data.read import COLUMNS_READ, ROW
 from netdiag.data.schema import TABLES, Col, TableSpec
 from netdiag.errors import InputError
 
@@ -127,7 +127,11 @@ def check_columns(spec: TableSpec, frame: pd.DataFrame, source: str) -> None:
     """Raise InputError when a required column is absent."""
     missing = [c for c in spec.required_columns if c not in frame.columns]
     if missing:
-        found = ", ".join(c for c in frame.columns if c != ROW) or "none"
+        shown, count = frame.attrs.get(COLUMNS_READ) or (None, 0)
+        if shown is None:  # a frame not from read_source
+            names = [str(c) for c in frame.columns if c != ROW]
+            shown, count = names[:20], len(names)
+        found = ", ".join(shown) + (f" and {count - len(shown)} more" if count > len(shown) else "") or "none"
         raise InputError(f"{source}: missing required column{'s' if len(missing) > 1 else ''} "
                          f"{', '.join(f'`{m}`' for m in missing)} (table `{spec.name}`); columns found: {found}")
 
@@ -148,8 +152,8 @@ def check_table(spec: TableSpec, raw: pd.DataFrame, *, tz: str = "UTC",
     Returns
     -------
     (typed, problems)
-        ``typed`` has every contract column converted (extra columns kept as they are) and the
-        same rows as ``raw``; ``problems`` says which rows are bad and why.
+        ``typed`` has every contract column converted and the same rows as ``raw`` (columns
+        outside the contract are left out); ``problems`` says which rows are bad and why.
 
     Raises
     ------
@@ -160,7 +164,6 @@ def check_table(spec: TableSpec, raw: pd.DataFrame, *, tz: str = "UTC",
     raw = raw.reset_index(drop=True)
     n = len(raw)
     problems = Problems(spec.name)
-    typed = pd.DataFrame({ROW: raw[ROW].to_numpy(dtype=np.int64)})
     columns = [(col, (raw[col.name] if col.name in raw.columns else pd.Series([None] * n, dtype=object)).reset_index(drop=True))
                for col in spec.columns]
 
@@ -181,12 +184,11 @@ def check_table(spec: TableSpec, raw: pd.DataFrame, *, tz: str = "UTC",
             converted = list(pool.map(convert, columns))
     else:
         converted = [convert(item) for item in columns]
-    for (col, _), (values, own) in zip(columns, converted):
-        typed[col.name] = values
+    # in one step: inserting columns one by one is quadratic in their number
+    values = {col.name: v for (col, _), (v, _) in zip(columns, converted)}
+    typed = pd.DataFrame({ROW: raw[ROW].to_numpy(dtype=np.int64), **values}, copy=False)
+    for _, own in converted:
         problems.parts.extend(own.parts)  # in column order: the same reasons text every run
-    for extra in raw.columns:
-        if extra not in typed.columns:
-            typed[extra] = raw[extra].reset_index(drop=True)
     malformed = raw.attrs.get("malformed_rows", [])
     _TABLE_RULES.get(spec.name, lambda *a: None)(typed, problems)
     if spec.key:
