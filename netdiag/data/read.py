@@ -12,11 +12,14 @@ geometries fill ``lat``/``lon`` when those columns are absent. Columns outside t
 left out (CONTRACT.md allows them; nothing reads them).
 
 Every frame returned carries ``_row``: the 1-based data row number in the source file, so a
-rejected row can be found again by a person.
+rejected row can be found again by a person. Rows the reader itself cannot use (a CSV row with
+the wrong number of fields, a field whose unbalanced quote swallowed the rows after it) are
+listed in ``attrs["unreadable"]`` as ``(row, id, code, reason)``.
 """
 from __future__ import annotations
 
 import csv
+import io
 import errno
 import logging
 import os
@@ -29,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from netdiag.data.schema import TABLES
@@ -39,9 +43,12 @@ log = logging.getLogger(__name__)
 GPKG_NAME = "network.gpkg"
 FORMATS = ("csv", "parquet", "geojson")
 ROW = "_row"
+#: ``attrs`` key of the rows a reader could not use: a list of (row, id, code, reason)
+UNREADABLE = "unreadable"
 #: ``attrs`` key: (the first 20 column names as read, how many there were)
 COLUMNS_READ = "columns_read"
 BLOCK_SIZE = 1 << 24  # Arrow's CSV block; the largest header cell we accept
+MALFORMED = "malformed row"
 _BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -163,7 +170,8 @@ def read_source(source: Source, *, window: tuple | None = None, time_column: str
     wanted = {c.name for c in spec.columns} if spec else None
     try:
         if source.fmt == "csv":
-            frame = _read_csv(source.path, wanted=wanted, name=str(source))
+            key = (spec.key or spec.columns[0].name) if spec else None
+            frame = _read_csv(source.path, wanted=wanted, key=key, name=str(source))
         elif source.fmt == "parquet":
             frame = _read_parquet(source.path, window=window, time_column=time_column)
         else:
@@ -251,44 +259,55 @@ def _csv_header(path: Path, name: str) -> tuple[list[str], str]:
     return header, arrow_encoding
 
 
-def _read_csv(path: Path, *, wanted: set[str] | None = None, name: str | None = None) -> pd.DataFrame:
-    """CSV as text columns. UTF-8 (with or without BOM); falls back to GB18030 (Excel in China).
+def _read_csv(path: Path, *, wanted: set[str] | None = None, key: str | None = None,
+              name: str | None = None) -> pd.DataFrame:
+    """CSV as text columns, every physical row accounted for (see :func:`_account_rows`).
 
-    Only the columns in ``wanted`` (compared without case and outer blanks; default all) are
-    converted to pandas.
+    UTF-8 (with or without BOM); falls back to GB18030 (Excel in China). Only the columns in
+    ``wanted`` (compared without case and outer blanks; default all) are converted to pandas;
+    ``key`` names the column whose value identifies a row in ``attrs["unreadable"]``.
     """
     name = name or path.name
     header, arrow_encoding = _csv_header(path, name)
     fields = [f"f{i}" for i in range(len(header))]  # by position: odd or repeated names cannot collide
-    bad_rows: list[int | None] = []
+    invalid: list[tuple[int, int, str]] = []
 
     def on_bad_row(row) -> str:
-        bad_rows.append(row.number)
+        invalid.append((row.number, row.actual_columns, row.text))
         return "skip"
 
-    def read(threads: bool) -> pa.Table:
-        bad_rows.clear()
+    def read(threads: bool, block_size: int) -> pa.Table:
+        invalid.clear()
         return pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(use_threads=threads, encoding=arrow_encoding, column_names=fields,
-                                           skip_rows=1, block_size=BLOCK_SIZE),
+                                           skip_rows=1, block_size=block_size),
             parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_bad_row),
             convert_options=_as_text(fields),
         )
 
-    table = read(True)
-    if bad_rows:
-        # Line numbers of malformed rows are only known to a single-threaded read.
-        table = read(False)
-    keep = [i for i, h in enumerate(header) if wanted is None or h.strip().lower() in wanted]
+    block, threads = BLOCK_SIZE, True
+    try:
+        table = read(threads, block)
+    except pa.ArrowInvalid as exc:
+        if "straddl" not in str(exc):
+            raise
+        # one field is longer than a block (an unbalanced quote running far, most likely): one block
+        block, threads = path.stat().st_size + 1, False
+        if block >= 2**31 - 1:
+            raise InputError(f"cannot read {name}: a field runs over more than {BLOCK_SIZE >> 20} MB "
+                             f"(an unbalanced quote?)") from None
+        table = read(threads, block)
+    if invalid and threads:
+        table = read(False, block)  # the numbers of malformed rows are only known to a single-threaded read
+    norm = [h.strip().lower() for h in header]
+    key_index = norm.index(key) if key in norm else None
+    table, rows, unreadable = _account_rows(table, invalid, header, key_index)
+    keep = [i for i, n in enumerate(norm) if wanted is None or n in wanted]
     frame = table.select(keep).to_pandas()
     frame.columns = [header[i] for i in keep]
-    if bad_rows:
-        skipped = np.array(sorted(n - 1 for n in bad_rows if n is not None), dtype=np.int64)
-        numbers = np.arange(1, len(frame) + len(skipped) + 1, dtype=np.int64)
-        frame.insert(0, ROW, numbers[~np.isin(numbers, skipped)][: len(frame)])
-        frame.attrs["malformed_rows"] = skipped.tolist()
-        frame.attrs["expected_columns"] = len(header)
+    frame.insert(0, ROW, rows)
+    frame.attrs[UNREADABLE] = unreadable
     frame.attrs[COLUMNS_READ] = ([_short(h.strip().lower()) for h in header[:20]], len(header))
     return frame
 
@@ -296,6 +315,258 @@ def _read_csv(path: Path, *, wanted: set[str] | None = None, name: str | None = 
 def _as_text(fields: list[str]) -> pacsv.ConvertOptions:
     return pacsv.ConvertOptions(column_types={f: pa.string() for f in fields}, null_values=[""],
                                 strings_can_be_null=True, quoted_strings_can_be_null=True)
+
+
+# ----------------------------------------------------------------------------- unbalanced quotes
+# A quote that opens a field and is never closed where it should be makes Arrow read on across
+# line breaks (a quoted field may hold them): the rows after it end up inside that field and
+# would vanish without a word, their text (phone numbers included) in another row. Each record
+# whose field holds line breaks is checked for rows of its own (see _swallowed); such a record
+# is rejected, the rows it swallowed keep their own numbers and are read again on their own
+# when their text is known exactly, else reported.
+
+@dataclass
+class _Swallow:
+    record: int  # 1-based position of the damaged record among the records Arrow read
+    column: int  # the field the unbalanced quote opened
+    lines: int  # physical lines that field runs over
+    texts: list  # per row it swallowed: the row's exact text, or None when the closing quote cut it
+    ids: list  # per row it swallowed: its id, as far as it can be read
+    id: str
+
+
+_QUOTED = re.compile(r'[^"]*(?:""[^"]*)*')  # the inside of a quoted field, up to its closing quote
+_UNQUOTED = re.compile(r'[^,\r\n]*')
+
+
+def _swallowed(segments: list[str], column: int, ncols: int) -> bool:
+    """Whether a field's lines hold rows of their own: the mark of an unbalanced quote.
+
+    ``segments`` are the field's text split at its line breaks. A whole line inside the field
+    with at least the header's number of fields is a row; so is the last line when, up to the
+    quote that closed the field, it holds as many fields as came before the opening quote on the
+    first line (that quote opened the same column of a later row).
+    """
+    for line in segments[1:-1]:
+        if (line.count(",") + 1 >= ncols) if ncols > 1 else line.strip():
+            return True
+    return column > 0 and segments[-1].count(",") >= column
+
+
+def _quoted_field(text: str) -> tuple[int, str] | None:
+    """(column, inside) of the first quoted field of a raw record ``text`` that holds a line break."""
+    column, i, n, at_start = 0, 0, len(text), True
+    while i < n:
+        if at_start and text[i] == '"':
+            m = _QUOTED.match(text, i + 1)
+            if _BREAK.search(m.group(0)):
+                return column, m.group(0).replace('""', '"')
+            i, at_start = m.end() + 1, False
+            continue
+        i = _UNQUOTED.match(text, i).end()
+        if i < n and text[i] == ",":
+            column, at_start, i = column + 1, True, i + 1
+        elif i < n:
+            return None  # a line break outside quotes: not one record
+    return None
+
+
+def _field(line: str, index: int | None) -> str:
+    """Field ``index`` of one CSV line, for a row's id in a message ("" when there is none)."""
+    if index is None:
+        return ""
+    try:
+        with _csv_field_limit(BLOCK_SIZE):
+            values = next(csv.reader(io.StringIO(line)), [])
+    except csv.Error:
+        values = line.split(",")
+    return _short(values[index].strip(), 60) if index < len(values) else ""
+
+
+def _up_to_comma(text: str) -> str:
+    """The id a person wrote before the stray quote ran on: the first line of the field up to a comma."""
+    return _short(text.split(",", 1)[0].strip(), 60)
+
+
+def _has_break(column: pa.ChunkedArray) -> bool:
+    """Whether any value holds a line break: a scan of the raw value bytes (milliseconds per million rows)."""
+    for chunk in column.chunks:
+        buffers = chunk.buffers()
+        if len(chunk) == 0 or len(buffers) < 3 or buffers[2] is None:
+            continue
+        offsets = np.frombuffer(buffers[1], dtype=np.int32)
+        lo, hi = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
+        data = np.frombuffer(buffers[2], dtype=np.uint8, count=hi - lo, offset=lo)
+        if (data <= 13).any() and ((data == 10) | (data == 13)).any():
+            return True
+    return False
+
+
+def _valid_swallows(table: pa.Table, records: np.ndarray, ncols: int, key_index: int | None,
+                    total: int) -> list[_Swallow]:
+    """Damaged records among the rows Arrow read well (``records``: their positions among all records)."""
+    found: dict[int, list[tuple[int, str]]] = {}
+    for j in range(table.num_columns):
+        column = table.column(j)
+        if not _has_break(column):
+            continue
+        mask = pc.fill_null(pc.match_substring_regex(column, r"[\r\n]"), False)
+        pos = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+        for p, value in zip(pos.tolist(), column.take(pa.array(pos, type=pa.int64())).to_pylist()):
+            found.setdefault(p, []).append((j, value))
+    out = []
+    for p in sorted(found):
+        items = sorted(found[p])
+        hit = next((item for item in items if _swallowed(_BREAK.split(item[1]), item[0], ncols)), None)
+        if hit is None:
+            continue  # a quoted field with line breaks of its own: a legitimate multi-line value
+        j, value = hit
+        segments = _BREAK.split(value)
+        texts: list = [s.replace('"', '""') for s in segments[1:-1] if s != ""]  # whole lines: exact
+        ran_to_end = records[p] == total and '"' not in value  # never closed: the last line is whole too
+        ids = [_field(text, key_index) for text in texts]
+        if segments[-1] != "" or j < ncols - 1:
+            texts.append(segments[-1] if ran_to_end else None)
+            # the fields before the quote that closed the field are whole
+            ids.append(_field(segments[-1], key_index) if ran_to_end or (key_index or 0) < j else "")
+        for other, text in items:
+            if other != j:
+                extra = sum(1 for s in _BREAK.split(text)[1:] if s != "")
+                texts += [None] * extra
+                ids += [""] * extra
+        key = ("" if key_index is None or key_index > j else _up_to_comma(segments[0]) if key_index == j
+               else table.column(key_index)[p].as_py() or "")
+        lines = len(segments) - (ran_to_end and segments[-1] == "")  # the file's last line break ends no line
+        out.append(_Swallow(int(records[p]), j, lines, texts, ids, _short(key.strip(), 60)))
+    return out
+
+
+def _invalid_swallows(invalid: list[tuple[int, int, str]], records: np.ndarray, ncols: int,
+                      key_index: int | None) -> list[_Swallow]:
+    """Damaged records among the rows Arrow could not split into the header's fields."""
+    out = []
+    for (_, _, text), record in zip(invalid, records.tolist()):
+        if not _BREAK.search(text):
+            continue
+        quoted = _quoted_field(text)
+        if quoted is None or not _swallowed(_BREAK.split(quoted[1]), quoted[0], ncols):
+            continue
+        column, inside = quoted[0], _BREAK.split(quoted[1])
+        lines = [s for s in _BREAK.split(text)[1:] if s != ""]
+        # the damaged row's id: whole before the quote, the quote's first line at it, swallowed after it
+        key = ("" if key_index is None or key_index > column else _up_to_comma(inside[0]) if key_index == column
+               else _field(_BREAK.split(text, 1)[0], key_index))
+        out.append(_Swallow(record, column, len(inside), lines, [_field(line, key_index) for line in lines], key))
+    return out
+
+
+def _rows_text(first: int, last: int) -> str:
+    return f"row {first}" if first == last else f"rows {first}-{last}"
+
+
+def _reread(lines: list[str], fields: list[str]) -> tuple[pa.Table, np.ndarray]:
+    """Whole physical lines read again as rows of their own: (table, which lines gave a row)."""
+    bad: list[int] = []
+
+    def on_bad_row(row) -> str:
+        bad.append(row.number)
+        return "skip"
+
+    data = "\n".join(lines).encode("utf-8")
+    table = pacsv.read_csv(
+        pa.BufferReader(data),
+        read_options=pacsv.ReadOptions(use_threads=False, column_names=fields, block_size=max(len(data) + 1, 1 << 16)),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=on_bad_row), convert_options=_as_text(fields))
+    ok = np.ones(len(lines), dtype=bool)
+    ok[np.asarray(bad, dtype=np.int64) - 1] = False
+    return table, ok
+
+
+def _balanced(line: str) -> bool:
+    """Whether every quoted field of one line closes on that line (so reading it alone cannot run on)."""
+    if '"' not in line:
+        return True
+    i, n, at_start = 0, len(line), True
+    while i < n:
+        if at_start and line[i] == '"':
+            end = _QUOTED.match(line, i + 1).end()
+            if end >= n:
+                return False
+            i, at_start = end + 1, False
+            continue
+        i = _UNQUOTED.match(line, i).end()
+        at_start = i < n and line[i] == ","
+        i += 1
+    return True
+
+
+def _account_rows(table: pa.Table, invalid: list[tuple[int, int, str]], header: list[str],
+                  key_index: int | None) -> tuple[pa.Table, np.ndarray, list[tuple]]:
+    """Every physical row of a CSV file accounted for: (usable rows, their numbers, unreadable rows).
+
+    ``table`` holds the records Arrow read well, ``invalid`` the others as (number, fields,
+    text). Row numbers count records, except that each row swallowed by an unbalanced quote
+    counts as the row it was written as, so the rows after it keep their true numbers.
+    """
+    ncols = len(header)
+    n_valid = table.num_rows
+    total = n_valid + len(invalid)
+    inv = np.array([number - 1 for number, _, _ in invalid], dtype=np.int64)  # the header is line 1
+    if len(inv) and (inv.min() < 1 or inv.max() > total or len(np.unique(inv)) < len(inv)):
+        log.warning("the CSV reader gave no usable numbers for %d malformed rows; they are numbered last", len(inv))
+        inv = np.arange(n_valid + 1, total + 1, dtype=np.int64)
+    is_valid = np.ones(total + 1, dtype=bool)
+    is_valid[0] = False
+    is_valid[inv] = False
+    valid = np.flatnonzero(is_valid)
+    swallows = _valid_swallows(table, valid, ncols, key_index, total) + _invalid_swallows(invalid, inv, ncols, key_index)
+    if not swallows:
+        unreadable = [(int(k), _field(text, key_index), MALFORMED, _malformed_reason(ncols, actual))
+                      for (_, actual, text), k in zip(invalid, inv.tolist())]
+        return table, valid.astype(np.int64), unreadable
+
+    swallowed = np.zeros(total + 1, dtype=np.int64)
+    for s in swallows:
+        swallowed[s.record] = len(s.texts)
+    number = np.arange(total + 1, dtype=np.int64) + np.cumsum(swallowed) - swallowed  # true row of each record
+    damaged = {s.record for s in swallows}
+    unreadable = [(int(number[k]), _field(text, key_index), MALFORMED, _malformed_reason(ncols, actual))
+                  for (_, actual, text), k in zip(invalid, inv.tolist()) if k not in damaged]
+    keep = ~np.isin(valid, list(damaged))
+    parts, rows = [table.filter(pa.array(keep))], [number[valid[keep]]]
+
+    again = [(int(number[s.record]) + i + 1, text) for s in swallows for i, text in enumerate(s.texts)
+             if text is not None and _balanced(text)]
+    read_again: set[int] = set()
+    if again:
+        fields = table.column_names
+        recovered, ok = _reread([text for _, text in again], fields)
+        parts.append(recovered)
+        rows.append(np.array([row for row, _ in again], dtype=np.int64)[ok])
+        read_again = {row for (row, _), good in zip(again, ok) if good}
+    for s in swallows:
+        first = int(number[s.record])
+        span = range(first + 1, first + 1 + len(s.texts))
+        column = _short(header[s.column].strip())
+        fate = ("; those rows were read again on their own" if all(r in read_again for r in span)
+                else "; fix the quote and load again")
+        unreadable.append((first, s.id, "unbalanced quote",
+                           f"unbalanced quote in {column}: the field runs over {s.lines} lines and swallowed "
+                           f"{_rows_text(span.start, span.stop - 1)}{fate}"))
+        for row, row_id in zip(span, s.ids):
+            if row not in read_again:
+                unreadable.append((row, row_id, "swallowed row",
+                                   f"swallowed by the unbalanced quote in row {first} (its text went into that "
+                                   f"row's {column}); fix the quote and load again"))
+    table = pa.concat_tables(parts)
+    rows = np.concatenate(rows)
+    order = np.argsort(rows, kind="stable")
+    unreadable.sort()
+    return table.take(pa.array(order)), rows[order], unreadable
+
+
+def _malformed_reason(ncols: int, actual: int) -> str:
+    return f"row does not have the {ncols} fields of the header (it has {actual}; unbalanced quotes or commas?)"
 
 
 def _read_parquet(path: Path, *, window: tuple | None = None, time_column: str = "timestamp") -> pd.DataFrame:
@@ -338,6 +609,7 @@ def _read_parquet(path: Path, *, window: tuple | None = None, time_column: str =
         frame.insert(0, ROW, np.zeros(0, dtype=np.int64))
     frame.attrs["skipped_outside_window"] = int(md.num_rows - len(frame))
     return frame
+
 
 
 def _read_ogr(path: Path, layer: str | None) -> pd.DataFrame:

@@ -38,7 +38,7 @@ from netdiag.data.convert import (
     to_time,
     to_vocab,
 )
-from netdiag.data.read import COLUMNS_READ, ROW
+from netdiag.data.read import COLUMNS_READ, ROW, UNREADABLE
 from netdiag.data.schema import TABLES, Col, TableSpec
 from netdiag.errors import InputError
 
@@ -189,12 +189,10 @@ def check_table(spec: TableSpec, raw: pd.DataFrame, *, tz: str = "UTC",
     typed = pd.DataFrame({ROW: raw[ROW].to_numpy(dtype=np.int64), **values}, copy=False)
     for _, own in converted:
         problems.parts.extend(own.parts)  # in column order: the same reasons text every run
-    malformed = raw.attrs.get("malformed_rows", [])
     _TABLE_RULES.get(spec.name, lambda *a: None)(typed, problems)
     if spec.key:
         _check_duplicates(spec.key, typed, problems)
-    typed.attrs["malformed_rows"] = malformed
-    typed.attrs["expected_columns"] = raw.attrs.get("expected_columns")
+    typed.attrs[UNREADABLE] = list(raw.attrs.get(UNREADABLE, []))
     return typed, problems
 
 
@@ -434,14 +432,14 @@ def _check_transport_graph(transport: pd.DataFrame, problems: Problems) -> None:
 
 
 # ----------------------------------------------------------------------------- the rest
-def malformed_rows(table: str, typed: pd.DataFrame) -> pd.DataFrame:
-    """Rows the CSV reader could not split into the header's columns."""
-    rows = typed.attrs.get("malformed_rows") or []
+def unreadable_rows(table: str, typed: pd.DataFrame) -> pd.DataFrame:
+    """Rows the reader itself could not use (wrong number of fields, swallowed by an unbalanced quote)."""
+    rows = typed.attrs.get(UNREADABLE) or []
     if not rows:
         return pd.DataFrame(columns=REJECTED_COLUMNS)
-    expected = typed.attrs.get("expected_columns")
-    return pd.DataFrame({"table": table, "row": rows, "id": "", "code": "malformed row",
-                         "reason": f"row does not have the {expected} fields of the header (unbalanced quotes or commas?)"})
+    row, ids, code, reason = zip(*rows)
+    return pd.DataFrame({"table": table, "row": np.asarray(row, dtype=np.int64), "id": list(ids),
+                         "reason": list(reason), "code": list(code)})
 
 
 def split(table: str, typed: pd.DataFrame, problems: Problems) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -450,8 +448,8 @@ def split(table: str, typed: pd.DataFrame, problems: Problems) -> tuple[pd.DataF
     bad = problems.positions(len(typed))
     ids = typed[spec.key or spec.columns[0].name]
     rejected = problems.frame(typed[ROW].to_numpy(), ids)
-    if typed.attrs.get("malformed_rows"):
-        rejected = pd.concat([rejected, malformed_rows(table, typed)], ignore_index=True)
+    if typed.attrs.get(UNREADABLE):
+        rejected = pd.concat([rejected, unreadable_rows(table, typed)], ignore_index=True)
     accepted = typed.loc[~bad].reset_index(drop=True)
     accepted.attrs = {}
     return accepted, rejected
