@@ -8,8 +8,9 @@ taken as absent; nothing is opened before its kind is known (a FIFO would block)
 Reading keeps every value as written: CSV columns are read as text by pyarrow's multi-threaded
 reader (ids keep their leading zeros; conversion and checks happen in
 :mod:`netdiag.data.validate`). Parquet and GeoPackage columns keep their own types. Point
-geometries fill ``lat``/``lon`` when those columns are absent. Columns outside the contract are
-left out (CONTRACT.md allows them; nothing reads them).
+geometries fill ``lat``/``lon`` when those columns are absent; a geometry that is not a point
+is said per row in ``_geometry``. Columns outside the contract are left out (CONTRACT.md allows
+them; nothing reads them).
 
 Every frame returned carries ``_row``: the 1-based data row number in the source file, so a
 rejected row can be found again by a person. Rows the reader itself cannot use (a CSV row with
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 GPKG_NAME = "network.gpkg"
 FORMATS = ("csv", "parquet", "geojson")
 ROW = "_row"
+#: per row, what is wrong with its geometry (GeoJSON / GeoPackage); None when it is a usable point
+GEOMETRY = "_geometry"
 #: ``attrs`` key of the rows a reader could not use: a list of (row, id, code, reason)
 UNREADABLE = "unreadable"
 #: ``attrs`` key: (the first 20 column names as read, how many there were)
@@ -199,13 +202,14 @@ def _short(name: str, limit: int = 40) -> str:
 def _contract_columns(frame: pd.DataFrame, wanted: set[str] | None, source: str) -> pd.DataFrame:
     """The contract's columns only (names without case and outer blanks), chosen in one step."""
     names = [str(c).strip().lower() for c in frame.columns]
-    keep = [i for i, n in enumerate(names) if wanted is None or n in wanted or n == ROW]
+    own = {ROW, GEOMETRY} if wanted is None or "lat" in wanted else {ROW}  # a geometry matters only for a position
+    keep = [i for i, n in enumerate(names) if wanted is None or n in wanted or n in own]
     kept = [names[i] for i in keep]
     if len(set(kept)) < len(kept):
         dup = sorted({n for n in kept if kept.count(n) > 1})
         raise InputError(f"{source} has duplicate column names: {', '.join(dup)}; keep one of each")
     if COLUMNS_READ not in frame.attrs:  # for messages: a few of the names read, and how many there were
-        given = [n for n in names if n != ROW]
+        given = [n for n in names if n not in (ROW, GEOMETRY)]
         frame.attrs[COLUMNS_READ] = ([_short(n) for n in given[:20]], len(given))
     if len(keep) == len(names):
         frame.columns = names
@@ -612,19 +616,49 @@ def _read_parquet(path: Path, *, window: tuple | None = None, time_column: str =
 
 
 
+NO_GEOMETRY = "no geometry"
+EMPTY_GEOMETRY = "geometry is empty"
+_GEOMETRY_TYPES = ("Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon",
+                   "GeometryCollection")
+
+
 def _read_ogr(path: Path, layer: str | None) -> pd.DataFrame:
     import pyogrio
-    import shapely
 
     gdf = pyogrio.read_dataframe(path, layer=layer)
     geometry = gdf.geometry if "geometry" in gdf.columns else None
     frame = pd.DataFrame(gdf.drop(columns="geometry", errors="ignore"))
-    cols = {str(c).lower() for c in frame.columns}
+    cols = {str(c).strip().lower() for c in frame.columns}
     if geometry is not None and not {"lat", "lon"} <= cols:
         if geometry.crs is not None and not geometry.crs.equals("EPSG:4326"):
             geometry = geometry.to_crs(4326)
-        values = geometry.values
-        points = np.asarray(shapely.get_type_id(values) == 0)
-        frame["lon"] = np.where(points, shapely.get_x(values), np.nan)
-        frame["lat"] = np.where(points, shapely.get_y(values), np.nan)
+        frame["lon"], frame["lat"], frame[GEOMETRY] = _points(np.asarray(geometry.values, dtype=object))
     return frame
+
+
+def _points(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lon, lat, problem) of each geometry; ``problem`` says why it is not a usable point, else None.
+
+    A MultiPoint of one point is that point; anything else that is not a point is named
+    ("geometry is a LineString, expected a Point"), as are a missing and an empty geometry.
+    """
+    import shapely
+
+    n = len(values)
+    kind = shapely.get_type_id(values)
+    missing = shapely.is_missing(values)
+    empty = ~missing & shapely.is_empty(values)
+    count = shapely.get_num_geometries(values)
+    usable = ~missing & ~empty & ((kind == 0) | ((kind == 4) & (count == 1)))
+    lon, lat = np.full(n, np.nan), np.full(n, np.nan)
+    if usable.any():
+        points = shapely.get_geometry(values[usable], 0)
+        lon[usable], lat[usable] = shapely.get_x(points), shapely.get_y(points)
+    problem = np.full(n, None, dtype=object)
+    problem[missing] = NO_GEOMETRY
+    problem[empty | (usable & (np.isnan(lon) | np.isnan(lat)))] = EMPTY_GEOMETRY
+    for i in np.flatnonzero(~missing & ~empty & ~usable):
+        name = _GEOMETRY_TYPES[kind[i]] if 0 <= kind[i] < len(_GEOMETRY_TYPES) else "geometry of an unknown type"
+        what = f"a MultiPoint of {count[i]} points" if kind[i] == 4 else f"a {name}"
+        problem[i] = f"geometry is {what}, expected a Point"
+    return lon, lat, problem

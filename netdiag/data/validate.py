@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
@@ -38,7 +39,7 @@ from netdiag.data.convert import (
     to_time,
     to_vocab,
 )
-from netdiag.data.read import COLUMNS_READ, ROW, UNREADABLE
+from netdiag.data.read import COLUMNS_READ, EMPTY_GEOMETRY, GEOMETRY, NO_GEOMETRY, ROW, UNREADABLE
 from netdiag.data.schema import TABLES, Col, TableSpec
 from netdiag.errors import InputError
 
@@ -129,7 +130,7 @@ def check_columns(spec: TableSpec, frame: pd.DataFrame, source: str) -> None:
     if missing:
         shown, count = frame.attrs.get(COLUMNS_READ) or (None, 0)
         if shown is None:  # a frame not from read_source
-            names = [str(c) for c in frame.columns if c != ROW]
+            names = [str(c) for c in frame.columns if c not in (ROW, GEOMETRY)]
             shown, count = names[:20], len(names)
         found = ", ".join(shown) + (f" and {count - len(shown)} more" if count > len(shown) else "") or "none"
         raise InputError(f"{source}: missing required column{'s' if len(missing) > 1 else ''} "
@@ -189,6 +190,11 @@ def check_table(spec: TableSpec, raw: pd.DataFrame, *, tz: str = "UTC",
     typed = pd.DataFrame({ROW: raw[ROW].to_numpy(dtype=np.int64), **values}, copy=False)
     for _, own in converted:
         problems.parts.extend(own.parts)  # in column order: the same reasons text every run
+    if GEOMETRY in raw.columns:
+        typed[GEOMETRY] = raw[GEOMETRY].to_numpy(dtype=object)
+        notes = typed[GEOMETRY]
+        wrong = (notes.notna() & ~notes.isin([NO_GEOMETRY, EMPTY_GEOMETRY])).to_numpy(dtype=bool)
+        problems.add(wrong, "not a point", lambda p: list(notes.iloc[p]))
     _TABLE_RULES.get(spec.name, lambda *a: None)(typed, problems)
     if spec.key:
         _check_duplicates(spec.key, typed, problems)
@@ -442,14 +448,51 @@ def unreadable_rows(table: str, typed: pd.DataFrame) -> pd.DataFrame:
                          "reason": list(reason), "code": list(code)})
 
 
+_POSITION_CODES = ("missing lat", "missing lon", "no usable position", "missing position")
+_MISSING_POSITION = re.compile(r"^missing (?:lat and lon|lat|lon)")
+
+
+def _explain_geometry(typed: pd.DataFrame, problems: Problems) -> None:
+    """A position missing because of the row's geometry says so ("no geometry: no usable position; ...").
+
+    The reasons about a missing lat or lon of such a row become one reason naming the geometry;
+    a geometry that is not a point already says so itself.
+    """
+    if GEOMETRY not in typed.columns:
+        return
+    notes = typed[GEOMETRY].to_numpy(dtype=object)
+    noted = pd.notna(notes)
+    if not noted.any():
+        return
+    wrong = noted & ~np.isin(notes, [NO_GEOMETRY, EMPTY_GEOMETRY])
+    first_reason = np.full(len(typed), None, dtype=object)
+    parts = []
+    for part in problems.parts:
+        if part["code"].iloc[0] in _POSITION_CODES:
+            pos = part["pos"].to_numpy()
+            hit = noted[pos]
+            for p, reason in zip(pos[hit & ~wrong[pos]], part["reason"].to_numpy()[hit & ~wrong[pos]]):
+                if first_reason[p] is None:
+                    first_reason[p] = reason
+            part = part[~hit]
+            if part.empty:
+                continue
+        parts.append(part)
+    problems.parts = parts
+    explained = pd.notna(first_reason)
+    problems.add(explained, "no point geometry",
+                 lambda p: [_MISSING_POSITION.sub(notes[i], first_reason[i]) for i in p])
+
+
 def split(table: str, typed: pd.DataFrame, problems: Problems) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(accepted rows, rejected rows in contract format)."""
     spec = TABLES[table]
+    _explain_geometry(typed, problems)
     bad = problems.positions(len(typed))
     ids = typed[spec.key or spec.columns[0].name]
     rejected = problems.frame(typed[ROW].to_numpy(), ids)
     if typed.attrs.get(UNREADABLE):
         rejected = pd.concat([rejected, unreadable_rows(table, typed)], ignore_index=True)
-    accepted = typed.loc[~bad].reset_index(drop=True)
+    accepted = typed.loc[~bad].drop(columns=GEOMETRY, errors="ignore").reset_index(drop=True)
     accepted.attrs = {}
     return accepted, rejected
