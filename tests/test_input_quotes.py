@@ -129,3 +129,39 @@ def test_malformed_rows_after_a_multi_line_value_keep_true_numbers(tmp_path):
     assert kept == {"K001": 1, "K002": 2, "K003": 4, "K004": 5}
     assert rej.loc[3, "id"] == "K999"
     assert rej.loc[3, "reason"] == "row does not have the 12 fields of the header (it has 2; unbalanced quotes or commas?)"
+
+
+def test_a_quoted_line_break_in_a_yes_no_value_is_one_row_not_a_broken_file(tmp_path):
+    header, rows = TINY["complaints"]
+    rows = [r[:] for r in rows]
+    rows[0][COL["vip"]] = "\n"  # quoted by the CSV writer: one record whose vip is blank (read as not given)
+    rows[1][COL["vip"]] = "yes\n,"
+    ds = load_dataset(write_dataset(tmp_path, {"complaints": (header, rows)}))
+    kept, rej = complaint_outcome(ds)
+    assert kept == {"K001": 1}
+    assert rej.loc[2, "reason"].startswith("unbalanced quote in vip: the field runs over 2 lines and swallowed row 3")
+    assert_every_row_once(ds, 3)
+
+
+def test_stray_quotes_on_consecutive_rows_lose_neither(tmp_path):
+    lines = complaint_lines(4)
+    lines[0] = lines[0].replace("hotline", '"hotline')  # the quote of row 1 runs to the first quote of row 2 ...
+    lines[1] = '"' + lines[1]  # ... which is a stray quote of its own, before its id
+    ds = load_dataset(with_complaints(tmp_path, lines))
+    kept, rej = complaint_outcome(ds)
+    assert rej.loc[1, "reason"].startswith("unbalanced quote in channel: the field runs over 2 lines and swallowed row 2")
+    assert (rej.loc[2, "id"], rej.loc[2, "code"]) == ("K002", "swallowed row")
+    assert kept == {"K003": 3, "K004": 4}
+    assert_every_row_once(ds, 4)
+
+
+def test_a_stray_quote_in_the_id_swallowing_one_row(tmp_path):
+    lines = complaint_lines(4)
+    lines[1] = '"' + lines[1]  # row 2: the quote opens the id ...
+    lines[2] = '"' + lines[2].replace("K003,", 'K003",', 1)  # ... and row 3's quoted id closes it
+    ds = load_dataset(with_complaints(tmp_path, lines))
+    kept, rej = complaint_outcome(ds)
+    assert rej.loc[2, ["id", "code"]].tolist() == ["K002", "unbalanced quote"]
+    assert rej.loc[3, ["id", "code"]].tolist() == ["K003", "swallowed row"]
+    assert kept == {"K001": 1, "K004": 4}
+    assert_every_row_once(ds, 4)

@@ -174,7 +174,8 @@ def read_source(source: Source, *, window: tuple | None = None, time_column: str
     try:
         if source.fmt == "csv":
             key = (spec.key or spec.columns[0].name) if spec else None
-            frame = _read_csv(source.path, wanted=wanted, key=key, name=str(source))
+            strict = {c.name for c in spec.columns if c.kind != "text"} if spec else set()
+            frame = _read_csv(source.path, wanted=wanted, key=key, strict=strict, name=str(source))
         elif source.fmt == "parquet":
             frame = _read_parquet(source.path, window=window, time_column=time_column)
         else:
@@ -264,12 +265,13 @@ def _csv_header(path: Path, name: str) -> tuple[list[str], str]:
 
 
 def _read_csv(path: Path, *, wanted: set[str] | None = None, key: str | None = None,
-              name: str | None = None) -> pd.DataFrame:
+              strict: set[str] = frozenset(), name: str | None = None) -> pd.DataFrame:
     """CSV as text columns, every physical row accounted for (see :func:`_account_rows`).
 
     UTF-8 (with or without BOM); falls back to GB18030 (Excel in China). Only the columns in
     ``wanted`` (compared without case and outer blanks; default all) are converted to pandas;
-    ``key`` names the column whose value identifies a row in ``attrs["unreadable"]``.
+    ``key`` names the column whose value identifies a row in ``attrs["unreadable"]``; a value of a
+    ``strict`` column (ids, numbers, times, ...) never holds a line break of its own.
     """
     name = name or path.name
     header, arrow_encoding = _csv_header(path, name)
@@ -306,7 +308,8 @@ def _read_csv(path: Path, *, wanted: set[str] | None = None, key: str | None = N
         table = read(False, block)  # the numbers of malformed rows are only known to a single-threaded read
     norm = [h.strip().lower() for h in header]
     key_index = norm.index(key) if key in norm else None
-    table, rows, unreadable = _account_rows(table, invalid, header, key_index)
+    never_multiline = {i for i, n in enumerate(norm) if n in strict}
+    table, rows, unreadable = _account_rows(table, invalid, header, key_index, never_multiline)
     keep = [i for i, n in enumerate(norm) if wanted is None or n in wanted]
     frame = table.select(keep).to_pandas()
     frame.columns = [header[i] for i in keep]
@@ -343,14 +346,18 @@ _QUOTED = re.compile(r'[^"]*(?:""[^"]*)*')  # the inside of a quoted field, up t
 _UNQUOTED = re.compile(r'[^,\r\n]*')
 
 
-def _swallowed(segments: list[str], column: int, ncols: int) -> bool:
+def _swallowed(segments: list[str], column: int, ncols: int, strict: set[int]) -> bool:
     """Whether a field's lines hold rows of their own: the mark of an unbalanced quote.
 
-    ``segments`` are the field's text split at its line breaks. A whole line inside the field
-    with at least the header's number of fields is a row; so is the last line when, up to the
-    quote that closed the field, it holds as many fields as came before the opening quote on the
-    first line (that quote opened the same column of a later row).
+    ``segments`` are the field's text split at its line breaks. Line breaks and commas in a
+    column whose values never hold either (an id, a number, a time: ``strict``) are fields of
+    other rows; a whole line inside the field with at least the header's number of fields is a
+    row; so is the last line when, up to the quote that closed the field, it holds as many fields
+    as came before the opening quote on the first line (that quote opened the same column of a
+    later row).
     """
+    if column in strict and any("," in s for s in segments):
+        return True
     for line in segments[1:-1]:
         if (line.count(",") + 1 >= ncols) if ncols > 1 else line.strip():
             return True
@@ -379,12 +386,37 @@ def _field(line: str, index: int | None) -> str:
     """Field ``index`` of one CSV line, for a row's id in a message ("" when there is none)."""
     if index is None:
         return ""
+    first = _BREAK.split(line, 1)[0]
+    if not _balanced(first):  # a quote that never closes: the fields as a person sees them
+        values = [v.strip('"') for v in first.split(",")]
+    else:
+        try:
+            with _csv_field_limit(BLOCK_SIZE):
+                values = next(csv.reader(io.StringIO(line)), [])
+        except csv.Error:
+            values = first.split(",")
+    return _short(values[index].strip(), 60) if index < len(values) else ""
+
+
+def _width(line: str) -> int:
+    """How many fields one CSV line holds, read on its own, or split at every comma if more."""
     try:
         with _csv_field_limit(BLOCK_SIZE):
-            values = next(csv.reader(io.StringIO(line)), [])
+            read = len(next(csv.reader(io.StringIO(line)), []))
     except csv.Error:
-        values = line.split(",")
-    return _short(values[index].strip(), 60) if index < len(values) else ""
+        read = 0
+    return max(read, line.count(",") + 1)
+
+
+def _cut_id(last: str, key_index: int | None, column: int) -> str:
+    """The id of the row whose quote closed a field, from that field's last line (``last``).
+
+    That line holds the row's fields up to its quote, plus the quoted value itself.
+    """
+    parts = last.split(",")
+    if key_index is None or key_index > column or key_index >= len(parts):
+        return ""
+    return _short(parts[key_index].strip().rstrip('"'), 60)
 
 
 def _up_to_comma(text: str) -> str:
@@ -407,7 +439,7 @@ def _has_break(column: pa.ChunkedArray) -> bool:
 
 
 def _valid_swallows(table: pa.Table, records: np.ndarray, ncols: int, key_index: int | None,
-                    total: int) -> list[_Swallow]:
+                    total: int, strict: set[int]) -> list[_Swallow]:
     """Damaged records among the rows Arrow read well (``records``: their positions among all records)."""
     found: dict[int, list[tuple[int, str]]] = {}
     for j in range(table.num_columns):
@@ -421,18 +453,18 @@ def _valid_swallows(table: pa.Table, records: np.ndarray, ncols: int, key_index:
     out = []
     for p in sorted(found):
         items = sorted(found[p])
-        hit = next((item for item in items if _swallowed(_BREAK.split(item[1]), item[0], ncols)), None)
+        hit = next((item for item in items if _swallowed(_BREAK.split(item[1]), item[0], ncols, strict)), None)
         if hit is None:
             continue  # a quoted field with line breaks of its own: a legitimate multi-line value
         j, value = hit
         segments = _BREAK.split(value)
         texts: list = [s.replace('"', '""') for s in segments[1:-1] if s != ""]  # whole lines: exact
-        ran_to_end = records[p] == total and '"' not in value  # never closed: the last line is whole too
+        # a last field never closed runs to the end of the file: its last line is whole too
+        ran_to_end = records[p] == total and j == ncols - 1 and '"' not in value
         ids = [_field(text, key_index) for text in texts]
         if segments[-1] != "" or j < ncols - 1:
             texts.append(segments[-1] if ran_to_end else None)
-            # the fields before the quote that closed the field are whole
-            ids.append(_field(segments[-1], key_index) if ran_to_end or (key_index or 0) < j else "")
+            ids.append(_field(segments[-1], key_index) if ran_to_end else _cut_id(segments[-1], key_index, j))
         for other, text in items:
             if other != j:
                 extra = sum(1 for s in _BREAK.split(text)[1:] if s != "")
@@ -446,17 +478,23 @@ def _valid_swallows(table: pa.Table, records: np.ndarray, ncols: int, key_index:
 
 
 def _invalid_swallows(invalid: list[tuple[int, int, str]], records: np.ndarray, ncols: int,
-                      key_index: int | None) -> list[_Swallow]:
-    """Damaged records among the rows Arrow could not split into the header's fields."""
+                      key_index: int | None, strict: set[int]) -> list[_Swallow]:
+    """Damaged records among the rows Arrow could not split into the header's fields.
+
+    Their raw text is known, so besides the marks of :func:`_swallowed`, a line after the first
+    that is a whole row on its own (the header's number of fields) tells of a swallowed row.
+    """
     out = []
     for (_, _, text), record in zip(invalid, records.tolist()):
         if not _BREAK.search(text):
             continue
         quoted = _quoted_field(text)
-        if quoted is None or not _swallowed(_BREAK.split(quoted[1]), quoted[0], ncols):
+        if quoted is None:
             continue
         column, inside = quoted[0], _BREAK.split(quoted[1])
         lines = [s for s in _BREAK.split(text)[1:] if s != ""]
+        if not (_swallowed(inside, column, ncols, strict) or any(_width(line) >= ncols for line in lines)):
+            continue
         # the damaged row's id: whole before the quote, the quote's first line at it, swallowed after it
         key = ("" if key_index is None or key_index > column else _up_to_comma(inside[0]) if key_index == column
                else _field(_BREAK.split(text, 1)[0], key_index))
@@ -505,7 +543,7 @@ def _balanced(line: str) -> bool:
 
 
 def _account_rows(table: pa.Table, invalid: list[tuple[int, int, str]], header: list[str],
-                  key_index: int | None) -> tuple[pa.Table, np.ndarray, list[tuple]]:
+                  key_index: int | None, strict: set[int] = frozenset()) -> tuple[pa.Table, np.ndarray, list[tuple]]:
     """Every physical row of a CSV file accounted for: (usable rows, their numbers, unreadable rows).
 
     ``table`` holds the records Arrow read well, ``invalid`` the others as (number, fields,
@@ -523,7 +561,8 @@ def _account_rows(table: pa.Table, invalid: list[tuple[int, int, str]], header: 
     is_valid[0] = False
     is_valid[inv] = False
     valid = np.flatnonzero(is_valid)
-    swallows = _valid_swallows(table, valid, ncols, key_index, total) + _invalid_swallows(invalid, inv, ncols, key_index)
+    swallows = (_valid_swallows(table, valid, ncols, key_index, total, strict)
+                + _invalid_swallows(invalid, inv, ncols, key_index, strict))
     if not swallows:
         unreadable = [(int(k), _field(text, key_index), MALFORMED, _malformed_reason(ncols, actual))
                       for (_, actual, text), k in zip(invalid, inv.tolist())]
@@ -540,7 +579,7 @@ def _account_rows(table: pa.Table, invalid: list[tuple[int, int, str]], header: 
     parts, rows = [table.filter(pa.array(keep))], [number[valid[keep]]]
 
     again = [(int(number[s.record]) + i + 1, text) for s in swallows for i, text in enumerate(s.texts)
-             if text is not None and _balanced(text)]
+             if text and _balanced(text)]
     read_again: set[int] = set()
     if again:
         fields = table.column_names
