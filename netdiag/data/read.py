@@ -237,26 +237,61 @@ def _csv_field_limit(limit: int):
         csv.field_size_limit(old)
 
 
-def _csv_header(path: Path, name: str) -> tuple[list[str], str]:
-    """(column names, Arrow's name of the encoding). UTF-8 (with or without BOM), else GB18030."""
-    for encoding, arrow_encoding in (("utf-8-sig", "utf8"), ("gb18030", "gb18030")):
+SAMPLE = 1 << 20  # the bytes that decide a file's text encoding
+
+
+def _encoding(path: Path, name: str) -> tuple[str, str]:
+    """(Python's, Arrow's) name of a CSV file's text encoding, from its first megabyte.
+
+    UTF-16 by its byte order mark (Excel's "Unicode text"); UTF-8 (with or without BOM); else
+    GB18030 (Excel in China). A sample with valid UTF-8 text outside ASCII is UTF-8 even when
+    some lines are not: a file of mixed encodings is read as UTF-8 and its other rows are
+    reported one by one rather than all read wrong.
+    """
+    with open(path, "rb") as fh:
+        sample = fh.read(SAMPLE)
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16", "utf-16"
+    lines = sample.split(b"\n")
+    if len(sample) == SAMPLE and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut in the middle of a character
+
+    def utf8(line: bytes) -> bool:
         try:
-            with _csv_field_limit(BLOCK_SIZE), open(path, newline="", encoding=encoding) as fh:
-                header = next(csv.reader(fh), None)
+            line.decode("utf-8")
+            return True
         except UnicodeDecodeError:
-            continue
-        except csv.Error as exc:
-            raise InputError(f"cannot read the header of {name}: {exc}") from None
-        if arrow_encoding != "utf8":
-            log.warning("%s is not UTF-8; read as GB18030", name)
-        break
-    else:
-        raise InputError(f"cannot read the header of {name}: it is neither UTF-8 nor GB18030 text")
+            return False
+    bad = [line for line in lines if not utf8(line)]
+    if not bad or any(max(line, default=0) >= 0x80 and utf8(line) for line in lines):
+        if bad:
+            log.warning("%s mixes text encodings; rows that are not UTF-8 are rejected", name)
+        return "utf-8-sig", "utf8"
+    try:
+        b"\n".join(lines).decode("gb18030")
+    except UnicodeDecodeError:
+        raise InputError(f"cannot read {name}: it is neither UTF-8, UTF-16 nor GB18030 text") from None
+    log.warning("%s is not UTF-8; read as GB18030", name)
+    return "gb18030", "gb18030"
+
+
+def _csv_header(path: Path, name: str) -> tuple[list[str], str]:
+    """(column names, Arrow's name of the encoding); see :func:`_encoding`."""
+    encoding, arrow_encoding = _encoding(path, name)
+    try:
+        with _csv_field_limit(BLOCK_SIZE), open(path, newline="", encoding=encoding, errors="replace") as fh:
+            header = next(csv.reader(fh), None)
+    except csv.Error as exc:
+        raise InputError(f"cannot read the header of {name}: {exc}") from None
     if header is None:
         raise InputError(f"{name} is empty: expected a header row with column names")
     if not header:
         raise InputError(f"{name}: the first line is empty; expected a header row with column names")
     header = [h.lstrip("\ufeff") for h in header]
+    if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
+        sep = next(s for s in ";\t|" if s in header[0])
+        raise InputError(f"{name}: the header is one column holding {sep!r} between names; netdiag reads "
+                         f"comma-separated files (in Excel: save as 'CSV UTF-8 (comma delimited)')")
     long = next((h for h in header if _BREAK.search(h)), None)
     if long is not None:
         raise InputError(f"{name}: the header's column name {_short(long)!r} runs over several lines "
@@ -279,7 +314,11 @@ def _read_csv(path: Path, *, wanted: set[str] | None = None, key: str | None = N
     invalid: list[tuple[int, int, str]] = []
 
     def on_bad_row(row) -> str:
-        invalid.append((row.number, row.actual_columns, row.text))
+        try:
+            text = row.text
+        except Exception:  # text that is not UTF-8: reported without it
+            text = ""
+        invalid.append((row.number, row.actual_columns, text))
         return "skip"
 
     def read(threads: bool, block_size: int) -> pa.Table:
@@ -289,27 +328,33 @@ def _read_csv(path: Path, *, wanted: set[str] | None = None, key: str | None = N
             read_options=pacsv.ReadOptions(use_threads=threads, encoding=arrow_encoding, column_names=fields,
                                            skip_rows=1, block_size=block_size),
             parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_bad_row),
-            convert_options=_as_text(fields),
+            convert_options=_as_text(fields, check_utf8=False),  # checked value by value below
         )
 
     block, threads = BLOCK_SIZE, True
     try:
         table = read(threads, block)
     except pa.ArrowInvalid as exc:
-        if "straddl" not in str(exc):
+        if _only_header(path):
+            table = pa.table({f: pa.array([], pa.string()) for f in fields})  # nothing after the header
+        elif "straddl" in str(exc) or "Could not skip" in str(exc):
+            # a field or the header is longer than a block (an unbalanced quote running far?): one block
+            block, threads = path.stat().st_size + 1, False
+            if block >= 2**31 - 1:
+                raise InputError(f"cannot read {name}: a field runs over more than {BLOCK_SIZE >> 20} MB "
+                                 f"(an unbalanced quote?)") from None
+            table = read(threads, block)
+        else:
             raise
-        # one field is longer than a block (an unbalanced quote running far, most likely): one block
-        block, threads = path.stat().st_size + 1, False
-        if block >= 2**31 - 1:
-            raise InputError(f"cannot read {name}: a field runs over more than {BLOCK_SIZE >> 20} MB "
-                             f"(an unbalanced quote?)") from None
-        table = read(threads, block)
     if invalid and threads:
         table = read(False, block)  # the numbers of malformed rows are only known to a single-threaded read
     norm = [h.strip().lower() for h in header]
     key_index = norm.index(key) if key in norm else None
     never_multiline = {i for i, n in enumerate(norm) if n in strict}
+    table = _not_utf8_as_null(table, arrow_encoding)
     table, rows, unreadable = _account_rows(table, invalid, header, key_index, never_multiline)
+    table, rows, unreadable = _reject_not_utf8(table, rows, unreadable, header, key_index)
+    table = _without_row_bom(table)
     keep = [i for i, n in enumerate(norm) if wanted is None or n in wanted]
     frame = table.select(keep).to_pandas()
     frame.columns = [header[i] for i in keep]
@@ -319,9 +364,81 @@ def _read_csv(path: Path, *, wanted: set[str] | None = None, key: str | None = N
     return frame
 
 
-def _as_text(fields: list[str]) -> pacsv.ConvertOptions:
-    return pacsv.ConvertOptions(column_types={f: pa.string() for f in fields}, null_values=[""],
+def _without_row_bom(table: pa.Table) -> pa.Table:
+    """A byte order mark at the start of a row (files joined together) is no part of its first value."""
+    if table.num_columns == 0 or not _has_bytes(table.column(0), 0xEF):
+        return table
+    first = pc.utf8_ltrim(table.column(0), characters="\ufeff")
+    return table.set_column(0, table.field(0), first)
+
+
+def _only_header(path: Path) -> bool:
+    """Whether nothing but line breaks and blanks follows the first line (Arrow calls that an error)."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    first = re.search(rb"\r\n|\r|\n", data)
+    return first is None or not data[first.end():].strip()
+
+
+def _as_text(fields: list[str], *, check_utf8: bool = True) -> pacsv.ConvertOptions:
+    return pacsv.ConvertOptions(column_types={f: pa.string() for f in fields}, null_values=[""], check_utf8=check_utf8,
                                 strings_can_be_null=True, quoted_strings_can_be_null=True)
+
+
+# ----------------------------------------------------------------------------- text that is not UTF-8
+NOT_UTF8 = "_not_utf8"  # a column added while reading: per row, the first column whose text is not UTF-8
+
+
+def _not_utf8_as_null(table: pa.Table, arrow_encoding: str) -> pa.Table:
+    """Values that are not UTF-8 (a row pasted from another encoding) as null, their rows marked.
+
+    Arrow checks every value anyway; checking here (each chunk at once, value by value only in
+    a chunk that fails) lets one such row be reported instead of failing the whole file.
+    """
+    if arrow_encoding != "utf8" or table.num_rows == 0:
+        return table
+    marks = np.full(table.num_rows, -1, dtype=np.int64)
+    columns = []
+    for j, column in enumerate(table.columns):
+        chunks, start = [], 0
+        for chunk in column.chunks:
+            try:
+                chunk.validate(full=True)
+                chunks.append(chunk)
+            except pa.ArrowInvalid:
+                values = chunk.view(pa.binary()).to_pylist()
+                good = []
+                for i, value in enumerate(values):
+                    try:
+                        good.append(None if value is None else value.decode("utf-8"))
+                    except UnicodeDecodeError:
+                        good.append(None)
+                        if marks[start + i] < 0:
+                            marks[start + i] = j
+                chunks.append(pa.array(good, type=pa.string()))
+            start += len(chunk)
+        columns.append(pa.chunked_array(chunks, type=pa.string()))
+    if (marks < 0).all():
+        return table
+    return pa.table(columns + [pa.array(marks)], names=table.column_names + [NOT_UTF8])
+
+
+def _reject_not_utf8(table: pa.Table, rows: np.ndarray, unreadable: list, header: list[str],
+                     key_index: int | None) -> tuple[pa.Table, np.ndarray, list]:
+    """The rows marked by :func:`_not_utf8_as_null` out of ``table``, into ``unreadable``."""
+    if NOT_UTF8 not in table.column_names:
+        return table, rows, unreadable
+    marks = pc.fill_null(table.column(NOT_UTF8), -1).to_numpy()
+    table = table.drop_columns([NOT_UTF8])
+    bad = marks >= 0
+    keys = (table.column(key_index).filter(pa.array(bad)).to_pylist() if key_index is not None
+            else [None] * int(bad.sum()))
+    for row, column, key in zip(rows[bad].tolist(), marks[bad].tolist(), keys):
+        unreadable.append((row, _short((key or "").strip(), 60), "not UTF-8",
+                           f"{_short(header[column].strip())} is not UTF-8 text (the file mixes text encodings; "
+                           f"save it again as UTF-8)"))
+    unreadable.sort()
+    return table.filter(pa.array(~bad)), rows[~bad], unreadable
 
 
 # ----------------------------------------------------------------------------- unbalanced quotes
@@ -424,8 +541,10 @@ def _up_to_comma(text: str) -> str:
     return _short(text.split(",", 1)[0].strip(), 60)
 
 
-def _has_break(column: pa.ChunkedArray) -> bool:
-    """Whether any value holds a line break: a scan of the raw value bytes (milliseconds per million rows)."""
+def _has_bytes(column: pa.ChunkedArray, *values: int) -> bool:
+    """Whether any value holds one of the bytes ``values``: a scan of the raw value bytes (milliseconds
+    per million rows)."""
+    low = min(values)
     for chunk in column.chunks:
         buffers = chunk.buffers()
         if len(chunk) == 0 or len(buffers) < 3 or buffers[2] is None:
@@ -433,9 +552,15 @@ def _has_break(column: pa.ChunkedArray) -> bool:
         offsets = np.frombuffer(buffers[1], dtype=np.int32)
         lo, hi = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
         data = np.frombuffer(buffers[2], dtype=np.uint8, count=hi - lo, offset=lo)
-        if (data <= 13).any() and ((data == 10) | (data == 13)).any():
-            return True
+        if low > 127 or (data <= max(values)).any():  # a cheap first look for the control characters
+            if np.isin(data, values).any():
+                return True
     return False
+
+
+def _has_break(column: pa.ChunkedArray) -> bool:
+    """Whether any value holds a line break."""
+    return _has_bytes(column, 10, 13)
 
 
 def _valid_swallows(table: pa.Table, records: np.ndarray, ncols: int, key_index: int | None,
