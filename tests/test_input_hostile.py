@@ -1,11 +1,14 @@
 """Files a hostile or careless author might hand over: a header and nothing else, CR line ends,
-UTF-16, mixed encodings, other separators, byte order marks inside, NUL bytes.
+UTF-16, mixed encodings, other separators, byte order marks inside, NUL bytes, Excel's ="001".
 Each is read row for row or refused in one clear line, never a traceback."""
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from conftest import TINY, write_dataset
+from netdiag.data.convert import to_id
 from netdiag.data.dataset import load_dataset
 from netdiag.errors import InputError
 
@@ -63,3 +66,19 @@ def test_another_separator_is_a_clear_error(tmp_path, sep):
 def test_a_byte_order_mark_at_the_start_of_a_row_is_no_part_of_its_id(tmp_path):
     ds = complaints(tmp_path, ("\ufeff" + HEADER + "\n" + rows(1) + "\ufeff" + rows(2)).encode())
     assert ds["complaints"]["complaint_id"].tolist() == ["K1", "K2"]
+
+
+def test_excel_text_ids_are_their_text(tmp_path):
+    text = HEADER + "\n" + rows(1).replace("K1,", '="001",', 1) + rows(2).replace("K2,", '"=""002""",', 1)
+    ds = complaints(tmp_path, text.encode())
+    assert ds["complaints"]["complaint_id"].tolist() == ["001", "002"]
+
+
+def test_excel_text_ids_in_millions_of_load_rows():
+    values = pd.Series(np.array(['="C001"', "C001", "C002", None] * 60_000, dtype=object)).astype(
+        pd.StringDtype("pyarrow", na_value=np.nan))
+    ids = to_id(values)
+    assert list(ids.cat.categories) == ["C001", "C002"]
+    assert ids[:4].tolist()[:3] == ["C001", "C001", "C002"] and pd.isna(ids[3])
+    small = to_id(pd.Series(['="007"', "8", None], dtype=object))
+    assert small[:2].tolist() == ["007", "8"] and pd.isna(small[2])
