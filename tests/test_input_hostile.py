@@ -82,3 +82,13 @@ def test_excel_text_ids_in_millions_of_load_rows():
     assert ids[:4].tolist()[:3] == ["C001", "C001", "C002"] and pd.isna(ids[3])
     small = to_id(pd.Series(['="007"', "8", None], dtype=object))
     assert small[:2].tolist() == ["007", "8"] and pd.isna(small[2])
+
+
+def test_a_stray_quote_and_a_row_in_another_encoding_in_one_file(tmp_path):
+    lines = (HEADER + "\n" + rows(1, 2).replace("desc 1", '"desc 1').replace("desc 2", "福田 utf8") + rows(3, 4)).encode()
+    ds = complaints(tmp_path, lines + rows(5).replace("desc 5", "福田中心站").encode("gb18030"))
+    rej = ds.rejected.set_index("row")
+    assert rej.loc[1, "reason"] == ("unbalanced quote in description: the field runs over 5 lines and swallowed rows 2-5; "
+                                    "those rows were read again on their own")
+    assert rej.loc[5, ["id", "code"]].tolist() == ["K5", "not UTF-8"]  # read again, and not UTF-8 on its own either
+    assert ds["complaints"]["_row"].tolist() == [2, 3, 4]

@@ -7,21 +7,22 @@ taken as absent; nothing is opened before its kind is known (a FIFO would block)
 
 Reading keeps every value as written: CSV columns are read as text by pyarrow's multi-threaded
 reader (ids keep their leading zeros; conversion and checks happen in
-:mod:`netdiag.data.validate`). Parquet and GeoPackage columns keep their own types. Point
+:mod:`netdiag.data.validate`); a CSV file is UTF-8, UTF-16 or GB18030 (see :func:`_encoding`). Parquet and GeoPackage columns keep their own types. Point
 geometries fill ``lat``/``lon`` when those columns are absent; a geometry that is not a point
 is said per row in ``_geometry``. Columns outside the contract are left out (CONTRACT.md allows
 them; nothing reads them).
 
 Every frame returned carries ``_row``: the 1-based data row number in the source file, so a
 rejected row can be found again by a person. Rows the reader itself cannot use (a CSV row with
-the wrong number of fields, a field whose unbalanced quote swallowed the rows after it) are
-listed in ``attrs["unreadable"]`` as ``(row, id, code, reason)``.
+the wrong number of fields, a field whose unbalanced quote swallowed the rows after it, text
+that is not in the file's encoding) are listed in ``attrs["unreadable"]`` as
+``(row, id, code, reason)``.
 """
 from __future__ import annotations
 
 import csv
-import io
 import errno
+import io
 import logging
 import os
 import re
@@ -390,7 +391,7 @@ NOT_UTF8 = "_not_utf8"  # a column added while reading: per row, the first colum
 
 
 def _not_utf8_as_null(table: pa.Table, arrow_encoding: str) -> pa.Table:
-    """Values that are not UTF-8 (a row pasted from another encoding) as null, their rows marked.
+    """Values that are not UTF-8 (a row pasted from another encoding) made readable, their rows marked.
 
     Arrow checks every value anyway; checking here (each chunk at once, value by value only in
     a chunk that fails) lets one such row be reported instead of failing the whole file.
@@ -411,8 +412,8 @@ def _not_utf8_as_null(table: pa.Table, arrow_encoding: str) -> pa.Table:
                 for i, value in enumerate(values):
                     try:
                         good.append(None if value is None else value.decode("utf-8"))
-                    except UnicodeDecodeError:
-                        good.append(None)
+                    except UnicodeDecodeError:  # kept readable (its line breaks tell of swallowed rows), but marked
+                        good.append(value.decode("utf-8", errors="replace"))
                         if marks[start + i] < 0:
                             marks[start + i] = j
                 chunks.append(pa.array(good, type=pa.string()))
@@ -707,8 +708,13 @@ def _account_rows(table: pa.Table, invalid: list[tuple[int, int, str]], header: 
              if text and _balanced(text)]
     read_again: set[int] = set()
     if again:
-        fields = table.column_names
-        recovered, ok = _reread([text for _, text in again], fields)
+        recovered, ok = _reread([text for _, text in again], table.column_names[:ncols])
+        if table.num_columns > ncols:  # the mark of text that is not UTF-8 (see _not_utf8_as_null)
+            marks = np.full(recovered.num_rows, -1, dtype=np.int64)
+            for j in reversed(range(ncols)):  # a swallowed row's text that was not UTF-8 is marked again
+                hit = pc.fill_null(pc.match_substring(recovered.column(j), "\ufffd"), False).to_numpy(zero_copy_only=False)
+                marks[hit] = j
+            recovered = recovered.append_column(table.field(ncols), pa.array(marks))
         parts.append(recovered)
         rows.append(np.array([row for row, _ in again], dtype=np.int64)[ok])
         read_again = {row for (row, _), good in zip(again, ok) if good}
@@ -716,11 +722,14 @@ def _account_rows(table: pa.Table, invalid: list[tuple[int, int, str]], header: 
         first = int(number[s.record])
         span = range(first + 1, first + 1 + len(s.texts))
         column = _short(header[s.column].strip())
-        fate = ("; those rows were read again on their own" if all(r in read_again for r in span)
-                else "; fix the quote and load again")
+        if not span:
+            fate = ""
+        elif all(r in read_again for r in span):
+            fate = f" and swallowed {_rows_text(span.start, span.stop - 1)}; those rows were read again on their own"
+        else:
+            fate = f" and swallowed {_rows_text(span.start, span.stop - 1)}; fix the quote and load again"
         unreadable.append((first, s.id, "unbalanced quote",
-                           f"unbalanced quote in {column}: the field runs over {s.lines} lines and swallowed "
-                           f"{_rows_text(span.start, span.stop - 1)}{fate}"))
+                           f"unbalanced quote in {column}: the field runs over {s.lines} lines{fate}"))
         for row, row_id in zip(span, s.ids):
             if row not in read_again:
                 unreadable.append((row, row_id, "swallowed row",
