@@ -322,6 +322,8 @@ def _read_csv(path: Path, *, wanted: set[str] | None = None, key: str | None = N
         invalid.append((row.number, row.actual_columns, text))
         return "skip"
 
+    check_utf8 = True  # Arrow checks as it converts, in parallel; value by value only when that fails
+
     def read(threads: bool, block_size: int) -> pa.Table:
         invalid.clear()
         return pacsv.read_csv(
@@ -329,30 +331,35 @@ def _read_csv(path: Path, *, wanted: set[str] | None = None, key: str | None = N
             read_options=pacsv.ReadOptions(use_threads=threads, encoding=arrow_encoding, column_names=fields,
                                            skip_rows=1, block_size=block_size),
             parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_bad_row),
-            convert_options=_as_text(fields, check_utf8=False),  # checked value by value below
+            convert_options=_as_text(fields, check_utf8=check_utf8),
         )
 
     block, threads = BLOCK_SIZE, True
-    try:
-        table = read(threads, block)
-    except pa.ArrowInvalid as exc:
-        if _only_header(path):
-            table = pa.table({f: pa.array([], pa.string()) for f in fields})  # nothing after the header
-        elif "straddl" in str(exc) or "Could not skip" in str(exc):
-            # a field or the header is longer than a block (an unbalanced quote running far?): one block
-            block, threads = path.stat().st_size + 1, False
-            if block >= 2**31 - 1:
-                raise InputError(f"cannot read {name}: a field runs over more than {BLOCK_SIZE >> 20} MB "
-                                 f"(an unbalanced quote?)") from None
+    while True:
+        try:
             table = read(threads, block)
-        else:
-            raise
+            break
+        except pa.ArrowInvalid as exc:
+            if "invalid UTF8" in str(exc) and check_utf8:
+                check_utf8 = False  # some text is not UTF-8: read it all, then report those rows
+            elif _only_header(path):
+                table = pa.table({f: pa.array([], pa.string()) for f in fields})  # nothing after the header
+                break
+            elif ("straddl" in str(exc) or "Could not skip" in str(exc)) and threads:
+                # a field or the header is longer than a block (an unbalanced quote running far?): one block
+                block, threads = path.stat().st_size + 1, False
+                if block >= 2**31 - 1:
+                    raise InputError(f"cannot read {name}: a field runs over more than {BLOCK_SIZE >> 20} MB "
+                                     f"(an unbalanced quote?)") from None
+            else:
+                raise
     if invalid and threads:
         table = read(False, block)  # the numbers of malformed rows are only known to a single-threaded read
     norm = [h.strip().lower() for h in header]
     key_index = norm.index(key) if key in norm else None
     never_multiline = {i for i, n in enumerate(norm) if n in strict}
-    table = _not_utf8_as_null(table, arrow_encoding)
+    if not check_utf8:
+        table = _mark_not_utf8(table)
     table, rows, unreadable = _account_rows(table, invalid, header, key_index, never_multiline)
     table, rows, unreadable = _reject_not_utf8(table, rows, unreadable, header, key_index)
     table = _without_row_bom(table)
@@ -390,13 +397,13 @@ def _as_text(fields: list[str], *, check_utf8: bool = True) -> pacsv.ConvertOpti
 NOT_UTF8 = "_not_utf8"  # a column added while reading: per row, the first column whose text is not UTF-8
 
 
-def _not_utf8_as_null(table: pa.Table, arrow_encoding: str) -> pa.Table:
+def _mark_not_utf8(table: pa.Table) -> pa.Table:
     """Values that are not UTF-8 (a row pasted from another encoding) made readable, their rows marked.
 
-    Arrow checks every value anyway; checking here (each chunk at once, value by value only in
-    a chunk that fails) lets one such row be reported instead of failing the whole file.
+    Called when Arrow's own check failed the file: each chunk is checked at once, value by value
+    only in a chunk that fails, so that one such row is reported instead of the whole file.
     """
-    if arrow_encoding != "utf8" or table.num_rows == 0:
+    if table.num_rows == 0:
         return table
     marks = np.full(table.num_rows, -1, dtype=np.int64)
     columns = []
@@ -426,7 +433,7 @@ def _not_utf8_as_null(table: pa.Table, arrow_encoding: str) -> pa.Table:
 
 def _reject_not_utf8(table: pa.Table, rows: np.ndarray, unreadable: list, header: list[str],
                      key_index: int | None) -> tuple[pa.Table, np.ndarray, list]:
-    """The rows marked by :func:`_not_utf8_as_null` out of ``table``, into ``unreadable``."""
+    """The rows marked by :func:`_mark_not_utf8` out of ``table``, into ``unreadable``."""
     if NOT_UTF8 not in table.column_names:
         return table, rows, unreadable
     marks = pc.fill_null(table.column(NOT_UTF8), -1).to_numpy()
@@ -709,7 +716,7 @@ def _account_rows(table: pa.Table, invalid: list[tuple[int, int, str]], header: 
     read_again: set[int] = set()
     if again:
         recovered, ok = _reread([text for _, text in again], table.column_names[:ncols])
-        if table.num_columns > ncols:  # the mark of text that is not UTF-8 (see _not_utf8_as_null)
+        if table.num_columns > ncols:  # the mark of text that is not UTF-8 (see _mark_not_utf8)
             marks = np.full(recovered.num_rows, -1, dtype=np.int64)
             for j in reversed(range(ncols)):  # a swallowed row's text that was not UTF-8 is marked again
                 hit = pc.fill_null(pc.match_substring(recovered.column(j), "\ufffd"), False).to_numpy(zero_copy_only=False)
