@@ -56,14 +56,15 @@ def rows_strategy(max_rows: int = 12):
 
 def load(text: str, *, bom: bool = False):
     """Load a data directory whose complaints.csv is ``text``: (dataset or None, the error text)."""
-    folder = Path(tempfile.mkdtemp(prefix="netdiag-prop-"))
-    (folder / "complaints.csv").write_bytes(("\ufeff" if bom else "").encode() + text.encode("utf-8", "surrogatepass"))
-    try:
-        return load_dataset(folder, tables=("complaints",)), ""
-    except InputError as exc:
-        message = str(exc)
-        assert "\n" not in message and message, message
-        return None, message
+    with tempfile.TemporaryDirectory(prefix="netdiag-prop-") as tmp:
+        folder = Path(tmp)
+        (folder / "complaints.csv").write_bytes(("\ufeff" if bom else "").encode() + text.encode("utf-8", "surrogatepass"))
+        try:
+            return load_dataset(folder, tables=("complaints",)), ""
+        except InputError as exc:
+            message = str(exc)
+            assert "\n" not in message and message, message
+            return None, message
 
 
 def physical_rows(text: str) -> int:
