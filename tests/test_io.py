@@ -82,8 +82,8 @@ def test_malformed_csv_row_is_rejected_and_row_numbers_stay_true(tmp_path):
     (folder / "complaints.csv").write_text("\n".join(lines) + "\n")
     ds = load_dataset(folder)
     rej = ds.rejected
-    assert rej[["table", "row"]].values.tolist() == [["complaints", 2]]
-    assert "does not have the 12 fields of the header" in rej["reason"].iloc[0]
+    assert rej[["table", "row", "id"]].values.tolist() == [["complaints", 2, "K999"]]
+    assert rej["reason"].iloc[0] == "row does not have the 12 fields of the header (it has 2; unbalanced quotes or commas?)"
     assert ds["complaints"].set_index("complaint_id")["_row"].to_dict() == {"K001": 1, "K002": 3}
 
 

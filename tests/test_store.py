@@ -19,8 +19,8 @@ from conftest import BASE_LAT, BASE_LON, TINY, write_dataset
 from netdiag.data.dataset import load_dataset
 from netdiag.errors import InputError, TransitionError
 from netdiag.pipeline import diagnose
-from netdiag.views.writers import export_tickets
 from netdiag.tickets.store import SCHEMA_VERSION, TicketStore
+from netdiag.views.writers import export_tickets
 
 SITES = {"S001": (BASE_LAT, BASE_LON), "S003": (BASE_LAT, BASE_LON + 0.04)}
 

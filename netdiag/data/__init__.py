@@ -3,6 +3,7 @@
 Owns everything between a data directory and a typed, checked :class:`~netdiag.data.dataset.Dataset`:
 
 - :mod:`~netdiag.data.read`: find and read each table (CSV, Parquet, GeoJSON, GeoPackage layer);
+- :mod:`~netdiag.data.csv_reader`: a CSV file read so that every physical record is accounted for;
 - :mod:`~netdiag.data.schema`: the data contract as data (tables, columns, vocabularies, causes);
 - :mod:`~netdiag.data.convert`: column converters (numbers, booleans, ids, timestamps, vocabularies);
 - :mod:`~netdiag.data.validate`: row checks, rejections with reasons, cross-table references;

@@ -89,8 +89,19 @@ def to_bool(series: pd.Series, missing: np.ndarray | None = None) -> tuple[pd.Se
     return out, bad
 
 
+_EXCEL_TEXT = r'^="(.*)"$'
+
+
+def _unwrap_excel(data: pa.ChunkedArray) -> pa.ChunkedArray:
+    """``="001"`` (Excel's way to keep a text's leading zeros) is the id ``001``."""
+    if not pc.any(pc.starts_with(data, '="')).as_py():
+        return data
+    return pc.replace_substring_regex(data, _EXCEL_TEXT, r"\1")
+
+
 def to_id(series: pd.Series, missing: np.ndarray | None = None) -> pd.Series:
-    """Ids as exact strings; missing stays missing. Integers from typed files lose no digits."""
+    """Ids as exact strings; missing stays missing. Integers from typed files lose no digits;
+    Excel's ``="001"`` is ``001``."""
     if pd.api.types.is_integer_dtype(series.dtype) or pd.api.types.is_float_dtype(series.dtype):
         def conv(v):
             if pd.isna(v):
@@ -105,11 +116,21 @@ def to_id(series: pd.Series, missing: np.ndarray | None = None) -> pd.Series:
         # millions of rows, thousands of ids (load's cell_id): codes, not strings, from here on
         enc = pc.dictionary_encode(data).combine_chunks()
         codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        names, codes_of_names = enc.dictionary, np.arange(len(enc.dictionary))
+        unwrapped = _unwrap_excel(pa.chunked_array([names]))
+        if unwrapped is not names and not unwrapped.equals(pa.chunked_array([names])):
+            codes_of_names, uniques = pd.factorize(pd.Series(unwrapped.to_pylist(), dtype=object))
+            names = pa.array(list(uniques), type=pa.string())
+        codes = np.where(codes < 0, -1, codes_of_names[np.maximum(codes, 0)])
         codes[missing] = -1
-        categories = pd.Index(enc.dictionary.to_pylist(), dtype=object)
+        categories = pd.Index(names.to_pylist(), dtype=object)
         return pd.Series(pd.Categorical.from_codes(codes, categories=categories))
     if data is None:
         series = series.astype("str")
+        data = arrow_strings(series.astype(pd.StringDtype("pyarrow", na_value=np.nan)))
+    unwrapped = _unwrap_excel(data)
+    if unwrapped is not data:
+        series = pd.Series(pd.array(unwrapped, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
     out = series.astype(pd.StringDtype("pyarrow", na_value=np.nan))
     return out.where(~missing) if missing.any() else out
 

@@ -17,7 +17,8 @@ from pyproj import CRS
 from netdiag.data import validate
 from netdiag.data.convert import to_time
 from netdiag.data.coords import to_wgs84, utm_crs
-from netdiag.data.read import ROW, Source, find_table, gpkg_layers, read_source
+from netdiag.data.csv_reader import ROW, UNREADABLE
+from netdiag.data.read import Source, find_table, gpkg_layers, read_source
 from netdiag.data.schema import TABLE_ORDER, TABLES
 from netdiag.errors import InputError
 from netdiag.settings import Settings
@@ -153,7 +154,7 @@ def load_dataset(data_dir: str | Path, *, settings: Settings | None = None,
         skipped[name] = int(raw.attrs.get("skipped_outside_window", 0))
         sources[name] = source
         typed[name], problems[name] = validate.check_table(TABLES[name], raw, tz=settings.tz, source=str(source))
-        read_counts[name] = len(raw) + len(raw.attrs.get("malformed_rows", [])) + skipped[name]
+        read_counts[name] = len(raw) + len(raw.attrs.get(UNREADABLE, [])) + skipped[name]
     if progress:
         progress("checking references")
     validate.check_references(typed, problems)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
@@ -38,7 +39,9 @@ from netdiag.data.convert import (
     to_time,
     to_vocab,
 )
-from netdiag.data.read import ROW
+from netdiag.data.csv_reader import COLUMNS_READ, GEOMETRY, ROW, UNREADABLE
+from netdiag.data.privacy import mask_phone_numbers
+from netdiag.data.read import EMPTY_GEOMETRY, NO_GEOMETRY
 from netdiag.data.schema import TABLES, Col, TableSpec
 from netdiag.errors import InputError
 
@@ -98,10 +101,10 @@ def _pick(values: pd.Series | np.ndarray, pos: np.ndarray) -> np.ndarray:
 
 
 def _show(values: pd.Series | np.ndarray, pos: np.ndarray, limit: int = 40) -> list[str]:
-    """The raw values at ``pos`` as short quoted strings for messages."""
+    """The raw values at ``pos`` as short quoted strings for messages (phone numbers masked)."""
     out = []
     for v in _pick(values, pos):
-        text = str(v)
+        text = mask_phone_numbers(str(v))
         out.append(repr(text if len(text) <= limit else text[:limit] + "..."))
     return out
 
@@ -127,7 +130,11 @@ def check_columns(spec: TableSpec, frame: pd.DataFrame, source: str) -> None:
     """Raise InputError when a required column is absent."""
     missing = [c for c in spec.required_columns if c not in frame.columns]
     if missing:
-        found = ", ".join(c for c in frame.columns if c != ROW) or "none"
+        shown, count = frame.attrs.get(COLUMNS_READ) or (None, 0)
+        if shown is None:  # a frame not from read_source
+            names = [str(c) for c in frame.columns if c not in (ROW, GEOMETRY)]
+            shown, count = names[:20], len(names)
+        found = ", ".join(shown) + (f" and {count - len(shown)} more" if count > len(shown) else "") or "none"
         raise InputError(f"{source}: missing required column{'s' if len(missing) > 1 else ''} "
                          f"{', '.join(f'`{m}`' for m in missing)} (table `{spec.name}`); columns found: {found}")
 
@@ -148,8 +155,8 @@ def check_table(spec: TableSpec, raw: pd.DataFrame, *, tz: str = "UTC",
     Returns
     -------
     (typed, problems)
-        ``typed`` has every contract column converted (extra columns kept as they are) and the
-        same rows as ``raw``; ``problems`` says which rows are bad and why.
+        ``typed`` has every contract column converted and the same rows as ``raw`` (columns
+        outside the contract are left out); ``problems`` says which rows are bad and why.
 
     Raises
     ------
@@ -160,7 +167,6 @@ def check_table(spec: TableSpec, raw: pd.DataFrame, *, tz: str = "UTC",
     raw = raw.reset_index(drop=True)
     n = len(raw)
     problems = Problems(spec.name)
-    typed = pd.DataFrame({ROW: raw[ROW].to_numpy(dtype=np.int64)})
     columns = [(col, (raw[col.name] if col.name in raw.columns else pd.Series([None] * n, dtype=object)).reset_index(drop=True))
                for col in spec.columns]
 
@@ -181,18 +187,20 @@ def check_table(spec: TableSpec, raw: pd.DataFrame, *, tz: str = "UTC",
             converted = list(pool.map(convert, columns))
     else:
         converted = [convert(item) for item in columns]
-    for (col, _), (values, own) in zip(columns, converted):
-        typed[col.name] = values
+    # in one step: inserting columns one by one is quadratic in their number
+    values = {col.name: v for (col, _), (v, _) in zip(columns, converted)}
+    typed = pd.DataFrame({ROW: raw[ROW].to_numpy(dtype=np.int64), **values}, copy=False)
+    for _, own in converted:
         problems.parts.extend(own.parts)  # in column order: the same reasons text every run
-    for extra in raw.columns:
-        if extra not in typed.columns:
-            typed[extra] = raw[extra].reset_index(drop=True)
-    malformed = raw.attrs.get("malformed_rows", [])
+    if GEOMETRY in raw.columns:
+        typed[GEOMETRY] = raw[GEOMETRY].to_numpy(dtype=object)
+        notes = typed[GEOMETRY]
+        wrong = (notes.notna() & ~notes.isin([NO_GEOMETRY, EMPTY_GEOMETRY])).to_numpy(dtype=bool)
+        problems.add(wrong, "not a point", lambda p: list(notes.iloc[p]))
     _TABLE_RULES.get(spec.name, lambda *a: None)(typed, problems)
     if spec.key:
         _check_duplicates(spec.key, typed, problems)
-    typed.attrs["malformed_rows"] = malformed
-    typed.attrs["expected_columns"] = raw.attrs.get("expected_columns")
+    typed.attrs[UNREADABLE] = list(raw.attrs.get(UNREADABLE, []))
     return typed, problems
 
 
@@ -404,7 +412,7 @@ def _check_transport_graph(transport: pd.DataFrame, problems: Problems) -> None:
     cycle_of: dict[str, str] = {}
     for comp in nx.strongly_connected_components(graph):
         if len(comp) > 1:
-            cyc = nx.find_cycle(graph.subgraph(comp))
+            cyc = nx.find_cycle(graph.subgraph(comp), source=min(comp))  # the same text every run
             text = ">".join([cyc[0][0]] + [v for _, v in cyc])
             for node in comp:
                 cycle_of[node] = text
@@ -432,24 +440,61 @@ def _check_transport_graph(transport: pd.DataFrame, problems: Problems) -> None:
 
 
 # ----------------------------------------------------------------------------- the rest
-def malformed_rows(table: str, typed: pd.DataFrame) -> pd.DataFrame:
-    """Rows the CSV reader could not split into the header's columns."""
-    rows = typed.attrs.get("malformed_rows") or []
+def unreadable_rows(table: str, typed: pd.DataFrame) -> pd.DataFrame:
+    """Rows the reader itself could not use (wrong number of fields, swallowed by an unbalanced quote)."""
+    rows = typed.attrs.get(UNREADABLE) or []
     if not rows:
         return pd.DataFrame(columns=REJECTED_COLUMNS)
-    expected = typed.attrs.get("expected_columns")
-    return pd.DataFrame({"table": table, "row": rows, "id": "", "code": "malformed row",
-                         "reason": f"row does not have the {expected} fields of the header (unbalanced quotes or commas?)"})
+    row, ids, code, reason = zip(*rows)
+    return pd.DataFrame({"table": table, "row": np.asarray(row, dtype=np.int64), "id": list(ids),
+                         "reason": list(reason), "code": list(code)})
+
+
+_POSITION_CODES = ("missing lat", "missing lon", "no usable position", "missing position")
+_MISSING_POSITION = re.compile(r"^missing (?:lat and lon|lat|lon)")
+
+
+def _explain_geometry(typed: pd.DataFrame, problems: Problems) -> None:
+    """A position missing because of the row's geometry says so ("no geometry: no usable position; ...").
+
+    The reasons about a missing lat or lon of such a row become one reason naming the geometry;
+    a geometry that is not a point already says so itself.
+    """
+    if GEOMETRY not in typed.columns:
+        return
+    notes = typed[GEOMETRY].to_numpy(dtype=object)
+    noted = pd.notna(notes)
+    if not noted.any():
+        return
+    wrong = noted & ~np.isin(notes, [NO_GEOMETRY, EMPTY_GEOMETRY])
+    first_reason = np.full(len(typed), None, dtype=object)
+    parts = []
+    for part in problems.parts:
+        if part["code"].iloc[0] in _POSITION_CODES:
+            pos = part["pos"].to_numpy()
+            hit = noted[pos]
+            for p, reason in zip(pos[hit & ~wrong[pos]], part["reason"].to_numpy()[hit & ~wrong[pos]]):
+                if first_reason[p] is None:
+                    first_reason[p] = reason
+            part = part[~hit]
+            if part.empty:
+                continue
+        parts.append(part)
+    problems.parts = parts
+    explained = pd.notna(first_reason)
+    problems.add(explained, "no point geometry",
+                 lambda p: [_MISSING_POSITION.sub(notes[i], first_reason[i]) for i in p])
 
 
 def split(table: str, typed: pd.DataFrame, problems: Problems) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(accepted rows, rejected rows in contract format)."""
     spec = TABLES[table]
+    _explain_geometry(typed, problems)
     bad = problems.positions(len(typed))
     ids = typed[spec.key or spec.columns[0].name]
     rejected = problems.frame(typed[ROW].to_numpy(), ids)
-    if typed.attrs.get("malformed_rows"):
-        rejected = pd.concat([rejected, malformed_rows(table, typed)], ignore_index=True)
-    accepted = typed.loc[~bad].reset_index(drop=True)
+    if typed.attrs.get(UNREADABLE):
+        rejected = pd.concat([rejected, unreadable_rows(table, typed)], ignore_index=True)
+    accepted = typed.loc[~bad].drop(columns=GEOMETRY, errors="ignore").reset_index(drop=True)
     accepted.attrs = {}
     return accepted, rejected
