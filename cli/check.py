@@ -3,13 +3,7 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import (
-    data_dir_option,
-    echo_text,
-    engine_errors,
-    format_opt,
-    pass_state,
-)
+from netdiag.cli.options import data_dir_option, echo_text, engine_errors, format_opt, pass_state
 
 #: how a query line (LAT,LON[,TIME[,SYSTEM[,indoor]]]) names what the library calls a parameter
 QUERY_FIELDS = {"lat": "LAT", "lon": "LON", "at": "TIME", "coord_system": "SYSTEM"}

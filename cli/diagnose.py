@@ -3,13 +3,7 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import (
-    data_dir_option,
-    engine_errors,
-    out_folder_option,
-    overwrite_opt,
-    pass_state,
-)
+from netdiag.cli.options import data_dir_option, engine_errors, out_folder_option, overwrite_opt, pass_state
 
 
 @click.command()
@@ -42,12 +36,7 @@ def diagnose(state, data_dir, out, as_json, db, who, overwrite):
     from netdiag.data.dataset import load_dataset
     from netdiag.pipeline import diagnose as run
     from netdiag.views.summaries import summary_text
-    from netdiag.views.writers import (
-        JSON_FILES,
-        OUTPUT_FILES,
-        prepare_out_dir,
-        write_diagnosis,
-    )
+    from netdiag.views.writers import JSON_FILES, OUTPUT_FILES, prepare_out_dir, write_diagnosis
 
     out = prepare_out_dir(out, OUTPUT_FILES + (JSON_FILES if as_json else []), overwrite=overwrite)
     settings = state.settings()

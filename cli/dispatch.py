@@ -3,13 +3,7 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import (
-    echo_text,
-    engine_errors,
-    out_folder_option,
-    overwrite_opt,
-    pass_state,
-)
+from netdiag.cli.options import echo_text, engine_errors, out_folder_option, overwrite_opt, pass_state
 from netdiag.cli.tickets import db_opt
 
 

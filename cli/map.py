@@ -3,13 +3,7 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import (
-    data_dir_option,
-    engine_errors,
-    out_file_option,
-    overwrite_opt,
-    pass_state,
-)
+from netdiag.cli.options import data_dir_option, engine_errors, out_file_option, overwrite_opt, pass_state
 
 
 @click.command("map")

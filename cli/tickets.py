@@ -3,13 +3,7 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import (
-    echo_text,
-    engine_errors,
-    out_file_option,
-    overwrite_opt,
-    pass_state,
-)
+from netdiag.cli.options import echo_text, engine_errors, out_file_option, overwrite_opt, pass_state
 from netdiag.data.schema import CAUSES
 from netdiag.tickets.lifecycle import KINDS, PRIORITIES, STATUSES
 

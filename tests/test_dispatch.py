@@ -14,13 +14,7 @@ from netdiag.data.coords import haversine_m
 from netdiag.data.dataset import load_dataset
 from netdiag.errors import OutputExistsError
 from netdiag.pipeline import diagnose
-from netdiag.tickets.dispatch import (
-    order_route,
-    path_length,
-    plan_dispatch,
-    route_stops,
-    what_to_test,
-)
+from netdiag.tickets.dispatch import order_route, path_length, plan_dispatch, route_stops, what_to_test
 from netdiag.tickets.store import TicketStore
 from netdiag.views.dispatch_list import write_dispatch
 from test_store import EVENT_HEADER, WARNING, at, complaint

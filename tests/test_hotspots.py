@@ -17,13 +17,7 @@ from netdiag.data.dataset import load_dataset
 from netdiag.data.times import parse_time
 from netdiag.errors import InputError
 from netdiag.pipeline import diagnose
-from netdiag.views.hotspots import (
-    grid_index,
-    grid_polygons,
-    hotspot_table,
-    hotspots,
-    repeat_complaints,
-)
+from netdiag.views.hotspots import grid_index, grid_polygons, hotspot_table, hotspots, repeat_complaints
 
 
 def offset(lat, lon, north_m, east_m):

@@ -26,13 +26,7 @@ from click.testing import CliRunner
 
 from netdiag.cli.main import cli
 from netdiag.errors import InputError, NotAStoreError
-from netdiag.tickets.store import (
-    APPLICATION_ID,
-    StoreDamagedError,
-    StoreFullError,
-    StoreReadOnlyError,
-    TicketStore,
-)
+from netdiag.tickets.store import APPLICATION_ID, StoreDamagedError, StoreFullError, StoreReadOnlyError, TicketStore
 from test_store import at, complaint, run, write_day
 
 NETDIAG = [sys.executable, "-c", "import sys; from netdiag.cli.main import cli; sys.argv[0] = 'netdiag'; cli()"]

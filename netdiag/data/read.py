@@ -31,14 +31,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from netdiag.data.csv_reader import (
-    COLUMNS_READ,
-    GEOMETRY,
-    ROW,
-    first_line,
-    read_csv,
-    short,
-)
+from netdiag.data.csv_reader import COLUMNS_READ, GEOMETRY, ROW, first_line, read_csv, short
 from netdiag.data.schema import TABLES
 from netdiag.errors import InputError
 

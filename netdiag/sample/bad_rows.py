@@ -9,14 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from netdiag.sample._common import (
-    CENTRE_LAT,
-    CENTRE_LON,
-    DAY,
-    HOUR,
-    TRANSPORT_TEAM,
-    _Clock,
-)
+from netdiag.sample._common import CENTRE_LAT, CENTRE_LON, DAY, HOUR, TRANSPORT_TEAM, _Clock
 from netdiag.sample.city import _City
 from netdiag.sample.incidents import _Plan
 from netdiag.sample.writing import _merge_order

@@ -16,17 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from netdiag.sample._common import (
-    ACTIVITY,
-    CELL,
-    HOUR,
-    HUB,
-    LOAD_COLUMNS,
-    REP,
-    SITE,
-    SLEEPING_PRB,
-    _Clock,
-)
+from netdiag.sample._common import ACTIVITY, CELL, HOUR, HUB, LOAD_COLUMNS, REP, SITE, SLEEPING_PRB, _Clock
 from netdiag.sample.city import _City
 from netdiag.sample.incidents import _Plan
 from netdiag.sample.writing import _merge_order

@@ -41,26 +41,14 @@ from folium.map import Layer
 from folium.plugins import HeatMap, HeatMapWithTime
 
 from netdiag.data.schema import CAUSES
-from netdiag.data.times import (
-    check_period,
-    format_times,
-    parse_time,
-    period_mask,
-    when_text,
-)
+from netdiag.data.times import check_period, format_times, parse_time, period_mask, when_text
 from netdiag.data.values import join_groups, text_or_empty
 from netdiag.engine.diagnose import first_serving
 from netdiag.engine.status import ELEMENT_STATES, FOREVER, element_status, worst_time
 from netdiag.errors import InputError
 from netdiag.views.hotspots import hotspots as find_hotspots
 from netdiag.views.hotspots import repeat_complaints
-from netdiag.views.leaflet import (
-    MAX_ZOOM,
-    DataLayer,
-    FinishScript,
-    check_tiles,
-    inline_assets,
-)
+from netdiag.views.leaflet import MAX_ZOOM, DataLayer, FinishScript, check_tiles, inline_assets
 from netdiag.views.sanitize import escape_html
 
 log = logging.getLogger(__name__)

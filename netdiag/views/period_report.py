@@ -33,14 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from netdiag.data.schema import (
-    ACTIONS,
-    CATEGORIES,
-    CAUSES,
-    DEGRADATIONS,
-    GRADES,
-    OUTAGES,
-)
+from netdiag.data.schema import ACTIONS, CATEGORIES, CAUSES, DEGRADATIONS, GRADES, OUTAGES
 from netdiag.data.times import parse_time, period_mask, when_text
 from netdiag.engine.diagnose import first_serving
 from netdiag.errors import InputError

@@ -10,13 +10,7 @@ import folium
 import numpy as np
 
 from netdiag.errors import InputError
-from netdiag.views.leaflet import (
-    MAX_ZOOM,
-    DataLayer,
-    FinishScript,
-    check_tiles,
-    inline_assets,
-)
+from netdiag.views.leaflet import MAX_ZOOM, DataLayer, FinishScript, check_tiles, inline_assets
 from netdiag.views.map import PRIORITY_COLORS
 
 ROUTE_COLOR = "#1565c0"

@@ -21,13 +21,7 @@ from netdiag.tickets import grouping as tk
 from netdiag.tickets import lifecycle
 from netdiag.tickets.store import queries
 from netdiag.tickets.store.batch import LINK_COLUMNS, Batch, RunReport
-from netdiag.tickets.store.connection import (
-    OPEN_SQL,
-    StoreConnection,
-    chunks,
-    default_who,
-    write,
-)
+from netdiag.tickets.store.connection import OPEN_SQL, StoreConnection, chunks, default_who, write
 from netdiag.tickets.store.resolution import resolve_ended, resolve_ids
 
 log = logging.getLogger(__package__)  # one logger for the whole store, as before it was split

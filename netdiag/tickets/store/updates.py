@@ -15,12 +15,7 @@ from netdiag.data.times import now_iso
 from netdiag.errors import InputError, StaleRevisionError, TransitionError
 from netdiag.tickets import lifecycle
 from netdiag.tickets.store import queries
-from netdiag.tickets.store.connection import (
-    OPEN_SQL,
-    StoreConnection,
-    default_who,
-    write,
-)
+from netdiag.tickets.store.connection import OPEN_SQL, StoreConnection, default_who, write
 
 log = logging.getLogger(__package__)  # one logger for the whole store, as before it was split
 
