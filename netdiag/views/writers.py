@@ -53,7 +53,7 @@ def _refuse_link(path: Path) -> None:
                          f"remove it or choose another name")
 
 
-def open_output(path: str | Path, *, binary: bool = False, encoding: str = "utf-8", newline: str | None = None):
+def open_output(path: str | Path, *, encoding: str = "utf-8", newline: str | None = None):
     """Open ``path`` for writing (created or truncated) without following a symbolic link.
 
     ``O_NOFOLLOW`` makes the open itself refuse a link, so a link planted between the check
@@ -72,7 +72,7 @@ def open_output(path: str | Path, *, binary: bool = False, encoding: str = "utf-
         if exc.errno == errno.ELOOP:
             _refuse_link(path)
         raise
-    return os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding=encoding, newline=newline)
+    return os.fdopen(fd, "w", encoding=encoding, newline=newline)
 
 
 @contextlib.contextmanager
@@ -126,9 +126,7 @@ def prepare_out_dir(out_dir: str | Path, names: list[str], *, overwrite: bool = 
         raise InputError(f"{out} exists and is not a folder")
     for name in names:
         _refuse_link(out / name)
-    existing = [n for n in names if (out / n).exists()]
-    if existing and not overwrite:
-        raise OutputExistsError(f"{out} already holds {', '.join(existing)}; pass `overwrite` to replace them")
+    refuse_existing(out, names, overwrite=overwrite)
     out.mkdir(parents=True, exist_ok=True)
     return out
 
