@@ -60,9 +60,7 @@ def as_flags(message: str, ctx: click.Context | None = None, *, names: dict[str,
 
     ctx = ctx or click.get_current_context(silent=True)
     names = dict(names or {})
-    if ctx is None:
-        return re.sub(r"`([A-Za-z_][A-Za-z0-9_]*)`", lambda m: names.get(m.group(1), m.group(0)), message)
-    for param in ctx.command.params:
+    for param in ctx.command.params if ctx is not None else ():
         if isinstance(param, click.Option):
             names.setdefault(param.name, max(param.opts, key=len))
         elif isinstance(param, click.Argument):
@@ -97,7 +95,7 @@ def engine_errors(func):
             click.echo("interrupted", err=True)
             sys.exit(130)
         except MemoryError:
-            raise UsageFailure("out of memory; try a smaller --from/--to window or fewer tables") from None
+            raise UsageFailure("out of memory; try a shorter period of data or a machine with more memory") from None
     return wrapper
 
 
