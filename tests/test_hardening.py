@@ -212,3 +212,73 @@ def test_a_transport_cycle_reads_the_same_in_every_run(tmp_path):
         text = (out / "rejected.csv").read_text(encoding="utf-8-sig")
         reasons.add(re.search(r"transport parent cycle [A-Z0-9>]+", text).group(0))
     assert reasons == {"transport parent cycle AGG1>AGG2>AGG1"}
+
+
+def test_dispatch_files_of_different_teams_never_share_a_name():
+    from netdiag.views.dispatch_list import _slug
+
+    names = {_slug(t) for t in ("field-南山", "field-福田", "field-West", "field West", "../x")}
+    assert len(names) == 5 and _slug("field-West") == "field-West"
+    assert all("/" not in n and not n.startswith(".") for n in names)
+
+
+def test_an_output_folder_linked_by_another_account_is_refused(tmp_path, tiny_dir):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to make a link owned by another account")
+    (tmp_path / "target").mkdir()
+    link = tmp_path / "out"
+    link.symlink_to(tmp_path / "target")
+    os.lchown(link, 65534, 65534)
+    res = run("diagnose", "--data", tiny_dir, "--out", link)
+    assert res.exit_code == 2 and "made by another account" in res.output
+    assert list((tmp_path / "target").iterdir()) == []
+    own = tmp_path / "mine"
+    own.symlink_to(tmp_path / "target")  # a link of your own is your choice
+    assert run("diagnose", "--data", tiny_dir, "--out", own).exit_code == 0
+
+
+def test_an_export_never_overwrites_the_store_through_a_hard_link(tmp_path, tiny_dir):
+    db = tmp_path / "t.db"
+    assert run("diagnose", "--data", tiny_dir, "--out", tmp_path / "out", "--db", db).exit_code == 0
+    os.link(db, tmp_path / "alias.db")
+    res = run("tickets", "export", "--db", db, "--format", "csv", "--out", tmp_path / "alias.db", "--overwrite")
+    assert res.exit_code == 2 and "is the ticket store itself" in res.output
+    assert db.read_bytes()[:16] == b"SQLite format 3\x00"
+
+
+def test_odd_but_valid_options_give_answers_not_tracebacks(tmp_path, tiny_dir):
+    db = tmp_path / "t.db"
+    assert run("diagnose", "--data", tiny_dir, "--out", tmp_path / "out", "--db", db).exit_code == 0
+    res = run("dispatch", "--team", "field-West", "--date", "2020-01-01", "--db", db)  # no visits that day, no start
+    assert res.exit_code == 0 and "Traceback" not in res.output
+    res = run("map", "--data", tiny_dir, "--from", "1678-01-02", "--to", "2261-12-30", "--out", tmp_path / "m.html")
+    assert res.exit_code == 0, res.output
+
+
+def test_a_number_a_handler_types_into_a_note_is_masked(tmp_path, tiny_dir):
+    db = tmp_path / "t.db"
+    assert run("diagnose", "--data", tiny_dir, "--out", tmp_path / "out", "--db", db).exit_code == 0
+    ticket = json.loads(run("tickets", "list", "--db", db, "--format", "json").output)[0]["id"]
+    res = run("tickets", "update", ticket, "--db", db, "--note", "customer asks a call back on 139 8765 4321",
+              "--why", "called 13812345678")
+    assert res.exit_code == 0
+    shown = run("tickets", "show", ticket, "--db", db).output
+    assert "8765 4321" not in shown and "13812345678" not in shown and "*** **** 4321" in shown
+    assert b"8765 4321" not in db.read_bytes()
+
+
+@pytest.mark.parametrize("typed", ["139 - 8765 - 4321", "139/8765/4321", "139_8765_4321", "139,8765,4321",
+                                   "139\u20148765\u20144321", "139\u30008765\u30004321", "0612 34 56 78"])
+def test_phone_numbers_however_they_are_typed(typed):
+    from netdiag.data.privacy import mask_phone_numbers
+
+    masked = mask_phone_numbers(f"call {typed} please")
+    assert sum(ch.isdigit() for ch in masked) <= 4
+
+
+def test_report_markdown_holds_no_terminal_escape(tmp_path):
+    data = hostile_data(tmp_path)
+    assert run("report", "--data", data, "--period", "week", "--out", tmp_path / "r").exit_code == 0
+    for page in (tmp_path / "r").rglob("*"):
+        if page.is_file():
+            assert no_escape(page.read_text(encoding="utf-8")), page.name

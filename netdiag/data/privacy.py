@@ -26,7 +26,10 @@ import pandas as pd
 VISIBLE = 4
 #: the shortest digit run in free text taken for a phone number
 PHONE_DIGITS = 7
-_PHONE = re.compile(r"(?<!\d)\+?\d(?:[ ().\-]{0,2}\d){%d,}(?!\d)" % (PHONE_DIGITS - 1))
+#: what people type between the digits of a phone number: spaces (also the ideographic one),
+#: dashes and dashes of other widths, dots, slashes, underscores, commas, brackets
+_SEPARATORS = " \u3000().\\-/_,\u2010-\u2015\uff0d"
+_PHONE = re.compile(r"(?<!\d)\+?\d(?:[%s]{0,3}\d){%d,}(?!\d)" % (_SEPARATORS, PHONE_DIGITS - 1))
 _GROUPS = re.compile(r"\d+")
 
 
@@ -64,9 +67,14 @@ def mask_series(series: pd.Series) -> pd.Series:
 
 
 def _looks_like_a_date(run: str) -> bool:
-    """``2026-11-02``, ``2026.11.02 18``: a year then groups of at most two digits, not a phone number."""
+    """``2026-11-02``, ``2026/11/02 18``, ``9999-12-31``: a four-digit year written with date
+    punctuation (``-``, ``/``, ``.``), then groups of at most two digits; not a phone number.
+    Spaced groups (``1381 23 45 67``) or a leading zero (``0612 34 56 78``) read as a number."""
     groups = _GROUPS.findall(run)
-    return len(groups) >= 2 and len(groups[0]) == 4 and all(len(g) <= 2 for g in groups[1:])
+    if not 2 <= len(groups) <= 6 or len(groups[0]) != 4 or groups[0][0] == "0":
+        return False
+    after_year = run[run.index(groups[0]) + 4:run.index(groups[1], run.index(groups[0]) + 4)]
+    return after_year in ("-", "/", ".") and all(len(g) <= 2 for g in groups[1:])
 
 
 def _mask_digits(match: re.Match) -> str:

@@ -284,7 +284,7 @@ def _plan(store, team, day, start, settings, max_stops) -> DispatchPlan:
         path = order_route(dist) if n else []
         unordered = path_length(list(range(n)), dist)
         route = path_length(path, dist)
-        legs = [0.0] + [dist[a, b] for a, b in zip(path[:-1], path[1:])]
+        legs = ([0.0] if path else []) + [dist[a, b] for a, b in zip(path[:-1], path[1:])]
     stops = chosen.iloc[path].reset_index(drop=True)
     stops = _describe(stops, complaints, np.asarray(legs, float), day, settings)
     plan = DispatchPlan(team, day, start, stops, float(route), float(unordered), left_over.reset_index(drop=True), waiting, tz)

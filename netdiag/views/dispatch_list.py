@@ -5,6 +5,7 @@ are masked. The route itself is planned by :mod:`netdiag.tickets.dispatch`.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -14,8 +15,12 @@ from netdiag.views.writers import prepare_out_dir, to_jsonable, write_csv, write
 
 
 def _slug(text: str) -> str:
-    """A safe file-name part (team names come from data: no path separators)."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("._") or "team"
+    """A safe file-name part (team names come from data: no path separators); names that had to
+    change keep a short hash of the original, so ``field-南山`` and ``field-福田`` stay apart."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("._") or "team"
+    if safe == str(text):
+        return safe
+    return f"{safe}-{hashlib.sha1(str(text).encode()).hexdigest()[:6]}"
 
 
 def _dispatch_files(plan: DispatchPlan) -> tuple[str, str]:

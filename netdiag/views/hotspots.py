@@ -265,7 +265,7 @@ def hotspots(result, *, settings: Settings | None = None, grid: str = "hex", sta
     t = pd.to_datetime(d["received_at"], utc=True)
     t0 = start if start is not None else t.min()
     t1 = end if end is not None else t.max()
-    middle = t0 + (t1 - t0) / 2
+    middle = pd.Timestamp((t0.value + t1.value) // 2, tz="UTC")  # a span of centuries overflows t1 - t0
     second = (t >= middle).to_numpy()
 
     frame = pd.DataFrame({"hotspot_id": key, "gi": gi, "gj": gj, "cause": d["cause"].astype(str).to_numpy(),

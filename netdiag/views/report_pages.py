@@ -16,6 +16,7 @@ from netdiag.data.times import when_text
 from netdiag.data.values import plain
 from netdiag.views.period_report import DIMENSIONS, SUMMARY_FILE, TOP, Report
 from netdiag.views.sanitize import escape_html
+from netdiag.views.terminal import terminal_safe
 from netdiag.views.writers import prepare_out_dir, write_csv, write_json, write_text
 
 log = logging.getLogger(__name__)
@@ -175,7 +176,7 @@ def md_escape(text: str) -> str:
     >>> md_escape("[click](http://x) <b> 2026-11-02 (W45)")
     '\\[click\\](http\\://x) \\<b\\> 2026-11-02 (W45)'
     """
-    text = _MD_SPECIAL.sub(r"\\\1", str(text).replace("\r", " ").replace("\n", " ").lstrip())
+    text = _MD_SPECIAL.sub(r"\\\1", terminal_safe(str(text).replace("\r", " ").replace("\n", " ")).lstrip())
     return _MD_BLOCK_START.sub(r"\1\\\2", text)  # not a list item, quote or rule at the start of a line
 
 

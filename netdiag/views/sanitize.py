@@ -14,7 +14,11 @@ import re
 import numpy as np
 import pandas as pd
 
+from netdiag.views.terminal import terminal_safe
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: characters written as visible escapes in every output (line breaks and tabs inside a cell stay)
+CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -29,16 +33,20 @@ def csv_cell(value):
 
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text columns are safe to open in Excel or LibreOffice."""
+    """A copy whose text columns are safe to open in Excel or LibreOffice, or to ``cat``: a
+    formula gets a leading ``'``; a control character (other than a line break or tab inside a
+    cell) or a direction override is written as a visible ``\u001b``-style escape."""
     out = frame.copy()
     for col in out.columns:
         s = out[col]
         if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
             text = s.astype("str")
             risky = text.str.startswith(_FORMULA_START).fillna(False) & ~text.str.match(_NUMBER.pattern).fillna(False)
-            if risky.any():
+            control = text.str.contains(CONTROL, regex=True).fillna(False) & s.notna()
+            if risky.any() or control.any():
                 s = s.astype(object)
-                s[risky] = "'" + text[risky]
+                s[control] = [terminal_safe(v) for v in s[control]]
+                s[risky] = "'" + s[risky].astype(str)
                 out[col] = s
     return out
 
@@ -47,4 +55,4 @@ def escape_html(value) -> str:
     """HTML-escape any value (``None``/NaN -> empty)."""
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return ""
-    return html.escape(str(value), quote=True)
+    return html.escape(terminal_safe(str(value)), quote=True)  # a direction override would reorder the page

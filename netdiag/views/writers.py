@@ -5,6 +5,7 @@ import contextlib
 import errno
 import json
 import os
+import secrets
 from pathlib import Path
 
 import pandas as pd
@@ -38,6 +39,7 @@ def ensure_writable(path: str | Path, *, overwrite: bool = False) -> Path:
     """
     path = Path(path)
     _refuse_link(path)
+    _refuse_foreign_folder(path.parent)
     if path.is_dir():
         raise InputError(f"{path} is a folder; give a file name, e.g. {path / 'netdiag.html'}")
     if path.exists() and not overwrite:
@@ -53,7 +55,16 @@ def _refuse_link(path: Path) -> None:
                          f"remove it or choose another name")
 
 
-def open_output(path: str | Path, *, encoding: str = "utf-8", newline: str | None = None):
+def _refuse_foreign_folder(folder: Path) -> None:
+    """An output folder that is a link someone else made is refused (your own links are fine):
+    in a shared folder, another account could otherwise send the files anywhere."""
+    for part in [folder, *folder.parents]:
+        if part.is_symlink() and part.lstat().st_uid not in (os.getuid(), 0):
+            raise InputError(f"{part} is a symbolic link made by another account (uid {part.lstat().st_uid}); "
+                             f"netdiag does not write through it: choose another folder")
+
+
+def open_output(path: str | Path, *, encoding: str = "utf-8", newline: str | None = None, exclusive: bool = False):
     """Open ``path`` for writing (created or truncated) without following a symbolic link.
 
     ``O_NOFOLLOW`` makes the open itself refuse a link, so a link planted between the check
@@ -66,6 +77,8 @@ def open_output(path: str | Path, *, encoding: str = "utf-8", newline: str | Non
     """
     path = Path(path)
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    if exclusive:
+        flags |= os.O_EXCL  # a new file only: nothing planted there beforehand is opened
     try:
         fd = os.open(path, flags, 0o666)
     except OSError as exc:
@@ -77,14 +90,21 @@ def open_output(path: str | Path, *, encoding: str = "utf-8", newline: str | Non
 
 @contextlib.contextmanager
 def writing(path: str | Path, *, encoding: str = "utf-8", newline: str | None = None):
-    """:func:`open_output` as a context manager whose errors name ``path`` (a full disk fails in
-    ``write``, where the operating system does not say which file)."""
+    """Write ``path`` whole or not at all: into a new temporary file beside it (opened with
+    :func:`open_output`), renamed over ``path`` only when everything was written. A full disk
+    leaves the old file (or none) instead of a truncated one, and the error names ``path``
+    (the operating system does not say which file a failed ``write`` was for)."""
     path = Path(path)
+    _refuse_link(path)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
     try:
-        with open_output(path, encoding=encoding, newline=newline) as fh:
+        with open_output(temp, encoding=encoding, newline=newline, exclusive=True) as fh:
             yield fh
-    except OSError as exc:
-        if exc.filename is None:
+        os.replace(temp, path)  # replaces a link planted meanwhile, never writes through it
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        if isinstance(exc, OSError) and (exc.filename is None or str(exc.filename) == str(temp)):
             raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
         raise
 
@@ -122,6 +142,7 @@ def prepare_out_dir(out_dir: str | Path, names: list[str], *, overwrite: bool = 
         When ``out_dir`` is a file.
     """
     out = Path(out_dir)
+    _refuse_foreign_folder(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"{out} exists and is not a folder")
     for name in names:
@@ -228,7 +249,7 @@ def export_tickets(store, path: str | Path, *, fmt: str, overwrite: bool = False
     """
     if fmt not in EXPORT_FORMATS:
         raise InputError(f"`fmt` was {fmt!r} but is expected to be one of {', '.join(EXPORT_FORMATS)}")
-    if Path(path).resolve() in store.files():
+    if _same_file(Path(path), store.files()):
         raise InputError(f"the export file {path} is the ticket store itself; give another file to export to")
     path = ensure_writable(path, overwrite=overwrite)
     with store.read() as c:
@@ -246,20 +267,36 @@ def export_tickets(store, path: str | Path, *, fmt: str, overwrite: bool = False
     return len(t)
 
 
+def _same_file(path: Path, files: list[Path]) -> bool:
+    """``path`` is one of ``files`` by name, by link or by hard link (the same inode)."""
+    if path.resolve() in files:
+        return True
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    return any(f.exists() and os.path.samestat(st, f.stat()) for f in files)
+
+
 def _write_points(tickets: pd.DataFrame, path: Path, *, driver: str) -> None:
-    """Tickets as a WGS-84 point layer (``tickets`` in a GeoPackage), replacing ``path``."""
+    """Tickets as a WGS-84 point layer (``tickets`` in a GeoPackage), replacing ``path`` whole:
+    GDAL writes a new file beside it, renamed over ``path`` only when complete."""
     import geopandas as gpd
 
     _refuse_link(path)
-    if path.exists():
-        path.unlink()
-    flat = tickets.copy()
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}{path.suffix}")
+    flat = neutralise_frame(tickets)  # QGIS exports attribute tables to spreadsheets too
     for col in flat.columns:
         if isinstance(flat[col].dtype, pd.DatetimeTZDtype):
             flat[col] = flat[col].map(iso_utc).astype(object)
     gdf = gpd.GeoDataFrame(flat, geometry=gpd.points_from_xy(flat["lon"].astype(float), flat["lat"].astype(float)),
                            crs="EPSG:4326")
-    if driver == "GPKG":
-        gdf.to_file(path, layer="tickets", driver=driver)
-    else:
-        gdf.to_file(path, driver=driver)
+    try:
+        gdf.to_file(temp, driver=driver, **({"layer": "tickets"} if driver == "GPKG" else {}))
+        os.replace(temp, path)
+    except Exception as exc:  # pyogrio's DataSourceError and friends, a full disk among them
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        if isinstance(exc, OSError):
+            raise
+        raise InputError(f"cannot write {path}: {str(exc).strip().splitlines()[0][:300]}") from None

@@ -11,6 +11,7 @@ import logging
 import sqlite3
 from typing import Any
 
+from netdiag.data.privacy import mask_phone_numbers
 from netdiag.data.times import now_iso
 from netdiag.errors import InputError, StaleRevisionError, TransitionError
 from netdiag.tickets import lifecycle
@@ -64,7 +65,9 @@ def update(conn: StoreConnection, ticket_id: str, *, status: str | None = None, 
     if priority is not None:
         queries.check_priority(priority)
     if team is not None and not team.strip():
-        raise InputError("team was empty but is expected to name a team, e.g. field-West")
+        raise InputError("`team` was empty but is expected to name a team, e.g. field-West")
+    # a handler may type the customer's number into a note: personal data, masked like the rest
+    note, why = mask_phone_numbers(note), mask_phone_numbers(why)
     who = who or default_who()
     at = now_iso()
     with write(conn) as c:
