@@ -161,7 +161,8 @@ def _cell_text(v, tz: str) -> str:
     return str(v)
 
 
-_MD_BLOCK_START = re.compile(r"^(\d*)([-+=.)])")
+#: what would start a list item (``- x``, ``1. x``), a rule (``---``) or a heading underline (``===``)
+_MD_BLOCK_START = re.compile(r"^(\d{0,9})([-+=.)])(?=[\s\-=]|$)")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|!~&#]|:(?=//)|(?<=www)\.)")
 
 
