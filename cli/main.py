@@ -24,12 +24,22 @@ COMMANDS = {
 class LazyGroup(click.Group):
     """Imports a command's module only when it runs, so ``netdiag --help`` is instant."""
 
+    def resolve_command(self, ctx, args):
+        name = args[0] if args else None
+        if name is not None and not name.startswith("-") and name not in COMMANDS:
+            import difflib
+
+            close = difflib.get_close_matches(name, list(COMMANDS), n=1, cutoff=0.6)
+            hint = f" Did you mean '{close[0]}'?" if close else f" Commands: {', '.join(sorted(COMMANDS))}."
+            ctx.fail(f"No such command '{name}'.{hint}")
+        return super().resolve_command(ctx, args)
+
     def list_commands(self, ctx):
         return sorted(COMMANDS)
 
     def get_command(self, ctx, name):
         if name not in COMMANDS:
-            return None
+            return None  # resolve_command below says what was meant
         import importlib
 
         module, attr = COMMANDS[name].split(":")

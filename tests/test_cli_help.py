@@ -154,3 +154,10 @@ def test_out_says_whether_it_is_a_file_or_a_folder():
 def test_a_required_out_that_is_missing_is_a_usage_error(path):
     res = CliRunner().invoke(cli, path)
     assert res.exit_code == 2 and "Missing option '--out'" in res.output
+
+
+def test_a_mistyped_command_says_what_was_meant():
+    res = CliRunner().invoke(cli, ["diagnos", "--data", "x"])
+    assert res.exit_code == 2 and "No such command 'diagnos'. Did you mean 'diagnose'?" in res.output
+    res = CliRunner().invoke(cli, ["frobnicate"])
+    assert res.exit_code == 2 and "Commands: check, demo, diagnose" in res.output
