@@ -64,6 +64,9 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang
         except UnsafeRuntimeError as exc:  # never shown: a server or socket of another user
             echo_text(f"Warning: not asking netdiag serve: {exc}. Checking here instead.", err=True)
             reply = None
+        if reply is None:  # on stderr, silenced by -q
+            state.echo("(no netdiag serve runs for this data and these settings: reading the data here, a few "
+                       "seconds; `netdiag serve --data ...` answers at once)", err=True)
         if reply is not None:
             if not reply.get("ok"):
                 raise UsageFailure(as_flags(terminal_safe(str(reply.get("error") or "the netdiag server could not answer"))))

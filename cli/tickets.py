@@ -19,17 +19,22 @@ why_opt = click.option("--why", help="Why, recorded in the history.")
 def filter_opts(func):
     """--status, --team, --priority, --cause, --kind, --region, --bbox."""
     for opt in reversed([
-        click.option("--status", multiple=True, type=click.Choice(STATUS_CHOICES),
+        click.option("--status", multiple=True, type=click.Choice(STATUS_CHOICES, case_sensitive=False),
                      help="Only these statuses (repeatable); 'open' = acknowledged, inProgress, pending, held."),
         click.option("--team", help="Only this team, e.g. field-West."),
-        click.option("--priority", multiple=True, type=click.Choice(PRIORITY_CHOICES), help="Only these priorities (repeatable)."),
-        click.option("--cause", multiple=True, type=click.Choice(list(CAUSES)), help="Only these causes (repeatable)."),
-        click.option("--kind", type=click.Choice(list(KINDS)), help="Only this kind of ticket."),
+        click.option("--priority", multiple=True, type=click.Choice(PRIORITY_CHOICES, case_sensitive=False), help="Only these priorities (repeatable)."),
+        click.option("--cause", multiple=True, type=click.Choice(list(CAUSES), case_sensitive=False), help="Only these causes (repeatable)."),
+        click.option("--kind", type=click.Choice(list(KINDS), case_sensitive=False), help="Only this kind of ticket."),
         click.option("--region", help="Only this region (district / grid)."),
         click.option("--bbox", metavar="MIN_LON,MIN_LAT,MAX_LON,MAX_LAT", help="Only tickets inside this box (WGS-84)."),
     ]):
         func = opt(func)
     return func
+
+
+def _ticket_id(_ctx, _param, value: str) -> str:
+    """Ticket ids in any case: ``ts-20261102-0001`` is ``TS-20261102-0001``."""
+    return value.strip().upper()
 
 
 def _filters(status, team, priority, cause, kind, region, bbox) -> dict:
@@ -96,11 +101,12 @@ def list_cmd(state, db, status, team, priority, cause, kind, region, bbox, limit
         echo_text(json_text(tickets_tmf621(t)))
     else:
         echo_text(format_table(t, tz=state.settings().tz))
-        state.echo(f"\n{len(t):,} tickets")
+        if len(t):
+            state.echo(f"\n{len(t):,} tickets")
 
 
 @tickets.command()
-@click.argument("ticket_id")
+@click.argument("ticket_id", callback=_ticket_id)
 @db_opt
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="For people, or one TMF621 Trouble Ticket as JSON.")
@@ -126,10 +132,10 @@ def show(state, ticket_id, db, fmt):
 
 
 @tickets.command()
-@click.argument("ticket_id")
+@click.argument("ticket_id", callback=_ticket_id)
 @db_opt
-@click.option("--status", type=click.Choice(STATUS_CHOICES[1:]), help="The new status (the move must be allowed).")
-@click.option("--priority", type=click.Choice(PRIORITY_CHOICES), help="Set the priority by hand (later runs keep it).")
+@click.option("--status", type=click.Choice(STATUS_CHOICES[1:], case_sensitive=False), help="The new status (the move must be allowed).")
+@click.option("--priority", type=click.Choice(PRIORITY_CHOICES, case_sensitive=False), help="Set the priority by hand (later runs keep it).")
 @click.option("--team", help="Reassign to this team.")
 @click.option("--note", help="Add a note.")
 @who_opt
@@ -157,7 +163,7 @@ def update(state, ticket_id, db, status, priority, team, note, who, why, expect_
 
 
 @tickets.command()
-@click.argument("ticket_id")
+@click.argument("ticket_id", callback=_ticket_id)
 @db_opt
 @who_opt
 @why_opt

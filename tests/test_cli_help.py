@@ -161,3 +161,14 @@ def test_a_mistyped_command_says_what_was_meant():
     assert res.exit_code == 2 and "No such command 'diagnos'. Did you mean 'diagnose'?" in res.output
     res = CliRunner().invoke(cli, ["frobnicate"])
     assert res.exit_code == 2 and "Commands: check, demo, diagnose" in res.output
+
+
+def test_ticket_ids_and_status_names_in_any_case_and_one_line_when_nothing_matches(tmp_path, tiny_dir):
+    db = str(tmp_path / "t.db")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["diagnose", "--data", str(tiny_dir), "--out", str(tmp_path / "o"), "--db", db]).exit_code == 0
+    ticket = runner.invoke(cli, ["tickets", "list", "--db", db, "--format", "csv"]).output.splitlines()[1].split(",")[0]
+    shown = runner.invoke(cli, ["tickets", "show", ticket.lower(), "--db", db])
+    assert shown.exit_code == 0 and shown.output.startswith(ticket)
+    listed = runner.invoke(cli, ["tickets", "list", "--db", db, "--status", "OPEN", "--team", "nobody"])
+    assert listed.exit_code == 0 and listed.output.strip() == "no tickets match"
