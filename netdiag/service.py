@@ -242,7 +242,7 @@ def _stop(_signum, _frame) -> None:
     raise KeyboardInterrupt
 
 
-def threading_main() -> bool:
+def _threading_main() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
@@ -296,12 +296,12 @@ class _State:
 _QUERY_TYPES = {"coord_system": (str,), "at": (str,), "indoor": (bool,), "db": (str,)}
 
 
-def parse_query(line: bytes) -> dict:
+def _parse_request(line: bytes) -> dict:
     """A query line -> the query, checked: an object with finite numbers ``lat`` and ``lon``.
 
-    >>> parse_query(b'{"lat": 53.3, "lon": -6.4}')
+    >>> _parse_request(b'{"lat": 53.3, "lon": -6.4}')
     {'lat': 53.3, 'lon': -6.4}
-    >>> parse_query(b'[]')
+    >>> _parse_request(b'[]')
     Traceback (most recent call last):
     ...
     netdiag.errors.InputError: the query is a JSON list but is expected to be a JSON object
@@ -351,10 +351,10 @@ def answer(state: _State, query: dict) -> dict:
         return {"ok": False, "error": str(exc)}
 
 
-def respond(state: _State, line: bytes) -> dict:
+def _respond(state: _State, line: bytes) -> dict:
     """The reply to one query line, whatever came."""
     try:
-        query = parse_query(line)
+        query = _parse_request(line)
     except InputError as exc:
         return {"ok": False, "error": str(exc)}
     if query.get("ping") is True:
@@ -379,7 +379,7 @@ def _handler(state: _State, read_timeout: float):
                     reply = {"ok": False, "error": f"refused: this server answers only its own user; {why}"}
                 else:
                     try:
-                        reply = respond(state, _read_line(conn, limit=MAX_REQUEST_BYTES, timeout=read_timeout))
+                        reply = _respond(state, _read_line(conn, limit=MAX_REQUEST_BYTES, timeout=read_timeout))
                     except _TooLong:
                         reply = {"ok": False, "error": f"the query is longer than {MAX_REQUEST_BYTES} bytes"}
                     except TimeoutError:
@@ -498,7 +498,7 @@ def _run(server, dir_fd: int, path: Path, on_ready) -> None:
     bound = _own_socket(dir_fd, path)  # the socket is in the folder that was checked, not elsewhere
     if bound is None:
         raise UnsafeRuntimeError(f"the runtime folder {path.parent} changed while the server started")
-    if threading_main():
+    if _threading_main():
         signal.signal(signal.SIGTERM, _stop)  # `kill` cleans up like Ctrl-C
     try:
         if on_ready:
