@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from netdiag.data.times import iso_utc_list
+from netdiag.tickets import lifecycle
 
 #: the columns of a linked complaint (``complaints`` table), in insertion order
 LINK_COLUMNS = ["complaint_id", "ticket_id", "cause", "element_id", "incident_id", "received_at", "occurred_at", "cause_start",
@@ -53,6 +54,7 @@ class Batch:
 
     def __init__(self, d: pd.DataFrame) -> None:
         self._elements: dict | None = None
+        self._days: dict[str, str] | None = None
         self.col: dict[str, list] = {}
         wanted = set(LINK_COLUMNS) | {"action", "team", "via", "nearest_site"}
         for name in wanted - {"ticket_id", "linked_at", "run_id"}:
@@ -76,3 +78,11 @@ class Batch:
         if self._elements is None:
             self._elements = net.elements[["kind", "name", "lat", "lon", "region"]].to_dict("index")
         return self._elements
+
+    def day(self, received_at: str, tz: str) -> str:
+        """The ticket-id day (:func:`~netdiag.tickets.lifecycle.ticket_days`) of one of the run's ``received_at``
+        times; all of them are converted at the first call (one pandas call per run, not per ticket)."""
+        if self._days is None:
+            times = sorted({t for t in self.col["received_at"] if t is not None})
+            self._days = dict(zip(times, lifecycle.ticket_days(times, tz).tolist()))
+        return self._days[received_at]

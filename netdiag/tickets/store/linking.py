@@ -3,6 +3,31 @@
 :func:`record` writes one ``diagnose`` run into the store in one write transaction: it
 moves re-diagnosed complaints, resolves tickets whose outage ended, attaches new complaints
 to open tickets (or opens tickets), and recomputes what every touched ticket shows.
+
+Batched writes
+--------------
+The run is one ``BEGIN IMMEDIATE`` transaction, so nothing else writes while it runs. New
+tickets, their complaint links and their history rows are therefore not written one at a
+time: they are collected in order in a :class:`_Pending` and written with ``executemany``
+(in chunks) by :meth:`_Pending.flush` at the end of each attach phase (incidents, coverage
+holes, field tests), before anything reads them back. Ticket numbers are counted in Python:
+each day's counter is read once and its last value written at the flush. The rows reach the
+tables in the order the one-at-a-time writes made them, so row ids, history order and ticket
+numbers are unchanged.
+
+Inside the incident phase, the only reads that could see a ticket this phase has opened are:
+
+- "the ticket of this very incident" (same cause, element and incident id): each of those
+  is one group and opens at most one ticket, so a pending ticket never answers it;
+- "the open ticket of this element and cause": answered by the table, then by
+  ``_Pending.open_element``, the pending tickets still open;
+- "has the outage of the new ticket ended": decided on the pending row itself
+  (:meth:`_Pending.resolve_new`, the same test and text as
+  :func:`~netdiag.tickets.store.resolution.resolve_ids`).
+
+The coverage phase looks up open tickets by grid square, one group per square, so its own
+pending tickets never answer; the field-test phase reads the stored complaints once, at its
+start (after the flush). ``_refresh`` and ``_after_relink`` run after the last flush.
 """
 from __future__ import annotations
 
@@ -14,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from netdiag.data.schema import CAUSE_RANK, OUTAGES
-from netdiag.data.times import hours_since_epoch, iso_utc, now_iso
+from netdiag.data.times import hours_since_epoch, iso_utc, iso_utc_list, now_iso
 from netdiag.data.values import plain
 from netdiag.settings import Settings
 from netdiag.tickets import grouping as tk
@@ -22,7 +47,7 @@ from netdiag.tickets import lifecycle
 from netdiag.tickets.store import queries
 from netdiag.tickets.store.batch import LINK_COLUMNS, Batch, RunReport
 from netdiag.tickets.store.connection import OPEN_SQL, StoreConnection, chunks, default_who, write
-from netdiag.tickets.store.resolution import resolve_ended, resolve_ids
+from netdiag.tickets.store.resolution import ended_why, resolve_ended
 
 log = logging.getLogger(__package__)  # one logger for the whole store, as before it was split
 
@@ -78,6 +103,7 @@ def record(conn: StoreConnection, net, diag: pd.DataFrame, *, settings: Settings
     d = _prepare(net, diag, settings)
     b = Batch(d)
     with write(conn) as c:
+        w = _Pending().bind(c)
         run_id = c.execute("INSERT INTO runs (started_at, who, source, as_of, complaints) VALUES (?, ?, ?, ?, ?)",
                            (at, who, source, iso_utc(as_of), len(d))).lastrowid
         report = RunReport(run_id=run_id, complaints=len(d))
@@ -88,9 +114,12 @@ def record(conn: StoreConnection, net, diag: pd.DataFrame, *, settings: Settings
         resolve_ended(c, net, as_of, at, who, report)
         kind = d["kind"].to_numpy()
         touched = set(moved_from)
-        touched |= _attach_incidents(c, net, b, d[todo & (kind == "incident")], settings, as_of, at, who, report)
-        touched |= _attach_areas(c, net, b, d[todo & (kind == "coverage")], settings, at, who, report)
-        touched |= _attach_field_tests(c, net, b, d[todo & (kind == "field_test")], settings, at, who, report)
+        touched |= _attach_incidents(c, w, net, b, d[todo & (kind == "incident")], settings, as_of, at, who, report)
+        w.flush(c)
+        touched |= _attach_areas(c, w, net, b, d[todo & (kind == "coverage")], settings, at, who, report)
+        w.flush(c)
+        touched |= _attach_field_tests(c, w, net, b, d[todo & (kind == "field_test")], settings, at, who, report)
+        w.flush(c)
         _refresh(c, sorted(touched), settings, at)
         _after_relink(c, moved_from, at, who, report)
         c.execute("UPDATE runs SET finished_at = ?, linked = ?, new_tickets = ?, resolved = ?, relinked = ? WHERE run_id = ?",
@@ -166,6 +195,76 @@ def _after_relink(c: sqlite3.Connection, moved: dict[str, list[str]], at: str, w
             report.cancelled += 1
 
 
+# ----------------------------------------------------------------------------- pending writes
+class _Pending:
+    """The run's new rows not yet written: tickets, complaint links, history and day counters.
+
+    Rows are kept in the order the run makes them and :meth:`flush` writes them in that order
+    (tickets, then links, then history), so row ids and history order are those of writing
+    them one at a time.
+    """
+
+    def __init__(self) -> None:
+        self.tickets: list[dict] = []           # new tickets' column values (TICKET_COLUMNS)
+        self.links: list[list] = []             # complaint rows (LINK_COLUMNS)
+        self.history: list[tuple] = []          # (ticket_id, at, who, event, from_status, to_status, why)
+        self.counters: dict[str, int] = {}      # day -> last ticket number used, read once per day
+        self.written: dict[str, int] = {}       # the counters as the table has them
+        self.open_element: dict[tuple[str, str], str] = {}  # (cause, element_id) -> an open ticket not yet written
+        self._c: sqlite3.Connection | None = None
+
+    def bind(self, c: sqlite3.Connection) -> "_Pending":
+        self._c = c
+        return self
+
+    def number(self, day: str) -> tuple[str, int]:
+        """(day, the next ticket number of that day): the stored counter is read once, then counted here."""
+        if day not in self.counters:
+            row = self._c.execute("SELECT last FROM id_counters WHERE day = ?", (day,)).fetchone()
+            self.counters[day] = self.written[day] = row[0] if row else 0
+        self.counters[day] += 1
+        return day, self.counters[day]
+
+    def resolve_new(self, net, as_of, at: str, who: str, report: RunReport) -> bool:
+        """Resolve the ticket just opened (the last pending one) if its outage has ended by ``as_of``
+        (as :func:`~netdiag.tickets.store.resolution.resolve_ids` does for a stored one)."""
+        v = self.tickets[-1]
+        ended = ended_why(net, v["cause"], v["element_id"], v["cause_start"], as_of)
+        if ended is None:
+            return False
+        end, why = ended
+        v.update(status="resolved", resolved_at=end, cause_end=end, resolution=why, updated_at=at, revision=v["revision"] + 1)
+        self.history.append((v["ticket_id"], at, who, "status", "acknowledged", "resolved", why))
+        report.resolved += 1
+        report.resolved_ticket_ids.append(v["ticket_id"])
+        return True
+
+    def flush(self, c: sqlite3.Connection) -> None:
+        """Write everything pending, in chunks; afterwards the tables show what one-at-a-time writes would."""
+        counters = [(day, n) for day, n in self.counters.items() if self.written.get(day) != n]
+        c.executemany("INSERT INTO id_counters (day, last) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET last = excluded.last",
+                      counters)
+        self.written.update(self.counters)
+        for chunk in chunks(self.tickets, 5000):
+            c.executemany(_INSERT_TICKET, [[plain(v[k]) for k in TICKET_COLUMNS] for v in chunk])
+        for chunk in chunks(self.links, 5000):
+            c.executemany(_INSERT_LINK, chunk)
+        for chunk in chunks(self.history, 5000):
+            c.executemany("INSERT INTO history (ticket_id, at, who, event, from_status, to_status, why) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?)", chunk)
+        self.tickets, self.links, self.history = [], [], []
+        self.open_element.clear()
+
+
+#: the columns of a new ticket, in insertion order
+TICKET_COLUMNS = ["ticket_id", "kind", "cause", "element_id", "element_kind", "area_key", "incident_id", "status", "priority",
+                  "grade", "action", "team", "lead_department", "via", "region", "place", "lat", "lon", "fixed_position",
+                  "evidence", "cause_start", "cause_end", "sites_affected", "cells_affected", "created_at", "opened_at",
+                  "updated_at", "resolution", "resolved_at", "revision"]
+_INSERT_TICKET = f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)}) VALUES ({', '.join('?' * len(TICKET_COLUMNS))})"
+_INSERT_LINK = f"INSERT INTO complaints ({', '.join(LINK_COLUMNS)}) VALUES ({', '.join('?' * len(LINK_COLUMNS))})"
+
+
 # ----------------------------------------------------------------------------- attaching
 def _open_ticket(c, col: str, cause: str, value: str) -> str | None:
     row = c.execute(f"SELECT ticket_id FROM tickets WHERE cause = ? AND {col} = ? AND status IN {OPEN_SQL}",
@@ -173,14 +272,15 @@ def _open_ticket(c, col: str, cause: str, value: str) -> str | None:
     return row[0] if row else None
 
 
-def _attach_incidents(c, net, b: Batch, rows: pd.DataFrame, settings, as_of, at, who, report) -> set[str]:
+def _attach_incidents(c, w: _Pending, net, b: Batch, rows: pd.DataFrame, settings, as_of, at, who, report) -> set[str]:
     touched: set[str] = set()
     if rows.empty:
         return touched
-    groups = rows.groupby(["cause", "element_id", "incident_id"], sort=False).indices
+    by = rows.groupby(["cause", "element_id", "incident_id"], sort=False)
+    groups = by.indices
     positions = rows.index.to_numpy()
-    first_t0 = {k: rows["_t0"].iloc[v].min() for k, v in groups.items()}
-    first_w0 = {k: rows["_w0"].iloc[v].min() for k, v in groups.items()}
+    first_t0 = dict(zip(*_index_values(by["_t0"].min())))
+    first_w0 = dict(zip(*_index_values(by["_w0"].min())))
     for key in sorted(groups, key=lambda k: (first_t0[k], k)):
         cause, element_id, incident_id = key
         idx = positions[groups[key]].tolist()
@@ -189,18 +289,21 @@ def _attach_incidents(c, net, b: Batch, rows: pd.DataFrame, settings, as_of, at,
                         f"AND (status IN {OPEN_SQL} OR (status IN ('resolved', 'closed') "
                         f"AND ? < COALESCE(resolved_at, closed_at))) ORDER BY created_at DESC LIMIT 1",
                         (incident_id, cause, element_id, iso_utc(first_w0[key]))).fetchone()
-        tid = row[0] if row else _open_ticket(c, "element_id", cause, element_id)
+        # a ticket this run opened is not in the table yet: a pending one can never be "this very
+        # incident" (each (cause, element, incident) is one group), only the open ticket of its element
+        tid = row[0] if row else (_open_ticket(c, "element_id", cause, element_id) or w.open_element.get((cause, element_id)))
         new = tid is None
         if new:
-            tid = _create(c, net, b, idx, settings, at, who, report, element_id=element_id, incident_id=incident_id)
-        _link(c, tid, b, idx, report, at, who, new)
-        if new:  # resolve at once if its outage is over, so that a later outage in this run opens its own ticket
-            resolve_ids(c, net, as_of, at, who, report, [tid])
+            tid = _create(w, net, b, idx, settings, at, who, report, element_id=element_id, incident_id=incident_id)
+        _link(w, tid, b, idx, report, at, who, new)
+        # resolve at once if its outage is over, so that a later outage in this run opens its own ticket
+        if new and not w.resolve_new(net, as_of, at, who, report):
+            w.open_element[(cause, element_id)] = tid
         touched.add(tid)
     return touched
 
 
-def _attach_areas(c, net, b: Batch, rows: pd.DataFrame, settings, at, who, report) -> set[str]:
+def _attach_areas(c, w: _Pending, net, b: Batch, rows: pd.DataFrame, settings, at, who, report) -> set[str]:
     touched: set[str] = set()
     positions = rows.index.to_numpy()
     for key, where in rows.groupby("area_key", sort=False).indices.items():
@@ -208,13 +311,13 @@ def _attach_areas(c, net, b: Batch, rows: pd.DataFrame, settings, at, who, repor
         tid = _open_ticket(c, "area_key", b.col["cause"][idx[0]], key)
         new = tid is None
         if new:
-            tid = _create(c, net, b, idx, settings, at, who, report, area_key=key)
-        _link(c, tid, b, idx, report, at, who, new)
+            tid = _create(w, net, b, idx, settings, at, who, report, area_key=key)
+        _link(w, tid, b, idx, report, at, who, new)
         touched.add(tid)
     return touched
 
 
-def _attach_field_tests(c, net, b: Batch, rows: pd.DataFrame, settings, at, who, report) -> set[str]:
+def _attach_field_tests(c, w: _Pending, net, b: Batch, rows: pd.DataFrame, settings, at, who, report) -> set[str]:
     touched: set[str] = set()
     if rows.empty:
         return touched
@@ -239,13 +342,13 @@ def _attach_field_tests(c, net, b: Batch, rows: pd.DataFrame, settings, at, who,
         tid = owner.get(lab)
         new = tid is None
         if new:
-            tid = _create(c, net, b, idx, settings, at, who, report)
-        _link(c, tid, b, idx, report, at, who, new)
+            tid = _create(w, net, b, idx, settings, at, who, report)
+        _link(w, tid, b, idx, report, at, who, new)
         touched.add(tid)
     return touched
 
 
-def _create(c, net, b: Batch, idx: list[int], settings: Settings, at: str, who: str, report: RunReport, *,
+def _create(w: _Pending, net, b: Batch, idx: list[int], settings: Settings, at: str, who: str, report: RunReport, *,
             element_id: str | None = None, incident_id: str | None = None, area_key: str | None = None) -> str:
     """Open a ticket for the complaints ``idx`` of the batch (not yet linked); returns its id."""
     col = b.col
@@ -253,10 +356,7 @@ def _create(c, net, b: Batch, idx: list[int], settings: Settings, at: str, who: 
     cause = col["cause"][i0]
     kind = lifecycle.ticket_kind(cause)
     created = min(col["received_at"][i] for i in idx)
-    day = lifecycle.ticket_days([created], settings.tz).iloc[0]
-    seq = c.execute("INSERT INTO id_counters (day, last) VALUES (?, 1) ON CONFLICT (day) DO UPDATE SET last = last + 1 "
-                    "RETURNING last", (day,)).fetchone()[0]
-    ticket_id = lifecycle.ticket_id(day, seq)
+    ticket_id = lifecycle.ticket_id(*w.number(b.day(created, settings.tz)))
     el = b.elements(net)
     row = el.get(element_id) if element_id else None
     known = row is not None
@@ -283,28 +383,26 @@ def _create(c, net, b: Batch, idx: list[int], settings: Settings, at: str, who: 
         "evidence": col["evidence"][i0], "cause_start": min(starts) if starts else created,
         "cause_end": max(ends) if ends and all(ends) else None,
         "sites_affected": int(sites), "cells_affected": int(cells), "created_at": created, "opened_at": at,
-        "updated_at": at,
+        "updated_at": at, "resolution": None, "resolved_at": None, "revision": 1,
     }
-    c.execute(f"INSERT INTO tickets ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
-              [plain(v) for v in values.values()])
+    w.tickets.append(values)
     what = f"{cause} on {element_id}" if element_id else ("coverage hole" if kind == "coverage" else "field test")
-    c.execute("INSERT INTO history (ticket_id, at, who, event, to_status, why) VALUES (?, ?, ?, 'created', 'acknowledged', ?)",
-              (ticket_id, at, who, f"opened for {what} (run {report.run_id})"))
+    w.history.append((ticket_id, at, who, "created", None, "acknowledged", f"opened for {what} (run {report.run_id})"))
     report.new_tickets += 1
     report.new_ticket_ids.append(ticket_id)
     return ticket_id
 
 
-def _link(c, ticket_id: str, b: Batch, idx: list[int], report: RunReport, at: str, who: str, new: bool) -> None:
+def _link(w: _Pending, ticket_id: str, b: Batch, idx: list[int], report: RunReport, at: str, who: str, new: bool) -> None:
     if not idx:
         return
     records = [[ticket_id if name == "ticket_id" else at if name == "linked_at" else report.run_id if name == "run_id"
                 else b.col[name][i] for name in LINK_COLUMNS] for i in idx]
-    c.executemany(f"INSERT INTO complaints ({', '.join(LINK_COLUMNS)}) VALUES ({', '.join('?' * len(LINK_COLUMNS))})", records)
+    w.links += records
     ids = [b.col["complaint_id"][i] for i in idx]
     listed = ", ".join(ids[:10]) + (f" and {len(ids) - 10:,} more" if len(ids) > 10 else "")
-    c.execute("INSERT INTO history (ticket_id, at, who, event, why) VALUES (?, ?, ?, 'linked', ?)",
-              (ticket_id, at, who, f"{len(ids):,} complaint{'s' if len(ids) != 1 else ''} linked: {listed} (run {report.run_id})"))
+    w.history.append((ticket_id, at, who, "linked", None, None,
+                      f"{len(ids):,} complaint{'s' if len(ids) != 1 else ''} linked: {listed} (run {report.run_id})"))
     if new:
         report.linked_to_new += len(ids)
     else:
@@ -337,13 +435,18 @@ def _refresh(c, ticket_ids: list[str], settings: Settings, at: str) -> None:
     moving = t["fixed_position"] == 0
     lat = t["c_lat"].where(moving & t["c_lat"].notna(), t["t_lat"]).round(6)
     lon = t["c_lon"].where(moving & t["c_lon"].notna(), t["t_lon"]).round(6)
-    rows = [(int(n), int(v), int(p), iso_utc(cr), g, iso_utc(f), iso_utc(du), pr, plain(la), plain(lo), at, tid)
+    rows = [(int(n), int(v), int(p), cr, g, f, du, pr, plain(la), plain(lo), at, tid)
             for n, v, p, cr, g, f, du, pr, la, lo, tid in zip(
-                t["complaint_count"], t["vip_count"], t["public_count"], t["created_at"], grade, first, due, priority,
-                lat, lon, t["ticket_id"])]
+                t["complaint_count"], t["vip_count"], t["public_count"], iso_utc_list(t["created_at"]), grade,
+                iso_utc_list(first), iso_utc_list(due), priority, lat, lon, t["ticket_id"])]
     c.executemany("UPDATE tickets SET complaint_count = ?, vip_count = ?, public_count = ?, created_at = ?, grade = ?, "
                   "first_reply_due = ?, due_at = ?, priority = ?, lat = ?, lon = ?, updated_at = ?, revision = revision + 1 "
                   "WHERE ticket_id = ?", rows)
+
+
+def _index_values(s: pd.Series) -> tuple[list, list]:
+    """(index, values) of a per-group Series as Python lists (tuples for a MultiIndex, Timestamps for times)."""
+    return s.index.tolist(), list(s)
 
 
 def _text(value) -> str | None:
