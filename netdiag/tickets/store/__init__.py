@@ -38,13 +38,16 @@ Schema (version 1)
 Modules
 -------
 :mod:`~netdiag.tickets.store.files`       what a file is (its header), before it is opened for writing
-:mod:`~netdiag.tickets.store.connection`  opening the file, transactions, schema and migrations
+:mod:`~netdiag.tickets.store.connection`  opening the file, transactions, running migrations
+:mod:`~netdiag.tickets.store.schema`      the tables, as migrations, and the schema version
 :mod:`~netdiag.tickets.store.errors`      SQLite's errors as typed errors naming the file and the reason
 :mod:`~netdiag.tickets.store.queries`     reading: tickets with filters, complaints, history, notes
 :mod:`~netdiag.tickets.store.updates`     people's updates: status, priority, team, notes
 :mod:`~netdiag.tickets.store.linking`     a ``diagnose`` run: which lasting ticket each complaint joins
 :mod:`~netdiag.tickets.store.resolution`  when an outage ended; resolving its ticket
 :mod:`~netdiag.tickets.store.batch`       a run's complaints as plain rows, and its :class:`RunReport`
+:mod:`~netdiag.tickets.store.pending`     a run's new tickets, links and history, written in batches
+:mod:`~netdiag.tickets.store.refresh`     counts, grade, due times and priority recomputed from links
 
 :class:`TicketStore` is the one door: it opens the connection and hands it to these modules.
 Export formats (CSV, TMF621 JSON, GeoJSON, GeoPackage) are written by :mod:`netdiag.views.writers`.

@@ -8,8 +8,8 @@ Batched writes
 --------------
 The run is one ``BEGIN IMMEDIATE`` transaction, so nothing else writes while it runs. New
 tickets, their complaint links and their history rows are therefore not written one at a
-time: they are collected in order in a :class:`_Pending` and written with ``executemany``
-(in chunks) by :meth:`_Pending.flush` at the end of each attach phase (incidents, coverage
+time: they are collected in order in a :class:`Pending` and written with ``executemany``
+(in chunks) by :meth:`Pending.flush` at the end of each attach phase (incidents, coverage
 holes, field tests), before anything reads them back. Ticket numbers are counted in Python:
 each day's counter is read once and its last value written at the flush. The rows reach the
 tables in the order the one-at-a-time writes made them, so row ids, history order and ticket
@@ -20,9 +20,9 @@ Inside the incident phase, the only reads that could see a ticket this phase has
 - "the ticket of this very incident" (same cause, element and incident id): each of those
   is one group and opens at most one ticket, so a pending ticket never answers it;
 - "the open ticket of this element and cause": answered by the table, then by
-  ``_Pending.open_element``, the pending tickets still open;
+  ``Pending.open_element``, the pending tickets still open;
 - "has the outage of the new ticket ended": decided on the pending row itself
-  (:meth:`_Pending.resolve_new`, the same test and text as
+  (:meth:`Pending.resolve_new`, the same test and text as
   :func:`~netdiag.tickets.store.resolution.resolve_ids`).
 
 The coverage phase looks up open tickets by grid square, one group per square, so its own
@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from netdiag.data.schema import CAUSE_RANK, OUTAGES
-from netdiag.data.times import hours_since_epoch, iso_utc, iso_utc_list, now_iso
+from netdiag.data.times import hours_since_epoch, iso_utc, now_iso
 from netdiag.data.values import plain
 from netdiag.settings import Settings
 from netdiag.tickets import grouping as tk
@@ -47,7 +47,9 @@ from netdiag.tickets import lifecycle
 from netdiag.tickets.store import queries
 from netdiag.tickets.store.batch import LINK_COLUMNS, Batch, RunReport
 from netdiag.tickets.store.connection import OPEN_SQL, StoreConnection, chunks, default_who, write
-from netdiag.tickets.store.resolution import ended_why, resolve_ended
+from netdiag.tickets.store.pending import Pending
+from netdiag.tickets.store.refresh import refresh
+from netdiag.tickets.store.resolution import resolve_ended
 
 log = logging.getLogger(__package__)  # one logger for the whole store, as before it was split
 
@@ -103,7 +105,7 @@ def record(conn: StoreConnection, net, diag: pd.DataFrame, *, settings: Settings
     d = _prepare(net, diag, settings)
     b = Batch(d)
     with write(conn) as c:
-        w = _Pending().bind(c)
+        w = Pending().bind(c)
         run_id = c.execute("INSERT INTO runs (started_at, who, source, as_of, complaints) VALUES (?, ?, ?, ?, ?)",
                            (at, who, source, iso_utc(as_of), len(d))).lastrowid
         report = RunReport(run_id=run_id, complaints=len(d))
@@ -120,7 +122,7 @@ def record(conn: StoreConnection, net, diag: pd.DataFrame, *, settings: Settings
         w.flush(c)
         touched |= _attach_field_tests(c, w, net, b, d[todo & (kind == "field_test")], settings, at, who, report)
         w.flush(c)
-        _refresh(c, sorted(touched), settings, at)
+        refresh(c, sorted(touched), settings, at)
         _after_relink(c, moved_from, at, who, report)
         c.execute("UPDATE runs SET finished_at = ?, linked = ?, new_tickets = ?, resolved = ?, relinked = ? WHERE run_id = ?",
                   (now_iso(), report.linked_to_new + report.linked_to_existing, report.new_tickets, report.resolved,
@@ -195,76 +197,6 @@ def _after_relink(c: sqlite3.Connection, moved: dict[str, list[str]], at: str, w
             report.cancelled += 1
 
 
-# ----------------------------------------------------------------------------- pending writes
-class _Pending:
-    """The run's new rows not yet written: tickets, complaint links, history and day counters.
-
-    Rows are kept in the order the run makes them and :meth:`flush` writes them in that order
-    (tickets, then links, then history), so row ids and history order are those of writing
-    them one at a time.
-    """
-
-    def __init__(self) -> None:
-        self.tickets: list[dict] = []           # new tickets' column values (TICKET_COLUMNS)
-        self.links: list[list] = []             # complaint rows (LINK_COLUMNS)
-        self.history: list[tuple] = []          # (ticket_id, at, who, event, from_status, to_status, why)
-        self.counters: dict[str, int] = {}      # day -> last ticket number used, read once per day
-        self.written: dict[str, int] = {}       # the counters as the table has them
-        self.open_element: dict[tuple[str, str], str] = {}  # (cause, element_id) -> an open ticket not yet written
-        self._c: sqlite3.Connection | None = None
-
-    def bind(self, c: sqlite3.Connection) -> "_Pending":
-        self._c = c
-        return self
-
-    def number(self, day: str) -> tuple[str, int]:
-        """(day, the next ticket number of that day): the stored counter is read once, then counted here."""
-        if day not in self.counters:
-            row = self._c.execute("SELECT last FROM id_counters WHERE day = ?", (day,)).fetchone()
-            self.counters[day] = self.written[day] = row[0] if row else 0
-        self.counters[day] += 1
-        return day, self.counters[day]
-
-    def resolve_new(self, net, as_of, at: str, who: str, report: RunReport) -> bool:
-        """Resolve the ticket just opened (the last pending one) if its outage has ended by ``as_of``
-        (as :func:`~netdiag.tickets.store.resolution.resolve_ids` does for a stored one)."""
-        v = self.tickets[-1]
-        ended = ended_why(net, v["cause"], v["element_id"], v["cause_start"], as_of)
-        if ended is None:
-            return False
-        end, why = ended
-        v.update(status="resolved", resolved_at=end, cause_end=end, resolution=why, updated_at=at, revision=v["revision"] + 1)
-        self.history.append((v["ticket_id"], at, who, "status", "acknowledged", "resolved", why))
-        report.resolved += 1
-        report.resolved_ticket_ids.append(v["ticket_id"])
-        return True
-
-    def flush(self, c: sqlite3.Connection) -> None:
-        """Write everything pending, in chunks; afterwards the tables show what one-at-a-time writes would."""
-        counters = [(day, n) for day, n in self.counters.items() if self.written.get(day) != n]
-        c.executemany("INSERT INTO id_counters (day, last) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET last = excluded.last",
-                      counters)
-        self.written.update(self.counters)
-        for chunk in chunks(self.tickets, 5000):
-            c.executemany(_INSERT_TICKET, [[plain(v[k]) for k in TICKET_COLUMNS] for v in chunk])
-        for chunk in chunks(self.links, 5000):
-            c.executemany(_INSERT_LINK, chunk)
-        for chunk in chunks(self.history, 5000):
-            c.executemany("INSERT INTO history (ticket_id, at, who, event, from_status, to_status, why) "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?)", chunk)
-        self.tickets, self.links, self.history = [], [], []
-        self.open_element.clear()
-
-
-#: the columns of a new ticket, in insertion order
-TICKET_COLUMNS = ["ticket_id", "kind", "cause", "element_id", "element_kind", "area_key", "incident_id", "status", "priority",
-                  "grade", "action", "team", "lead_department", "via", "region", "place", "lat", "lon", "fixed_position",
-                  "evidence", "cause_start", "cause_end", "sites_affected", "cells_affected", "created_at", "opened_at",
-                  "updated_at", "resolution", "resolved_at", "revision"]
-_INSERT_TICKET = f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)}) VALUES ({', '.join('?' * len(TICKET_COLUMNS))})"
-_INSERT_LINK = f"INSERT INTO complaints ({', '.join(LINK_COLUMNS)}) VALUES ({', '.join('?' * len(LINK_COLUMNS))})"
-
-
 # ----------------------------------------------------------------------------- attaching
 def _open_ticket(c, col: str, cause: str, value: str) -> str | None:
     row = c.execute(f"SELECT ticket_id FROM tickets WHERE cause = ? AND {col} = ? AND status IN {OPEN_SQL}",
@@ -272,7 +204,7 @@ def _open_ticket(c, col: str, cause: str, value: str) -> str | None:
     return row[0] if row else None
 
 
-def _attach_incidents(c, w: _Pending, net, b: Batch, rows: pd.DataFrame, settings, as_of, at, who, report) -> set[str]:
+def _attach_incidents(c, w: Pending, net, b: Batch, rows: pd.DataFrame, settings, as_of, at, who, report) -> set[str]:
     touched: set[str] = set()
     if rows.empty:
         return touched
@@ -303,7 +235,7 @@ def _attach_incidents(c, w: _Pending, net, b: Batch, rows: pd.DataFrame, setting
     return touched
 
 
-def _attach_areas(c, w: _Pending, net, b: Batch, rows: pd.DataFrame, settings, at, who, report) -> set[str]:
+def _attach_areas(c, w: Pending, net, b: Batch, rows: pd.DataFrame, settings, at, who, report) -> set[str]:
     touched: set[str] = set()
     positions = rows.index.to_numpy()
     for key, where in rows.groupby("area_key", sort=False).indices.items():
@@ -317,7 +249,7 @@ def _attach_areas(c, w: _Pending, net, b: Batch, rows: pd.DataFrame, settings, a
     return touched
 
 
-def _attach_field_tests(c, w: _Pending, net, b: Batch, rows: pd.DataFrame, settings, at, who, report) -> set[str]:
+def _attach_field_tests(c, w: Pending, net, b: Batch, rows: pd.DataFrame, settings, at, who, report) -> set[str]:
     touched: set[str] = set()
     if rows.empty:
         return touched
@@ -348,7 +280,7 @@ def _attach_field_tests(c, w: _Pending, net, b: Batch, rows: pd.DataFrame, setti
     return touched
 
 
-def _create(w: _Pending, net, b: Batch, idx: list[int], settings: Settings, at: str, who: str, report: RunReport, *,
+def _create(w: Pending, net, b: Batch, idx: list[int], settings: Settings, at: str, who: str, report: RunReport, *,
             element_id: str | None = None, incident_id: str | None = None, area_key: str | None = None) -> str:
     """Open a ticket for the complaints ``idx`` of the batch (not yet linked); returns its id."""
     col = b.col
@@ -393,7 +325,7 @@ def _create(w: _Pending, net, b: Batch, idx: list[int], settings: Settings, at: 
     return ticket_id
 
 
-def _link(w: _Pending, ticket_id: str, b: Batch, idx: list[int], report: RunReport, at: str, who: str, new: bool) -> None:
+def _link(w: Pending, ticket_id: str, b: Batch, idx: list[int], report: RunReport, at: str, who: str, new: bool) -> None:
     if not idx:
         return
     records = [[ticket_id if name == "ticket_id" else at if name == "linked_at" else report.run_id if name == "run_id"
@@ -407,41 +339,6 @@ def _link(w: _Pending, ticket_id: str, b: Batch, idx: list[int], report: RunRepo
         report.linked_to_new += len(ids)
     else:
         report.linked_to_existing += len(ids)
-
-
-def _refresh(c, ticket_ids: list[str], settings: Settings, at: str) -> None:
-    """Recompute counts, position, grade, due times and priority of some tickets from their links."""
-    if not ticket_ids:
-        return
-    parts = []
-    for chunk in chunks(ticket_ids):
-        q = ", ".join("?" * len(chunk))
-        parts += [dict(r) for r in c.execute(
-            f"SELECT t.ticket_id, t.cause, t.status, t.grade, t.priority, t.priority_manual, t.fixed_position, "
-            f"t.sites_affected, t.cells_affected, t.lat AS t_lat, t.lon AS t_lon, "
-            f"count(c.complaint_id) AS complaint_count, coalesce(sum(c.vip), 0) AS vip_count, "
-            f"coalesce(sum(c.public), 0) AS public_count, min(c.received_at) AS first_received, "
-            f"avg(c.lat) AS c_lat, avg(c.lon) AS c_lon, t.created_at AS old_created "
-            f"FROM tickets t LEFT JOIN complaints c USING (ticket_id) WHERE t.ticket_id IN ({q}) GROUP BY t.ticket_id",
-            list(chunk))]
-    t = pd.DataFrame(parts)
-    t["created_at"] = pd.to_datetime(t["first_received"].fillna(t["old_created"]), utc=True, format="ISO8601")
-    t["ongoing"] = t["status"].isin(lifecycle.OPEN_STATUSES) & t["cause"].isin(OUTAGES)
-    a = tk.assess(t, settings)
-    grade = [tk.higher_grade(old, new) for old, new in zip(t["grade"], a["grade"])]
-    first, due = tk.due_times(t["created_at"], pd.Series(grade, index=t.index), settings)
-    keep_priority = t["priority_manual"] == 1  # a person's choice stands
-    priority = t["priority"].where(keep_priority, a["priority"])
-    moving = t["fixed_position"] == 0
-    lat = t["c_lat"].where(moving & t["c_lat"].notna(), t["t_lat"]).round(6)
-    lon = t["c_lon"].where(moving & t["c_lon"].notna(), t["t_lon"]).round(6)
-    rows = [(int(n), int(v), int(p), cr, g, f, du, pr, plain(la), plain(lo), at, tid)
-            for n, v, p, cr, g, f, du, pr, la, lo, tid in zip(
-                t["complaint_count"], t["vip_count"], t["public_count"], iso_utc_list(t["created_at"]), grade,
-                iso_utc_list(first), iso_utc_list(due), priority, lat, lon, t["ticket_id"])]
-    c.executemany("UPDATE tickets SET complaint_count = ?, vip_count = ?, public_count = ?, created_at = ?, grade = ?, "
-                  "first_reply_due = ?, due_at = ?, priority = ?, lat = ?, lon = ?, updated_at = ?, revision = revision + 1 "
-                  "WHERE ticket_id = ?", rows)
 
 
 def _index_values(s: pd.Series) -> tuple[list, list]:
