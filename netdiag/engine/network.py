@@ -16,7 +16,7 @@ import shapely
 from pyproj import CRS, Transformer
 
 from netdiag.engine.footprints import build_footprints
-from netdiag.engine.status import interference_events, load_anomalies, outages
+from netdiag.engine.status import interference_events, load_anomalies, merge_intervals, outages
 from netdiag.engine.topology import Topology, build_topology
 from netdiag.settings import Settings
 
@@ -37,7 +37,7 @@ class Network:
     to_xy: Transformer = field(repr=False)
     _site_tree: shapely.STRtree | None = field(default=None, repr=False)
     _fp_attributes: pd.DataFrame | None = field(default=None, repr=False)
-    _intervals_by_element: dict | None = field(default=None, repr=False)
+    _incidents_by_element: dict | None = field(default=None, repr=False)
 
     @property
     def footprint_attributes(self) -> pd.DataFrame:
@@ -47,15 +47,17 @@ class Network:
             self._fp_attributes = pd.DataFrame(self.footprints[["fp_id"] + cols]).set_index("fp_id")
         return self._fp_attributes
 
-    def intervals(self, cause: str, element_id: str) -> pd.DataFrame:
-        """The outage (``fault``, ``shutdown``) or ``interference`` intervals of one element, from
-        an index made once per network (a ticket store looks up one element per open ticket)."""
-        if self._intervals_by_element is None:
-            index = {("interference", e): rows for e, rows in self.interference.groupby("element_id", sort=False)}
-            index.update({key: rows for key, rows in self.outages.groupby(["cause", "element_id"], sort=False)})
-            self._intervals_by_element = index
-        found = self._intervals_by_element.get((cause, element_id))
-        return found if found is not None else self.outages.iloc[0:0]
+    def incidents(self, cause: str, element_id: str) -> list[tuple[pd.Timestamp, pd.Timestamp, list]]:
+        """The incidents of one element and cause (``fault``, ``shutdown`` or ``interference``):
+        its overlapping intervals merged (:func:`~netdiag.engine.status.merge_intervals`), earliest
+        first, as ``(first start, last end or NaT while still going on, event ids)``.
+
+        Made once per network for every element, so a ticket store can look up one element per
+        open ticket without a pandas call each time.
+        """
+        if self._incidents_by_element is None:
+            self._incidents_by_element = _incident_index(self.outages, self.interference)
+        return self._incidents_by_element.get((cause, element_id), [])
 
     def nearest_site(self, x, y) -> tuple[np.ndarray, np.ndarray]:
         """(site_id, distance_m) of the nearest located site to each point."""
@@ -66,6 +68,25 @@ class Network:
             return np.full(n, None, dtype=object), np.full(n, np.inf)
         (_, idx), dist = self._site_tree.query_nearest(shapely.points(x, y), return_distance=True, all_matches=False)
         return self.site_xy["site_id"].to_numpy(dtype=object)[idx], dist
+
+
+def _incident_index(outage_rows: pd.DataFrame, interference: pd.DataFrame) -> dict:
+    """(cause, element_id) -> incidents, for :meth:`Network.incidents`."""
+    cols = ["cause", "element_id", "start", "end", "event_id"]
+    iv = pd.concat([outage_rows[cols], interference.assign(cause="interference")[cols]], ignore_index=True)
+    if iv.empty:
+        return {}
+    iv["start"], iv["end"] = pd.to_datetime(iv["start"], utc=True), pd.to_datetime(iv["end"], utc=True)
+    iv["_group"] = merge_intervals(iv, ["cause", "element_id"])
+    iv = iv.sort_values(["_group", "start"], kind="stable")
+    g = iv.groupby("_group", sort=True)
+    merged = pd.DataFrame({"cause": g["cause"].first(), "element_id": g["element_id"].first(), "first": g["start"].min(),
+                           "last": g["end"].max().where(~iv["end"].isna().groupby(iv["_group"]).any()),
+                           "events": g["event_id"].agg(list)})
+    index: dict = {}
+    for r in merged.itertuples(index=False):  # once per incident, when the network is prepared
+        index.setdefault((r.cause, r.element_id), []).append((r.first, r.last, r.events))
+    return index
 
 
 def prepare(ds, *, settings: Settings | None = None, progress: Callable[[str], None] | None = None) -> Network:

@@ -10,7 +10,6 @@ import sqlite3
 import pandas as pd
 
 from netdiag.data.times import iso_utc
-from netdiag.engine.status import FOREVER
 from netdiag.tickets import lifecycle
 from netdiag.tickets.store.batch import RunReport
 from netdiag.tickets.store.connection import OPEN_SQL
@@ -34,36 +33,17 @@ def incident_end(net, cause: str, element_id: str, cause_start, as_of) -> tuple[
     """
     if cause not in ENDING_CAUSES:
         return None
-    iv = net.intervals(cause, element_id)
-    if iv.empty or cause_start is None:
+    incidents = net.incidents(cause, element_id)
+    if not incidents or cause_start is None:
         return None
     t0 = pd.Timestamp(cause_start)
     t0 = t0.tz_localize("UTC") if t0.tzinfo is None else t0
-    # merged as :func:`~netdiag.engine.status.merge_intervals` does, in plain Python: an element has a
-    # few intervals and this runs once per ticket, where pandas' per-call overhead was most of a run's
-    starts = pd.to_datetime(iv["start"], utc=True).tolist()
-    ends = pd.to_datetime(iv["end"], utc=True).tolist()
-    order = sorted(range(len(starts)), key=lambda i: (1, 0) if pd.isna(starts[i]) else (0, starts[i]))  # NaT last, stable
-    groups: list[list] = []  # [first start, last end (NaT: still going on), member rows]
-    reach = None
-    for i in order:
-        start, end = starts[i], ends[i]
-        if not groups or start > reach:
-            groups.append([pd.NaT, None, []])
-        g = groups[-1]
-        g[2].append(i)
-        if not pd.isna(start) and (pd.isna(g[0]) or start < g[0]):
-            g[0] = start
-        g[1] = pd.NaT if pd.isna(end) or (g[1] is not None and pd.isna(g[1])) else (end if g[1] is None else max(g[1], end))
-        reach_end = FOREVER if pd.isna(end) else end
-        reach = reach_end if reach is None else max(reach, reach_end)
     limit = t0 + pd.Timedelta(minutes=1)
-    for first, last, members in groups:  # the earliest incident that covers cause_start
+    for first, last, events in incidents:  # the earliest incident that covers cause_start
         if not pd.isna(first) and first <= limit and (pd.isna(last) or last > t0):
             if pd.isna(last) or last > pd.Timestamp(as_of):
                 return None
-            events = iv["event_id"].tolist()
-            return last, [str(events[i]) for i in members if isinstance(events[i], str)]
+            return last, [str(e) for e in events if isinstance(e, str)]
     return None
 
 
