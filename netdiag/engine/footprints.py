@@ -261,7 +261,7 @@ def serving_pairs(footprints: gpd.GeoDataFrame, x, y, *, indoor) -> pd.DataFrame
     """Which footprints contain which points, through the STRtree of the footprints.
 
     Indoor footprints serve indoor points only. Returns ``point, fp_id, distance_m``
-    (distance from the mast).
+    (distance from the mast), by point and then ``fp_id``.
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -270,6 +270,10 @@ def serving_pairs(footprints: gpd.GeoDataFrame, x, y, *, indoor) -> pd.DataFrame
         return pd.DataFrame({"point": np.zeros(0, int), "fp_id": np.zeros(0, int), "distance_m": np.zeros(0)})
     # the GeoDataFrame keeps its STRtree (sindex) between calls: a handler's check reuses it
     pts, fps = footprints.sindex.query(shapely.points(x, y), predicate="intersects")
+    # the tree's own order depends on every footprint in it: put each point's in footprint order, so a
+    # check against the few footprints around a spot (a workspace) lists co-sited cells as the whole network does
+    order = np.lexsort((footprints["fp_id"].to_numpy()[fps], pts))
+    pts, fps = pts[order], fps[order]
     fp_indoor = footprints["indoor"].to_numpy(bool)[fps]
     keep = ~fp_indoor | indoor[pts]
     pts, fps = pts[keep], fps[keep]
