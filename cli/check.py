@@ -87,11 +87,17 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang
         from netdiag.tickets.store import open_tickets
 
         tickets = open_tickets(db, settings=settings)
+    from netdiag.data.workspace import is_workspace
+
     started = time.perf_counter()
-    net = load_network(data_dir, settings, at=at)  # one spot: only the counters around its time
+    # one spot: only the counters around its time; of a workspace, only what may serve the spot
+    local = is_workspace(data_dir)
+    net = None if local else load_network(data_dir, settings, at=at)
 
     def answer(query: dict) -> None:
-        result = check_point(net, query["lat"], query["lon"], coord_system=query["coord_system"], at=query["at"],
+        spot = (query["lat"], query["lon"], query["coord_system"])
+        network = load_network(data_dir, settings, at=query["at"], near=spot) if local else net
+        result = check_point(network, query["lat"], query["lon"], coord_system=query["coord_system"], at=query["at"],
                              indoor=query["indoor"], tickets=tickets)
         print_result(result, indent=None if lat is None else 2)
 

@@ -8,6 +8,7 @@ from netdiag.cli.options import State, configure_logging
 
 COMMANDS = {
     "validate": "netdiag.cli.validate:validate",
+    "prepare": "netdiag.cli.prepare:prepare",
     "diagnose": "netdiag.cli.diagnose:diagnose",
     "check": "netdiag.cli.check:check",
     "serve": "netdiag.cli.serve:serve",

@@ -122,21 +122,36 @@ def configure_logging(verbosity: int, quiet: bool) -> None:
 
 
 def data_dir_option(func):
-    """``--data DATA_DIR``, the same in every command; the first argument is accepted too.
+    """``--data DATA_DIR`` or ``--workspace WS``, the same in every command; the first argument is accepted too.
 
     Before 0.2 five commands took the folder as their first argument (``netdiag diagnose
-    sample_data``); that spelling keeps working. Giving both, differently, is an error.
+    sample_data``); that spelling keeps working. Giving both, differently, is an error. A
+    workspace (``netdiag prepare``) is read without validating again; ``--data`` given a
+    workspace reads it too.
     """
     @wraps(func)
-    def wrapper(*args, data_dir=None, data_dir_arg=None, **kwargs):
-        if data_dir and data_dir_arg and os.path.abspath(data_dir) != os.path.abspath(data_dir_arg):
-            raise UsageFailure(f"the data directory is given twice ({data_dir_arg} and --data {data_dir}); give it once")
-        data_dir = data_dir or data_dir_arg
-        if not data_dir:
-            raise UsageFailure("missing the data directory: give --data DATA_DIR (a folder with one file per table)")
-        return func(*args, data_dir=data_dir, **kwargs)
+    def wrapper(*args, data_dir=None, data_dir_arg=None, workspace=None, **kwargs):
+        given = [(name, value) for name, value in (("DATA_DIR", data_dir_arg), ("--data", data_dir), ("--workspace", workspace))
+                 if value]
+        if len({os.path.abspath(v) for _, v in given}) > 1:
+            raise UsageFailure(f"the data is given twice ({' and '.join(f'{n} {v}' for n, v in given)}); give it once")
+        if not given:
+            raise UsageFailure("missing the data: give --data DATA_DIR (a folder with one file per table) or "
+                               "--workspace WS (made by `netdiag prepare`)")
+        if workspace:
+            from netdiag.data.workspace import read_manifest
+            from netdiag.errors import NetdiagError
+
+            try:
+                read_manifest(workspace)
+            except NetdiagError as exc:
+                raise UsageFailure(str(exc)) from None
+        return func(*args, data_dir=given[0][1], **kwargs)
 
     wrapper = click.argument("data_dir_arg", required=False, metavar="[DATA_DIR]", type=click.Path(file_okay=False))(wrapper)
+    wrapper = click.option("--workspace", "workspace", type=click.Path(file_okay=False), metavar="WS",
+                           help="A workspace made by `netdiag prepare`, instead of --data: read without "
+                                "validating again, counters by day, quick checks at province scale.")(wrapper)
     return click.option("--data", "data_dir", type=click.Path(file_okay=False), metavar="DATA_DIR",
                         help="The data directory: one file per table (sites, cells, ..., complaints) as CSV, "
                              "Parquet, GeoJSON or layers of network.gpkg. May also be given as the first argument.")(wrapper)

@@ -18,11 +18,15 @@ def serve(state, data_dir):
     a link, another user's or open to others) and answers only this user; `netdiag check`
     with the same --data and settings finds it by itself and talks only to a server of its
     own user. Re-reads the data when a file in the folder changes. Stop it with Ctrl-C.
+    With --workspace WS (`netdiag prepare`), reads per query only what may serve the spot,
+    so it starts at once and stays small at province scale.
 
     \b
     Example (at the complaint desk):
       netdiag serve --data sample_data &
       netdiag check --data sample_data --lat 22.5431 --lon 114.0579 --coord-system gcj02
+      netdiag serve --workspace ws &
+      netdiag check --workspace ws --lat 22.5431 --lon 114.0579 --coord-system gcj02
     """
     from netdiag.service import serve as run
 

@@ -17,6 +17,7 @@ from pyproj import CRS
 from netdiag.data import validate
 from netdiag.data.convert import to_time
 from netdiag.data.coords import to_wgs84, utm_crs
+from netdiag.data.counters import Counters, FrameCounters
 from netdiag.data.csv_reader import ROW, UNREADABLE
 from netdiag.data.read import Source, find_table, gpkg_layers, read_source
 from netdiag.data.schema import TABLE_ORDER, TABLES
@@ -41,6 +42,12 @@ class Dataset:
         ``table, source, read, accepted, rejected`` per table.
     crs : pyproj.CRS
         The metric CRS for distance work, chosen from the data's own location (UTM zone).
+    counters : Counters
+        The load counters, read a piece at a time (:mod:`netdiag.data.counters`). For a data
+        directory they are ``tables["load"]``; a workspace reads its day files when asked, and
+        its ``tables["load"]`` is empty.
+    footprints : GeoDataFrame or None
+        Footprints prepared ahead (a workspace), else None (built from the inventory).
     """
 
     data_dir: Path
@@ -51,6 +58,12 @@ class Dataset:
     settings: Settings
     crs: CRS
     notes: list[str] = field(default_factory=list)
+    counters: Counters | None = None
+    footprints: object = None
+
+    def __post_init__(self):
+        if self.counters is None:
+            self.counters = FrameCounters(self.tables["load"] if "load" in self.tables else _empty("load"))
 
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.tables[table]
@@ -92,7 +105,8 @@ def load_dataset(data_dir: str | Path, *, settings: Settings | None = None,
     ----------
     data_dir : path
         A folder with one file per table (``NAME.csv``, ``.parquet``, ``.geojson``) and/or a
-        ``network.gpkg`` with one layer per table.
+        ``network.gpkg`` with one layer per table; or a workspace made by ``netdiag prepare``
+        (:mod:`netdiag.data.workspace`), read without validating again.
     settings : Settings, optional
         ``settings.tz`` is the time zone of naive timestamps.
     tables : tuple of str, optional
@@ -125,6 +139,10 @@ def load_dataset(data_dir: str | Path, *, settings: Settings | None = None,
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise InputError(f"data directory {data_dir} does not exist or is not a folder")
+    from netdiag.data.workspace import is_workspace, open_workspace
+
+    if is_workspace(data_dir):
+        return open_workspace(data_dir, settings=settings, tables=tables, load_window=load_window, progress=progress)
     wanted = [t for t in TABLE_ORDER if tables is None or t in tables]
     layers = gpkg_layers(data_dir)
     sources: dict[str, Source] = {}

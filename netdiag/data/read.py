@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from netdiag.data.csv_reader import COLUMNS_READ, GEOMETRY, ROW, first_line, read_csv, short
+from netdiag.data.csv_reader import COLUMNS_READ, GEOMETRY, ROW, UNREADABLE, first_line, read_csv, short
 from netdiag.data.schema import TABLES
 from netdiag.errors import InputError
 
@@ -292,3 +292,37 @@ def _points(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         what = f"a MultiPoint of {count[i]} points" if kind[i] == 4 else f"a {name}"
         problem[i] = f"geometry is {what}, expected a Point"
     return lon, lat, problem
+
+
+def read_pieces(source: Source, *, rows: int = 4_000_000):
+    """The rows of ``source`` as :func:`read_source` gives them, ``rows`` at a time (true ``_row``
+    numbers). A Parquet file is read a batch at a time; other formats are read whole, then cut."""
+    if source.fmt != "parquet":
+        frame = read_source(source)
+        unreadable = frame.attrs.get(UNREADABLE, [])
+        for first in range(0, max(len(frame), 1), rows):
+            piece = frame.iloc[first:first + rows].reset_index(drop=True)
+            piece.attrs = {**frame.attrs, UNREADABLE: unreadable if first == 0 else []}
+            yield piece
+        return
+    import pyarrow.parquet as pq
+
+    spec = TABLES.get(source.table)
+    wanted = {c.name for c in spec.columns} if spec else None
+    try:
+        pf = pq.ParquetFile(source.path)
+        columns = [n for n in pf.schema_arrow.names if wanted is None or str(n).strip().lower() in wanted]
+        offset = 0
+        for batch in pf.iter_batches(batch_size=rows, columns=columns):
+            frame = batch.to_pandas()
+            frame.insert(0, ROW, np.arange(offset + 1, offset + len(frame) + 1, dtype=np.int64))
+            offset += len(frame)
+            yield _contract_columns(frame, wanted, str(source))
+        if offset == 0:
+            frame = pf.schema_arrow.empty_table().select(columns).to_pandas()
+            frame.insert(0, ROW, np.zeros(0, dtype=np.int64))
+            yield _contract_columns(frame, wanted, str(source))
+    except InputError:
+        raise
+    except (OSError, pa.ArrowException, ValueError) as exc:
+        raise InputError(f"cannot read {source}: {first_line(exc)}") from None

@@ -333,6 +333,11 @@ def _ref_problem(problems: Problems, typed: pd.DataFrame, col: str, target: str,
         for v in _pick(values, p)])
 
 
+def check_cells(load: pd.DataFrame, problems: Problems, cells_ok: set, cells_rejected: set) -> None:
+    """Reject counter rows of cells outside the accepted inventory (a piece of the counters at a time)."""
+    _ref_problem(problems, load, "cell_id", "cells", cells_ok, cells_rejected)
+
+
 def check_references(typed: dict[str, pd.DataFrame], problems: dict[str, Problems]) -> None:
     """Check ids against the accepted rows of the tables they point to (in dependency order).
 

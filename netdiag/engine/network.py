@@ -16,7 +16,7 @@ import shapely
 from pyproj import CRS, Transformer
 
 from netdiag.engine.footprints import build_footprints
-from netdiag.engine.status import interference_events, load_anomalies, merge_intervals, outages
+from netdiag.engine.status import interference_events, merge_intervals, outages, scan_counters
 from netdiag.engine.topology import Topology, build_topology
 from netdiag.settings import Settings
 
@@ -94,14 +94,14 @@ def prepare(ds, *, settings: Settings | None = None, progress: Callable[[str], N
     settings = settings or ds.settings
     say = progress or (lambda _t: None)
     say("footprints")
-    fp = build_footprints(ds, settings=settings)
+    fp = ds.footprints if ds.footprints is not None else build_footprints(ds, settings=settings)
     say("topology")
     topo = build_topology(ds)
     say("status from alarms and counters")
     transport_ids = ds["transport"]["node_id"].tolist()
-    out = outages(ds, settings=settings, transport_ids=transport_ids)
+    anomalies, sleeping = scan_counters(ds.counters, settings=settings)
+    out = outages(ds, settings=settings, transport_ids=transport_ids, sleeping=sleeping)
     inter = interference_events(ds)
-    anomalies = load_anomalies(ds["load"], settings=settings)
     to_xy = Transformer.from_crs(CRS.from_epsg(4326), ds.crs, always_xy=True)
     sites = ds["sites"].dropna(subset=["lat", "lon"])
     sx, sy = to_xy.transform(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float))

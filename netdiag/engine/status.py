@@ -21,6 +21,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from netdiag.data.counters import Counters, FrameCounters
 from netdiag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,12 @@ def _period_end(load: pd.DataFrame, settings: Settings) -> pd.Series:
     return load["timestamp"] + pd.to_timedelta(minutes.to_numpy(), unit="m")
 
 
-def outages(ds, *, settings: Settings | None = None, transport_ids=()) -> pd.DataFrame:
-    """Outage intervals per element from alarms and sleeping cells (see module docstring)."""
+def outages(ds, *, settings: Settings | None = None, transport_ids=(), sleeping: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Outage intervals per element from alarms and sleeping cells (see module docstring).
+
+    ``sleeping``: the sleeping-cell intervals when already found (:func:`scan_counters`);
+    default: found in ``ds["load"]``.
+    """
     settings = settings or ds.settings
     ev = ds["events"]
     kind = ev["event_type"]
@@ -49,7 +54,8 @@ def outages(ds, *, settings: Settings | None = None, transport_ids=()) -> pd.Dat
         "event_id": ev["event_id"].to_numpy(dtype=object), "severity": ev["severity"].to_numpy(dtype=object),
         "planned": ev["planned"].to_numpy(dtype=object), "detail": ev["detail"].to_numpy(dtype=object), "source": "alarm",
     })
-    sleeping = sleeping_cells(ds["load"], settings=settings)
+    if sleeping is None:
+        sleeping = sleeping_cells(ds["load"], settings=settings)
     out = pd.concat([alarms, sleeping], ignore_index=True) if len(sleeping) else alarms
     out["start"] = pd.to_datetime(out["start"], utc=True)
     out["end"] = pd.to_datetime(out["end"], utc=True)
@@ -105,21 +111,51 @@ def sleeping_cells(load: pd.DataFrame, *, settings: Settings) -> pd.DataFrame:
     "Normally carries traffic" = the cell's median ``users`` over all its periods is at
     least ``sleeping_normal_users``. Consecutive sleeping periods form one interval.
     """
-    cols = OUTAGE_COLUMNS[:-1]
-    if load.empty or load["users"].isna().all():
-        return pd.DataFrame(columns=cols)
-    median_users = load.groupby("cell_id", sort=False, observed=True)["users"].median()
-    busy_cells = median_users[median_users >= settings.sleeping_normal_users].index
-    asleep = (load["users"] == 0) & (load["prb_dl_pct"] < settings.sleeping_prb_pct) & load["cell_id"].isin(busy_cells)
-    rows = load.loc[asleep.fillna(False), ["cell_id", "timestamp", "prb_dl_pct"]].copy()
+    return scan_counters(FrameCounters(load), settings=settings)[1]
+
+
+def scan_counters(counters: Counters, *, settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(load anomalies, sleeping-cell intervals) of ``counters``, a piece at a time.
+
+    One pass keeps only the anomalous periods (:func:`load_anomalies`) and the periods in which
+    a cell looked asleep (0 users, PRB below ``sleeping_prb_pct``); a second pass reads only the
+    ``users`` of the cells that looked asleep, for their median. Memory holds one piece of the
+    counters plus what is kept, never the whole table.
+    """
+    anomalies, asleep, rows = [], [], 0
+    for chunk in counters.chunks():
+        rows += len(chunk)
+        anomalies.append(load_anomalies(chunk, settings=settings))
+        hit = ((chunk["users"] == 0) & (chunk["prb_dl_pct"] < settings.sleeping_prb_pct)).fillna(False).to_numpy(dtype=bool)
+        if hit.any():
+            part = chunk.loc[hit]
+            asleep.append(pd.DataFrame({"cell_id": part["cell_id"].to_numpy(dtype=object), "timestamp": part["timestamp"].to_numpy(),
+                                        "end": _period_end(part, settings).to_numpy(), "prb_dl_pct": part["prb_dl_pct"].to_numpy(float)}))
+    found = [a for a in anomalies if len(a)]
+    anomalies = pd.concat(found, ignore_index=True) if found else load_anomalies(counters.empty(), settings=settings)
+    log.info("load: %d periods, %d congested, %d interfered", rows, int(anomalies["congested"].sum()),
+             int(anomalies["interfered"].sum()))
+    if not asleep:
+        return anomalies, pd.DataFrame(columns=OUTAGE_COLUMNS[:-1])
+    asleep = pd.concat(asleep, ignore_index=True)
+    users = [c[["cell_id", "users"]] for c in counters.chunks(columns=["cell_id", "users"], cells=set(asleep["cell_id"]))]
+    users = pd.concat(users, ignore_index=True)
+    users["cell_id"] = users["cell_id"].astype(object)
+    return anomalies, _sleeping_runs(asleep, users.groupby("cell_id", sort=False)["users"].median(), settings)
+
+
+def _sleeping_runs(asleep: pd.DataFrame, median_users: pd.Series, settings: Settings) -> pd.DataFrame:
+    """The sleeping intervals: consecutive asleep periods of cells whose median users is high enough."""
+    busy = median_users[median_users >= settings.sleeping_normal_users].index
+    rows = asleep[asleep["cell_id"].isin(busy)]
     if rows.empty:
-        return pd.DataFrame(columns=cols)
-    rows["end"] = _period_end(load.loc[rows.index], settings)
-    rows = rows.sort_values(["cell_id", "timestamp"])
+        return pd.DataFrame(columns=OUTAGE_COLUMNS[:-1])
+    rows = rows.sort_values(["cell_id", "timestamp"], kind="stable")
     new = (rows["cell_id"] != rows["cell_id"].shift()) | (rows["timestamp"] > rows["end"].shift())
-    rows["run"] = new.cumsum()
+    rows = rows.assign(run=new.cumsum())
     runs = rows.groupby("run").agg(element_id=("cell_id", "first"), start=("timestamp", "min"), end=("end", "max"),
                                    periods=("timestamp", "size"), prb=("prb_dl_pct", "max"))
+    runs["start"], runs["end"] = pd.to_datetime(runs["start"], utc=True), pd.to_datetime(runs["end"], utc=True)
     runs["normal"] = runs["element_id"].map(median_users)
     hours = (runs["end"] - runs["start"]).dt.total_seconds() / 3600
     return pd.DataFrame({
@@ -158,7 +194,6 @@ def load_anomalies(load: pd.DataFrame, *, settings: Settings) -> pd.DataFrame:
     })
     out["start"] = pd.to_datetime(out["start"], utc=True)
     out["end"] = pd.to_datetime(out["end"], utc=True)
-    log.info("load: %d periods, %d congested, %d interfered", len(load), int(congested.sum()), int(interfered.sum()))
     return out
 
 

@@ -88,10 +88,8 @@ def data_as_of(ds) -> pd.Timestamp:
     works) has not yet. Event end times are not used, since planned works give theirs ahead.
     """
     candidates = [ds["complaints"]["received_at"].max(), ds["events"]["start_time"].max()]
-    load = ds["load"]
-    if len(load):
-        candidates.append(load["timestamp"].max())
-    found = [pd.Timestamp(c) for c in candidates if pd.notna(c)]
+    candidates.append(ds.counters.latest())
+    found = [pd.Timestamp(c) for c in candidates if c is not None and pd.notna(c)]
     return max(found) if found else pd.Timestamp.now(tz="UTC")
 
 

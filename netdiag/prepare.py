@@ -1,0 +1,373 @@
+"""``netdiag prepare``: validate a data directory once into a workspace (:mod:`netdiag.data.workspace`).
+
+A first run validates every table and writes the workspace. A later run over the same folder
+(or a folder with new exports) reads what is new and adds it:
+
+- the inventory and the events are read again when one of their files changed (their size or
+  SHA-256), and the footprints are built again with them; otherwise both are kept;
+- complaints whose id the workspace already holds are kept as they are; new ones are added in a
+  new part file;
+- counters are validated a piece at a time (a Parquet batch; never the whole table in memory),
+  staged by UTC day, and written sorted by cell: a day the workspace does not hold yet gets its
+  folder; rows of a day it holds (the rest of a day cut short by the last export) are added as a
+  new part of that day, without rewriting the old part.
+
+Every input row is counted: accepted into the workspace, already there, or rejected with its
+reason (``rejected.csv``, with the file it came from).
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import secrets
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from netdiag import __version__
+from netdiag.data import validate
+from netdiag.data.read import find_table, gpkg_layers, read_pieces
+from netdiag.data.schema import TABLE_ORDER, TABLES
+from netdiag.data.workspace import (
+    COMPLAINTS_DIR,
+    FOOTPRINTS,
+    FORMAT,
+    LOAD_COLUMNS,
+    LOAD_DIR,
+    MANIFEST,
+    NETWORK_TABLES,
+    REJECTED,
+    day_folder,
+    footprint_settings,
+    is_workspace,
+    read_manifest,
+)
+from netdiag.errors import InputError
+from netdiag.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PIECE_ROWS = 4_000_000  # counter rows validated at a time
+FOOTPRINT_ROW_GROUP = 2_000  # footprints per row group: the bbox statistics are the spatial index
+LOAD_ROW_GROUP = 64_000  # counter rows per row group (a few hundred cells of a day)
+
+
+@dataclass
+class Prepared:
+    """What one ``netdiag prepare`` run did."""
+
+    workspace: Path
+    changed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    complaints_added: int = 0
+    complaints_known: int = 0
+    load_read: int = 0
+    load_added: int = 0
+    load_known: int = 0
+    load_rejected: int = 0
+    days_added: list[str] = field(default_factory=list)
+    days_extended: list[str] = field(default_factory=list)
+    rejected: int = 0
+    seconds: float = 0.0
+
+    def text(self) -> str:
+        lines = [f"workspace {self.workspace}:"]
+        if self.changed:
+            lines.append(f"  inventory and events read: {', '.join(self.changed)}")
+        if self.kept:
+            lines.append(f"  unchanged, kept: {', '.join(self.kept)}")
+        lines.append(f"  complaints: {self.complaints_added:,} added, {self.complaints_known:,} already in the workspace")
+        lines.append(f"  counters: {self.load_read:,} rows read, {self.load_added:,} added, {self.load_known:,} already "
+                     f"in the workspace, {self.load_rejected:,} rejected")
+        if self.days_added or self.days_extended:
+            lines.append(f"  days of counters: {len(self.days_added)} new"
+                         + (f" ({self.days_added[0]} to {self.days_added[-1]})" if self.days_added else "")
+                         + (f", {len(self.days_extended)} completed ({', '.join(self.days_extended)})" if self.days_extended else ""))
+        lines.append(f"  rejected rows in the workspace: {self.rejected:,} (rejected.csv)")
+        lines.append(f"done in {self.seconds:.1f} s")
+        return "\n".join(lines)
+
+
+def prepare_workspace(data_dir, ws, *, settings: Settings | None = None,
+                      progress: Callable[[str], None] | None = None) -> Prepared:
+    """Validate ``data_dir`` into workspace ``ws``, or add what is new to it (see the module docstring).
+
+    Raises
+    ------
+    InputError
+        A missing or unreadable table or column (as :func:`netdiag.data.dataset.load_dataset`),
+        or a ``ws`` that exists and is not a workspace.
+    """
+    from netdiag.data.dataset import load_dataset
+
+    settings = settings or Settings()
+    say = progress or (lambda _t: None)
+    started = time.perf_counter()
+    data_dir, ws = Path(data_dir), Path(ws)
+    if ws.exists() and not ws.is_dir():
+        raise InputError(f"workspace {ws} is a file, not a folder")
+    if ws.is_dir() and any(ws.iterdir()) and not is_workspace(ws):
+        raise InputError(f"{ws} is not empty and is not a netdiag workspace; give a new or empty folder")
+    if data_dir.resolve() == ws.resolve():
+        raise InputError("the workspace must be another folder than the data directory")
+    ws.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with _locked(ws):
+        manifest = read_manifest(ws) if is_workspace(ws) else _new_manifest(settings)
+        done = Prepared(ws)
+        layers = gpkg_layers(data_dir)
+        sources = {t: find_table(data_dir, t, layers=layers) for t in (*NETWORK_TABLES, "load", "complaints")}
+        if sources["load"] is None and TABLES["load"].required:
+            raise InputError(f"required table `load` not found in {data_dir}")
+        say("fingerprinting the input files")
+        prints = {t: _fingerprint(s) for t, s in sources.items() if s is not None}
+        ds = load_dataset(data_dir, settings=settings, tables=(*NETWORK_TABLES, "complaints"), progress=progress)
+        old_sources = manifest["sources"]
+        network_changed = any(prints.get(t, {}).get("sha256") != old_sources.get(t, {}).get("sha256")
+                              for t in NETWORK_TABLES) or not (ws / FOOTPRINTS).is_file()
+        rejected = [_with_source(ds.rejected[ds.rejected["table"] != "load"], sources)]
+        reread = {(t, str(sources[t])) for t in (*NETWORK_TABLES, "complaints") if sources[t] is not None}
+        if network_changed:
+            done.changed = [t for t in NETWORK_TABLES if sources[t] is not None]
+            _write_network(ws, ds, settings, manifest, say)
+        else:
+            done.kept = ["inventory", "events", "footprints"]
+        _add_complaints(ws, ds["complaints"], manifest, done)
+        if sources["load"] is not None and prints["load"].get("sha256") != old_sources.get("load", {}).get("sha256"):
+            load_rejected = _add_counters(ws, sources["load"], ds, settings, manifest, done, say)
+            rejected.append(load_rejected)
+            reread.add(("load", str(sources["load"])))
+        elif sources["load"] is not None:
+            done.kept.append("counters (same file)")
+        old = pd.read_parquet(ws / REJECTED) if (ws / REJECTED).is_file() else None
+        if old is not None and len(old):
+            again = pd.Series(list(zip(old["table"], old["source"]))).isin(reread).to_numpy(dtype=bool)
+            rejected.insert(0, old[~again])
+        rejected = pd.concat([r for r in rejected if len(r)], ignore_index=True) if any(len(r) for r in rejected) \
+            else pd.DataFrame(columns=[*validate.REJECTED_COLUMNS, "source"])
+        _write_rejected(ws, rejected)
+        done.rejected = len(rejected)
+        for table, src in sources.items():
+            if src is not None:
+                manifest["sources"][table] = {"path": str(src.path.resolve()), "layer": src.layer, "format": src.fmt,
+                                              **prints[table]}
+        _count_tables(ws, manifest, ds, rejected)
+        manifest["updated"] = pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")
+        manifest["netdiag"] = __version__
+        _write_json(ws / MANIFEST, manifest)
+    done.seconds = time.perf_counter() - started
+    return done
+
+
+# ----------------------------------------------------------------------------- the parts
+def _new_manifest(settings: Settings) -> dict:
+    import geopandas
+    import shapely
+
+    return {"format": FORMAT, "netdiag": __version__, "created": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
+            "tz": settings.tz, "sources": {}, "tables": {}, "complaints": {"parts": []}, "load": {"days": {}},
+            "versions": {"pandas": pd.__version__, "pyarrow": pa.__version__, "geopandas": geopandas.__version__,
+                         "shapely": shapely.__version__}}
+
+
+def _write_network(ws: Path, ds, settings: Settings, manifest: dict, say) -> None:
+    from netdiag.engine.footprints import build_footprints
+
+    (ws / "tables").mkdir(exist_ok=True)
+    for name in NETWORK_TABLES:
+        frame = ds[name]
+        if name == "events":
+            frame = frame.sort_values(["element_id", "start_time"], kind="stable")
+        _write_parquet(ws / "tables" / f"{name}.parquet", _plain_strings(pa.Table.from_pandas(frame, preserve_index=False)),
+                       row_group_size=20_000)
+    say("footprints")
+    fp = build_footprints(ds, settings=settings)
+    fp = fp.iloc[np.argsort(fp.hilbert_distance(), kind="stable")] if len(fp) else fp
+    temp = _temp(ws / FOOTPRINTS)
+    try:
+        fp.to_parquet(temp, index=False, write_covering_bbox=True, schema_version="1.1.0",
+                      row_group_size=FOOTPRINT_ROW_GROUP)
+        os.replace(temp, ws / FOOTPRINTS)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+    manifest["crs"] = ds.crs.to_wkt()
+    manifest["footprints"] = {"rows": len(fp), "settings": footprint_settings(settings)}
+
+
+def _plain_strings(table: pa.Table) -> pa.Table:
+    """Ids as plain strings: a check reads a few rows of 200,000 cells, and decoding a dictionary
+    of 200,000 values would cost it half a second."""
+    for i, f in enumerate(table.schema):
+        if pa.types.is_dictionary(f.type):
+            table = table.set_column(i, f.name, table.column(i).cast(f.type.value_type))
+    return table
+
+
+def _add_complaints(ws: Path, complaints: pd.DataFrame, manifest: dict, done: Prepared) -> None:
+    parts = manifest["complaints"]["parts"]
+    known = set()
+    for part in parts:
+        known.update(pq.read_table(ws / COMPLAINTS_DIR / part, columns=["complaint_id"]).column(0).to_pylist())
+    new = complaints[~complaints["complaint_id"].isin(known)]
+    done.complaints_known = len(complaints) - len(new)
+    done.complaints_added = len(new)
+    if new.empty:
+        return
+    (ws / COMPLAINTS_DIR).mkdir(exist_ok=True)
+    name = f"part-{len(parts):04d}.parquet"
+    _write_parquet(ws / COMPLAINTS_DIR / name, pa.Table.from_pandas(new.reset_index(drop=True), preserve_index=False))
+    parts.append(name)
+
+
+def _add_counters(ws: Path, source, ds, settings: Settings, manifest: dict, done: Prepared, say) -> pd.DataFrame:
+    """Validate the counters a piece at a time, stage them by day, then write the new rows of each day."""
+    spec = TABLES["load"]
+    cells = ds["cells"]["cell_id"]
+    cells_ok = set(cells.dropna().tolist())
+    cells_bad = set(ds.rejected.loc[ds.rejected["table"] == "cells", "id"].dropna().tolist()) - cells_ok
+    staging = ws / f".staging-{os.getpid()}-{secrets.token_hex(4)}"
+    staging.mkdir(mode=0o700)
+    rejected = []
+    try:
+        for k, piece in enumerate(read_pieces(source, rows=PIECE_ROWS)):
+            done.load_read += len(piece) + len(piece.attrs.get("unreadable", []))
+            say(f"counters: {done.load_read:,} rows read")
+            typed, problems = validate.check_table(spec, piece, tz=settings.tz, source=str(source))
+            validate.check_cells(typed, problems, cells_ok, cells_bad)
+            accepted, rej = validate.split("load", typed, problems)
+            rejected.append(rej)
+            if accepted.empty:
+                continue
+            table = pa.Table.from_pandas(accepted[LOAD_COLUMNS], preserve_index=False)
+            table = table.set_column(0, "cell_id", table.column("cell_id").cast(pa.string()))
+            days = accepted["timestamp"].dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+            for day in np.unique(days):
+                folder = staging / day_folder(day)
+                folder.mkdir(exist_ok=True)
+                pq.write_table(table.filter(pa.array(days == day)), folder / f"piece-{k:05d}.parquet")
+        days = manifest["load"]["days"]
+        for folder in sorted(staging.iterdir()):
+            day = folder.name.split("=", 1)[1]
+            say(f"counters: writing {day}")
+            rows = pq.read_table(folder).sort_by([("cell_id", "ascending"), ("timestamp", "ascending")])
+            entry = days.get(day)
+            if entry:
+                keys = pa.concat_tables([pq.read_table(ws / LOAD_DIR / day_folder(day) / p, columns=["cell_id", "timestamp"])
+                                         for p in entry["parts"]])
+                before = rows.num_rows
+                rows = rows.join(keys, keys=["cell_id", "timestamp"], join_type="left anti")
+                rows = rows.sort_by([("cell_id", "ascending"), ("timestamp", "ascending")])
+                done.load_known += before - rows.num_rows
+                if rows.num_rows == 0:
+                    continue
+                done.days_extended.append(day)
+            else:
+                entry = days[day] = {"rows": 0, "parts": [], "latest": None}
+                done.days_added.append(day)
+            out = ws / LOAD_DIR / day_folder(day)
+            out.mkdir(parents=True, exist_ok=True)
+            name = f"part-{len(entry['parts']):04d}.parquet"
+            _write_parquet(out / name, rows, row_group_size=LOAD_ROW_GROUP)
+            latest = pd.Timestamp(pa.compute.max(rows.column("timestamp")).as_py())
+            entry["parts"].append(name)
+            entry["rows"] += rows.num_rows
+            entry["latest"] = max(filter(None, [entry["latest"] and pd.Timestamp(entry["latest"]), latest])).isoformat()
+            done.load_added += rows.num_rows
+        manifest["load"]["days"] = dict(sorted(days.items()))
+        manifest["load"]["columns"] = LOAD_COLUMNS
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    rejected = [r for r in rejected if len(r)]
+    out = pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame(columns=validate.REJECTED_COLUMNS)
+    done.load_rejected = len(out)
+    return out.assign(source=str(source))
+
+
+def _with_source(rejected: pd.DataFrame, sources: dict) -> pd.DataFrame:
+    names = {t: str(s) for t, s in sources.items() if s is not None}
+    return rejected.assign(source=rejected["table"].map(names).fillna(""))
+
+
+def _count_tables(ws: Path, manifest: dict, ds, rejected: pd.DataFrame) -> None:
+    """Rows read, accepted and rejected per table, for ``netdiag validate --workspace`` and the manifest."""
+    counts = rejected["table"].value_counts()
+    tables = manifest["tables"]
+    for _, row in ds.stats.iterrows():
+        tables[row["table"]] = {"source": row["source"], "read": int(row["read"]), "accepted": int(row["accepted"]),
+                                "rejected": int(row["rejected"]), "skipped": 0}
+    if "complaints" in tables:  # every complaint in the workspace, from this run or an earlier one
+        tables["complaints"]["accepted"] = int(sum(pq.read_metadata(ws / COMPLAINTS_DIR / p).num_rows
+                                                   for p in manifest["complaints"]["parts"]))
+    days = manifest["load"]["days"]
+    load = tables.setdefault("load", {"source": "", "read": 0, "accepted": 0, "rejected": 0, "skipped": 0})
+    load["source"] = Path(manifest["sources"].get("load", {}).get("path", "")).name
+    load["accepted"] = int(sum(d["rows"] for d in days.values()))
+    load["rejected"] = int(counts.get("load", 0))
+    load["read"] = load["accepted"] + load["rejected"]
+
+
+# ----------------------------------------------------------------------------- files
+def _fingerprint(source) -> dict:
+    """Size and SHA-256 of a source file (a GeoPackage layer: of the whole file)."""
+    digest = hashlib.sha256()
+    with open(source.path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            digest.update(block)
+    return {"bytes": os.path.getsize(source.path), "sha256": digest.hexdigest()}
+
+
+def _temp(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+
+
+def _write_parquet(path: Path, table: pa.Table, **kwargs) -> None:
+    """Whole or not at all: a temporary file beside ``path``, renamed over it when complete."""
+    temp = _temp(path)
+    try:
+        pq.write_table(table, temp, **kwargs)
+        os.replace(temp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+
+
+def _write_json(path: Path, obj: dict) -> None:
+    temp = _temp(path)
+    try:
+        temp.write_text(json.dumps(obj, indent=1, default=str), encoding="utf-8")
+        os.replace(temp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+
+
+def _write_rejected(ws: Path, rejected: pd.DataFrame) -> None:
+    from netdiag.views.writers import REJECTED_OUT, write_csv
+
+    order = {t: i for i, t in enumerate(TABLE_ORDER)}  # the order a data directory's rejections come in
+    rejected = rejected.iloc[np.argsort(rejected["table"].map(order).to_numpy(), kind="stable")]
+    rejected = rejected.reset_index(drop=True).astype({"row": np.int64, "id": str, "reason": str, "code": str, "source": str})
+    _write_parquet(ws / REJECTED, pa.Table.from_pandas(rejected, preserve_index=False))
+    write_csv(rejected[[*REJECTED_OUT, "source"]], ws / "rejected.csv")
+
+
+@contextlib.contextmanager
+def _locked(ws: Path):
+    """One ``prepare`` at a time per workspace (a second one waits)."""
+    fd = os.open(ws / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
