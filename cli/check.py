@@ -87,7 +87,7 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang
         from netdiag.tickets.store import open_tickets
 
         tickets = open_tickets(db, settings=settings)
-    from netdiag.data.workspace import is_workspace
+    from netdiag.data.manifest import is_workspace
 
     started = time.perf_counter()
     # one spot: only the counters around its time; of a workspace, only what may serve the spot

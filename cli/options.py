@@ -139,7 +139,7 @@ def data_dir_option(func):
             raise UsageFailure("missing the data: give --data DATA_DIR (a folder with one file per table) or "
                                "--workspace WS (made by `netdiag prepare`)")
         if workspace:
-            from netdiag.data.workspace import read_manifest
+            from netdiag.data.manifest import read_manifest
             from netdiag.errors import NetdiagError
 
             try:

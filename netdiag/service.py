@@ -259,7 +259,7 @@ class _State:
     """
 
     def __init__(self, data_dir: Path, settings) -> None:
-        from netdiag.data.workspace import is_workspace
+        from netdiag.data.manifest import is_workspace
 
         self.data_dir, self.settings = data_dir, settings
         self.workspace = is_workspace(data_dir)
@@ -272,9 +272,19 @@ class _State:
         """The network to answer a query: of a workspace, only what may serve the spot, read per
         query (as quick at 50,000 sites as at 300); of a data folder, the whole one, kept."""
         if self.workspace:
+            from netdiag.data.workspace import MANIFEST, WorkspaceReader
             from netdiag.engine.check import load_network
 
-            return load_network(self.data_dir, self.settings, at=at, near=near)
+            with self.lock:  # a `netdiag prepare` that added data rewrote the manifest: read again
+                stamp = (self.data_dir / MANIFEST).stat().st_mtime_ns
+                if stamp != self.signature:
+                    self.reader, self.signature = WorkspaceReader(self.data_dir, keep=True), stamp
+                    for name in ("sites", "cells", "repeaters", "transport", "events"):
+                        self.reader.table(name)
+                    self.reader.footprints()
+                    log.info("workspace %s read", self.data_dir)
+                reader = self.reader
+            return None if near is None else load_network(self.data_dir, self.settings, at=at, near=near, reader=reader)
         with self.lock:
             signature = _signature(self.data_dir)
             if signature != self.signature:
@@ -484,12 +494,7 @@ def serve(data_dir: str | Path, settings, *, on_ready: Callable[[Path], None] | 
     try:
         _clear_stale(dir_fd, path, data_dir)
         state = _State(data_dir, settings)
-        if state.workspace:  # a workspace is read a spot at a time: check that it is one
-            from netdiag.data.workspace import read_manifest
-
-            read_manifest(data_dir)
-        else:
-            state.network()  # read once before listening: a bad data folder fails here, clearly
+        state.network(near=None)  # read once before listening: a bad data folder fails here, clearly
         old_umask = os.umask(0o177)  # the socket: this user only
         try:
             server = _server_class()(path, _handler(state, read_timeout or READ_TIMEOUT_S))

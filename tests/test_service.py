@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import write_dataset
+from conftest import TINY, write_dataset
 from netdiag.cli.main import cli
 from netdiag.service import socket_path
 from netdiag.settings import Settings
@@ -31,6 +31,7 @@ from netdiag.settings import Settings
 CHECK = ["--lat", "53.355", "--lon", "-6.4", "--at", "2026-11-02T11:30:00Z", "--format", "json"]
 QUERY = {"lat": 53.355, "lon": -6.4, "at": "2026-11-02T11:30:00Z"}
 NOBODY = 65534
+TINY_LOAD = TINY["load"]
 
 
 def _start(env: dict, path: Path, command: list[str]) -> subprocess.Popen:
@@ -93,6 +94,36 @@ def test_check_asks_the_running_server(server, tiny_dir):
     assert bad.exit_code == 2 and "outside the network's area" in bad.output
     again = runner.invoke(cli, ["serve", "--data", str(tiny_dir)])
     assert again.exit_code == 2 and "a netdiag server already answers" in again.output
+
+
+def test_a_workspace_server_answers_as_the_data_folder_and_sees_new_data(tiny_dir, tmp_path, monkeypatch):
+    """`netdiag serve --workspace` reads per query only what may serve the spot, with the same answers,
+    and a `netdiag prepare` that adds data is seen by the next query."""
+    from netdiag.prepare import prepare_workspace
+
+    ws = tmp_path / "ws"
+    prepare_workspace(tiny_dir, ws, settings=Settings())
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = _private_tmp(monkeypatch, tmp)
+    path = socket_path(ws, Settings().as_dict())
+    proc = _start(env, path, ["-m", "netdiag.cli.main", "serve", "--workspace", str(ws)])
+    try:
+        def check(*extra):
+            res = CliRunner().invoke(cli, ["check", "--workspace", str(ws), *CHECK, *extra], catch_exceptions=False)
+            assert res.exit_code == 0, res.output
+            return json.loads(res.stdout)
+        served = check()
+        assert served == check("--no-server") == json.loads(_check(tiny_dir, "--no-server").stdout)
+        assert served["verdict"]["element_id"] == "HUB1"
+        # a new hour of counters: the uplink noise on C001 at 11:00 is now known to the server
+        header, rows = TINY_LOAD
+        write_dataset(tiny_dir, {"load": (header, rows + [["C001", "2026-11-02T11:00:00Z", 60, 95, 20, -90, 30]])})
+        prepare_workspace(tiny_dir, ws, settings=Settings())
+        loads = {(r["cell_id"], r["timestamp"]): r for r in check()["load"]}
+        assert loads[("C001", "2026-11-02T11:00:00+00:00")]["prb_dl_pct"] == 95
+    finally:
+        _stop(proc)
 
 
 def test_the_runtime_folder_is_made_for_this_user_alone(server, tmp_path):

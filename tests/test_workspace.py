@@ -132,8 +132,8 @@ def test_new_days_are_added_without_rewriting_old_ones(sample_dir, tmp_path):
 
 def test_diagnose_reads_only_the_days_it_needs(sample_ws, monkeypatch):
     read = []
-    real = wsmod._read_cells
-    monkeypatch.setattr(wsmod, "_read_cells", lambda path, *a: read.append(path.parent.name) or real(path, *a))
+    real = wsmod.WorkspaceReader.parquet
+    monkeypatch.setattr(wsmod.WorkspaceReader, "parquet", lambda self, path: read.append(path.parent.name) or real(self, path))
     ds = load_dataset(sample_ws, settings=SETTINGS, load_window=("2026-11-05T00:00Z", "2026-11-06T00:00Z"))
     list(ds.counters.chunks())
     assert set(read) == {"day=2026-11-05"}

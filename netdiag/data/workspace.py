@@ -24,7 +24,6 @@ GeoPackage for older QGIS.
 """
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Callable, Iterable
@@ -33,13 +32,12 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
-from netdiag.data.counters import Counters
+from netdiag.data.counters import Counters, FrameCounters
+from netdiag.data.manifest import FORMAT, MANIFEST, is_workspace, read_manifest  # noqa: F401 (the workspace's names)
 from netdiag.errors import InputError
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
-MANIFEST = "manifest.json"
 NETWORK_TABLES = ("transport", "sites", "cells", "repeaters", "events")
 #: the counter columns the engine reads (the rest stay in the source)
 LOAD_COLUMNS = ["cell_id", "timestamp", "period_min", "prb_dl_pct", "ul_noise_dbm", "users"]
@@ -52,35 +50,59 @@ FOOTPRINT_SETTINGS = ("urban_isd_m", "isd_factor", "beamwidth_deg", "wedge_facto
                       "ms_height_m", "radius_min_m", "radius_max_m", "indoor_radius_m")
 
 
-def is_workspace(path: str | Path) -> bool:
-    """True for a folder holding a workspace manifest."""
-    return (Path(path) / MANIFEST).is_file()
-
-
-def read_manifest(ws: str | Path) -> dict:
-    """The manifest of workspace ``ws``.
-
-    Raises
-    ------
-    InputError
-        When it is missing, unreadable, or written by a newer netdiag.
-    """
-    path = Path(ws) / MANIFEST
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{ws} is not a netdiag workspace (no {MANIFEST}); make one with "
-                         f"`netdiag prepare DATA --workspace {ws}`") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read {path}: {exc}") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise InputError(f"{path} is a workspace of format {manifest.get('format') if isinstance(manifest, dict) else '?'}, "
-                         f"this netdiag reads format {FORMAT}; prepare it again")
-    return manifest
-
-
 def day_folder(day: str) -> str:
     return f"day={day}"
+
+
+class WorkspaceReader:
+    """Reads the files of one workspace; with ``keep``, keeps what it read (``netdiag serve``
+    answers a spot in a fraction of a second from tables in memory, and reads counters only)."""
+
+    def __init__(self, ws: str | Path, *, keep: bool = False):
+        self.ws, self.keep = Path(ws), keep
+        self.manifest = read_manifest(self.ws)
+        self.crs = CRS.from_user_input(self.manifest["crs"]) if "crs" in self.manifest else None
+        self._tables: dict[str, pd.DataFrame] = {}
+        self._files: dict[Path, object] = {}
+        self._footprints = None
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A table of the network (``tables/NAME.parquet``)."""
+        if name in self._tables:
+            return self._tables[name]
+        frame = _read_table(self.ws / "tables" / f"{name}.parquet", name)
+        if self.keep:
+            self._tables[name] = frame
+        return frame
+
+    def footprints(self, bbox: tuple | None = None):
+        """The footprints, or those whose bounding box meets ``bbox`` (xmin, ymin, xmax, ymax)."""
+        if self.keep:
+            if self._footprints is None:
+                self._footprints = read_footprints(self.ws)
+                self._footprints.sindex  # built once, before queries share it
+            if bbox is None:
+                return self._footprints
+            hits = self._footprints.sindex.query(_box(bbox))
+            return self._footprints.iloc[np.sort(hits)]
+        return read_footprints(self.ws, bbox=bbox)
+
+    def parquet(self, path: Path):
+        """A ``pyarrow.parquet.ParquetFile``; when kept, its footer is read once (a file object
+        of its own each time: queries in threads never share one)."""
+        import pyarrow.parquet as pq
+
+        metadata = self._files.get(path)
+        pf = pq.ParquetFile(path, metadata=metadata)
+        if self.keep and metadata is None:
+            self._files[path] = pf.metadata
+        return pf
+
+
+def _box(bbox: tuple):
+    import shapely
+
+    return shapely.box(*bbox)
 
 
 class WorkspaceCounters(Counters):
@@ -90,17 +112,28 @@ class WorkspaceCounters(Counters):
     row groups that hold them, not the whole day.
     """
 
-    def __init__(self, ws: Path, days: dict, window: tuple | None = None, cells: Iterable[str] | None = None):
-        self.ws = Path(ws)
+    def __init__(self, reader: WorkspaceReader, window: tuple | None = None, cells: Iterable[str] | None = None):
+        self.reader, self.ws = reader, reader.ws
+        days = reader.manifest.get("load", {}).get("days", {})
         self.window = None if window is None else tuple(pd.Timestamp(t).tz_convert("UTC") for t in window)
         first, last = (self.window[0].floor("D"), self.window[1]) if self.window else (None, None)
         self.days = sorted(d for d in days if not self.window or first <= pd.Timestamp(d, tz="UTC") < last)
         self.parts = {d: list(days[d]["parts"]) for d in self.days}
         self.rows_in_days = sum(int(days[d]["rows"]) for d in self.days)
         self.only = None if cells is None else sorted(set(map(str, cells)))
+        self._few = None
         self._latest = max((pd.Timestamp(v["latest"]) for v in days.values()), default=None)
 
     def chunks(self, columns=None, cells=None):
+        if self.only is not None:  # a few cells (a check): read once, then asked again from memory
+            if self._few is None:
+                parts = list(self._read(None, None))
+                self._few = FrameCounters(pd.concat(parts, ignore_index=True) if parts else self.empty())
+            yield from self._few.chunks(columns, cells)
+            return
+        yield from self._read(columns, cells)
+
+    def _read(self, columns, cells):
         import pyarrow.compute as pc
 
         wanted = self.only
@@ -109,7 +142,7 @@ class WorkspaceCounters(Counters):
             wanted = cells if wanted is None else sorted(set(wanted) & set(cells))
         for day in self.days:
             for part in self.parts[day]:
-                table = _read_cells(self.ws / LOAD_DIR / day_folder(day) / part, wanted, columns)
+                table = _read_cells(self.reader.parquet(self.ws / LOAD_DIR / day_folder(day) / part), wanted, columns)
                 if table is None:
                     continue
                 keep = None
@@ -138,13 +171,10 @@ def _strings(values: list[str]):
     return pa.array(values, type=pa.string())
 
 
-def _read_cells(path: Path, cells: list[str] | None, columns: list[str] | None):
+def _read_cells(pf, cells: list[str] | None, columns: list[str] | None):
     """A day file's rows, or with ``cells`` (sorted) only its row groups whose cell range holds
     one of them (the file is sorted by cell, so a few cells read a few row groups). None when
     no row group can hold them."""
-    import pyarrow.parquet as pq
-
-    pf = pq.ParquetFile(path)
     if columns is not None and "timestamp" not in columns:
         columns = [*columns, "timestamp"]
     if cells is None:
@@ -182,17 +212,20 @@ def _typed_load(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def open_workspace(ws: str | Path, *, settings, tables: tuple[str, ...] | None = None, load_window=None,
-                   progress: Callable[[str], None] | None = None, area: tuple | None = None):
+                   progress: Callable[[str], None] | None = None, area: tuple | None = None,
+                   reader: WorkspaceReader | None = None):
     """A :class:`~netdiag.data.dataset.Dataset` read from workspace ``ws`` (no validation again).
 
     Parameters are those of :func:`netdiag.data.dataset.load_dataset`, plus ``area``: (lon,
     lat) of one spot, for which only the elements that may serve it are read
-    (:func:`local_tables`): a check stays as quick at 50,000 sites as at 300.
+    (:func:`local_tables`): a check stays as quick at 50,000 sites as at 300; and ``reader``,
+    a :class:`WorkspaceReader` that may keep the tables between calls.
     """
     from netdiag.data.dataset import Dataset, _complaint_period, _empty
 
     ws = Path(ws)
-    manifest = read_manifest(ws)
+    reader = reader or WorkspaceReader(ws)
+    manifest = reader.manifest
     say = progress or (lambda _t: None)
     if manifest.get("tz") and manifest["tz"] != settings.tz:
         log.warning("workspace %s was prepared with times read in %s; this run's time zone is %s", ws, manifest["tz"],
@@ -203,23 +236,24 @@ def open_workspace(ws: str | Path, *, settings, tables: tuple[str, ...] | None =
     footprints = None
     fp_current = manifest.get("footprints", {}).get("settings") == footprint_settings(settings)
     if area is not None:
-        typed, footprints = local_tables(ws, area, settings, with_footprints=fp_current)
+        typed, footprints = local_tables(reader, area, settings, with_footprints=fp_current)
     else:
         for name in NETWORK_TABLES:
             if name in wanted:
-                typed[name] = _read_table(ws / "tables" / f"{name}.parquet", name)
+                typed[name] = reader.table(name)
         if fp_current:
-            footprints = read_footprints(ws)
+            footprints = reader.footprints()
     if "complaints" in wanted:
-        parts = sorted((ws / COMPLAINTS_DIR).glob("part-*.parquet"))
+        parts = [ws / COMPLAINTS_DIR / p for p in manifest.get("complaints", {}).get("parts", [])]
         typed["complaints"] = (pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True) if parts
                                else _empty("complaints"))
     for name in wanted:
-        typed.setdefault(name, _empty(name))
+        if name not in typed:
+            typed[name] = _empty(name)
     window = load_window
     if isinstance(load_window, str):
         window = _complaint_period(typed.get("complaints"), settings)
-    counters = WorkspaceCounters(ws, manifest.get("load", {}).get("days", {}), window,
+    counters = WorkspaceCounters(reader, window,
                                  cells=typed["cells"]["cell_id"].tolist() if area is not None else None)
     rejected = pd.read_parquet(ws / REJECTED) if (ws / REJECTED).is_file() else pd.DataFrame(
         columns=["table", "row", "id", "reason", "code", "source"])
@@ -231,7 +265,7 @@ def open_workspace(ws: str | Path, *, settings, tables: tuple[str, ...] | None =
     if "load" in wanted:
         stats.loc[stats["table"] == "load", "skipped"] = int(manifest.get("tables", {}).get("load", {}).get("accepted", 0)) \
             - counters.rows_in_days
-    crs = CRS.from_user_input(manifest["crs"])
+    crs = reader.crs
     if not fp_current and manifest.get("footprints"):
         log.info("the footprint settings differ from the workspace's: footprints are built again")
     return Dataset(ws, typed, rejected, stats, {}, settings, crs, counters=counters, footprints=footprints)
@@ -260,31 +294,27 @@ def read_footprints(ws: Path, bbox: tuple | None = None):
     return fp
 
 
-def local_tables(ws: Path, area: tuple, settings, *, with_footprints: bool) -> tuple[dict, object]:
+def local_tables(reader: WorkspaceReader, area: tuple, settings, *, with_footprints: bool) -> tuple[dict, object]:
     """The tables around one spot: what may serve it and everything upstream, plus the nearest site.
 
-    ``area`` is (lon, lat) in WGS-84. Footprints come from the spatial index (bbox row groups);
-    the serving elements bring their cells, sites, donor cells, upstream transport nodes and
-    their events. Every answer about the spot is the same as with the whole network.
+    ``area`` is (lon, lat) in WGS-84. Footprints come from the spatial index (bbox row groups,
+    or the tree of a kept reader); the serving elements bring their cells, sites, donor cells,
+    upstream transport nodes and their events. Every answer about the spot is the same as with
+    the whole network.
     """
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
     from pyproj import Transformer
 
-    manifest = read_manifest(ws)
-    crs = CRS.from_user_input(manifest["crs"])
-    to_xy = Transformer.from_crs(4326, crs, always_xy=True)
+    to_xy = Transformer.from_crs(4326, reader.crs, always_xy=True)
     x, y = to_xy.transform(area[0], area[1])
-    tables = ws / "tables"
-    located = pq.read_table(tables / "sites.parquet", columns=["site_id", "lat", "lon"]).to_pandas().dropna()
+    all_sites = reader.table("sites")
+    located = all_sites.dropna(subset=["lat", "lon"])
     sx, sy = to_xy.transform(located["lon"].to_numpy(float), located["lat"].to_numpy(float))
     distance = np.hypot(np.asarray(sx) - x, np.asarray(sy) - y)
     site_ids = {located["site_id"].iloc[int(np.argmin(distance))]} if len(located) else set()  # the nearest site
-    cells = pd.read_parquet(tables / "cells.parquet")
-    reps = pd.read_parquet(tables / "repeaters.parquet")
+    cells, reps = reader.table("cells"), reader.table("repeaters")
     footprints = None
     if with_footprints:
-        footprints = read_footprints(ws, bbox=(x - 1, y - 1, x + 1, y + 1))
+        footprints = reader.footprints(bbox=(x - 1, y - 1, x + 1, y + 1))
         serving = set(footprints["element_id"])
         reps = reps[reps["repeater_id"].isin(serving)]
         cells = cells[cells["cell_id"].isin(serving | set(reps["donor_cell_id"]))]
@@ -293,13 +323,12 @@ def local_tables(ws: Path, area: tuple, settings, *, with_footprints: bool) -> t
         cells = cells[cells["site_id"].isin(set(located.loc[distance <= reach, "site_id"]))]
         reps = reps[reps["donor_cell_id"].isin(set(cells["cell_id"]))]
     site_ids |= set(cells["site_id"])
-    sites = pq.read_table(tables / "sites.parquet", filters=pc.field("site_id").isin(sorted(map(str, site_ids)))).to_pandas()
-    transport = _upstream(pd.read_parquet(tables / "transport.parquet"), set(sites["transport_id"].dropna()))
+    sites = all_sites[all_sites["site_id"].isin(site_ids)]
+    transport = _upstream(reader.table("transport"), set(sites["transport_id"].dropna()))
     chain = set(sites["site_id"]) | set(cells["cell_id"]) | set(reps["repeater_id"]) | set(transport["node_id"])
-    events = pq.read_table(tables / "events.parquet",
-                           filters=pc.field("element_id").isin(sorted(map(str, chain)))).to_pandas()
-    local = {"transport": transport, "sites": sites, "cells": cells.reset_index(drop=True),
-             "repeaters": reps.reset_index(drop=True), "events": events}
+    events = reader.table("events")
+    local = {"transport": transport, "sites": sites.reset_index(drop=True), "cells": cells.reset_index(drop=True),
+             "repeaters": reps.reset_index(drop=True), "events": events[events["element_id"].isin(chain)].reset_index(drop=True)}
     if footprints is not None:
         footprints = footprints[footprints["element_id"].isin(set(cells["cell_id"]) | set(reps["repeater_id"]))]
     return local, footprints

@@ -25,7 +25,8 @@ PREVIEW_EVENTS = 20
 NETWORK_TABLES = ("transport", "sites", "cells", "repeaters", "events", "load")
 
 
-def load_network(data_dir, settings, *, at: pd.Timestamp | None = None, near: tuple | None = None) -> Network:
+def load_network(data_dir, settings, *, at: pd.Timestamp | None = None, near: tuple | None = None,
+                 reader=None) -> Network:
     """Read and prepare the network of ``data_dir`` for checks.
 
     With ``at``, only the load counters around that moment are read (its look-back window and
@@ -34,7 +35,8 @@ def load_network(data_dir, settings, *, at: pd.Timestamp | None = None, near: tu
 
     With ``near`` = (lat, lon, coord_system) and a prepared workspace, only what may serve that
     spot is read (:func:`netdiag.data.workspace.local_tables`): the answer is the same, and a
-    check takes as long at 50,000 sites as at 300.
+    check takes as long at 50,000 sites as at 300. ``reader``: a
+    :class:`~netdiag.data.workspace.WorkspaceReader` that keeps the tables between checks.
     """
     from netdiag.data.dataset import load_dataset, load_period
     from netdiag.data.workspace import is_workspace, open_workspace
@@ -46,7 +48,7 @@ def load_network(data_dir, settings, *, at: pd.Timestamp | None = None, near: tu
         system = COORD_SYSTEMS.get(str(system).strip().lower(), "wgs84")
         wlon, wlat = to_wgs84([lon], [lat], [system])
         ds = open_workspace(data_dir, settings=settings, load_window=window, tables=NETWORK_TABLES,
-                            area=(float(wlon[0]), float(wlat[0])))
+                            area=(float(wlon[0]), float(wlat[0])), reader=reader)
     else:
         ds = load_dataset(data_dir, settings=settings, load_window=window, tables=NETWORK_TABLES)
     return prepare(ds, settings=settings)
