@@ -167,11 +167,13 @@ def load_dataset(data_dir: str | Path, *, settings: Settings | None = None,
         if name == "load" and load_window is not None:
             window = _complaint_period(typed.get("complaints"), settings) if isinstance(load_window, str) else load_window
         raw = read_source(source, window=window)
+        parsed = {}
         if window is not None and source.fmt != "parquet":
-            raw = _inside(raw, window, settings)  # text formats: read, then keep the period
+            raw, parsed = _inside(raw, window, settings)  # text formats: read, then keep the period
         skipped[name] = int(raw.attrs.get("skipped_outside_window", 0))
         sources[name] = source
-        typed[name], problems[name] = validate.check_table(TABLES[name], raw, tz=settings.tz, source=str(source))
+        typed[name], problems[name] = validate.check_table(TABLES[name], raw, tz=settings.tz, source=str(source),
+                                                           parsed=parsed)
         read_counts[name] = len(raw) + len(raw.attrs.get(UNREADABLE, [])) + skipped[name]
     if progress:
         progress("checking references")
@@ -227,16 +229,17 @@ def _complaint_period(complaints: pd.DataFrame | None, settings: Settings) -> tu
     return load_period(earliest, received.max(), settings)
 
 
-def _inside(raw: pd.DataFrame, window: tuple, settings: Settings) -> pd.DataFrame:
-    """Rows of a text-format load table inside ``window``; unreadable times are kept (to be reported)."""
+def _inside(raw: pd.DataFrame, window: tuple, settings: Settings) -> tuple[pd.DataFrame, dict]:
+    """Rows of a text-format load table inside ``window`` (unreadable times are kept, to be
+    reported), and their times as parsed (for :func:`validate.check_table`, not to parse twice)."""
     times, bad, dst = to_time(raw["timestamp"], settings.tz) if "timestamp" in raw else (None, None, None)
     if times is None:
-        return raw
+        return raw, {}
     lo, hi = (pd.Timestamp(t).tz_convert("UTC") for t in window)
     keep = ((times >= lo) & (times < hi)).to_numpy(dtype=bool) | times.isna().to_numpy()
     out = raw.loc[keep].reset_index(drop=True)
     out.attrs = {**raw.attrs, "skipped_outside_window": int((~keep).sum())}
-    return out
+    return out, {"timestamp": (times[keep].reset_index(drop=True), bad[keep], dst[keep])}
 
 
 def _complaints_to_wgs84(complaints: pd.DataFrame) -> pd.DataFrame:

@@ -140,7 +140,7 @@ def check_columns(spec: TableSpec, frame: pd.DataFrame, source: str) -> None:
 
 
 def check_table(spec: TableSpec, raw: pd.DataFrame, *, tz: str = "UTC",
-                source: str | None = None) -> tuple[pd.DataFrame, Problems]:
+                source: str | None = None, parsed: dict | None = None) -> tuple[pd.DataFrame, Problems]:
     """Convert and check the rows of one table (no cross-table references yet).
 
     Parameters
@@ -151,6 +151,10 @@ def check_table(spec: TableSpec, raw: pd.DataFrame, *, tz: str = "UTC",
         As read by :func:`netdiag.data.read.read_source`, with ``_row``.
     tz : str
         Time zone of naive timestamps.
+    parsed : dict, optional
+        Time columns already parsed, ``{column: (values, bad, dst)}`` as
+        :func:`netdiag.data.convert.to_time` gives them (a load table cut to a period is not
+        parsed twice).
 
     Returns
     -------
@@ -170,11 +174,13 @@ def check_table(spec: TableSpec, raw: pd.DataFrame, *, tz: str = "UTC",
     columns = [(col, (raw[col.name] if col.name in raw.columns else pd.Series([None] * n, dtype=object)).reset_index(drop=True))
                for col in spec.columns]
 
+    parsed = parsed or {}
+
     def convert(item):
         col, series = item
         own = Problems(spec.name)
         missing = None if col.kind in ("float", "int") else is_missing(series)
-        values = _convert(col, series, missing, own, tz)
+        values = _convert(col, series, missing, own, tz, parsed.get(col.name))
         if col.nonempty:
             if missing is None:
                 missing = pd.isna(values) & ~own.positions(n, codes=(f"non-numeric {col.name}",))
@@ -204,7 +210,7 @@ def check_table(spec: TableSpec, raw: pd.DataFrame, *, tz: str = "UTC",
     return typed, problems
 
 
-def _convert(col: Col, series: pd.Series, missing: np.ndarray, problems: Problems, tz: str):
+def _convert(col: Col, series: pd.Series, missing: np.ndarray, problems: Problems, tz: str, parsed=None):
     name = col.name
     if col.kind == "id":
         return to_id(series, missing)
@@ -219,7 +225,7 @@ def _convert(col: Col, series: pd.Series, missing: np.ndarray, problems: Problem
         problems.add(bad, f"bad {name}", lambda p: [f"{name} {v} is not a boolean (true/false, 1/0, yes/no, y/n)" for v in _show(series, p)])
         return values
     if col.kind == "time":
-        values, bad, dst = to_time(series, tz, missing)
+        values, bad, dst = parsed if parsed is not None else to_time(series, tz, missing)
         problems.add(bad, f"bad {name}", lambda p: [
             f"{name} {v} is outside the years 1678-2261" if parses_as_time(raw) else f"{name} {v} is not an ISO 8601 timestamp"
             for v, raw in zip(_show(series, p), _pick(series, p))])
