@@ -4,7 +4,11 @@ Leaflet and its plugins ship with netdiag (``netdiag/static``, see its README). 
 the page; :func:`inline_assets` swaps folium's CDN links for the vendored copies inlined into
 the page, and :func:`render_map` refuses any page that would still fetch a script, stylesheet
 or image. Data reaches the page only as JSON with ``<``, ``>`` and ``&`` escaped
-(:func:`safe_json`), drawn by ``netdiag-map.js`` through ``textContent``.
+(:func:`safe_json`): small layers (a route) inline as GeoJSON drawn by ``netdiag-map.js``,
+large ones (:class:`CanvasLayer`, :class:`HeatLayer`) as packed columns
+(:mod:`netdiag.views.columns`) in data blocks of the page, unpacked and drawn on canvases by
+``netdiag-canvas.js``; every text goes in through ``textContent``. :func:`read_layers` reads
+a saved page's layers back.
 """
 from __future__ import annotations
 

@@ -296,14 +296,17 @@ def ticket_layer(tk: pd.DataFrame, tz: str, complaints: pd.DataFrame | None = No
     that complaint's id and evidence instead of repeating them (``complaints`` from :func:`complaint_layer`)."""
     tk = _near_first(tk.dropna(subset=["lat", "lon"]))
     ids = tk["ticket_id"].astype(str)
-    cids = tk["complaint_ids"].astype("str").str.split(";")
-    listed = cids.str[:20].str.join(", ") + np.where(cids.str.len() > 20, " ...", "")
+    cids = tk["complaint_ids"].astype("str")
+    n_ids = cids.str.count(";").to_numpy() + 1
+    listed = cids.str.replace(";", ", ", regex=False)
+    long = n_ids > 20
+    if long.any():  # the first 20
+        listed[long] = cids[long].str.split(";").str[:20].str.join(", ") + " ..."
     radius = np.clip(4 + 2 * np.sqrt(tk["complaint_count"].to_numpy(float)), 5, 18)
     if complaints is None:
         complaints = pd.DataFrame({"complaint_id": [], "row": [], "evidence": []})
     found = complaints.set_index("complaint_id")
-    single = (cids.str.len() == 1).to_numpy()
-    only = tk["complaint_ids"].astype("str").where(single, "")
+    only = cids.where(n_ids == 1, "")
     row = only.map(found["row"]).fillna(-1).astype(np.int64).to_numpy()
     same_text = (only.map(found["evidence"]) == _text(tk["evidence"])).to_numpy()
     evidence_row = np.where(same_text, row, -1)
