@@ -8,7 +8,10 @@ a pan redraws quickly. Skipped where no Chromium is installed.
 """
 from __future__ import annotations
 
+import base64
+import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -68,6 +71,11 @@ def test_painted_with_every_layer_within_5_s(page):
     complaints = canvas(page, "nd-complaint")
     assert complaints["points"] + complaints["clustered"] > 0.95 * COMPLAINTS  # the whole province is in view
     assert canvas(page, "nd-site")["points"] > 0.95 * SITES
+    target = os.environ.get("NETDIAG_SCREENSHOT_DIR")
+    if target:  # the README's picture of the province view
+        Path(target).mkdir(parents=True, exist_ok=True)
+        png = base64.b64decode(page.call("Page.captureScreenshot", page=True, format="png")["data"])
+        (Path(target) / "netdiag-map-province.png").write_bytes(png)
 
 
 def test_in_service_sectors_hidden_at_the_province_view_and_drawn_when_zoomed_in(page, province):
