@@ -80,7 +80,11 @@ class Settings:
     hotspot_cell_m: float = _opt(500.0, "hotspot grid cell size (m)", lo=10)
     hotspot_trend_pct: float = _opt(25.0, "a hotspot is rising/falling when its second-half count moves by this much (%)", lo=0)
     hotspot_map_min: int = _opt(3, "complaints a hotspot needs to be drawn on the map", lo=1)
-    map_max_complaints: int = _opt(50000, "most complaints drawn as markers on one map (the heatmaps keep all)", lo=1)
+    map_max_complaints: int = _opt(300000, "most complaints drawn as points on one map, the latest kept (the heatmaps and hotspots "
+                                   "keep all); about 60 bytes of map file each", lo=1)
+    map_sectors_all_zooms: int = _opt(5000, "a map of at most this many sectors draws every sector at every zoom", lo=0)
+    map_sector_zoom: int = _opt(0, "on a larger map, the zoom from which in-service sectors are drawn (those with a problem "
+                                   "always are); 0: where the median sector is 24 pixels in radius", lo=0, hi=19)
 
     def __post_init__(self) -> None:
         problems = []

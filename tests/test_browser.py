@@ -1,7 +1,7 @@
 """The demo map in a real headless browser (Debian's chromium), with no network.
 
-Checks what a person would see: every sector wedge, site and complaint is drawn (complaints
-sit in clusters whose counts add up), the time slider and heatmaps work offline, and a
+Checks what a person would see: every sector wedge, site and complaint is drawn (the canvas
+layers say how many they drew; complaints sit in clusters whose counts add up), the time slider and heatmaps work offline, and a
 description or OMC detail full of markup shows as text and runs nothing. Writes a PNG
 screenshot; with ``NETDIAG_SCREENSHOT_DIR`` set it is also saved there (docs/img for the
 README). Skipped, with the reason, where no Chromium is installed.
@@ -55,6 +55,14 @@ def not_pwned(dom: str, title: str | None = TITLE) -> bool:
     return not re.search(r"<body[^>]*data-pwned", dom)
 
 
+def drawn(dom: str, cls: str) -> dict[str, int]:
+    """What a canvas layer drew, from its ``data-*`` counts (``points``, ``clusters``, ``clustered``,
+    ``wedges``, ``hidden``, ``polygons``)."""
+    tag = re.search(rf'<canvas class="nd-canvas {cls}[ "][^>]*>', dom)
+    assert tag, f"no canvas for {cls}"
+    return {k: int(v) for k, v in re.findall(r'data-([a-z]+)="(\d+)"', tag.group(0))}
+
+
 def console_errors(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if "CONSOLE" in line and ("Uncaught" in line or "Error" in line)]
 
@@ -92,14 +100,12 @@ def test_everything_is_drawn_offline(demo, tmp_path):
     assert 'data-netdiag-ready="1"' in dom, "the page script did not finish"
     assert not_pwned(dom)
     summary = demo["map"].netdiag_summary
-    wedges = len(re.findall(r'<path[^>]*class="nd-wedge[ "]', dom))
-    sites = len(re.findall(r'<path[^>]*class="nd-site[ "]', dom))
-    assert wedges == summary["sectors"] > 100
-    assert sites == demo["ds"]["sites"]["lat"].notna().sum()
-    single = len(re.findall(r'class="leaflet-marker-icon nd-complaint[ "]', dom))
-    clustered = sum(int(n) for n in re.findall(r'marker-cluster[^"]*"[^>]*>\s*<div>\s*<span>\s*(\d+)', dom))
-    assert single + clustered == summary["complaints"] == len(demo["result"].diagnoses)
-    assert clustered > 0  # the clusters are on
+    wedges, sites, complaints = drawn(dom, "nd-wedge"), drawn(dom, "nd-site"), drawn(dom, "nd-complaint")
+    assert wedges["wedges"] == summary["sectors"] > 100 and wedges["hidden"] == 0  # a small network: every sector
+    assert sites["points"] == demo["ds"]["sites"]["lat"].notna().sum()
+    # each complaint is drawn once, alone or in a cluster
+    assert complaints["points"] + complaints["clustered"] == summary["complaints"] == len(demo["result"].diagnoses)
+    assert complaints["clusters"] > 0  # the clusters are on
     assert "timecontrol-play" in dom  # the time slider of the heatmap by day
     names = re.findall(r'class="leaflet-control-layers-selector"[^>]*>\s*<span>\s*(.*?)</span>', dom)
     assert len(names) == 9, names

@@ -20,7 +20,15 @@ from netdiag.data.dataset import load_dataset
 from netdiag.engine.status import element_status, worst_time
 from netdiag.errors import InputError, NetdiagError, OutputExistsError
 from netdiag.pipeline import diagnose
-from netdiag.views.leaflet import inline_assets, render_map, safe_json, save_map
+from netdiag.views.leaflet import (
+    inline_assets,
+    layer_features,
+    layer_positions,
+    read_layers,
+    render_map,
+    safe_json,
+    save_map,
+)
 from netdiag.views.map import build_map
 
 XSS = '<img src=x onerror="document.title=\'PWNED\'">'
@@ -59,48 +67,50 @@ def html(loaded):
 
 
 def layer_specs(page: str) -> dict:
-    """The data of every netdiag layer in the page, by CSS class."""
-    specs = [json.loads(s) for s in re.findall(r"netdiag\.layer\((\{.*?\})\);\n", page)]
-    return {s["cls"]: s for s in specs}
+    """The data of every netdiag layer in the page, unpacked, by CSS class."""
+    return read_layers(page)
+
+
+def features(page: str, cls: str) -> dict:
+    """``{id: {"k": colour key, "p": popup values}}`` of one layer, as the page shows them."""
+    layers = read_layers(page)
+    return layer_features(layers[cls], layers)
 
 
 def test_the_page_loads_nothing_from_the_network(html):
     assert not re.search(r"<script[^>]+src=", html)
     assert not re.search(r"<link[^>]+href=", html)
     assert "cdn.jsdelivr" not in html and "cdnjs" not in html and "bootstrapcdn" not in html
-    assert "L.markerClusterGroup" in html or "MarkerClusterGroup" in html  # the plugin is inlined
+    assert "netdiag canvas layers" in html and "L.heatLayer" in html  # the runtime and the plugins are inlined
     assert len(html) > 300_000  # Leaflet and the plugins are in the page
 
 
 def test_untrusted_text_cannot_break_out_or_run(html):
     assert XSS not in html and "onerror=\"document" not in html
     assert "</script><script>document.title" not in html
-    # it is all there, as JSON escapes
-    specs = layer_specs(html)
-    popups = {f["properties"]["id"]: f["properties"]["p"] for f in specs["nd-complaint"]["data"]["features"]}
+    # it is all there, packed from escaped JSON
+    popups = {i: f["p"] for i, f in features(html, "nd-complaint").items()}
     assert XSS in popups["complaint:K001"]
     assert BREAKOUT in popups["complaint:K002"]
     assert any("fibre cut </script>" in str(v) for v in popups["complaint:K001"])  # evidence quotes the OMC detail
-    sites = {f["properties"]["id"]: f["properties"]["p"][0] for f in specs["nd-site"]["data"]["features"]}
-    assert sites["site:S001"] == "Site S001 " + XSS
+    assert features(html, "nd-site")["site:S001"]["p"][0] == "Site S001 " + XSS
     # the runtime sets popup text with textContent, never innerHTML (tests/test_browser.py runs it)
-    runtime = html[html.index("netdiag map runtime"):html.index("}(window));")]
-    assert "textContent" in runtime and ".innerHTML" not in runtime
+    for start in ("netdiag map runtime", "netdiag canvas layers"):
+        runtime = html[html.index(start):html.index("}(window));", html.index(start))]
+        assert "textContent" in runtime and ".innerHTML" not in runtime
 
 
 def test_customer_numbers_are_masked(html):
     assert "13812345678" not in html and "13900001111" not in html
-    specs = layer_specs(html)
-    popups = {f["properties"]["id"]: f["properties"]["p"] for f in specs["nd-complaint"]["data"]["features"]}
-    assert "*******5678" in popups["complaint:K001"]
+    assert "13812345678" not in str(layer_specs(html))
+    assert "*******5678" in features(html, "nd-complaint")["complaint:K001"]["p"]
 
 
 def test_sectors_are_coloured_by_status_at_the_chosen_time(loaded):
     ds, res = loaded
 
     def wedges(at):
-        spec = layer_specs(render_map(build_map(ds, res, at=at)))["nd-wedge"]
-        return {f["properties"]["id"]: f["properties"]["k"] for f in spec["data"]["features"]}
+        return {i: f["k"] for i, f in features(render_map(build_map(ds, res, at=at)), "nd-wedge").items()}
 
     during_hub_fault = wedges("2026-11-02T11:00Z")
     assert during_hub_fault == {"cell:C001": "fault", "cell:C002": "fault", "cell:C003": "fault", "cell:C004": "fault",
@@ -125,21 +135,21 @@ def test_worst_time_is_the_hub_fault(loaded):
     assert worst_time(res.network, start=pd.Timestamp("2026-11-02T15:00Z")) == pd.Timestamp("2026-11-02T17:00Z")
 
 
-def test_layers_counts_and_links(html):
+def test_layers_counts_and_links(loaded, html):
+    ds, _ = loaded
     specs = layer_specs(html)
-    assert len(specs["nd-wedge"]["data"]["features"]) == 7
-    assert len(specs["nd-site"]["data"]["features"]) == 3
-    assert len(specs["nd-complaint"]["data"]["features"]) == 2
-    assert specs["nd-complaint"]["cluster"] is True
-    transport = [f for f in specs["nd-transport"]["data"]["features"] if f["geometry"]["type"] == "Point"]
-    assert [f["properties"]["id"] for f in transport] == ["transport:HUB1"]
-    assert transport[0]["properties"]["k"] == "down"
-    links = [f for f in specs["nd-transport"]["data"]["features"] if f["geometry"]["type"] == "LineString"]
-    assert len(links) == 2  # HUB1 -> S001, S002
-    tickets = {f["properties"]["id"] for f in specs["nd-ticket"]["data"]["features"]}
-    assert len(tickets) == 2
-    assert "HeatMapWithTime" not in html or "TDHeatmap" in html
-    assert "Complaint heatmap by day" in html
+    assert len(features(html, "nd-wedge")) == 7
+    assert len(features(html, "nd-site")) == 3
+    assert len(features(html, "nd-complaint")) == 2
+    assert specs["nd-complaint"]["cluster"]["maxZoom"] == 16
+    transport = features(html, "nd-transport")
+    assert list(transport) == ["transport:HUB1"] and transport["transport:HUB1"]["k"] == "down"
+    sites = ds["sites"].set_index("site_id")
+    ends = sorted(zip(*layer_positions(specs["nd-transport"]["links"])))  # HUB1 -> S001, S002
+    assert ends == sorted(zip(sites.loc[["S001", "S002"], "lon"], sites.loc[["S001", "S002"], "lat"]))
+    assert len(features(html, "nd-ticket")) == 2
+    assert "TDHeatmap" in html and "Complaint heatmap by day" in html
+    assert sum(specs["heatByDay"]["w"]) == sum(specs["heat"]["w"]) == 2  # both heatmaps count every complaint
 
 
 def test_period_filter_keeps_complaints_received_in_it(loaded):

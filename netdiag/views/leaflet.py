@@ -4,7 +4,11 @@ Leaflet and its plugins ship with netdiag (``netdiag/static``, see its README). 
 the page; :func:`inline_assets` swaps folium's CDN links for the vendored copies inlined into
 the page, and :func:`render_map` refuses any page that would still fetch a script, stylesheet
 or image. Data reaches the page only as JSON with ``<``, ``>`` and ``&`` escaped
-(:func:`safe_json`), drawn by ``netdiag-map.js`` through ``textContent``.
+(:func:`safe_json`): small layers (a route) inline as GeoJSON drawn by ``netdiag-map.js``,
+large ones (:class:`CanvasLayer`, :class:`HeatLayer`) as packed columns
+(:mod:`netdiag.views.columns`) in data blocks of the page, unpacked and drawn on canvases by
+``netdiag-canvas.js``; every text goes in through ``textContent``. :func:`read_layers` reads
+a saved page's layers back.
 """
 from __future__ import annotations
 
@@ -13,9 +17,9 @@ import json
 import logging
 import re
 from pathlib import Path
-from typing import Any
 
 import folium
+import numpy as np
 from branca.element import Element
 from folium.elements import JSCSSMixin
 from folium.map import Layer
@@ -23,6 +27,8 @@ from folium.plugins import HeatMapWithTime
 from folium.template import Template
 
 from netdiag.errors import InputError, NetdiagError
+from netdiag.views.columns import COORD_SCALE, column_minutes, column_values, pack, unpack
+from netdiag.views.sanitize import safe_json
 from netdiag.views.writers import ensure_writable, write_text
 
 log = logging.getLogger(__name__)
@@ -47,9 +53,6 @@ _ASSETS = {
     "leaflet_css": "leaflet/leaflet.css",
     "leaflet": "leaflet/leaflet.js",
     "jquery": "jquery/jquery.min.js",
-    "markerclustercss": "leaflet.markercluster/MarkerCluster.css",
-    "markerclusterdefaultcss": "leaflet.markercluster/MarkerCluster.Default.css",
-    "markerclusterjs": "leaflet.markercluster/leaflet.markercluster.js",
     "leaflet-heat.js": "leaflet.heat/leaflet-heat.js",
     "iso8601": "iso8601-js-period/iso8601.js",
     "leaflet.timedimension.min.js": "leaflet-timedimension/leaflet.timedimension.min.js",
@@ -58,25 +61,11 @@ _ASSETS = {
     "leaflet-heatmap.js": "heatmap.js/leaflet-heatmap.js",
     "netdiag_css": "netdiag/netdiag-map.css",
     "netdiag_js": "netdiag/netdiag-map.js",
+    "netdiag_canvas_js": "netdiag/netdiag-canvas.js",
 }
 _DROP = {"bootstrap", "bootstrap_css", "glyphicons_css", "awesome_markers", "awesome_markers_css",
          "awesome_markers_font_css", "awesome_rotate_css"}
-_CLUSTER = ("markerclustercss", "markerclusterdefaultcss", "markerclusterjs")
 _REMOTE = re.compile(r"""<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
-
-
-# ----------------------------------------------------------------------------- safe embedding
-def safe_json(obj: Any) -> str:
-    """JSON that is safe inside ``<script>``: ``<``, ``>``, ``&`` and line separators escaped.
-
-    Examples
-    --------
-    >>> safe_json({"d": "</script><b>"})
-    '{"d":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e"}'
-    """
-    text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
 class RawText(Element):
@@ -90,7 +79,7 @@ class RawText(Element):
 
 
 class DataLayer(Layer):
-    """A layer drawn by ``netdiag-map.js`` from embedded GeoJSON (text-only popups)."""
+    """A small layer drawn by ``netdiag-map.js`` from embedded GeoJSON (text-only popups), e.g. a route."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
@@ -102,8 +91,136 @@ class DataLayer(Layer):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "NetdiagLayer"
         self.payload = safe_json(spec)
-        self.requires = _CLUSTER if spec.get("cluster") else ()
         self.count = len(spec["data"]["features"])
+
+
+def _add_data_block(element, packed: str) -> str:
+    """Put packed data into the page's body as ``<script type="application/octet-stream" id=...>``.
+
+    Kept out of the scripts so that folium renders it as plain text (a template holding many
+    megabytes would be compiled by Jinja); base64 has no ``<``, ``>`` or ``&``. Returns the id.
+    """
+    block_id = f"nd-data-{element.get_name()}"
+    element.get_root().html.add_child(
+        RawText(f'<script type="application/octet-stream" id="{block_id}">{packed}</script>'), name=block_id)
+    return block_id
+
+
+class CanvasLayer(Layer):
+    """A layer of many features drawn on a canvas by ``netdiag-canvas.js`` from packed columns.
+
+    ``spec`` (plain, small) says how to draw: ``cls``, ``kind`` (``points``, ``wedges`` or
+    ``polygons``), colour ``keys`` and ``colors``, popup ``labels``; ``data`` holds the columns
+    (:mod:`netdiag.views.columns`), packed with :func:`~netdiag.views.columns.pack` into a data
+    block of the page that the script names.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = netdiag.canvas({{ this.payload }}, "{{ this.block_id }}");
+        {% endmacro %}
+    """)
+
+    def __init__(self, spec: dict, data: dict, *, name: str, count: int, show: bool = True):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "NetdiagCanvas"
+        self.payload = safe_json({**spec, "n": int(count)})
+        self.packed = pack(data)
+        self.count = int(count)
+        self.requires = ("netdiag_canvas_js",)
+
+    def render(self, **kwargs):
+        self.block_id = _add_data_block(self, self.packed)
+        super().render(**kwargs)
+
+
+class HeatLayer(Layer):
+    """A Leaflet.heat heatmap of counts on a grid (``step``, ``gx``, ``gy``, ``w``), packed like :class:`CanvasLayer`."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = netdiag.heat({{ this.payload }}, "{{ this.block_id }}");
+        {% endmacro %}
+    """)
+
+    def __init__(self, options: dict, data: dict, *, name: str, show: bool = True):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "NetdiagHeat"
+        self.payload = safe_json(options)
+        self.packed = pack(data)
+        self.requires = ("leaflet-heat.js", "netdiag_canvas_js")
+
+    def render(self, **kwargs):
+        self.block_id = _add_data_block(self, self.packed)
+        super().render(**kwargs)
+
+
+class PackedData(folium.MacroElement):
+    """Packed columns handed to the parent element by ``netdiag.<function>(parent, data block)`` once unpacked."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        netdiag.{{ this.function }}({{ this._parent.get_name() }}, "{{ this.block_id }}");
+        {% endmacro %}
+    """)
+
+    def __init__(self, function: str, data: dict):
+        super().__init__()
+        self._name = "NetdiagData"
+        self.function = function
+        self.packed = pack(data)
+        self.requires = ("netdiag_canvas_js",)
+
+    def render(self, **kwargs):
+        self.block_id = _add_data_block(self, self.packed)
+        super().render(**kwargs)
+
+
+def read_layers(page: str) -> dict:
+    """The layers of a saved map page, unpacked: ``{cls: spec with its columns}`` (``heat`` for the
+    heatmap, ``heatByDay`` for the heatmap by day). For tests and notebooks; the page itself
+    unpacks them in the browser.
+    """
+    blocks = dict(re.findall(r'<script type="application/octet-stream" id="([\w-]+)">([A-Za-z0-9+/=]*)</script>', page))
+    layers = {}
+    for kind, spec, block in re.findall(r'netdiag\.(canvas|heat)\((\{.*?\}), "([\w-]+)"\);\n', page):
+        spec = json.loads(spec)
+        layers[spec.get("cls", "heat") if kind == "canvas" else "heat"] = {**spec, **unpack(blocks[block])}
+    for function, block in re.findall(r'netdiag\.(\w+)\(\w+, "([\w-]+)"\);\n', page):
+        layers[function] = unpack(blocks[block])
+    return layers
+
+
+def layer_positions(layer: dict) -> tuple[list[float], list[float]]:
+    """Longitudes and latitudes of an unpacked layer's rows (undoing the differences)."""
+    return (np.cumsum(layer["lon"]) / COORD_SCALE).tolist(), (np.cumsum(layer["lat"]) / COORD_SCALE).tolist()
+
+
+def layer_features(layer: dict, layers: dict | None = None) -> dict:
+    """An unpacked canvas layer's rows as the page shows them: ``{id: {"k": colour key, "p": popup values}}``.
+
+    The popup's first value is its title (made from the id when the layer says how, as the page
+    does); ``layers`` (all of :func:`read_layers`) is needed for values that point into another layer.
+    """
+    ids = column_values(layer["id"])
+    keys = [layer["keys"][k] if k < len(layer["keys"]) else None for k in layer["k"]]
+    columns = []
+    for col in layer["p"]:
+        if col is None:
+            columns.append(None)
+        elif "r" in col:
+            columns.append(column_values(col, row_minutes=column_minutes(layer["p"][col["r"]])))
+        else:
+            columns.append(column_values(col, layers=layers))
+    titles = columns[0]
+    if titles is None:
+        titles = []
+        for i in ids:
+            prefix, _, name = i.partition(":")
+            before, after = layer["title"][prefix]
+            titles.append(before + name + after)
+    popups = zip(titles, *columns[1:])
+    return {i: {"k": k, "p": list(p)} for i, k, p in zip(ids, keys, popups)}
 
 
 class FinishScript(folium.MacroElement):

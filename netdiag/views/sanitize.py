@@ -9,7 +9,9 @@ into a diagnosis (:mod:`netdiag.data.privacy`).
 from __future__ import annotations
 
 import html
+import json
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,3 +58,16 @@ def escape_html(value) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return ""
     return html.escape(terminal_safe(str(value)), quote=True)  # a direction override would reorder the page
+
+
+def safe_json(obj: Any) -> str:
+    """JSON that is safe inside ``<script>``: ``<``, ``>``, ``&`` and line separators escaped.
+
+    Examples
+    --------
+    >>> safe_json({"d": "</script><b>"})
+    '{"d":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e"}'
+    """
+    text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))

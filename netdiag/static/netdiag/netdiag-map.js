@@ -1,11 +1,13 @@
 /*
  * netdiag map runtime (part of netdiag, MIT licence).
  *
- * Draws netdiag's layers from GeoJSON embedded in the page. Every text that comes from the
- * data (descriptions, OMC details, names) reaches the page through textContent, never through
- * innerHTML, so a description such as <img src=x onerror=...> is shown as text.
+ * The page's shared parts: popups, legend, info box, #id links, and small layers drawn from
+ * GeoJSON embedded in the page (a dispatch route). Large layers are drawn on a canvas by
+ * netdiag-canvas.js. Every text that comes from the data (descriptions, OMC details, names)
+ * reaches the page through textContent, never through innerHTML, so a description such as
+ * <img src=x onerror=...> is shown as text.
  *
- * Feature properties: id (string, for #id links), k (colour key), r (radius), t (tooltip),
+ * GeoJSON feature properties: id (string, for #id links), k (colour key), r (radius), t (tooltip),
  * n (a number written on a marker, e.g. a stop's order),
  * p (popup: [title, value1, value2, ...] matching spec.labels; empty values are left out).
  */
@@ -14,6 +16,8 @@
   var nd = root.netdiag = root.netdiag || {};
   nd.index = {};
   nd.layers = {};
+  nd.pending = [];   // promises of layer data still being unpacked (netdiag-canvas.js)
+  nd.openers = [];   // functions (map, id) -> promise of true when they opened the feature id
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -23,7 +27,7 @@
   }
   nd.el = el;
 
-  nd.popup = function (labels, values) {
+  nd.popup = function (labels, values, extra) {
     var box = el('div', 'nd-popup');
     box.appendChild(el('div', 'nd-popup-title', values[0]));
     var table = el('table', 'nd-popup-table');
@@ -35,6 +39,7 @@
       tr.appendChild(el('td', null, v));
     }
     box.appendChild(table);
+    if (extra) { box.appendChild(extra); }
     return box;
   };
 
@@ -79,22 +84,12 @@
           layer.bindTooltip(function () { return el('span', null, p.t); }, {sticky: true});
         }
         if (p.id !== undefined && p.id !== null) {
-          nd.index[String(p.id)] = {layer: layer, group: null};
+          nd.index[String(p.id)] = {layer: layer};
         }
       }
     });
-    var out = gj;
-    if (spec.cluster) {
-      out = L.markerClusterGroup({maxClusterRadius: spec.clusterRadius || 45, chunkedLoading: true,
-                                  showCoverageOnHover: false, spiderfyOnMaxZoom: true});
-      out.addLayers(gj.getLayers());
-      gj.eachLayer(function (layer) {
-        var p = layer.feature && layer.feature.properties;
-        if (p && p.id !== undefined && p.id !== null) { nd.index[String(p.id)].group = out; }
-      });
-    }
-    nd.layers[spec.cls] = {layer: out, count: spec.data.features.length};
-    return out;
+    nd.layers[spec.cls] = {layer: gj, count: spec.data.features.length};
+    return gj;
   };
 
   nd.control = function (map, position, cls, build) {
@@ -125,8 +120,24 @@
           if (it.count !== undefined && it.count !== null) { row.appendChild(el('span', 'nd-legend-count', it.count)); }
           div.appendChild(row);
         });
+        if (s.note) { div.appendChild(nd.legendNote(map, s.note)); }
       });
     });
+  };
+
+  // a line under a legend section; with minZoom it says what is hidden at the current zoom and why
+  nd.legendNote = function (map, note) {
+    var line = el('div', 'nd-legend-note');
+    line.setAttribute('data-layer', note.layer || '');
+    function update() {
+      var z = map.getZoom();
+      line.textContent = note.text !== undefined ? note.text
+        : (z < note.minZoom ? note.below.replace('{zoom}', String(z)) : note.above);
+      line.setAttribute('data-hidden', note.text === undefined && z < note.minZoom ? '1' : '0');
+    }
+    update();
+    map.on('zoomend', update);
+    return line;
   };
 
   nd.info = function (map, lines) {
@@ -137,50 +148,56 @@
 
   nd.open = function (map, id) {
     var hit = nd.index[id];
-    if (!hit) { return false; }
-    var layer = hit.layer;
-    if (hit.group && hit.group.zoomToShowLayer) {
-      if (!map.hasLayer(hit.group)) { map.addLayer(hit.group); }
-      // Poll instead of waiting for animation events: chunked loading places markers over several
-      // ticks, and zoom animations may not end where the page is not painted (headless, hidden tab).
-      var tries = 0;
-      var spiderfied = false;
-      var attempt = function () {
-        if (tries++ > 100) { return; }
-        if (!layer.__parent) { setTimeout(attempt, 100); return; }
-        if (layer._icon) { layer.openPopup(); return; }
-        var zoom = Math.min(layer.__parent._zoom + 1, map.getMaxZoom());
-        if (map.getZoom() < zoom || !map.getBounds().contains(layer.getLatLng())) {
-          map.setView(layer.getLatLng(), Math.max(zoom, map.getZoom()), {animate: false});
-        } else if (layer.__parent._icon && !spiderfied) {
-          spiderfied = true;
-          layer.__parent.spiderfy();
-        }
-        setTimeout(attempt, 100);
-      };
-      attempt();
-      return true;
+    if (hit) {
+      var layer = hit.layer;
+      if (layer.getBounds) { map.fitBounds(layer.getBounds(), {maxZoom: 16}); }
+      else if (layer.getLatLng) { map.setView(layer.getLatLng(), Math.max(map.getZoom(), 15)); }
+      layer.openPopup();
+      return Promise.resolve(true);
     }
-    if (layer.getBounds) { map.fitBounds(layer.getBounds(), {maxZoom: 16}); }
-    else if (layer.getLatLng) { map.setView(layer.getLatLng(), Math.max(map.getZoom(), 15)); }
-    layer.openPopup();
-    return true;
+    var tries = nd.openers.slice();
+    function next() {
+      if (!tries.length) { return Promise.resolve(false); }
+      return Promise.resolve(tries.shift()(map, id)).then(function (done) { return done ? true : next(); });
+    }
+    return next();
   };
 
   nd.openFromHash = function (map) {
     var h = root.location && root.location.hash;
-    if (!h || h.length < 2) { return false; }
+    if (!h || h.length < 2) { return Promise.resolve(false); }
     var id;
-    try { id = decodeURIComponent(h.slice(1)); } catch (e) { return false; }
+    try { id = decodeURIComponent(h.slice(1)); } catch (e) { return Promise.resolve(false); }
     return nd.open(map, id);
   };
 
+  // a problem the user must know of (e.g. data that could not be unpacked), in the info box
+  nd.fail = function (err) {
+    if (root.console) { root.console.error('netdiag: ' + (err && err.message ? err.message : err)); }
+    var box = document.querySelector('.nd-info') || document.body;
+    box.appendChild(el('div', 'nd-error', err && err.message ? err.message : String(err)));
+  };
+
+  // Fit the view, add the legend and info box; when every layer's data is unpacked and drawn,
+  // open the feature named in the address (#complaint:K001) and mark the page ready:
+  // <html data-netdiag-ready="1" data-netdiag-drawn-ms="..." data-netdiag-painted-ms="...">
+  // (milliseconds since the page started loading; painted = the first frame after that).
   nd.finish = function (map, opts) {
+    nd.map = map;
     if (opts.bounds) { map.fitBounds(opts.bounds, {padding: [20, 20], animate: false}); }
     if (opts.legend) { nd.legend(map, opts.legend); }
     if (opts.info) { nd.info(map, opts.info); }
-    nd.openFromHash(map);
-    root.addEventListener('hashchange', function () { nd.openFromHash(map); });
-    document.documentElement.setAttribute('data-netdiag-ready', '1');
+    if (nd.attach) { nd.attach(map); }
+    var html = document.documentElement;
+    Promise.all(nd.pending).then(function () {
+      html.setAttribute('data-netdiag-drawn-ms', String(Math.round(root.performance.now())));
+      root.requestAnimationFrame(function () {
+        html.setAttribute('data-netdiag-painted-ms', String(Math.round(root.performance.now())));
+      });
+      return nd.openFromHash(map);
+    }).catch(nd.fail).then(function () {
+      root.addEventListener('hashchange', function () { nd.openFromHash(map); });
+      html.setAttribute('data-netdiag-ready', '1');
+    });
   };
 }(window));
