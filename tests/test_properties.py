@@ -99,5 +99,6 @@ def test_a_customer_number_shows_at_most_four_digits_and_never_more_than_half(nu
 @given(HOSTILE, st.text(alphabet="0123456789", min_size=7, max_size=15), HOSTILE)
 def test_a_phone_number_in_free_text_never_survives_whole(before, number, after):
     masked = mask_phone_numbers(f"{before} {number} {after}")
-    digits_left = re.sub(r"\D", "", masked)
-    assert number not in digits_left or number in re.sub(r"\D", "", before + after)
+    digits = re.compile(r"\d")
+    # at most 4 of the number's digits are left (the text around it may lose some too, never gain)
+    assert len(digits.findall(masked)) <= len(digits.findall(before + after)) + 4
