@@ -145,7 +145,9 @@ def data_dir_option(func):
             try:
                 read_manifest(workspace)
             except NetdiagError as exc:
-                raise UsageFailure(str(exc)) from None
+                from netdiag.views.terminal import terminal_safe
+
+                raise UsageFailure(terminal_safe(str(exc))) from None
         return func(*args, data_dir=given[0][1], **kwargs)
 
     wrapper = click.argument("data_dir_arg", required=False, metavar="[DATA_DIR]", type=click.Path(file_okay=False))(wrapper)

@@ -25,6 +25,7 @@ import logging
 import os
 import secrets
 import shutil
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,8 @@ import pyarrow.parquet as pq
 
 from netdiag import __version__
 from netdiag.data import validate
+from netdiag.data.csv_reader import ROW
+from netdiag.data.manifest import KIND
 from netdiag.data.read import find_table, gpkg_layers, read_pieces
 from netdiag.data.schema import TABLE_ORDER, TABLES
 from netdiag.data.workspace import (
@@ -76,6 +79,7 @@ class Prepared:
     load_added: int = 0
     load_known: int = 0
     load_rejected: int = 0
+    load_unparked: int = 0
     days_added: list[str] = field(default_factory=list)
     days_extended: list[str] = field(default_factory=list)
     rejected: int = 0
@@ -90,6 +94,8 @@ class Prepared:
         lines.append(f"  complaints: {self.complaints_added:,} added, {self.complaints_known:,} already in the workspace")
         lines.append(f"  counters: {self.load_read:,} rows read, {self.load_added:,} added, {self.load_known:,} already "
                      f"in the workspace, {self.load_rejected:,} rejected")
+        if self.load_unparked:
+            lines.append(f"  counters of cells new to the inventory, kept from earlier exports: {self.load_unparked:,} added")
         if self.days_added or self.days_extended:
             lines.append(f"  days of counters: {len(self.days_added)} new"
                          + (f" ({self.days_added[0]} to {self.days_added[-1]})" if self.days_added else "")
@@ -117,44 +123,67 @@ def prepare_workspace(data_dir, ws, *, settings: Settings | None = None,
     data_dir, ws = Path(data_dir), Path(ws)
     if ws.exists() and not ws.is_dir():
         raise InputError(f"workspace {ws} is a file, not a folder")
-    if ws.is_dir() and any(ws.iterdir()) and not is_workspace(ws):
-        raise InputError(f"{ws} is not empty and is not a netdiag workspace; give a new or empty folder")
+    if not data_dir.is_dir():
+        raise InputError(f"data directory {data_dir} does not exist or is not a folder")
     if data_dir.resolve() == ws.resolve():
         raise InputError("the workspace must be another folder than the data directory")
+    if is_workspace(data_dir):
+        raise InputError(f"{data_dir} is a workspace, not a data directory: give the folder of the exported files")
+    _refuse_foreign(ws)  # before anything is written into it
     ws.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _private(ws)
     with _locked(ws):
+        _refuse_foreign(ws)  # again, now that no other prepare runs
+        for stale in ws.glob(".staging-*"):  # left by a run that was killed
+            shutil.rmtree(stale, ignore_errors=True)
         manifest = read_manifest(ws) if is_workspace(ws) else _new_manifest(settings)
+        if manifest["tz"] != settings.tz:
+            raise InputError(f"workspace {ws} reads naive times in {manifest['tz']}; run prepare with --tz {manifest['tz']} "
+                             f"(this run has {settings.tz}), or prepare a new workspace")
         done = Prepared(ws)
         layers = gpkg_layers(data_dir)
         sources = {t: find_table(data_dir, t, layers=layers) for t in (*NETWORK_TABLES, "load", "complaints")}
         if sources["load"] is None and TABLES["load"].required:
             raise InputError(f"required table `load` not found in {data_dir}")
+        absent = [t for t in NETWORK_TABLES if sources[t] is None and manifest["tables"].get(t, {}).get("accepted")]
+        if absent:
+            raise InputError(f"{data_dir} has no {', '.join(absent)} but the workspace does: a later prepare reads a "
+                             f"folder with the whole inventory and events too (unchanged files are not read again)")
         say("fingerprinting the input files")
         prints = {t: _fingerprint(s) for t, s in sources.items() if s is not None}
         ds = load_dataset(data_dir, settings=settings, tables=(*NETWORK_TABLES, "complaints"), progress=progress)
         old_sources = manifest["sources"]
         network_changed = any(prints.get(t, {}).get("sha256") != old_sources.get(t, {}).get("sha256")
                               for t in NETWORK_TABLES) or not (ws / FOOTPRINTS).is_file()
-        rejected = [_with_source(ds.rejected[ds.rejected["table"] != "load"], sources)]
-        reread = {(t, str(sources[t])) for t in (*NETWORK_TABLES, "complaints") if sources[t] is not None}
+        rejected = [_with_source(ds.rejected[ds.rejected["table"] != "load"], sources, prints)]
+        fresh = {("complaints", prints["complaints"]["sha256"])} if sources["complaints"] is not None else set()
+        unparked = pd.DataFrame(columns=["source", "row"])
         if network_changed:
             done.changed = [t for t in NETWORK_TABLES if sources[t] is not None]
             _write_network(ws, ds, settings, manifest, say)
+            unparked = _unpark(ws, set(ds["cells"]["cell_id"].dropna()), manifest, done, say)
         else:
             done.kept = ["inventory", "events", "footprints"]
-        _add_complaints(ws, ds["complaints"], manifest, done)
+        rejected.append(_with_source(_add_complaints(ws, ds["complaints"], manifest, done), sources, prints))
         if sources["load"] is not None and prints["load"].get("sha256") != old_sources.get("load", {}).get("sha256"):
-            load_rejected = _add_counters(ws, sources["load"], ds, settings, manifest, done, say)
-            rejected.append(load_rejected)
-            reread.add(("load", str(sources["load"])))
+            load_rejected = _add_counters(ws, sources["load"], ds, settings, manifest, done, say, prints["load"]["sha256"])
+            rejected.append(_with_source(load_rejected, sources, prints))
+            fresh.add(("load", prints["load"]["sha256"]))
         elif sources["load"] is not None:
             done.kept.append("counters (same file)")
+        # the rejections of what was read again replace the earlier ones; those of earlier files stay
         old = pd.read_parquet(ws / REJECTED) if (ws / REJECTED).is_file() else None
         if old is not None and len(old):
-            again = pd.Series(list(zip(old["table"], old["source"]))).isin(reread).to_numpy(dtype=bool)
-            rejected.insert(0, old[~again])
+            sha = old["source_sha"] if "source_sha" in old.columns else pd.Series("", index=old.index)
+            again = old["table"].isin(NETWORK_TABLES).to_numpy(dtype=bool) \
+                | pd.Series(list(zip(old["table"], sha))).isin(fresh).to_numpy(dtype=bool)
+            back = pd.Series(list(zip(old["source"], old["row"]))).isin(set(zip(unparked["source"], unparked["row"])))
+            again |= (old["table"] == "load").to_numpy(dtype=bool) & back.to_numpy(dtype=bool)  # now in their days
+            rejected.insert(0, old[~again].assign(source_sha=sha[~again]))
         rejected = pd.concat([r for r in rejected if len(r)], ignore_index=True) if any(len(r) for r in rejected) \
-            else pd.DataFrame(columns=[*validate.REJECTED_COLUMNS, "source"])
+            else pd.DataFrame(columns=[*validate.REJECTED_COLUMNS, "source", "source_sha"])
+        # an export that grows (the same rows again, and more) rejects its bad rows once
+        rejected = rejected.drop_duplicates(["table", "source", "row", "id", "reason"], keep="last")
         _write_rejected(ws, rejected)
         done.rejected = len(rejected)
         for table, src in sources.items():
@@ -174,7 +203,7 @@ def _new_manifest(settings: Settings) -> dict:
     import geopandas
     import shapely
 
-    return {"format": FORMAT, "netdiag": __version__, "created": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
+    return {"kind": KIND, "format": FORMAT, "netdiag": __version__, "created": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
             "tz": settings.tz, "sources": {}, "tables": {}, "complaints": {"parts": []}, "load": {"days": {}},
             "versions": {"pandas": pd.__version__, "pyarrow": pa.__version__, "geopandas": geopandas.__version__,
                          "shapely": shapely.__version__}}
@@ -214,89 +243,187 @@ def _plain_strings(table: pa.Table) -> pa.Table:
     return table
 
 
-def _add_complaints(ws: Path, complaints: pd.DataFrame, manifest: dict, done: Prepared) -> None:
+#: what tells a complaint sent again from a complaint changed since (its id kept)
+_COMPLAINT_CONTENT = ["received_at", "occurred_at", "lat_given", "lon_given", "coord_system", "category", "indoor",
+                      "channel", "customer_id", "vip", "description"]
+
+
+def _add_complaints(ws: Path, complaints: pd.DataFrame, manifest: dict, done: Prepared) -> pd.DataFrame:
+    """Add the complaints the workspace does not hold yet; the rejections of those it holds with
+    other values (the workspace keeps the first it was given, as a data folder keeps the first
+    of two rows with one id)."""
     parts = manifest["complaints"]["parts"]
-    known = set()
-    for part in parts:
-        known.update(pq.read_table(ws / COMPLAINTS_DIR / part, columns=["complaint_id"]).column(0).to_pylist())
-    new = complaints[~complaints["complaint_id"].isin(known)]
-    done.complaints_known = len(complaints) - len(new)
+    held = pd.concat([pd.read_parquet(ws / COMPLAINTS_DIR / p) for p in parts], ignore_index=True) if parts else None
+    known = held["complaint_id"] if held is not None else pd.Series([], dtype=str)
+    is_known = complaints["complaint_id"].isin(set(known)).to_numpy(dtype=bool)
+    new = complaints[~is_known]
+    done.complaints_known = int(is_known.sum())
     done.complaints_added = len(new)
+    rejected = pd.DataFrame(columns=validate.REJECTED_COLUMNS)
+    if is_known.any():
+        again = complaints[is_known]
+        before = _content(held).groupby(known.to_numpy()).first()
+        now = _content(again).set_axis(again["complaint_id"].to_numpy())
+        changed = (now != before.reindex(now.index)).any(axis=1).to_numpy(dtype=bool)
+        if changed.any():
+            rows = again[changed]
+            rejected = pd.DataFrame({"table": "complaints", "row": rows["_row"].to_numpy(dtype=np.int64),
+                                     "id": rows["complaint_id"].to_numpy(dtype=object),
+                                     "reason": [f"complaint_id {c!r} is already in the workspace with other values; "
+                                                f"the workspace keeps the first one it was given" for c in rows["complaint_id"]],
+                                     "code": "changed complaint"})
+            done.complaints_known -= int(changed.sum())
     if new.empty:
-        return
+        return rejected
     (ws / COMPLAINTS_DIR).mkdir(exist_ok=True)
     name = f"part-{len(parts):04d}.parquet"
     _write_parquet(ws / COMPLAINTS_DIR / name, pa.Table.from_pandas(new.reset_index(drop=True), preserve_index=False))
     parts.append(name)
+    return rejected
 
 
-def _add_counters(ws: Path, source, ds, settings: Settings, manifest: dict, done: Prepared, say) -> pd.DataFrame:
-    """Validate the counters a piece at a time, stage them by day, then write the new rows of each day."""
+def _content(complaints: pd.DataFrame) -> pd.DataFrame:
+    """The columns that say what a complaint is, as comparable text."""
+    cols = [c for c in _COMPLAINT_CONTENT if c in complaints.columns]
+    return complaints[cols].astype(str).fillna("").reset_index(drop=True)
+
+
+PARKED = "parked/load.parquet"  # counter rows of cells not in the inventory (yet); outside load/, which holds days only
+_UNKNOWN_CELL = "unknown cell_id"
+
+
+def _add_counters(ws: Path, source, ds, settings: Settings, manifest: dict, done: Prepared, say,
+                  sha: str) -> pd.DataFrame:
+    """Validate the counters a piece at a time, stage them by day, then write the new rows of each day.
+
+    Rows whose only fault is a cell the inventory does not hold are rejected and also parked
+    (``parked/load.parquet``): when a later inventory holds the cell, they join their days
+    (:func:`_unpark`)."""
     spec = TABLES["load"]
     cells = ds["cells"]["cell_id"]
     cells_ok = set(cells.dropna().tolist())
     cells_bad = set(ds.rejected.loc[ds.rejected["table"] == "cells", "id"].dropna().tolist()) - cells_ok
-    staging = ws / f".staging-{os.getpid()}-{secrets.token_hex(4)}"
-    staging.mkdir(mode=0o700)
-    rejected = []
-    try:
+    rejected, parked = [], []
+    with _staging(ws) as staging:
         for k, piece in enumerate(read_pieces(source, rows=PIECE_ROWS)):
             done.load_read += len(piece) + len(piece.attrs.get("unreadable", []))
             say(f"counters: {done.load_read:,} rows read")
             typed, problems = validate.check_table(spec, piece, tz=settings.tz, source=str(source))
             validate.check_cells(typed, problems, cells_ok, cells_bad)
+            codes = {part["code"].iloc[0] for part in problems.parts} - {_UNKNOWN_CELL}
+            only_cell = problems.positions(len(typed), codes=(_UNKNOWN_CELL,)) & ~problems.positions(len(typed), codes=tuple(codes))
+            if only_cell.any():
+                park = typed.loc[only_cell, [ROW, *LOAD_COLUMNS]]
+                parked.append(park.assign(cell_id=park["cell_id"].astype(str), source=str(source), source_sha=sha))
             accepted, rej = validate.split("load", typed, problems)
             rejected.append(rej)
-            if accepted.empty:
-                continue
-            table = pa.Table.from_pandas(accepted[LOAD_COLUMNS], preserve_index=False)
-            table = table.set_column(0, "cell_id", table.column("cell_id").cast(pa.string()))
-            days = accepted["timestamp"].dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
-            for day in np.unique(days):
-                folder = staging / day_folder(day)
-                folder.mkdir(exist_ok=True)
-                pq.write_table(table.filter(pa.array(days == day)), folder / f"piece-{k:05d}.parquet")
-        days = manifest["load"]["days"]
-        for folder in sorted(staging.iterdir()):
-            day = folder.name.split("=", 1)[1]
-            say(f"counters: writing {day}")
-            rows = pq.read_table(folder).sort_by([("cell_id", "ascending"), ("timestamp", "ascending")])
-            entry = days.get(day)
-            if entry:
-                keys = pa.concat_tables([pq.read_table(ws / LOAD_DIR / day_folder(day) / p, columns=["cell_id", "timestamp"])
-                                         for p in entry["parts"]])
-                before = rows.num_rows
-                rows = rows.join(keys, keys=["cell_id", "timestamp"], join_type="left anti")
-                rows = rows.sort_by([("cell_id", "ascending"), ("timestamp", "ascending")])
-                done.load_known += before - rows.num_rows
-                if rows.num_rows == 0:
-                    continue
-                done.days_extended.append(day)
-            else:
-                entry = days[day] = {"rows": 0, "parts": [], "latest": None}
-                done.days_added.append(day)
-            out = ws / LOAD_DIR / day_folder(day)
-            out.mkdir(parents=True, exist_ok=True)
-            name = f"part-{len(entry['parts']):04d}.parquet"
-            _write_parquet(out / name, rows, row_group_size=LOAD_ROW_GROUP)
-            latest = pd.Timestamp(pa.compute.max(rows.column("timestamp")).as_py())
-            entry["parts"].append(name)
-            entry["rows"] += rows.num_rows
-            entry["latest"] = max(filter(None, [entry["latest"] and pd.Timestamp(entry["latest"]), latest])).isoformat()
-            done.load_added += rows.num_rows
-        manifest["load"]["days"] = dict(sorted(days.items()))
-        manifest["load"]["columns"] = LOAD_COLUMNS
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            _stage(staging, accepted, k)
+        _write_staged(ws, staging, manifest, done, say)
+    if parked:
+        _write_parked(ws, [*_parked(ws), pd.concat(parked, ignore_index=True)])
     rejected = [r for r in rejected if len(r)]
     out = pd.concat(rejected, ignore_index=True) if rejected else pd.DataFrame(columns=validate.REJECTED_COLUMNS)
     done.load_rejected = len(out)
-    return out.assign(source=str(source))
+    return out
 
 
-def _with_source(rejected: pd.DataFrame, sources: dict) -> pd.DataFrame:
+def _unpark(ws: Path, cells_ok: set, manifest: dict, done: Prepared, say) -> pd.DataFrame:
+    """Counter rows parked for a cell the inventory now holds join their days; returns them
+    (``source, row``) so that their rejections are taken back."""
+    parked = _parked(ws)
+    if not parked:
+        return pd.DataFrame(columns=["source", "row"])
+    parked = pd.concat(parked, ignore_index=True)
+    known = parked["cell_id"].isin(cells_ok).to_numpy(dtype=bool)
+    if not known.any():
+        return pd.DataFrame(columns=["source", "row"])
+    back = parked[known]
+    with _staging(ws) as staging:
+        _stage(staging, back, 0)
+        _write_staged(ws, staging, manifest, done, say)
+    _write_parked(ws, [parked[~known]])
+    done.load_unparked = int(known.sum())
+    return back[["source", ROW]].rename(columns={ROW: "row"})
+
+
+def _parked(ws: Path) -> list[pd.DataFrame]:
+    path = ws / PARKED
+    return [pd.read_parquet(path)] if path.is_file() else []
+
+
+def _write_parked(ws: Path, frames: list[pd.DataFrame]) -> None:
+    frames = [f for f in frames if len(f)]
+    path = ws / PARKED
+    if not frames:
+        path.unlink(missing_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_parquet(path, pa.Table.from_pandas(pd.concat(frames, ignore_index=True), preserve_index=False))
+
+
+@contextlib.contextmanager
+def _staging(ws: Path):
+    """A private folder for counters on their way to their days, removed afterwards."""
+    staging = ws / f".staging-{os.getpid()}-{secrets.token_hex(4)}"
+    staging.mkdir(mode=0o700)
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _stage(staging: Path, rows: pd.DataFrame, k: int) -> None:
+    """Accepted counter rows, by UTC day, into the staging folder."""
+    if rows.empty:
+        return
+    table = pa.Table.from_pandas(rows[LOAD_COLUMNS], preserve_index=False)
+    table = table.set_column(0, "cell_id", table.column("cell_id").cast(pa.string()))
+    days = rows["timestamp"].dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+    for day in np.unique(days):
+        folder = staging / day_folder(day)
+        folder.mkdir(exist_ok=True)
+        pq.write_table(table.filter(pa.array(days == day)), folder / f"piece-{k:05d}.parquet")
+
+
+def _write_staged(ws: Path, staging: Path, manifest: dict, done: Prepared, say) -> None:
+    """Each staged day, sorted by cell: a new day's folder, or a new part with the rows an old day lacks."""
+    days = manifest["load"]["days"]
+    for folder in sorted(staging.iterdir()):
+        day = folder.name.split("=", 1)[1]
+        say(f"counters: writing {day}")
+        rows = pq.read_table(folder).sort_by([("cell_id", "ascending"), ("timestamp", "ascending")])
+        entry = days.get(day)
+        if entry:
+            keys = pa.concat_tables([pq.read_table(ws / LOAD_DIR / day_folder(day) / p, columns=["cell_id", "timestamp"])
+                                     for p in entry["parts"]])
+            before = rows.num_rows
+            rows = rows.join(keys, keys=["cell_id", "timestamp"], join_type="left anti")
+            rows = rows.sort_by([("cell_id", "ascending"), ("timestamp", "ascending")])
+            done.load_known += before - rows.num_rows
+            if rows.num_rows == 0:
+                continue
+            done.days_extended.append(day)
+        else:
+            entry = days[day] = {"rows": 0, "parts": [], "latest": None}
+            done.days_added.append(day)
+        out = ws / LOAD_DIR / day_folder(day)
+        out.mkdir(parents=True, exist_ok=True)
+        name = f"part-{len(entry['parts']):04d}.parquet"
+        _write_parquet(out / name, rows, row_group_size=LOAD_ROW_GROUP)
+        latest = pd.Timestamp(pa.compute.max(rows.column("timestamp")).as_py())
+        entry["parts"].append(name)
+        entry["rows"] += rows.num_rows
+        entry["latest"] = max(filter(None, [entry["latest"] and pd.Timestamp(entry["latest"]), latest])).isoformat()
+        done.load_added += rows.num_rows
+    manifest["load"]["days"] = dict(sorted(days.items()))
+    manifest["load"]["columns"] = LOAD_COLUMNS
+
+
+def _with_source(rejected: pd.DataFrame, sources: dict, prints: dict) -> pd.DataFrame:
+    """Rejections with the file each row came from (its name; its SHA-256 to tell exports apart)."""
     names = {t: str(s) for t, s in sources.items() if s is not None}
-    return rejected.assign(source=rejected["table"].map(names).fillna(""))
+    shas = {t: p["sha256"] for t, p in prints.items()}
+    return rejected.assign(source=rejected["table"].map(names).fillna(""), source_sha=rejected["table"].map(shas).fillna(""))
 
 
 def _count_tables(ws: Path, manifest: dict, ds, rejected: pd.DataFrame) -> None:
@@ -306,9 +433,12 @@ def _count_tables(ws: Path, manifest: dict, ds, rejected: pd.DataFrame) -> None:
     for _, row in ds.stats.iterrows():
         tables[row["table"]] = {"source": row["source"], "read": int(row["read"]), "accepted": int(row["accepted"]),
                                 "rejected": int(row["rejected"]), "skipped": 0}
-    if "complaints" in tables:  # every complaint in the workspace, from this run or an earlier one
-        tables["complaints"]["accepted"] = int(sum(pq.read_metadata(ws / COMPLAINTS_DIR / p).num_rows
-                                                   for p in manifest["complaints"]["parts"]))
+    if "complaints" in tables:  # every complaint in the workspace and every one rejected, from this run or earlier
+        complaints = tables["complaints"]
+        complaints["accepted"] = int(sum(pq.read_metadata(ws / COMPLAINTS_DIR / p).num_rows
+                                         for p in manifest["complaints"]["parts"]))
+        complaints["rejected"] = int(counts.get("complaints", 0))
+        complaints["read"] = complaints["accepted"] + complaints["rejected"]
     days = manifest["load"]["days"]
     load = tables.setdefault("load", {"source": "", "read": 0, "accepted": 0, "rejected": 0, "skipped": 0})
     load["source"] = Path(manifest["sources"].get("load", {}).get("path", "")).name
@@ -360,6 +490,24 @@ def _write_rejected(ws: Path, rejected: pd.DataFrame) -> None:
     rejected = rejected.reset_index(drop=True).astype({"row": np.int64, "id": str, "reason": str, "code": str, "source": str})
     _write_parquet(ws / REJECTED, pa.Table.from_pandas(rejected, preserve_index=False))
     write_csv(rejected[[*REJECTED_OUT, "source"]], ws / "rejected.csv")
+
+
+def _refuse_foreign(ws: Path) -> None:
+    """A folder that holds other things than a workspace (or one being made) is not written into."""
+    if ws.is_dir() and not is_workspace(ws) and any(p.name != ".lock" and not p.name.startswith(".staging-")
+                                                    for p in ws.iterdir()):
+        raise InputError(f"{ws} is not empty and is not a netdiag workspace; give a new or empty folder")
+
+
+def _private(ws: Path) -> None:
+    """The workspace holds customer numbers unmasked: a real folder of this user's, for this user alone."""
+    st = os.lstat(ws)
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+        raise InputError(f"workspace {ws} is a symbolic link; give the folder itself")
+    if st.st_uid != os.getuid():
+        raise InputError(f"workspace {ws} belongs to another user; give a folder of your own")
+    if st.st_mode & 0o077:
+        os.chmod(ws, 0o700)
 
 
 @contextlib.contextmanager

@@ -187,3 +187,102 @@ def test_clear_errors(sample_dir, tmp_path):
     assert res.exit_code == 2 and "manifest.json" in res.output
     res = run("diagnose", "--data", sample_dir, "--workspace", tmp_path / "ws", "--out", tmp_path / "o")
     assert res.exit_code == 2 and "given twice" in res.output
+
+
+def _copy(sample_dir, folder):
+    folder.mkdir()
+    for f in sample_dir.iterdir():
+        if f.is_file():
+            shutil.copy(f, folder / f.name)
+    return folder
+
+
+def test_a_hand_edited_or_foreign_manifest_is_a_clear_error(sample_dir, sample_ws, tmp_path):
+    ws = tmp_path / "ws"
+    shutil.copytree(sample_ws, ws)
+    manifest = json.loads((ws / "manifest.json").read_text())
+    for key, value in (("complaints", {"parts": ["../../../../etc/passwd"]}), ("load", {"days": []}),
+                       ("crs", "EPSG:99999"), ("format", "1"), ("tables", [])):
+        (ws / "manifest.json").write_text(json.dumps({**manifest, key: value}))
+        res = run("diagnose", "--workspace", ws, "--out", tmp_path / "o")
+        assert res.exit_code == 2 and "manifest.json" in res.output and "Traceback" not in res.output, (key, res.output)
+    # an export folder with a manifest.json of its own is still a data folder
+    data = _copy(sample_dir, tmp_path / "export")
+    (data / "manifest.json").write_text('{"export": "OSS nightly"}')
+    assert run("validate", "--data", data).exit_code == 0
+
+
+def test_prepare_refuses_what_would_spoil_the_workspace(sample_dir, tmp_path):
+    ws = tmp_path / "ws"
+    prepare_workspace(sample_dir, ws, settings=SETTINGS)
+    res = CliRunner().invoke(cli, ["--tz", "UTC", "prepare", str(sample_dir), "--workspace", str(ws)])
+    assert res.exit_code == 2 and "--tz Asia/Shanghai" in res.output
+    only_new = tmp_path / "only-new"
+    only_new.mkdir()
+    for name in ("complaints.csv", "load.parquet", "sites.csv", "cells.csv"):
+        shutil.copy(sample_dir / name, only_new / name)
+    res = run("prepare", only_new, "--workspace", ws)
+    assert res.exit_code == 2 and "transport" in res.output
+    assert len(pd.read_parquet(ws / "tables" / "transport.parquet")) > 0  # untouched
+    res = run("prepare", ws, "--workspace", tmp_path / "ws2")
+    assert res.exit_code == 2 and "is a workspace" in res.output
+
+
+def test_the_workspace_is_for_its_user_alone(sample_dir, tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir(mode=0o755)
+    os.chmod(mine, 0o755)
+    prepare_workspace(sample_dir, mine, settings=SETTINGS)
+    assert os.stat(mine).st_mode & 0o777 == 0o700  # customer numbers are in it, unmasked
+    (tmp_path / "real").mkdir()
+    os.symlink(tmp_path / "real", tmp_path / "link")
+    res = run("prepare", sample_dir, "--workspace", tmp_path / "link")
+    assert res.exit_code == 2 and "symbolic link" in res.output
+
+
+def test_a_complaint_sent_again_with_other_values_is_reported(sample_dir, tmp_path):
+    data = _copy(sample_dir, tmp_path / "data")
+    ws = tmp_path / "ws"
+    prepare_workspace(data, ws, settings=SETTINGS)
+    text = (data / "complaints.csv").read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    first = lines[1].split(",")
+    first[6] = "no_signal" if first[6] != "no_signal" else "weak_signal"  # the category
+    lines[1] = ",".join(first)
+    (data / "complaints.csv").write_text("".join(lines), encoding="utf-8")
+    again = prepare_workspace(data, ws, settings=SETTINGS)
+    assert again.complaints_added == 0
+    rejected = pd.read_csv(ws / "rejected.csv", encoding="utf-8-sig", dtype=str)
+    changed = rejected[rejected["reason"].str.contains("already in the workspace with other values")]
+    assert changed["id"].tolist() == [first[0]] and changed["row"].tolist() == ["1"]
+    counts = json.loads((ws / "manifest.json").read_text())["tables"]["complaints"]
+    assert counts["read"] == counts["accepted"] + counts["rejected"] and counts["accepted"] == 1500
+
+
+def test_the_data_time_is_that_of_the_complaints_period(sample_dir, tmp_path):
+    """Tickets end by the data's "now": the workspace's is the data folder's, whatever later days it holds."""
+    from netdiag.tickets.grouping import data_as_of
+
+    data = _copy(sample_dir, tmp_path / "data")
+    complaints = pd.read_csv(data / "complaints.csv", dtype=str, keep_default_na=False)
+    complaints.head(300).to_csv(data / "complaints.csv", index=False)
+    ws = tmp_path / "ws"
+    prepare_workspace(data, ws, settings=SETTINGS)
+    expected = data_as_of(load_dataset(data, settings=SETTINGS, load_window="complaints"))
+    assert data_as_of(load_dataset(ws, settings=SETTINGS, load_window="complaints")) == expected
+
+
+def test_counters_of_a_cell_added_to_the_inventory_later_are_not_lost(sample_dir, tmp_path):
+    """An export of counters that came before the cell reached the inventory: the rows wait, rejected,
+    and join their days once the inventory holds the cell; the answers are then the data folder's."""
+    data = _copy(sample_dir, tmp_path / "data")
+    cells = (data / "cells.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    ws = tmp_path / "ws"
+    (data / "cells.csv").write_text("".join(c for c in cells if not c.startswith("C000768,")), encoding="utf-8")
+    first = prepare_workspace(data, ws, settings=SETTINGS)
+    assert first.load_rejected > 300
+    (data / "cells.csv").write_text("".join(cells), encoding="utf-8")
+    second = prepare_workspace(data, ws, settings=SETTINGS)
+    assert second.load_unparked == first.load_rejected - 3 and second.rejected == 24
+    _same_result(diagnose(load_dataset(data, settings=SETTINGS, load_window="complaints")),
+                 diagnose(load_dataset(ws, settings=SETTINGS, load_window="complaints")))

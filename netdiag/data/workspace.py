@@ -61,7 +61,10 @@ class WorkspaceReader:
     def __init__(self, ws: str | Path, *, keep: bool = False):
         self.ws, self.keep = Path(ws), keep
         self.manifest = read_manifest(self.ws)
-        self.crs = CRS.from_user_input(self.manifest["crs"]) if "crs" in self.manifest else None
+        try:
+            self.crs = CRS.from_user_input(self.manifest["crs"])
+        except Exception:  # pyproj's CRSError
+            raise InputError(f"{self.ws / 'manifest.json'} is damaged (its `crs` is not a CRS); prepare a new workspace") from None
         self._tables: dict[str, pd.DataFrame] = {}
         self._files: dict[Path, object] = {}
         self._footprints = None
@@ -159,7 +162,24 @@ class WorkspaceCounters(Counters):
                     yield _typed_load(table.to_pandas())
 
     def latest(self):
-        return self._latest
+        """The last counter period of the data set's period (all days without one), as a data
+        folder's counters cut to that period would say."""
+        if not self.window:
+            return self._latest
+        import pyarrow.compute as pc
+
+        for day in reversed(self.days):  # the last day with a row inside the period
+            for part in self.parts[day]:
+                times = self.reader.parquet(self.ws / LOAD_DIR / day_folder(day) / part).read(columns=["timestamp"]).column(0)
+                inside = times.filter(pc.and_(pc.greater_equal(times, pa_time(self.window[0])),
+                                              pc.less(times, pa_time(self.window[1]))))
+                if len(inside):
+                    latest = pc.max(inside).as_py()
+                    best = getattr(self, "_window_latest", None)
+                    self._window_latest = max(filter(None, [best, pd.Timestamp(latest)]))
+            if getattr(self, "_window_latest", None) is not None:
+                return self._window_latest
+        return None
 
     def empty(self):
         return _typed_load(pd.DataFrame({c: pd.Series(dtype=t) for c, t in _LOAD_DTYPES.items()}))
@@ -235,9 +255,10 @@ def open_workspace(ws: str | Path, *, settings, tables: tuple[str, ...] | None =
     typed: dict[str, pd.DataFrame] = {}
     footprints = None
     fp_current = manifest.get("footprints", {}).get("settings") == footprint_settings(settings)
-    if area is not None:
-        typed, footprints = local_tables(reader, area, settings, with_footprints=fp_current)
-    else:
+    if area is not None and fp_current:
+        typed, footprints = local_tables(reader, area, settings)
+    else:  # the whole network (also for a check when the footprints must be built again)
+        area = None
         for name in NETWORK_TABLES:
             if name in wanted:
                 typed[name] = reader.table(name)
@@ -245,7 +266,7 @@ def open_workspace(ws: str | Path, *, settings, tables: tuple[str, ...] | None =
             footprints = reader.footprints()
     if "complaints" in wanted:
         parts = [ws / COMPLAINTS_DIR / p for p in manifest.get("complaints", {}).get("parts", [])]
-        typed["complaints"] = (pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True) if parts
+        typed["complaints"] = (pd.concat([_read_table(p, "complaints") for p in parts], ignore_index=True) if parts
                                else _empty("complaints"))
     for name in wanted:
         if name not in typed:
@@ -280,7 +301,10 @@ def _read_table(path: Path, name: str) -> pd.DataFrame:
     try:
         return pd.read_parquet(path)
     except FileNotFoundError:
-        raise InputError(f"workspace table {path} is missing; prepare the workspace again") from None
+        raise InputError(f"workspace file {path} is missing (deleted?); prepare a new workspace") from None
+    except Exception as exc:  # pyarrow's ArrowInvalid and friends: a damaged file
+        raise InputError(f"workspace file {path} cannot be read ({str(exc).splitlines()[0][:200]}); "
+                         f"prepare a new workspace") from None
 
 
 def read_footprints(ws: Path, bbox: tuple | None = None):
@@ -294,7 +318,7 @@ def read_footprints(ws: Path, bbox: tuple | None = None):
     return fp
 
 
-def local_tables(reader: WorkspaceReader, area: tuple, settings, *, with_footprints: bool) -> tuple[dict, object]:
+def local_tables(reader: WorkspaceReader, area: tuple, settings) -> tuple[dict, object]:
     """The tables around one spot: what may serve it and everything upstream, plus the nearest site.
 
     ``area`` is (lon, lat) in WGS-84. Footprints come from the spatial index (bbox row groups,
@@ -312,16 +336,10 @@ def local_tables(reader: WorkspaceReader, area: tuple, settings, *, with_footpri
     distance = np.hypot(np.asarray(sx) - x, np.asarray(sy) - y)
     site_ids = {located["site_id"].iloc[int(np.argmin(distance))]} if len(located) else set()  # the nearest site
     cells, reps = reader.table("cells"), reader.table("repeaters")
-    footprints = None
-    if with_footprints:
-        footprints = reader.footprints(bbox=(x - 1, y - 1, x + 1, y + 1))
-        serving = set(footprints["element_id"])
-        reps = reps[reps["repeater_id"].isin(serving)]
-        cells = cells[cells["cell_id"].isin(serving | set(reps["donor_cell_id"]))]
-    else:  # footprints are built again: every element of the sites within reach
-        reach = settings.radius_max_m * 2 + settings.indoor_radius_m
-        cells = cells[cells["site_id"].isin(set(located.loc[distance <= reach, "site_id"]))]
-        reps = reps[reps["donor_cell_id"].isin(set(cells["cell_id"]))]
+    footprints = reader.footprints(bbox=(x - 1, y - 1, x + 1, y + 1))
+    serving = set(footprints["element_id"])
+    reps = reps[reps["repeater_id"].isin(serving)]
+    cells = cells[cells["cell_id"].isin(serving | set(reps["donor_cell_id"]))]
     site_ids |= set(cells["site_id"])
     sites = all_sites[all_sites["site_id"].isin(site_ids)]
     transport = _upstream(reader.table("transport"), set(sites["transport_id"].dropna()))
@@ -329,8 +347,7 @@ def local_tables(reader: WorkspaceReader, area: tuple, settings, *, with_footpri
     events = reader.table("events")
     local = {"transport": transport, "sites": sites.reset_index(drop=True), "cells": cells.reset_index(drop=True),
              "repeaters": reps.reset_index(drop=True), "events": events[events["element_id"].isin(chain)].reset_index(drop=True)}
-    if footprints is not None:
-        footprints = footprints[footprints["element_id"].isin(set(cells["cell_id"]) | set(reps["repeater_id"]))]
+    footprints = footprints[footprints["element_id"].isin(set(cells["cell_id"]) | set(reps["repeater_id"]))]
     return local, footprints
 
 
