@@ -137,6 +137,7 @@ def prepare_workspace(data_dir, ws, *, settings: Settings | None = None,
         for stale in ws.glob(".staging-*"):  # left by a run that was killed
             shutil.rmtree(stale, ignore_errors=True)
         manifest = read_manifest(ws) if is_workspace(ws) else _new_manifest(settings)
+        _remove_orphans(ws, manifest)
         if manifest["tz"] != settings.tz:
             raise InputError(f"workspace {ws} reads naive times in {manifest['tz']}; run prepare with --tz {manifest['tz']} "
                              f"(this run has {settings.tz}), or prepare a new workspace")
@@ -358,7 +359,8 @@ def _write_parked(ws: Path, frames: list[pd.DataFrame]) -> None:
         path.unlink(missing_ok=True)
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_parquet(path, pa.Table.from_pandas(pd.concat(frames, ignore_index=True), preserve_index=False))
+    rows = pd.concat(frames, ignore_index=True).drop_duplicates(["source_sha", ROW])  # a file read again parks once
+    _write_parquet(path, pa.Table.from_pandas(rows, preserve_index=False))
 
 
 @contextlib.contextmanager
@@ -490,6 +492,16 @@ def _write_rejected(ws: Path, rejected: pd.DataFrame) -> None:
     rejected = rejected.reset_index(drop=True).astype({"row": np.int64, "id": str, "reason": str, "code": str, "source": str})
     _write_parquet(ws / REJECTED, pa.Table.from_pandas(rejected, preserve_index=False))
     write_csv(rejected[[*REJECTED_OUT, "source"]], ws / "rejected.csv")
+
+
+def _remove_orphans(ws: Path, manifest: dict) -> None:
+    """Part files a killed run wrote but the manifest does not list (other tools would read them)."""
+    listed = {ws / COMPLAINTS_DIR / p for p in manifest["complaints"]["parts"]}
+    listed |= {ws / LOAD_DIR / day_folder(d) / p for d, e in manifest["load"]["days"].items() for p in e["parts"]}
+    for path in [*ws.glob(f"{COMPLAINTS_DIR}/part-*.parquet"), *ws.glob(f"{LOAD_DIR}/day=*/part-*.parquet")]:
+        if path not in listed:
+            log.info("removing %s, left by a run that did not finish", path)
+            path.unlink()
 
 
 def _refuse_foreign(ws: Path) -> None:

@@ -286,3 +286,15 @@ def test_counters_of_a_cell_added_to_the_inventory_later_are_not_lost(sample_dir
     assert second.load_unparked == first.load_rejected - 3 and second.rejected == 24
     _same_result(diagnose(load_dataset(data, settings=SETTINGS, load_window="complaints")),
                  diagnose(load_dataset(ws, settings=SETTINGS, load_window="complaints")))
+
+
+def test_a_killed_prepare_leaves_nothing_other_tools_would_read(sample_dir, tmp_path):
+    ws = tmp_path / "ws"
+    prepare_workspace(sample_dir, ws, settings=SETTINGS)
+    stray = [ws / "load" / "day=2026-11-20" / "part-0000.parquet", ws / "complaints" / "part-0007.parquet",
+             ws / ".staging-1-abcd" / "day=2026-11-20" / "piece-00000.parquet"]
+    for path in stray:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ws / "complaints" / "part-0000.parquet", path)
+    prepare_workspace(sample_dir, ws, settings=SETTINGS)
+    assert not any(p.exists() for p in stray)
