@@ -169,8 +169,12 @@ def _relink(c: sqlite3.Connection, d: pd.DataFrame, report: RunReport) -> dict[s
     moved: dict[str, list[str]] = {}
     new_cause = dict(zip(d["complaint_id"], d["cause"]))
     for chunk in chunks(d["complaint_id"].tolist()):
-        rows = c.execute(f"SELECT c.complaint_id, c.cause, c.ticket_id FROM complaints c JOIN tickets t USING (ticket_id) "
-                         f"WHERE t.status IN {OPEN_SQL} AND c.complaint_id IN ({', '.join('?' * len(chunk))})", list(chunk))
+        # CROSS JOIN: the complaints' primary key drives the join (a plain JOIN let the planner scan every
+        # open ticket through tickets_by_status, per chunk); the ORDER BY is the order that plan gave
+        # (status index, then the ticket's complaints), which orders the 'unlinked' history rows
+        rows = c.execute(f"SELECT c.complaint_id, c.cause, c.ticket_id FROM complaints c CROSS JOIN tickets t "
+                         f"ON t.ticket_id = c.ticket_id WHERE c.complaint_id IN ({', '.join('?' * len(chunk))}) "
+                         f"AND t.status IN {OPEN_SQL} ORDER BY t.status, t.team, t.priority, t.rowid, c.rowid", list(chunk))
         for cid, old_cause, ticket_id in rows:
             if CAUSE_RANK.get(new_cause[cid], 99) < CAUSE_RANK.get(old_cause, 99):
                 moved.setdefault(ticket_id, []).append(cid)
