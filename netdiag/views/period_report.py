@@ -186,8 +186,10 @@ def _serving_cell(d: pd.DataFrame) -> pd.Series:
 def _site_of(result, elements: pd.Series) -> pd.Series:
     """The site of each cell or repeater (a repeater's donor's site); NO_VALUE when not served."""
     ds = result.network.ds
-    cell_site = ds["cells"].set_index("cell_id")["site_id"]
-    donor = ds["repeaters"].set_index("repeater_id")["donor_cell_id"] if len(ds["repeaters"]) else pd.Series(dtype=object)
+    # as objects: a table of 200,000+ rows holds its ids as categories (netdiag.data.convert.to_id)
+    cell_site = ds["cells"].set_index("cell_id")["site_id"].astype(object)
+    donor = ds["repeaters"].set_index("repeater_id")["donor_cell_id"].astype(object) if len(ds["repeaters"]) else \
+        pd.Series(dtype=object)
     site = elements.map(cell_site)
     site = site.fillna(elements.map(donor).map(cell_site))
     return site.fillna(NO_VALUE).astype(str)
