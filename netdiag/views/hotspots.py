@@ -33,6 +33,7 @@ import shapely
 from netdiag.data.privacy import mask_series
 from netdiag.data.schema import CAUSES
 from netdiag.data.times import period_mask
+from netdiag.data.values import join_groups
 from netdiag.engine.diagnose import first_serving
 from netdiag.errors import InputError
 from netdiag.settings import Settings
@@ -114,7 +115,20 @@ def _top_counts(keys: pd.Series, values: pd.Series, *, top: int = 3) -> pd.Serie
     counts = counts.sort_values(["k", "count", "v"], ascending=[True, False, True])
     counts = counts[counts.groupby("k").cumcount() < top]
     text = counts["v"] + " (" + counts["count"].astype(str) + ")"
-    return text.groupby(counts["k"]).agg("; ".join)
+    return join_groups(counts["k"], text, sep="; ")
+
+
+def crosstab_counts(index: pd.Series, columns: pd.Series) -> pd.DataFrame:
+    """``pd.crosstab(index, columns)``: how many rows have each pair of values, from one groupby (crosstab
+    counts with a Python function per cell of the table).
+
+    Examples
+    --------
+    >>> crosstab_counts(pd.Series(["a", "a", "b"], name="k"), pd.Series(["x", "y", "x"], name="v")).to_dict("index")
+    {'a': {'x': 1, 'y': 1}, 'b': {'x': 1, 'y': 0}}
+    """
+    frame = pd.DataFrame({"i": index.array, "c": columns.array})
+    return frame.groupby(["i", "c"]).size().unstack(fill_value=0).rename_axis(index=index.name, columns=columns.name)
 
 
 def _in_period(result, start, end) -> pd.DataFrame:
@@ -274,14 +288,14 @@ def hotspots(result, *, settings: Settings | None = None, grid: str = "hex", sta
     out = g.agg(gi=("gi", "first"), gj=("gj", "first"), complaints=("cause", "size"),
                 second_half=("second", "sum"), vip_complaints=("vip", "sum"))
     out["first_half"] = out["complaints"] - out["second_half"]
-    by_cause = pd.crosstab(frame["hotspot_id"], frame["cause"])
+    by_cause = crosstab_counts(frame["hotspot_id"], frame["cause"])
     by_cause = by_cause[[c for c in CAUSES if c in by_cause.columns]]
     out["dominant_cause"] = by_cause.idxmax(axis=1)
     out["dominant_share"] = (by_cause.max(axis=1) / by_cause.sum(axis=1)).round(2)
     long = by_cause.stack()
     long = long[long > 0].reset_index(name="n")
     long = long.sort_values(["hotspot_id", "n"], ascending=[True, False])
-    out["causes"] = (long["cause"] + " " + long["n"].astype(str)).groupby(long["hotspot_id"]).agg("; ".join)
+    out["causes"] = join_groups(long["hotspot_id"], long["cause"] + " " + long["n"].astype(str), sep="; ")
     first_cell = first_serving(d["serving_ids"])
     out["cells"] = _top_counts(key, first_cell).reindex(out.index).fillna("")
     out["elements"] = _top_counts(key, d["element_id"]).reindex(out.index).fillna("")
