@@ -129,8 +129,8 @@ def _lowest_of_components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """For each of ``n`` points, the lowest point index of its connected component (edges ``a[i]-b[i]``).
 
     Vectorised union-find: every edge hooks the larger of its two roots under the smaller,
-    then paths are halved until every point names its root; repeated until each edge joins
-    one root. A point's label only ever falls to another point of its component, so the
+    then every point jumps to its label's label until each names a root; repeated until each
+    edge joins one root. A point's label only ever falls to another point of its component, so the
     lowest point keeps its own index and ends as the one root.
 
     Examples
