@@ -182,3 +182,17 @@ def test_cli_report(data_dir, tmp_path, monkeypatch):
     assert "month 2026-11 (2026-11-01 to 2026-11-30): 6 complaints;" in r.output  # nothing in October to compare
     summary = json.loads((tmp_path / "vs-data" / "summary.json").read_text(encoding="utf-8"))
     assert summary["previous"]["label"] == "month 2026-10 (2026-10-01 to 2026-10-31)"
+
+
+def test_ids_held_as_categories_give_the_same_report(data_dir, result):
+    # a table of 200,000+ rows (a province's cells, a month of complaints) holds its ids as categories
+    # (netdiag.data.convert.to_id), as the 50,000-site sample's cells and complaints do
+    ds = load_dataset(data_dir)
+    for table, cols in (("cells", ["cell_id", "site_id"]), ("complaints", ["complaint_id"])):
+        ds[table][cols] = ds[table][cols].astype("category")
+    as_categories = diagnose(ds)
+    for period in ("week", "month"):
+        expected, got = analyse(result, period=period), analyse(as_categories, period=period)
+        assert list(got.tables) == list(expected.tables)
+        for name, table in expected.tables.items():
+            pd.testing.assert_frame_equal(got.tables[name], table, obj=name)

@@ -128,6 +128,24 @@ def test_the_same_input_twice_changes_nothing(tmp_path, days):
         assert again.tickets.attrs["store_run"]["already_linked"] == 5
 
 
+def test_tickets_by_id_takes_more_ids_than_sqlite_takes_parameters(tmp_path, days):
+    # a province's run asks for 100,000+ tickets at once; SQLite allows 32,766 parameters (250,000 in some builds)
+    with TicketStore(tmp_path / "t.db") as store:
+        first = run(store, days["day1"])
+        wanted = sorted(set(first.diagnoses["ticket_id"]))
+        found = store.tickets(ids=[f"TS-19990101-{i:06d}" for i in range(300_000)] + wanted)
+        assert sorted(found["ticket_id"]) == wanted
+
+
+def test_complaints_of_many_tickets_come_oldest_first(tmp_path, days):
+    with TicketStore(tmp_path / "t.db") as store:
+        result = run(store, days["day12"])
+        later, earlier = ticket_of(result, "N3"), ticket_of(result, "N1")  # N3 on day 2; N1 day 1, N2 day 2
+        padding = [f"TS-19990101-{i:04d}" for i in range(499)]           # 500 tickets were read at a time
+        linked = store.complaints([later] + padding + [earlier])
+        assert linked["complaint_id"].tolist() == ["N1", "N2", "N3"]
+
+
 def test_ended_outage_is_resolved_and_a_new_outage_opens_a_new_ticket(tmp_path, days):
     with TicketStore(tmp_path / "t.db") as store:
         r1 = run(store, days["day12"])

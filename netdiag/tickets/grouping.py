@@ -111,7 +111,6 @@ def cluster_nearby(x: np.ndarray, y: np.ndarray, hours: np.ndarray, *, radius_m:
     numpy.ndarray of int
         A group number per point; the group's lowest point index is its number.
     """
-    import networkx as nx
     import shapely
 
     n = len(x)
@@ -121,14 +120,35 @@ def cluster_nearby(x: np.ndarray, y: np.ndarray, hours: np.ndarray, *, radius_m:
     a, b = shapely.STRtree(pts).query(pts, predicate="dwithin", distance=radius_m)
     hours = np.asarray(hours, float)
     close = (a < b) & (np.abs(hours[a] - hours[b]) <= window_h)
-    graph = nx.Graph()
-    graph.add_nodes_from(range(n))
-    graph.add_edges_from(zip(a[close].tolist(), b[close].tolist()))
-    label = np.empty(n, dtype=np.int64)
-    for comp in nx.connected_components(graph):
-        members = sorted(comp)
-        label[members] = members[0]
-    return label
+    return _lowest_of_components(n, a[close].astype(np.int64), b[close].astype(np.int64))
+
+
+def _lowest_of_components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """For each of ``n`` points, the lowest point index of its connected component (edges ``a[i]-b[i]``).
+
+    Vectorised union-find: every edge hooks the larger of its two roots under the smaller,
+    then every point jumps to its label's label until each names a root; repeated until each
+    edge joins one root. A point's label only ever falls to another point of its component, so the
+    lowest point keeps its own index and ends as the one root.
+
+    Examples
+    --------
+    >>> _lowest_of_components(5, np.array([3, 1]), np.array([4, 3])).tolist()
+    [0, 1, 2, 1, 1]
+    """
+    label = np.arange(n, dtype=np.int64)
+    while True:
+        ra, rb = label[a], label[b]
+        if (ra == rb).all():
+            return label
+        low = np.minimum(ra, rb)
+        np.minimum.at(label, ra, low)
+        np.minimum.at(label, rb, low)
+        while True:
+            up = label[label]
+            if (up == label).all():
+                break
+            label = up
 
 
 def _field_test_groups(net, diag: pd.DataFrame, settings: Settings) -> pd.Series:

@@ -117,6 +117,19 @@ def _top_counts(keys: pd.Series, values: pd.Series, *, top: int = 3) -> pd.Serie
     return join_groups(counts["k"], counts["v"] + " (" + counts["count"].astype(str) + ")", "; ")
 
 
+def crosstab_counts(index: pd.Series, columns: pd.Series) -> pd.DataFrame:
+    """``pd.crosstab(index, columns)``: how many rows have each pair of values, from one groupby (crosstab
+    counts with a Python function per cell of the table).
+
+    Examples
+    --------
+    >>> crosstab_counts(pd.Series(["a", "a", "b"], name="k"), pd.Series(["x", "y", "x"], name="v")).to_dict("index")
+    {'a': {'x': 1, 'y': 1}, 'b': {'x': 1, 'y': 0}}
+    """
+    frame = pd.DataFrame({"i": index.array, "c": columns.array})
+    return frame.groupby(["i", "c"]).size().unstack(fill_value=0).rename_axis(index=index.name, columns=columns.name)
+
+
 def _in_period(result, start, end) -> pd.DataFrame:
     d = result.diagnoses
     return d[period_mask(d["received_at"], start, end)].reset_index(drop=True)

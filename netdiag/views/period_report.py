@@ -38,7 +38,7 @@ from netdiag.data.times import parse_time, period_mask, when_text
 from netdiag.engine.diagnose import first_serving
 from netdiag.errors import InputError
 from netdiag.settings import Settings
-from netdiag.views.hotspots import hotspot_table, repeat_complaints
+from netdiag.views.hotspots import crosstab_counts, hotspot_table, repeat_complaints
 from netdiag.views.hotspots import hotspots as find_hotspots
 
 log = logging.getLogger(__name__)
@@ -186,11 +186,22 @@ def _serving_cell(d: pd.DataFrame) -> pd.Series:
 def _site_of(result, elements: pd.Series) -> pd.Series:
     """The site of each cell or repeater (a repeater's donor's site); NO_VALUE when not served."""
     ds = result.network.ds
-    cell_site = ds["cells"].set_index("cell_id")["site_id"]
-    donor = ds["repeaters"].set_index("repeater_id")["donor_cell_id"] if len(ds["repeaters"]) else pd.Series(dtype=object)
+    # as objects: a table of 200,000+ rows holds its ids as categories (netdiag.data.convert.to_id)
+    cell_site = ds["cells"].set_index("cell_id")["site_id"].astype(object)
+    donor = ds["repeaters"].set_index("repeater_id")["donor_cell_id"].astype(object) if len(ds["repeaters"]) else \
+        pd.Series(dtype=object)
     site = elements.map(cell_site)
     site = site.fillna(elements.map(donor).map(cell_site))
     return site.fillna(NO_VALUE).astype(str)
+
+
+def _top_value(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """The most frequent value per key, a tie going to the value seen first (what ``value_counts().index[0]``
+    per group gives), from one groupby instead of a Python function per key."""
+    frame = pd.DataFrame({"k": keys.array, "v": values.array, "first": np.arange(len(keys))})
+    counts = frame.groupby(["k", "v"], sort=False)["first"].agg(["size", "min"]).reset_index()
+    counts = counts.sort_values(["k", "size", "min"], ascending=[True, False, True]).drop_duplicates("k")
+    return counts.set_index("k")["v"].rename_axis(keys.name)
 
 
 def _dimension_values(result, d: pd.DataFrame) -> dict[str, pd.Series]:
@@ -351,8 +362,9 @@ def analyse(result, *, period: str = "week", date=None, previous=None, settings:
         col = "cell_id" if name == "by_cell" else "site_id"
         if len(d):
             g = pd.DataFrame({col: key.to_numpy(), "cause": cause.to_numpy()})
-            t = g.groupby(col).agg(complaints=("cause", "size"), top_cause=("cause", lambda s: s.value_counts().index[0]))
-            causes = pd.crosstab(g[col], g["cause"])
+            t = g.groupby(col).agg(complaints=("cause", "size"))
+            t["top_cause"] = _top_value(g[col], g["cause"])
+            causes = crosstab_counts(g[col], g["cause"])
             t = t.join(causes[[c for c in CAUSES if c in causes.columns]])
             t = t.reset_index().sort_values(["complaints", col], ascending=[False, True])
             t["none_last"] = t[col] == NO_VALUE
@@ -372,7 +384,7 @@ def analyse(result, *, period: str = "week", date=None, previous=None, settings:
                                          "complaints": local.dt.day_of_week.value_counts().reindex(range(7), fill_value=0).to_numpy()})
     days = pd.date_range(p.start.tz_convert(tz).normalize(), (p.end - pd.Timedelta(seconds=1)).tz_convert(tz).normalize(), freq="D")
     received_day = _local(d["received_at"], tz).dt.strftime("%Y-%m-%d")
-    by_day = pd.crosstab(received_day, cause) if len(d) else pd.DataFrame()
+    by_day = crosstab_counts(received_day, cause) if len(d) else pd.DataFrame()
     by_day = by_day.reindex(days.strftime("%Y-%m-%d"), fill_value=0)
     by_day = by_day[[c for c in CAUSES if c in by_day.columns]]
     by_day.insert(0, "complaints", by_day.sum(axis=1).astype(int))

@@ -18,6 +18,10 @@ LINK_COLUMNS = ["complaint_id", "ticket_id", "cause", "element_id", "incident_id
                 "cause_end", "lat", "lon", "category", "indoor", "vip", "public", "channel", "customer", "description", "region",
                 "evidence", "confidence", "linked_at", "run_id"]
 
+#: the fields of a link that the run sets (not the complaint), and where they are in a row
+_RUN_FIELDS = ("ticket_id", "linked_at", "run_id")
+_TICKET, _LINKED_AT, _RUN = (LINK_COLUMNS.index(name) for name in _RUN_FIELDS)
+
 
 @dataclass
 class RunReport:
@@ -55,6 +59,7 @@ class Batch:
     def __init__(self, d: pd.DataFrame) -> None:
         self._elements: dict | None = None
         self._days: dict[str, str] | None = None
+        self._link_rows: list[tuple] | None = None
         self.col: dict[str, list] = {}
         wanted = set(LINK_COLUMNS) | {"action", "team", "via", "nearest_site"}
         for name in wanted - {"ticket_id", "linked_at", "run_id"}:
@@ -74,10 +79,26 @@ class Batch:
                 self.col[name] = [None if x == "" else x for x in v.tolist()]
 
     def elements(self, net) -> dict:
-        """``net.elements`` as a dict of rows, made once per run (a lookup per new ticket)."""
+        """``net.elements`` as a dict of rows, made once per run (a lookup per new ticket); the rows hold
+        what ``to_dict("index")`` gives, built from the columns' lists (faster)."""
         if self._elements is None:
-            self._elements = net.elements[["kind", "name", "lat", "lon", "region"]].to_dict("index")
+            e = net.elements
+            cols = ["kind", "name", "lat", "lon", "region"]
+            self._elements = {k: dict(zip(cols, v)) for k, *v in zip(e.index.tolist(), *(e[c].tolist() for c in cols))}
         return self._elements
+
+    def links(self, idx: list[int], ticket_id: str, linked_at: str, run_id: int) -> list[list]:
+        """The ``complaints`` rows (:data:`LINK_COLUMNS`) linking the batch's complaints ``idx`` to a ticket."""
+        if self._link_rows is None:  # every complaint's row once, the run's own fields left empty
+            n = len(self.col["complaint_id"])
+            self._link_rows = list(zip(*(self.col[name] if name not in _RUN_FIELDS else [None] * n
+                                         for name in LINK_COLUMNS)))
+        rows = []
+        for i in idx:
+            row = list(self._link_rows[i])
+            row[_TICKET], row[_LINKED_AT], row[_RUN] = ticket_id, linked_at, run_id
+            rows.append(row)
+        return rows
 
     def day(self, received_at: str, tz: str) -> str:
         """The ticket-id day (:func:`~netdiag.tickets.lifecycle.ticket_days`) of one of the run's ``received_at``

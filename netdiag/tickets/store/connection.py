@@ -258,6 +258,14 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
+def tuples(conn: sqlite3.Connection, sql: str, args: Sequence = ()) -> tuple[list[str], list[tuple]]:
+    """(column names, rows as plain tuples) of a query: many rows without a :class:`sqlite3.Row` each."""
+    cur = conn.cursor()
+    cur.row_factory = None
+    rows = cur.execute(sql, args).fetchall()
+    return [d[0] for d in cur.description], rows
+
+
 def chunks(items: Sequence, size: int = 500) -> Iterator[Sequence]:
     """``items`` in slices of ``size`` (SQLite limits the parameters of one statement)."""
     for i in range(0, len(items), size):

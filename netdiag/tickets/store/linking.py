@@ -45,8 +45,8 @@ from netdiag.settings import Settings
 from netdiag.tickets import grouping as tk
 from netdiag.tickets import lifecycle
 from netdiag.tickets.store import queries
-from netdiag.tickets.store.batch import LINK_COLUMNS, Batch, RunReport
-from netdiag.tickets.store.connection import OPEN_SQL, StoreConnection, chunks, default_who, write
+from netdiag.tickets.store.batch import Batch, RunReport
+from netdiag.tickets.store.connection import OPEN_SQL, StoreConnection, chunks, default_who, tuples, write
 from netdiag.tickets.store.pending import Pending
 from netdiag.tickets.store.refresh import refresh
 from netdiag.tickets.store.resolution import resolve_ended
@@ -103,31 +103,33 @@ def record(conn: StoreConnection, net, diag: pd.DataFrame, *, settings: Settings
     diag = diag.reset_index(drop=True)
     as_of = pd.Timestamp(as_of) if as_of is not None else (diag["received_at"].max() if len(diag) else pd.Timestamp.now(tz="UTC"))
     d = _prepare(net, diag, settings)
-    b = Batch(d)
+    complaint_ids = d["complaint_id"].tolist()
     with write(conn) as c:
         w = Pending().bind(c)
         run_id = c.execute("INSERT INTO runs (started_at, who, source, as_of, complaints) VALUES (?, ?, ?, ?, ?)",
                            (at, who, source, iso_utc(as_of), len(d))).lastrowid
         report = RunReport(run_id=run_id, complaints=len(d))
         moved_from = _relink(c, d, report)
-        linked = _existing_links(c, d["complaint_id"].tolist())
-        todo = ~d["complaint_id"].isin(linked).to_numpy()
+        linked = _existing_links(c, complaint_ids)
+        todo = np.fromiter((cid not in linked for cid in complaint_ids), dtype=bool, count=len(complaint_ids))
         report.already_linked = int((~todo).sum())
         resolve_ended(c, net, as_of, at, who, report)
-        kind = d["kind"].to_numpy()
+        new = d[todo].reset_index(drop=True)  # the complaints to attach, in the same order
+        b = Batch(new)
+        kind = new["kind"].to_numpy()
         touched = set(moved_from)
-        touched |= _attach_incidents(c, w, net, b, d[todo & (kind == "incident")], settings, as_of, at, who, report)
+        touched |= _attach_incidents(c, w, net, b, new[kind == "incident"], settings, as_of, at, who, report)
         w.flush(c)
-        touched |= _attach_areas(c, w, net, b, d[todo & (kind == "coverage")], settings, at, who, report)
+        touched |= _attach_areas(c, w, net, b, new[kind == "coverage"], settings, at, who, report)
         w.flush(c)
-        touched |= _attach_field_tests(c, w, net, b, d[todo & (kind == "field_test")], settings, at, who, report)
+        touched |= _attach_field_tests(c, w, net, b, new[kind == "field_test"], settings, at, who, report)
         w.flush(c)
         refresh(c, sorted(touched), settings, at)
         _after_relink(c, moved_from, at, who, report)
         c.execute("UPDATE runs SET finished_at = ?, linked = ?, new_tickets = ?, resolved = ?, relinked = ? WHERE run_id = ?",
                   (now_iso(), report.linked_to_new + report.linked_to_existing, report.new_tickets, report.resolved,
                    report.relinked, run_id))
-        ids = _existing_links(c, d["complaint_id"].tolist())
+        ids = _existing_links(c, complaint_ids)
         out = diag.assign(ticket_id=diag["complaint_id"].map(ids).fillna(""))
         tickets = queries.tickets(c, ids=sorted(set(ids.values())))
         if before_commit is not None:
@@ -158,9 +160,8 @@ def _prepare(net, diag: pd.DataFrame, settings: Settings) -> pd.DataFrame:
 def _existing_links(c: sqlite3.Connection, complaint_ids: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for chunk in chunks(complaint_ids):
-        rows = c.execute(f"SELECT complaint_id, ticket_id FROM complaints WHERE complaint_id IN ({', '.join('?' * len(chunk))})",
-                         list(chunk))
-        out.update({r[0]: r[1] for r in rows})
+        out.update(tuples(c, f"SELECT complaint_id, ticket_id FROM complaints WHERE complaint_id IN "
+                             f"({', '.join('?' * len(chunk))})", list(chunk))[1])
     return out
 
 
@@ -169,8 +170,12 @@ def _relink(c: sqlite3.Connection, d: pd.DataFrame, report: RunReport) -> dict[s
     moved: dict[str, list[str]] = {}
     new_cause = dict(zip(d["complaint_id"], d["cause"]))
     for chunk in chunks(d["complaint_id"].tolist()):
-        rows = c.execute(f"SELECT c.complaint_id, c.cause, c.ticket_id FROM complaints c JOIN tickets t USING (ticket_id) "
-                         f"WHERE t.status IN {OPEN_SQL} AND c.complaint_id IN ({', '.join('?' * len(chunk))})", list(chunk))
+        # CROSS JOIN: the complaints' primary key drives the join (a plain JOIN let the planner scan every
+        # open ticket through tickets_by_status, per chunk); the ORDER BY is the order that plan gave
+        # (status index, then the ticket's complaints), which orders the 'unlinked' history rows
+        rows = c.execute(f"SELECT c.complaint_id, c.cause, c.ticket_id FROM complaints c CROSS JOIN tickets t "
+                         f"ON t.ticket_id = c.ticket_id WHERE c.complaint_id IN ({', '.join('?' * len(chunk))}) "
+                         f"AND t.status IN {OPEN_SQL} ORDER BY t.status, t.team, t.priority, t.rowid, c.rowid", list(chunk))
         for cid, old_cause, ticket_id in rows:
             if CAUSE_RANK.get(new_cause[cid], 99) < CAUSE_RANK.get(old_cause, 99):
                 moved.setdefault(ticket_id, []).append(cid)
@@ -296,8 +301,8 @@ def _create(w: Pending, net, b: Batch, idx: list[int], settings: Settings, at: s
     lat, lon = (row["lat"], row["lon"]) if known else (None, None)
     fixed = lat is not None and lon is not None and pd.notna(lat) and pd.notna(lon)
     if not fixed:
-        lat = float(np.mean([col["lat"][i] for i in idx]))
-        lon = float(np.mean([col["lon"][i] for i in idx]))
+        lat = _mean([col["lat"][i] for i in idx])
+        lon = _mean([col["lon"][i] for i in idx])
     region = row["region"] if known else None
     if not isinstance(region, str) or not region:
         region = col["region"][i0]
@@ -328,9 +333,7 @@ def _create(w: Pending, net, b: Batch, idx: list[int], settings: Settings, at: s
 def _link(w: Pending, ticket_id: str, b: Batch, idx: list[int], report: RunReport, at: str, who: str, new: bool) -> None:
     if not idx:
         return
-    records = [[ticket_id if name == "ticket_id" else at if name == "linked_at" else report.run_id if name == "run_id"
-                else b.col[name][i] for name in LINK_COLUMNS] for i in idx]
-    w.links += records
+    w.links += b.links(idx, ticket_id, at, report.run_id)
     ids = [b.col["complaint_id"][i] for i in idx]
     listed = ", ".join(ids[:10]) + (f" and {len(ids) - 10:,} more" if len(ids) > 10 else "")
     w.history.append((ticket_id, at, who, "linked", None, None,
@@ -339,6 +342,12 @@ def _link(w: Pending, ticket_id: str, b: Batch, idx: list[int], report: RunRepor
         report.linked_to_new += len(ids)
     else:
         report.linked_to_existing += len(ids)
+
+
+def _mean(values: list[float]) -> float:
+    """``float(np.mean(values))`` of a ticket's few complaints, without numpy's call overhead: numpy adds
+    fewer than 8 values one after the other, as ``sum`` does (pairwise from 8 on, so numpy there)."""
+    return sum(values) / len(values) if len(values) < 8 else float(np.mean(values))
 
 
 def _index_values(s: pd.Series) -> tuple[list, list]:

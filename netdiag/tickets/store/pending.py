@@ -61,7 +61,7 @@ class Pending:
                       counters)
         self.written.update(self.counters)
         for chunk in chunks(self.tickets, 5000):
-            c.executemany(_INSERT_TICKET, [[plain(v[k]) for k in TICKET_COLUMNS] for v in chunk])
+            c.executemany(_INSERT_TICKET, [[_sql_value(v[k]) for k in TICKET_COLUMNS] for v in chunk])
         for chunk in chunks(self.links, 5000):
             c.executemany(_INSERT_LINK, chunk)
         for chunk in chunks(self.history, 5000):
@@ -69,6 +69,12 @@ class Pending:
                           "VALUES (?, ?, ?, ?, ?, ?, ?)", chunk)
         self.tickets, self.links, self.history = [], [], []
         self.open_element.clear()
+
+
+def _sql_value(value):
+    """:func:`~netdiag.data.values.plain`, with text, integers and None (most of a ticket) passed as they are."""
+    kind = type(value)
+    return value if kind is str or kind is int or value is None else plain(value)
 
 
 #: the columns of a new ticket, in insertion order

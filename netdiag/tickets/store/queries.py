@@ -8,6 +8,7 @@ rather than null).
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Iterable
 
@@ -17,7 +18,7 @@ from netdiag.data.times import iso_utc
 from netdiag.errors import InputError, TicketNotFoundError
 from netdiag.tickets import grouping as tk
 from netdiag.tickets import lifecycle
-from netdiag.tickets.store.connection import chunks, read
+from netdiag.tickets.store.connection import chunks, read, tuples
 
 TIME_COLUMNS = ("created_at", "first_reply_due", "due_at", "opened_at", "updated_at", "resolved_at", "closed_at",
                 "cause_start", "cause_end")
@@ -64,9 +65,10 @@ def tickets(conn: sqlite3.Connection, *, ids: Iterable[str] | None = None, statu
     if ids is not None:
         ids = list(ids)
         if not ids:
-            return _frame(conn, [])
-        where.append(f"ticket_id IN ({', '.join('?' * len(ids))})")
-        args += ids
+            return _frame(conn, [], [])
+        # one parameter, however many ids (a run may ask for 100,000+; SQLite limits the parameters)
+        where.append("ticket_id IN (SELECT value FROM json_each(?))")
+        args.append(json.dumps(ids))
     if status:
         wanted = []
         for s in status:
@@ -101,7 +103,7 @@ def tickets(conn: sqlite3.Connection, *, ids: Iterable[str] | None = None, statu
     sql = ("SELECT t.*, (SELECT group_concat(complaint_id, ';') FROM (SELECT complaint_id FROM complaints c "
            "WHERE c.ticket_id = t.ticket_id ORDER BY received_at, complaint_id)) AS complaint_ids FROM tickets t"
            + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY created_at, ticket_id")
-    return _frame(conn, conn.execute(sql, args).fetchall())
+    return _frame(conn, *tuples(conn, sql, args))
 
 
 def check_priority(*priorities: str) -> None:
@@ -117,9 +119,9 @@ def check_priority(*priorities: str) -> None:
         raise InputError(f"priority was {bad[0]!r} but is expected to be one of {', '.join(lifecycle.PRIORITIES)}")
 
 
-def _frame(conn: sqlite3.Connection, rows: list) -> pd.DataFrame:
+def _frame(conn: sqlite3.Connection, columns: list[str], rows: list[tuple]) -> pd.DataFrame:
     if rows:
-        frame = pd.DataFrame([dict(r) for r in rows])
+        frame = pd.DataFrame.from_records(rows, columns=columns)
     else:
         frame = pd.DataFrame(columns=_columns(conn, "tickets") + ["complaint_ids"])
     for col in TIME_COLUMNS:
@@ -148,12 +150,10 @@ def complaints(conn: sqlite3.Connection, ticket_ids: Iterable[str]) -> pd.DataFr
     DataFrame
         The ``complaints`` table's columns; times are UTC timestamps.
     """
-    parts = []
-    for chunk in chunks(list(ticket_ids)):
-        rows = conn.execute(f"SELECT * FROM complaints WHERE ticket_id IN ({', '.join('?' * len(chunk))}) "
-                            "ORDER BY received_at, complaint_id", list(chunk)).fetchall()
-        parts += [dict(r) for r in rows]
-    frame = pd.DataFrame(parts, columns=_columns(conn, "complaints"))
+    # one query, so that the order holds across any number of tickets (it used to hold within 500)
+    columns, rows = tuples(conn, "SELECT * FROM complaints WHERE ticket_id IN (SELECT value FROM json_each(?)) "
+                                 "ORDER BY received_at, complaint_id", (json.dumps(list(ticket_ids)),))
+    frame = pd.DataFrame.from_records(rows, columns=columns)
     for col in _COMPLAINT_TIMES:
         frame[col] = pd.to_datetime(frame[col], utc=True, format="ISO8601")
     return frame

@@ -10,25 +10,26 @@ from netdiag.data.values import plain
 from netdiag.settings import Settings
 from netdiag.tickets import grouping as tk
 from netdiag.tickets import lifecycle
-from netdiag.tickets.store.connection import chunks
+from netdiag.tickets.store.connection import chunks, tuples
 
 
 def refresh(c, ticket_ids: list[str], settings: Settings, at: str) -> None:
     """Recompute counts, position, grade, due times and priority of some tickets from their links."""
     if not ticket_ids:
         return
-    parts = []
+    parts, columns = [], []
     for chunk in chunks(ticket_ids):
         q = ", ".join("?" * len(chunk))
-        parts += [dict(r) for r in c.execute(
+        columns, rows = tuples(c, (
             f"SELECT t.ticket_id, t.cause, t.status, t.grade, t.priority, t.priority_manual, t.fixed_position, "
             f"t.sites_affected, t.cells_affected, t.lat AS t_lat, t.lon AS t_lon, "
             f"count(c.complaint_id) AS complaint_count, coalesce(sum(c.vip), 0) AS vip_count, "
             f"coalesce(sum(c.public), 0) AS public_count, min(c.received_at) AS first_received, "
             f"avg(c.lat) AS c_lat, avg(c.lon) AS c_lon, t.created_at AS old_created "
-            f"FROM tickets t LEFT JOIN complaints c USING (ticket_id) WHERE t.ticket_id IN ({q}) GROUP BY t.ticket_id",
-            list(chunk))]
-    t = pd.DataFrame(parts)
+            f"FROM tickets t LEFT JOIN complaints c USING (ticket_id) WHERE t.ticket_id IN ({q}) GROUP BY t.ticket_id"),
+            list(chunk))
+        parts += rows
+    t = pd.DataFrame.from_records(parts, columns=columns)
     t["created_at"] = pd.to_datetime(t["first_received"].fillna(t["old_created"]), utc=True, format="ISO8601")
     t["ongoing"] = t["status"].isin(lifecycle.OPEN_STATUSES) & t["cause"].isin(OUTAGES)
     a = tk.assess(t, settings)
