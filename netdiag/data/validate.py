@@ -308,7 +308,9 @@ def _with_advice(part: pd.DataFrame, col: str) -> pd.DataFrame:
 
 def _rules_transport(typed, problems):
     _position_rules("lat", "lon")(typed, problems)
-    self_parent = (typed["parent_id"] == typed["node_id"]).fillna(False).to_numpy(dtype=bool)
+    # as plain objects: ids of a table of 200,000+ rows are categories, and two of those do not compare
+    parent, node = typed["parent_id"].to_numpy(dtype=object), typed["node_id"].to_numpy(dtype=object)
+    self_parent = pd.notna(parent) & (parent == node)
     problems.add(self_parent, "transport cycle", "parent_id is the node itself (a cycle)")
 
 
