@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import data_dir_option, echo_text, engine_errors, format_opt, pass_state
+from netdiag.cli.options import StorePath, data_dir_option, echo_text, engine_errors, format_opt, pass_state
 
 #: how a query line (LAT,LON[,TIME[,SYSTEM[,indoor]]]) names what the library calls a parameter
 QUERY_FIELDS = {"lat": "LAT", "lon": "LON", "at": "TIME", "coord_system": "SYSTEM"}
@@ -16,7 +16,7 @@ QUERY_FIELDS = {"lat": "LAT", "lon": "LON", "at": "TIME", "coord_system": "SYSTE
 @click.option("--coord-system", default="wgs84", show_default=True, help="wgs84, gcj02 (most Chinese map apps) or bd09 (Baidu).")
 @click.option("--at", "at", metavar="TIME", help="When (ISO 8601; naive = --tz). Default: now.")
 @click.option("--indoor", is_flag=True, help="The problem is indoors (indoor cells count).")
-@click.option("--db", type=click.Path(dir_okay=False, exists=True), envvar="NETDIAG_DB",
+@click.option("--db", type=StorePath(exists=True), envvar="NETDIAG_DB",
               help="The ticket store (also $NETDIAG_DB), to find an open ticket for the same fault.")
 @click.option("--tickets", "tickets", type=click.Path(dir_okay=False), help="Or the tickets.csv of a diagnose run.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True, help="Language of the customer reply.")

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import data_dir_option, engine_errors, out_folder_option, overwrite_opt, pass_state
+from netdiag.cli.options import StorePath, data_dir_option, engine_errors, out_folder_option, overwrite_opt, pass_state
 
 
 @click.command()
 @data_dir_option
 @out_folder_option(required=True, help="Folder for diagnoses.csv, tickets.csv and rejected.csv (created if needed).")
 @click.option("--json", "as_json", is_flag=True, help="Also write diagnoses.json, tickets.json and summary.json.")
-@click.option("--db", type=click.Path(dir_okay=False), envvar="NETDIAG_DB",
+@click.option("--db", type=StorePath(), envvar="NETDIAG_DB",
               help="Keep tickets in this store (SQLite file, created if needed; also $NETDIAG_DB). "
                    "Without it, tickets are grouped within this run only.")
 @click.option("--who", help="Recorded in the ticket history (default $NETDIAG_USER or the login name).")

@@ -175,6 +175,25 @@ def out_file_option(*, required: bool = False, default: str | None = None, help:
     return _out_option(click.Path(dir_okay=False), "FILE", required=required, default=default, help=help)
 
 
+class StorePath(click.Path):
+    """The ticket store's ``--db``: a SQLite file. A server address (``postgresql://...``) is a
+    clear error, never a file name; the address is not repeated (it may hold a password)."""
+
+    name = "store"
+
+    def __init__(self, **kwargs):
+        super().__init__(dir_okay=False, **kwargs)
+
+    def convert(self, value, param, ctx):
+        from netdiag.tickets.store.files import url_scheme
+
+        scheme = url_scheme(value)
+        if scheme:
+            self.fail(f"is a {scheme}:// address, but netdiag keeps its tickets in a SQLite file: give the file's path",
+                      param, ctx)
+        return super().convert(value, param, ctx)
+
+
 overwrite_opt = click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 format_opt = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
                           help="Human text or machine-readable JSON on stdout.")

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import echo_text, engine_errors, out_file_option, overwrite_opt, pass_state
+from netdiag.cli.options import StorePath, echo_text, engine_errors, out_file_option, overwrite_opt, pass_state
 from netdiag.data.schema import CAUSES
 from netdiag.tickets.lifecycle import KINDS, PRIORITIES, STATUSES
 
 STATUS_CHOICES = ["open", *STATUSES]
 PRIORITY_CHOICES = list(PRIORITIES)
 
-db_opt = click.option("--db", type=click.Path(dir_okay=False), envvar="NETDIAG_DB", default="netdiag.db", show_default=True,
+db_opt = click.option("--db", type=StorePath(), envvar="NETDIAG_DB", default="netdiag.db", show_default=True,
                       help="The ticket store (SQLite file); also $NETDIAG_DB.")
 who_opt = click.option("--who", help="Who acts, recorded in the history (default $NETDIAG_USER or the login name).")
 why_opt = click.option("--why", help="Why, recorded in the history.")

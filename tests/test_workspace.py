@@ -298,3 +298,4 @@ def test_a_killed_prepare_leaves_nothing_other_tools_would_read(sample_dir, tmp_
         shutil.copy(ws / "complaints" / "part-0000.parquet", path)
     prepare_workspace(sample_dir, ws, settings=SETTINGS)
     assert not any(p.exists() for p in stray)
+

@@ -70,6 +70,7 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
+from netdiag.errors import InputError
 from netdiag.settings import Settings
 from netdiag.tickets.store import connection, files, linking, queries, updates
 from netdiag.tickets.store.batch import RunReport
@@ -156,6 +157,10 @@ class TicketStore:
     """
 
     def __init__(self, path: str | Path, *, settings: Settings | None = None, create: bool = True) -> None:
+        scheme = files.url_scheme(path)
+        if scheme:  # never a file named "postgresql:"; the address is not repeated (it may hold a password)
+            raise InputError(f"the ticket store is a {scheme}:// address, but netdiag keeps its tickets in a SQLite file: "
+                             f"give the file's path")
         self.path = Path(path)
         self.settings = settings or Settings()
         # MIGRATIONS is looked up in this module when a store is opened (a test adds a step to it)

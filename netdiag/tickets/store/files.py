@@ -168,3 +168,15 @@ def _owner(path: Path) -> str:
     except (ImportError, KeyError):
         who = f"uid {st.st_uid}"
     return f" (owner {who}, mode {st.st_mode & 0o777:o})"
+
+
+def url_scheme(value) -> str | None:
+    """The scheme of a server address given where a store file is expected (``postgresql``), or None.
+
+    >>> url_scheme("postgresql://noc@db.example/netdiag"), url_scheme("out/netdiag.db"), url_scheme("C:/x.db")
+    ('postgresql', None, None)
+    """
+    import re
+
+    match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", str(value))
+    return match.group(1).lower() if match else None
