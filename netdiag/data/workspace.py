@@ -231,6 +231,9 @@ def _typed_load(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+_WARNED: set = set()
+
+
 def open_workspace(ws: str | Path, *, settings, tables: tuple[str, ...] | None = None, load_window=None,
                    progress: Callable[[str], None] | None = None, area: tuple | None = None,
                    reader: WorkspaceReader | None = None):
@@ -247,7 +250,8 @@ def open_workspace(ws: str | Path, *, settings, tables: tuple[str, ...] | None =
     reader = reader or WorkspaceReader(ws)
     manifest = reader.manifest
     say = progress or (lambda _t: None)
-    if manifest.get("tz") and manifest["tz"] != settings.tz:
+    if manifest.get("tz") and manifest["tz"] != settings.tz and (ws, settings.tz) not in _WARNED:
+        _WARNED.add((ws, settings.tz))  # once a process: a stream of checks would say it every time
         log.warning("workspace %s was prepared with times read in %s; this run's time zone is %s", ws, manifest["tz"],
                     settings.tz)
     wanted = [t for t in (*NETWORK_TABLES, "load", "complaints") if tables is None or t in tables]
