@@ -19,6 +19,7 @@ from netdiag.data.convert import to_time
 from netdiag.data.coords import to_wgs84, utm_crs
 from netdiag.data.counters import Counters, FrameCounters
 from netdiag.data.csv_reader import ROW, UNREADABLE
+from netdiag.data.privacy import mask_text_series
 from netdiag.data.read import Source, find_table, gpkg_layers, read_source
 from netdiag.data.schema import TABLE_ORDER, TABLES
 from netdiag.errors import InputError
@@ -196,6 +197,9 @@ def load_dataset(data_dir: str | Path, *, settings: Settings | None = None,
         accepted["load"]["cell_id"] = accepted["load"]["cell_id"].astype("category")
     if "complaints" in accepted:
         accepted["complaints"] = _complaints_to_wgs84(accepted["complaints"])
+    if "events" in accepted and len(accepted["events"]):
+        # an engineer may paste a callback number into an alarm's detail: it reaches evidence, maps and tickets
+        accepted["events"]["detail"] = mask_text_series(accepted["events"]["detail"])
     sites = accepted.get("sites")
     crs = utm_crs(sites["lon"], sites["lat"]) if sites is not None and len(sites) else CRS.from_epsg(3857)
 

@@ -67,7 +67,16 @@ def safe_json(obj: Any) -> str:
     --------
     >>> safe_json({"d": "</script><b>"})
     '{"d":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e"}'
+    >>> safe_json({"d": "{{ 7*7 }} {% x %}"})
+    '{"d":"\\\\u007b{ 7*7 }} \\\\u007b% x %}"}'
     """
     text = json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    # branca compiles a layer's rendered script as a Jinja template once more: a "{{", "{%" or "{#"
+    # from the data would run there. JSON's own braces are never followed by one of those (a key
+    # is a string), so each such "{" is inside a string, where \u007b means the same
+    return _JINJA_OPEN.sub(r"\\u007b", text)
+
+
+_JINJA_OPEN = re.compile(r"\{(?=[{%#])")
