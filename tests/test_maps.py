@@ -211,3 +211,26 @@ def test_cli_map_writes_the_default_file_and_never_overwrites(data_dir, tmp_path
 def test_cli_map_rejects_a_bad_time_before_reading_the_data(tmp_path):
     r = CliRunner().invoke(cli, ["map", str(tmp_path / "nowhere"), "--at", "yesterday-ish", "--out", str(tmp_path / "m.html")])
     assert r.exit_code == 2 and "--at was 'yesterday-ish'" in r.output
+
+
+def _info(page: str) -> list[str]:
+    """The info box's lines, as the page's finishing script gets them."""
+    found = re.search(r"netdiag\.finish\([^,]+, (\{.*?\})\);", page, re.S)
+    return json.loads(found.group(1))["info"]
+
+
+def test_a_map_without_complaints_says_so_and_shows_the_datas_last_moment(tmp_path):
+    header, _rows = TINY["complaints"]
+    data = write_dataset(tmp_path / "data", {"complaints": (header, [])})
+    ds = load_dataset(data)
+    info = _info(render_map(build_map(ds, diagnose(ds), title="empty")))
+    assert "no complaints in the data" in info
+    # the status is at the data's last moment (its last counter period), not at the wall clock
+    assert info[1].startswith("status at 2026-11-02 ") and "latest data" in info[1]
+
+
+def test_a_period_names_its_last_minute_and_a_period_without_complaints_says_how_many(loaded, caplog):
+    ds, res = loaded
+    info = _info(render_map(build_map(ds, res, start="2030-01-01", end="2030-01-02")))
+    assert "complaints received 2030-01-01 00:00 to 2030-01-02 23:59: 0" in info
+    assert "no complaint was received in the period" in caplog.text

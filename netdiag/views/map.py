@@ -50,6 +50,7 @@ from netdiag.data.values import join_groups
 from netdiag.engine.diagnose import first_serving
 from netdiag.engine.status import ELEMENT_STATES, element_status, worst_time
 from netdiag.errors import InputError
+from netdiag.tickets.grouping import data_as_of
 from netdiag.views.hotspots import hotspots as find_hotspots
 from netdiag.views.hotspots import repeat_complaints
 from netdiag.views.leaflet import MAX_ZOOM, FinishScript, check_tiles, inline_assets
@@ -166,9 +167,12 @@ def build_map(ds, result, *, at=None, start=None, end=None, tiles: str | None = 
             at_ts = pd.Timestamp(d["received_at"].max())
         elif end_ts is not None:
             at_ts = end_ts - pd.Timedelta(seconds=1)
-        else:
-            at_ts = pd.Timestamp.now(tz="UTC").floor("s")
-        at_label = "latest complaint" if len(d) else "end of period"
+        else:  # no complaint at all: the last moment the data has seen, not the wall clock
+            at_ts = data_as_of(ds)
+        at_label = "latest complaint" if len(d) else ("end of period" if end_ts is not None else "latest data")
+    if d.empty:
+        log.warning("no complaint was received in %s; the map shows the network only",
+                    "the period" if start_ts is not None or end_ts is not None else "the data")
 
     shown = d
     if len(d) > settings.map_max_complaints:
@@ -255,11 +259,16 @@ def build_map(ds, result, *, at=None, start=None, end=None, tiles: str | None = 
             {"label": "still down at map time", "color": TRANSPORT_COLORS["down"], "shape": "dot", "count": transport_counts["down"]},
             {"label": "restored", "color": TRANSPORT_COLORS["ended"], "shape": "dot", "count": transport_counts["ended"]}]})
     period_from = _fmt([start_ts], tz)[0] if start_ts is not None else (_fmt([d["received_at"].min()], tz)[0] if len(d) else "")
-    period_to = _fmt([end_ts], tz)[0] if end_ts is not None else (_fmt([d["received_at"].max()], tz)[0] if len(d) else "")
+    # an end is exclusive (a date-only --to is the day after it): shown as the last minute it takes in
+    period_to = _fmt([end_ts - pd.Timedelta(minutes=1)], tz)[0] if end_ts is not None \
+        else (_fmt([d["received_at"].max()], tz)[0] if len(d) else "")
+    if len(d) or start_ts is not None or end_ts is not None:
+        received = f"complaints received {period_from or '(any time)'} to {period_to or '(any time)'}: {len(d):,}"
+    else:
+        received = "no complaints in the data"
     info = [title,
             f"status at {_fmt([at_ts], tz)[0]} ({tz}, {at_label})",
-            f"complaints received {period_from} to {period_to}: {len(d):,}"
-            + (f" (latest {len(shown):,} drawn)" if len(shown) < len(d) else ""),
+            received + (f" (latest {len(shown):,} drawn)" if len(shown) < len(d) else ""),
             f"{len(tk):,} tickets, {sectors.count:,} sectors, {int(ds['sites']['lat'].notna().sum()):,} sites",
             "link a feature: add #complaint:ID, #ticket:ID, #cell:ID or #site:ID to the address"]
     FinishScript({"bounds": bounds, "legend": legend, "info": info}).add_to(m)
