@@ -209,3 +209,19 @@ def test_no_page_runs_text_from_the_data(demo, dispatch, tmp_path):
         dom, stderr = browse(page.as_uri(), tmp_path, "--dump-dom")
         assert console_errors(stderr) == [], page.name
         assert not_pwned(dom, title=None), page.name
+
+
+@pytest.mark.parametrize("typed", ["K%zz", "K%25zz"])
+def test_a_link_to_an_id_with_a_percent_sign_opens_it_typed_or_encoded(typed, tmp_path):
+    """``#complaint:K%zz`` as a person types it, and ``K%25zz`` as a link encodes it, both open K%zz."""
+    from conftest import TINY, write_dataset
+
+    header, rows = TINY["complaints"]
+    rows = [list(r) for r in rows]
+    rows[0][0] = "K%zz"
+    ds = load_dataset(write_dataset(tmp_path / "data", {"complaints": (header, rows)}))
+    page = save_map(build_map(ds, diagnose(ds), title=TITLE), tmp_path / "m.html")
+    dom, stderr = browse(page.as_uri() + f"#complaint:{typed}", tmp_path, "--dump-dom")
+    assert console_errors(stderr) == []
+    popup = re.search(r'<div class="nd-popup">.*?</table></div>', dom, re.S)
+    assert popup and "Complaint K%zz" in popup.group(0)

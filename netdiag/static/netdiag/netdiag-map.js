@@ -166,9 +166,10 @@
   nd.openFromHash = function (map) {
     var h = root.location && root.location.hash;
     if (!h || h.length < 2) { return Promise.resolve(false); }
-    var id;
-    try { id = decodeURIComponent(h.slice(1)); } catch (e) { return Promise.resolve(false); }
-    return nd.open(map, id);
+    // as encoded by a link (K%2501), else as typed by a person (K%zz, K%25pct: a "%" in the id itself)
+    var raw = h.slice(1), id = raw;
+    try { id = decodeURIComponent(raw); } catch (e) { id = raw; }
+    return nd.open(map, id).then(function (done) { return done || id === raw ? done : nd.open(map, raw); });
   };
 
   // a problem the user must know of (e.g. data that could not be unpacked), in the info box
