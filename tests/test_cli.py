@@ -163,3 +163,26 @@ def test_check_finds_the_open_ticket_in_the_store(run, tmp_path):
     d = pd.read_csv(tmp_path / "out" / "diagnoses.csv", dtype=str, encoding="utf-8-sig").set_index("complaint_id")
     assert answer["ticket"]["ticket_id"] == d.loc["K009", "ticket_id"]
     assert answer["ticket"]["status"] == "acknowledged"
+
+
+def test_check_outside_the_data_warns_and_promises_nothing(sample_dir, tmp_path):
+    """A check at a time the data does not reach (today, when the export ends two weeks ago) says so
+    on the screen and in JSON, and the reply names no cause and no deadline (issue #16, point 2)."""
+    from netdiag.prepare import prepare_workspace
+    from netdiag.settings import Settings
+
+    ws = tmp_path / "ws"
+    prepare_workspace(sample_dir, ws, settings=Settings(tz="Asia/Shanghai"))
+    spot = ["--lat", "22.5431", "--lon", "114.0579", "--coord-system", "gcj02", "--no-server"]
+    runner = CliRunner()
+    for data in (["--data", str(sample_dir)], ["--workspace", str(ws)]):
+        late = runner.invoke(cli, ["--tz", "Asia/Shanghai", "check", *data, *spot, "--at", "2026-11-28T10:00+08:00",
+                                   "--format", "json"])
+        answer = json.loads(late.output)
+        assert "no counters or alarms reach this time" in answer["warning"]
+        assert answer["data_until"] < "2026-11-15" and "2026-11" not in answer["reply"]["en"] + answer["reply"]["zh"]
+        screen = runner.invoke(cli, ["--tz", "Asia/Shanghai", "check", *data, *spot, "--at", "2026-11-28T10:00+08:00"])
+        assert screen.output.startswith("WARNING  no counters or alarms reach this time")
+        inside = json.loads(runner.invoke(cli, ["--tz", "Asia/Shanghai", "check", *data, *spot,
+                                                "--at", "2026-11-05T20:30+08:00", "--format", "json"]).output)
+        assert "warning" not in inside and "2026-11-0" in inside["reply"]["en"]  # a deadline, as before

@@ -61,6 +61,9 @@ class Dataset:
     notes: list[str] = field(default_factory=list)
     counters: Counters | None = None
     footprints: object = None
+    #: the last alarm's start in the whole data, when ``tables["events"]`` holds only some (a workspace
+    #: read around one spot); None = take it from ``tables["events"]``
+    events_until: object = None
 
     def __post_init__(self):
         if self.counters is None:

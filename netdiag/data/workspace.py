@@ -293,7 +293,12 @@ def open_workspace(ws: str | Path, *, settings, tables: tuple[str, ...] | None =
     crs = reader.crs
     if not fp_current and manifest.get("footprints"):
         log.info("the footprint settings differ from the workspace's: footprints are built again")
-    return Dataset(ws, typed, rejected, stats, {}, settings, crs, counters=counters, footprints=footprints)
+    events_until = None
+    if area is not None:  # the spot's events only: what the whole data has seen comes from all of them
+        starts = reader.table("events")["start_time"].dropna()
+        events_until = pd.Timestamp(starts.max()) if len(starts) else None
+    return Dataset(ws, typed, rejected, stats, {}, settings, crs, counters=counters, footprints=footprints,
+                   events_until=events_until)
 
 
 def footprint_settings(settings) -> dict:

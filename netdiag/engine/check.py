@@ -84,7 +84,15 @@ def check_point(net: Network, lat: float, lon: float, *, coord_system: str = "wg
                          f"network's area (check the coordinates and `coord_system`)")
     diag = actions.decide(net, point, verdicts).iloc[0]
     serving = [s for s in str(verdicts.loc[0, "serving_ids"]).split(";") if s]
-    return {
+    until = data_until(net)
+    reply = {"zh": diag["reply_zh"], "en": diag["reply_en"]}
+    warning = None
+    if until is None or w_start >= until:
+        seen = f"the latest seen ends at {until.isoformat()}" if until is not None else "there are none"
+        warning = (f"no counters or alarms reach this time ({seen}; the window is {w_start.isoformat()} to "
+                   f"{(w_start + period).isoformat()}): the verdict cannot be trusted and the reply promises nothing")
+        reply = dict(NO_DATA_REPLY)
+    result = {
         "position": {"lat": round(float(wlat[0]), 6), "lon": round(float(wlon[0]), 6), "given": [lat, lon],
                      "coord_system": system, "indoor": indoor},
         "at": at.isoformat(), "window": [w_start.isoformat(), (w_start + period).isoformat()],
@@ -93,9 +101,37 @@ def check_point(net: Network, lat: float, lon: float, *, coord_system: str = "wg
         "load": _load(net, serving, w_start, w_start + period),
         "verdict": {k: _plain(diag[k]) for k in ("cause", "element_id", "via", "action", "team", "confidence", "evidence")},
         "ticket": _existing_ticket(tickets, diag["element_id"], diag["cause"]),
-        "reply": {"zh": diag["reply_zh"], "en": diag["reply_en"]},
+        "reply": reply,
         "nearest_site": {"site_id": verdicts.loc[0, "nearest_site"], "distance_m": round(nearest_m)},
+        "data_until": until.isoformat() if until is not None else None,
     }
+    if warning:
+        result["warning"] = warning
+    return result
+
+
+#: the reply when the data does not cover the time asked: no cause, no deadline, nothing promised
+NO_DATA_REPLY = {
+    "zh": "您好，我们已收到您的反馈，正在核查您所在区域的网络情况，核查后将尽快与您联系。",
+    "en": "We have received your report and are checking the network at your location; we will contact you "
+          "with the result.",
+}
+
+
+def data_until(net: Network) -> pd.Timestamp | None:
+    """The end of what the data has seen: the last counter period's end or the last alarm's start,
+    whichever is later (None when it holds neither)."""
+    found = []
+    latest = net.ds.counters.latest()
+    if latest is not None:
+        found.append(pd.Timestamp(latest) + pd.Timedelta(minutes=net.settings.period_min))
+    if net.ds.events_until is not None:
+        found.append(pd.Timestamp(net.ds.events_until))
+    else:
+        events = net.ds["events"]["start_time"].dropna()
+        if len(events):
+            found.append(pd.Timestamp(events.max()))
+    return max(found) if found else None
 
 
 def _plain(value):

@@ -12,6 +12,8 @@ def format_check(result: dict, *, lang: str = "en") -> str:
     lines = [f"spot {p['lat']:.6f}, {p['lon']:.6f} (WGS-84; given {p['given'][0]}, {p['given'][1]} in {p['coord_system']})"
              f"{' indoor' if p['indoor'] else ''} at {result['at']}",
              f"nearest site {result['nearest_site']['site_id']} at {result['nearest_site']['distance_m']:,} m", ""]
+    if result.get("warning"):
+        lines[0:0] = [f"WARNING  {result['warning']}", ""]
     v = result["verdict"]
     lines.append(f"VERDICT  {v['cause']}" + (f" on {v['element_id']}" if v["element_id"] else "")
                  + (f" via {v['via']}" if v["via"] else "") + f"  (confidence {v['confidence']:.2f})")
