@@ -58,6 +58,7 @@ from netdiag.data.workspace import (
 )
 from netdiag.errors import InputError
 from netdiag.settings import Settings
+from netdiag.views.writers import REJECTED_OUT, write_csv, write_text
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +195,7 @@ def prepare_workspace(data_dir, ws, *, settings: Settings | None = None,
         _count_tables(ws, manifest, ds, rejected)
         manifest["updated"] = pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")
         manifest["netdiag"] = __version__
-        _write_json(ws / MANIFEST, manifest)
+        write_text(ws / MANIFEST, json.dumps(manifest, indent=1, default=str))  # last: the run is complete
     done.seconds = time.perf_counter() - started
     return done
 
@@ -223,14 +224,9 @@ def _write_network(ws: Path, ds, settings: Settings, manifest: dict, say) -> Non
     say("footprints")
     fp = build_footprints(ds, settings=settings)
     fp = fp.iloc[np.argsort(fp.hilbert_distance(), kind="stable")] if len(fp) else fp
-    temp = _temp(ws / FOOTPRINTS)
-    try:
+    with _replacing(ws / FOOTPRINTS) as temp:
         fp.to_parquet(temp, index=False, write_covering_bbox=True, schema_version="1.1.0",
                       row_group_size=FOOTPRINT_ROW_GROUP)
-        os.replace(temp, ws / FOOTPRINTS)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
     manifest["crs"] = ds.crs.to_wkt()
     manifest["footprints"] = {"rows": len(fp), "settings": footprint_settings(settings)}
 
@@ -459,34 +455,25 @@ def _fingerprint(source) -> dict:
     return {"bytes": os.path.getsize(source.path), "sha256": digest.hexdigest()}
 
 
-def _temp(path: Path) -> Path:
-    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+@contextlib.contextmanager
+def _replacing(path: Path):
+    """Write ``path`` whole or not at all: yields a temporary path beside it, renamed over ``path``
+    when the block ends without error, removed otherwise."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+    try:
+        yield temp
+        os.replace(temp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
 
 
 def _write_parquet(path: Path, table: pa.Table, **kwargs) -> None:
-    """Whole or not at all: a temporary file beside ``path``, renamed over it when complete."""
-    temp = _temp(path)
-    try:
+    with _replacing(path) as temp:
         pq.write_table(table, temp, **kwargs)
-        os.replace(temp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
-
-
-def _write_json(path: Path, obj: dict) -> None:
-    temp = _temp(path)
-    try:
-        temp.write_text(json.dumps(obj, indent=1, default=str), encoding="utf-8")
-        os.replace(temp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
 
 
 def _write_rejected(ws: Path, rejected: pd.DataFrame) -> None:
-    from netdiag.views.writers import REJECTED_OUT, write_csv
-
     order = {t: i for i, t in enumerate(TABLE_ORDER)}  # the order a data directory's rejections come in
     rejected = rejected.iloc[np.argsort(rejected["table"].map(order).to_numpy(), kind="stable")]
     rejected = rejected.reset_index(drop=True).astype({"row": np.int64, "id": str, "reason": str, "code": str, "source": str})

@@ -148,11 +148,7 @@ class WorkspaceCounters(Counters):
                 table = _read_cells(self.reader.parquet(self.ws / LOAD_DIR / day_folder(day) / part), wanted, columns)
                 if table is None:
                     continue
-                keep = None
-                if self.window:
-                    time = table.column("timestamp") if "timestamp" in table.column_names else None
-                    if time is not None:
-                        keep = pc.and_(pc.greater_equal(time, pa_time(self.window[0])), pc.less(time, pa_time(self.window[1])))
+                keep = self._in_window(table.column("timestamp")) if self.window else None
                 if wanted is not None:
                     inside = pc.is_in(table.column("cell_id"), value_set=_strings(wanted))
                     keep = inside if keep is None else pc.and_(keep, inside)
@@ -160,6 +156,12 @@ class WorkspaceCounters(Counters):
                     table = table.filter(keep)
                 if table.num_rows:
                     yield _typed_load(table.to_pandas())
+
+    def _in_window(self, times):
+        """Which of ``times`` (an Arrow column) fall in the data set's period."""
+        import pyarrow.compute as pc
+
+        return pc.and_(pc.greater_equal(times, pa_time(self.window[0])), pc.less(times, pa_time(self.window[1])))
 
     def latest(self):
         """The last counter period of the data set's period (all days without one), as a data
@@ -169,16 +171,14 @@ class WorkspaceCounters(Counters):
         import pyarrow.compute as pc
 
         for day in reversed(self.days):  # the last day with a row inside the period
+            found = []
             for part in self.parts[day]:
                 times = self.reader.parquet(self.ws / LOAD_DIR / day_folder(day) / part).read(columns=["timestamp"]).column(0)
-                inside = times.filter(pc.and_(pc.greater_equal(times, pa_time(self.window[0])),
-                                              pc.less(times, pa_time(self.window[1]))))
+                inside = times.filter(self._in_window(times))
                 if len(inside):
-                    latest = pc.max(inside).as_py()
-                    best = getattr(self, "_window_latest", None)
-                    self._window_latest = max(filter(None, [best, pd.Timestamp(latest)]))
-            if getattr(self, "_window_latest", None) is not None:
-                return self._window_latest
+                    found.append(pd.Timestamp(pc.max(inside).as_py()))
+            if found:
+                return max(found)
         return None
 
     def empty(self):
