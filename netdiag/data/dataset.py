@@ -72,6 +72,14 @@ class Dataset:
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.tables[table]
 
+    def last_alarm(self) -> pd.Timestamp | None:
+        """When the last alarm of the whole data started (``events_until`` when only some events
+        were read), or None."""
+        if self.events_until is not None:
+            return pd.Timestamp(self.events_until)
+        starts = self.tables["events"]["start_time"].dropna() if "events" in self.tables else pd.Series([], dtype=object)
+        return pd.Timestamp(starts.max()) if len(starts) else None
+
     def reasons(self) -> pd.DataFrame:
         """Rejections grouped: ``table, code, count, example`` (most frequent first)."""
         if self.rejected.empty:

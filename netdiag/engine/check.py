@@ -125,12 +125,9 @@ def data_until(net: Network) -> pd.Timestamp | None:
     latest = net.ds.counters.latest()
     if latest is not None:
         found.append(pd.Timestamp(latest) + pd.Timedelta(minutes=net.settings.period_min))
-    if net.ds.events_until is not None:
-        found.append(pd.Timestamp(net.ds.events_until))
-    else:
-        events = net.ds["events"]["start_time"].dropna()
-        if len(events):
-            found.append(pd.Timestamp(events.max()))
+    alarm = net.ds.last_alarm()
+    if alarm is not None:
+        found.append(alarm)
     return max(found) if found else None
 
 

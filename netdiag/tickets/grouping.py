@@ -87,8 +87,7 @@ def data_as_of(ds) -> pd.Timestamp:
     An outage whose end time is at or before this moment *has ended*; a later end time (planned
     works) has not yet. Event end times are not used, since planned works give theirs ahead.
     """
-    candidates = [ds["complaints"]["received_at"].max(), ds["events"]["start_time"].max()]
-    candidates.append(ds.counters.latest())
+    candidates = [ds["complaints"]["received_at"].max(), ds.last_alarm(), ds.counters.latest()]
     found = [pd.Timestamp(c) for c in candidates if c is not None and pd.notna(c)]
     return max(found) if found else pd.Timestamp.now(tz="UTC")
 
