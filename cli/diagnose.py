@@ -51,5 +51,6 @@ def diagnose(state, data_dir, out, as_json, db, who, overwrite):
     write_diagnosis(result, out, json=as_json)
     state.echo(summary_text(result))
     if db:
-        state.echo(f"\nticket store {db}: {result.tickets.attrs['store_run']['text']}")
+        stored = result.tickets.attrs["store_run"]
+        state.echo(f"\nticket store {stored['store']}: {stored['text']}")
     state.echo(f"\nwrote {out}/diagnoses.csv, tickets.csv, rejected.csv" + (" and JSON" if as_json else ""))

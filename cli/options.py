@@ -176,8 +176,9 @@ def out_file_option(*, required: bool = False, default: str | None = None, help:
 
 
 class StorePath(click.Path):
-    """The ticket store's ``--db``: a SQLite file. A server address (``postgresql://...``) is a
-    clear error, never a file name; the address is not repeated (it may hold a password)."""
+    """The ticket store's ``--db``: a SQLite file, or a PostgreSQL server's ``postgresql://USER@HOST/DATABASE``.
+    Another server address is a clear error, never a file name, and an address is never repeated
+    (it may hold a password, which is refused: libpq reads it from ``~/.pgpass``)."""
 
     name = "store"
 
@@ -185,12 +186,15 @@ class StorePath(click.Path):
         super().__init__(dir_okay=False, **kwargs)
 
     def convert(self, value, param, ctx):
-        from netdiag.tickets.store.files import url_scheme
+        from netdiag.errors import InputError
+        from netdiag.tickets.store.files import check_address, url_scheme
 
-        scheme = url_scheme(value)
-        if scheme:
-            self.fail(f"is a {scheme}:// address, but netdiag keeps its tickets in a SQLite file: give the file's path",
-                      param, ctx)
+        try:
+            check_address(value)
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+        if url_scheme(value):
+            return str(value)
         return super().convert(value, param, ctx)
 
 

@@ -11,7 +11,8 @@ STATUS_CHOICES = ["open", *STATUSES]
 PRIORITY_CHOICES = list(PRIORITIES)
 
 db_opt = click.option("--db", type=StorePath(), envvar="NETDIAG_DB", default="netdiag.db", show_default=True,
-                      help="The ticket store (SQLite file); also $NETDIAG_DB.")
+                      help="The ticket store: a SQLite file, or postgresql://USER@HOST/DATABASE (password in "
+                           "~/.pgpass); also $NETDIAG_DB.")
 who_opt = click.option("--who", help="Who acts, recorded in the history (default $NETDIAG_USER or the login name).")
 why_opt = click.option("--why", help="Why, recorded in the history.")
 
@@ -59,7 +60,8 @@ def open_store(state, db: str):
 def tickets():
     """Tickets that live: list, show, update, close, export (see `netdiag diagnose --db`).
 
-    A ticket store is one SQLite file written by `netdiag diagnose --data DATA --out FOLDER --db FILE`.
+    A ticket store is one SQLite file, or a PostgreSQL database a NOC shift shares
+    (--db postgresql://USER@HOST/DATABASE), written by `netdiag diagnose --data DATA --out FOLDER --db STORE`.
     Statuses follow TM Forum TMF621: acknowledged -> inProgress / pending / held -> resolved
     -> closed; cancelled from any open status; a resolved ticket can be re-opened.
 
@@ -69,6 +71,7 @@ def tickets():
       netdiag tickets show TS-20261102-0001 --db netdiag.db
       netdiag tickets update TS-20261102-0001 --status pending --who li.wei --why "waiting for site access"
       netdiag tickets export --db netdiag.db --format gpkg --out tickets.gpkg
+      netdiag tickets migrate --from netdiag.db --to postgresql://noc@db.noc.local/netdiag
     """
 
 
@@ -203,3 +206,56 @@ def export(state, db, status, team, priority, cause, kind, region, bbox, fmt, ou
     with open_store(state, db) as store:
         n = export_tickets(store, out, fmt=fmt, overwrite=overwrite, **_filters(status, team, priority, cause, kind, region, bbox))
     state.echo(f"wrote {n:,} tickets to {out}")
+
+
+@tickets.command()
+@click.option("--from", "source", type=StorePath(), required=True, metavar="STORE",
+              help="The store to copy: a SQLite file or postgresql://USER@HOST/DATABASE.")
+@click.option("--to", "target", type=StorePath(), required=True, metavar="STORE",
+              help="The new store: a new SQLite file, or a PostgreSQL database (or schema) without netdiag tickets.")
+@pass_state
+@engine_errors
+def migrate(state, source, target):
+    """Copy a ticket store to another back end, with every ticket's complaints, history and notes.
+
+    Ticket ids, run ids and the order of history and notes stay as they are. The source is
+    read in one snapshot and the target written in one transaction: a copy that fails leaves
+    it as it was. The target must hold no tickets yet; nothing is merged.
+
+    \b
+    Examples (a copy of a file; a desk's store moved to the shift's server, and back):
+      netdiag tickets migrate --from netdiag.db --to backup/netdiag-copy.db
+      netdiag tickets migrate --from netdiag.db --to postgresql://noc@db.noc.local/netdiag
+      netdiag tickets migrate --from postgresql://noc@db.noc.local/netdiag --to backup.db
+    """
+    from netdiag.tickets.store import TicketStore
+    from netdiag.tickets.store.migrate import copy_store
+
+    with open_store(state, source) as src, TicketStore(target, settings=state.settings()) as dst:
+        copied = copy_store(src, dst, progress=state.progress())
+        state.echo(f"copied {copied['tickets']:,} tickets, {copied['complaints']:,} complaints, "
+                   f"{copied['history']:,} history rows, {copied['notes']:,} notes and {copied['runs']:,} runs "
+                   f"from {src.path} to {dst.path}")
+
+
+@tickets.command()
+@db_opt
+@pass_state
+@engine_errors
+def init(state, db):
+    """Create an empty ticket store (or bring an older one to this netdiag's schema) and say which version it has.
+
+    `netdiag diagnose --db` creates a store by itself; on a shared PostgreSQL server the
+    store's owner role runs this once, before the other roles are granted their rights on
+    its tables (see the README's "A store for a NOC shift").
+
+    \b
+    Examples:
+      netdiag tickets init --db netdiag.db
+      netdiag tickets init --db postgresql://noc_owner@db.noc.local/noc
+    """
+    from netdiag.tickets.store import TicketStore
+
+    with TicketStore(db, settings=state.settings()) as store:
+        n = store.conn.tuples("SELECT count(*) FROM tickets")[1][0][0]
+        state.echo(f"ticket store {store.path}: schema version {store.schema_version()}, {n:,} tickets")

@@ -298,16 +298,16 @@ class _State:
             return self.net
 
     def open_tickets(self, db: str | None):
+        """The open tickets of the store ``db``, read again only when the store changed (:meth:`TicketStore.stamp`)."""
         if not db:
             return None
-        from netdiag.tickets.store import open_tickets
+        from netdiag.tickets.store import TicketStore
 
-        with self.lock:
-            files = [Path(db), Path(db + "-wal")]
-            stamp = tuple(f.stat().st_mtime_ns if f.exists() else 0 for f in files)
+        with self.lock, TicketStore(db, settings=self.settings, create=False) as store:
+            stamp = store.stamp()
             cached = self.tickets.get(db)
             if cached is None or cached[0] != stamp:
-                cached = (stamp, open_tickets(db, settings=self.settings))
+                cached = (stamp, store.tickets(status=["open"]))
                 self.tickets[db] = cached
             return cached[1]
 

@@ -70,6 +70,7 @@ class Settings:
     major_channels: str = _opt("social,media", "complaint channels (comma-separated) that make a ticket major (public exposure)")
     # --- ticket store and dispatch (netdiag.tickets.store, netdiag.tickets.dispatch) ---
     store_busy_timeout_s: float = _opt(60.0, "how long a writer waits for another one to finish with the ticket store (s)", lo=0.1)
+    store_pool_size: int = _opt(8, "most connections one netdiag process keeps open to a PostgreSQL ticket store", lo=1, hi=100)
     dispatch_max_stops: int = _opt(12, "most field-test visits on one team's dispatch list for a day", lo=1)
     dispatch_day_start_h: float = _opt(9.0, "local hour at which a field team starts its route", lo=0, hi=23.99)
     dispatch_speed_kmh: float = _opt(25.0, "average travel speed between visits, straight-line distance (km/h)", lo=1)

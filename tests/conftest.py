@@ -9,6 +9,7 @@ The network (WGS-84, a few km west of Dublin so no Chinese offsets apply unless 
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,78 @@ def tiny_dir(tmp_path) -> Path:
 def sample_dir() -> Path:
     """The committed sample data set (``sample_data/``), read only."""
     return Path(__file__).resolve().parent.parent / "sample_data"
+
+
+# ----------------------------------------------------------------------------- ticket stores on both back ends
+#: the throw-away PostgreSQL server `.ci/postgres start` gave (address without password; PGPASSFILE has it)
+PG = os.environ.get("NETDIAG_TEST_PG", "")
+_PG_SKIPPED: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """The test server's address; skips (and says so at the end of the run) when there is none."""
+    why = None
+    if not PG:
+        why = "NETDIAG_TEST_PG is not set (`.ci/run` starts a server with .ci/postgres)"
+    else:
+        try:
+            import psycopg
+
+            psycopg.connect(PG, connect_timeout=5).close()
+        except Exception as exc:  # ImportError (no psycopg) or the server's refusal
+            why = f"the PostgreSQL server at NETDIAG_TEST_PG cannot be reached: {' '.join(str(exc).split())}"
+    if why:
+        _PG_SKIPPED.append(why)
+        pytest.skip(f"PostgreSQL store tests skipped: {why}")
+    return PG
+
+
+@pytest.fixture
+def pg_store(pg_server, request) -> str:
+    """The address of an empty schema of its own on the test server (dropped afterwards)."""
+    import uuid
+
+    import psycopg
+
+    from netdiag.tickets.store import postgres
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    address = f"{pg_server}?options=-csearch_path%3D{schema},public"
+    yield address
+    postgres.close_pool(address)
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_db(request, tmp_path) -> str:
+    """A new ticket store's ``--db``: a SQLite file, then a PostgreSQL schema (the store tests run on both)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "t.db")
+    return request.getfixturevalue("pg_store")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say loudly, at the end of the run, that the PostgreSQL store tests did not run."""
+    if _PG_SKIPPED:
+        terminalreporter.write_sep("!", "PostgreSQL store tests SKIPPED", red=True, bold=True)
+        terminalreporter.write_line(_PG_SKIPPED[0])
+
+
+def copied_store(source, request, tmp_path) -> str:
+    """A copy of the ticket store file ``source`` for one test: a file, or (``request.param`` "postgresql")
+    a PostgreSQL schema of its own, filled by `netdiag tickets migrate`'s copy."""
+    if request.param == "sqlite":
+        copy = tmp_path / "t.db"
+        copy.write_bytes(Path(source).read_bytes())
+        return str(copy)
+    from netdiag.tickets.store import TicketStore
+    from netdiag.tickets.store.migrate import copy_store
+
+    address = request.getfixturevalue("pg_store")
+    with TicketStore(source, create=False) as src, TicketStore(address) as dst:
+        copy_store(src, dst)
+    return address

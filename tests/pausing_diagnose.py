@@ -44,8 +44,8 @@ from netdiag.views.writers import OUTPUT_FILES, prepare_out_dir, write_diagnosis
 class Tracer:
     """Counts the statements run on the store's connections; kills this process at one of them."""
 
-    def __init__(self, kill_at: int | None, begin_marker: str | None) -> None:
-        self.kill_at, self.begin_marker = kill_at, begin_marker
+    def __init__(self, kill_at: int | None, begin_marker: str | None, begin: str = "BEGIN IMMEDIATE") -> None:
+        self.kill_at, self.begin_marker, self.write_begin = kill_at, begin_marker, begin
         self.count, self.begin, self.commit, self.t0, self.seconds = 0, None, None, 0.0, None
 
     def statement(self, sql: str) -> None:
@@ -53,7 +53,7 @@ class Tracer:
         if self.count == self.kill_at:
             os.kill(os.getpid(), signal.SIGKILL)
         text = sql.strip().upper()
-        if text == "BEGIN IMMEDIATE":  # the last one is the run's (a new store's schema is written in an earlier one)
+        if text == self.write_begin:  # the last one is the run's (a new store's schema is written in an earlier one)
             self.begin, self.commit, self.t0 = self.count, None, time.monotonic()
             if self.begin_marker:
                 Path(self.begin_marker).write_text(str(os.getpid()))
@@ -78,13 +78,29 @@ class PausingStore(TicketStore):
 
 
 def traced(tracer: Tracer) -> None:
-    """Make every store connection of this process report its statements to ``tracer``."""
+    """Make every store connection of this process report its statements to ``tracer``: SQLite's through
+    its trace callback, PostgreSQL's (a write begins with a plain ``BEGIN`` there) through psycopg's cursors."""
     class TracedConnection(connection.StoreConnection):
         def __init__(self, *args, **kwargs) -> None:
             super().__init__(*args, **kwargs)
             self.set_trace_callback(tracer.statement)
 
     connection.StoreConnection = TracedConnection  # connect() looks the factory up when it is called
+    try:
+        import psycopg
+    except ImportError:
+        return
+    execute, executemany = psycopg.Cursor.execute, psycopg.Cursor.executemany
+
+    def traced_execute(self, query, *args, **kwargs):
+        tracer.statement(str(query))
+        return execute(self, query, *args, **kwargs)
+
+    def traced_executemany(self, query, *args, **kwargs):
+        tracer.statement(str(query))
+        return executemany(self, query, *args, **kwargs)
+
+    psycopg.Cursor.execute, psycopg.Cursor.executemany = traced_execute, traced_executemany
 
 
 def main(argv: list[str]) -> None:
@@ -97,7 +113,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--begin-marker")
     parser.add_argument("--who")
     args = parser.parse_args(argv)
-    tracer = Tracer(args.kill_at, args.begin_marker)
+    tracer = Tracer(args.kill_at, args.begin_marker, "BEGIN" if args.db.startswith("postgresql://") else "BEGIN IMMEDIATE")
     traced(tracer)
     settings = Settings()
     out = prepare_out_dir(args.out_dir, OUTPUT_FILES, overwrite=True)

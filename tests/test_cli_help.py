@@ -96,7 +96,7 @@ def test_every_command_has_help_with_an_example_that_parses(path):
 #: the order a new user would follow: a data set, the store, then the commands that read it
 RUN_ORDER = [("sample",), ("validate",), ("prepare",), ("diagnose",), ("check",), ("map",), ("report",), ("settings",),
              ("dispatch",), ("tickets", "list"), ("tickets", "show"), ("tickets", "update"), ("tickets",),
-             ("tickets", "close"), ("tickets", "export"), ("demo",), ("serve",), ()]
+             ("tickets", "close"), ("tickets", "export"), ("tickets", "migrate"), ("tickets", "init"), ("demo",), ("serve",), ()]
 
 
 def test_every_example_runs(tmp_path, monkeypatch):
@@ -111,6 +111,8 @@ def test_every_example_runs(tmp_path, monkeypatch):
         for line in _examples(_help(path)):
             if line.endswith("&") or line.split()[1] == "serve":
                 continue  # a server that runs until stopped: tests/test_service.py runs it
+            if "postgresql://" in line:
+                continue  # the NOC's own server: the store tests run every command on a real one
             feed = None
             if "|" in line:
                 left, line = (s.strip() for s in line.split("|", 1))

@@ -67,12 +67,73 @@ def diagnose_args(folder: Path, db: Path, out: Path) -> list:
     return ["-q", "diagnose", folder, "--out", out, "--db", db, "--overwrite"]
 
 
-def query(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
+def is_pg(db) -> bool:
+    return str(db).startswith("postgresql://")
+
+
+def query(db, sql: str, params: tuple = ()) -> list[tuple]:
+    """Rows of ``sql`` (``?`` parameters) on the store ``db``: a SQLite file or a PostgreSQL address."""
+    if is_pg(db):
+        import psycopg
+
+        from netdiag.tickets.store.postgres import translate
+
+        with psycopg.connect(db, autocommit=True) as con:
+            return [tuple(r) for r in con.execute(translate(sql), params or None).fetchall()]
     con = sqlite3.connect(db)
     try:
         return con.execute(sql, params).fetchall()
     finally:
         con.close()
+
+
+@pytest.fixture
+def stores(store_kind, request, tmp_path):
+    """A maker of new, empty stores for one test, all of the back end of ``store_kind``:
+    ``stores(name)`` is a new SQLite file or PostgreSQL schema; ``stores(name, copy_of=db)`` a copy of ``db``."""
+    kind, made = store_kind, []
+
+    def make(name: str, copy_of=None) -> str:
+        if kind == "sqlite":
+            path = tmp_path / f"{name}.db"
+            if copy_of is not None:
+                shutil.copy(copy_of, path)
+            return str(path)
+        import uuid
+
+        import psycopg
+
+        server = request.getfixturevalue("pg_server")
+        schema = f"c_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(server, autocommit=True) as con:
+            con.execute(f"CREATE SCHEMA {schema}")
+        made.append(schema)
+        address = f"{server}?options=-csearch_path%3D{schema},public"
+        if copy_of is not None:
+            from netdiag.tickets.store import TicketStore
+            from netdiag.tickets.store.migrate import copy_store
+
+            with TicketStore(copy_of, create=False) as src, TicketStore(address) as dst:
+                copy_store(src, dst)
+        return address
+
+    yield make
+    if made:
+        import psycopg
+
+        from netdiag.tickets.store import postgres
+
+        postgres.close_pools()
+        with psycopg.connect(request.getfixturevalue("pg_server"), autocommit=True) as con:
+            for schema in made:
+                con.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_kind(request) -> str:
+    if request.param == "postgresql":
+        request.getfixturevalue("pg_server")  # skips, loudly, without a server
+    return request.param
 
 
 def dump(db: Path) -> dict[str, list[tuple]]:
@@ -85,9 +146,10 @@ def incident_links(db: Path) -> set[tuple]:
                          "WHERE t.kind = 'incident'"))
 
 
-def assert_consistent(db: Path) -> None:
-    assert query(db, "PRAGMA integrity_check") == [("ok",)]
-    assert query(db, "PRAGMA foreign_key_check") == []
+def assert_consistent(db) -> None:
+    if not is_pg(db):  # (PostgreSQL checks its pages and foreign keys itself)
+        assert query(db, "PRAGMA integrity_check") == [("ok",)]
+        assert query(db, "PRAGMA foreign_key_check") == []
     for col in ("element_id", "area_key"):
         dup = query(db, f"SELECT cause, {col}, count(*) FROM tickets WHERE {col} IS NOT NULL AND status IN {OPEN} "
                         f"GROUP BY cause, {col} HAVING count(*) > 1")
@@ -105,8 +167,8 @@ def reference(city, tmp_path_factory):
     return base / "ref.db"
 
 
-def test_four_processes_diagnosing_overlapping_data_at_once(city, reference, tmp_path):
-    db = tmp_path / "t.db"
+def test_four_processes_diagnosing_overlapping_data_at_once(city, reference, stores, tmp_path):
+    db = stores("t")
     # each holds the write lock for a moment: the others must queue on it, not fail or duplicate
     procs = {name: pausing_diagnose(folder, db, tmp_path / name, 0.4) for name, folder in city.items()}
     for proc in procs.values():
@@ -126,9 +188,8 @@ def test_four_processes_diagnosing_overlapping_data_at_once(city, reference, tmp
         query(reference, "SELECT count(*) FROM tickets WHERE kind = 'incident'")
 
 
-def test_updates_at_the_same_moment_are_all_kept(city, reference, tmp_path):
-    db = tmp_path / "t.db"
-    shutil.copy(reference, db)
+def test_updates_at_the_same_moment_are_all_kept(city, reference, stores, tmp_path):
+    db = stores("t", copy_of=reference)
     ticket, revision = query(db, "SELECT ticket_id, revision FROM tickets WHERE kind = 'field_test' AND status = 'acknowledged' "
                                  "ORDER BY ticket_id LIMIT 1")[0]
     procs = [netdiag("tickets", "update", ticket, "--db", db, "--note", f"note {i}", "--who", f"handler{i}") for i in range(3)]
@@ -163,8 +224,8 @@ def kill_in_transaction(folder: Path, db: Path, tmp_path: Path) -> None:
     assert proc.returncode == -signal.SIGKILL
 
 
-def test_a_run_killed_mid_transaction_leaves_nothing_and_a_rerun_completes_it(city, reference, tmp_path):
-    db = tmp_path / "t.db"
+def test_a_run_killed_mid_transaction_leaves_nothing_and_a_rerun_completes_it(city, reference, stores, tmp_path):
+    db = stores("t")
     kill_in_transaction(city["d14"], db, tmp_path)
     assert_consistent(db)
     assert query(db, "SELECT count(*) FROM tickets") == [(0,)]
@@ -175,8 +236,8 @@ def test_a_run_killed_mid_transaction_leaves_nothing_and_a_rerun_completes_it(ci
         query(reference, "SELECT ticket_id, cause, element_id, status, complaint_count FROM tickets ORDER BY 1")
 
 
-def test_a_second_run_killed_mid_transaction_leaves_the_first_intact(city, tmp_path):
-    db = tmp_path / "t.db"
+def test_a_second_run_killed_mid_transaction_leaves_the_first_intact(city, stores, tmp_path):
+    db = stores("t")
     finish(netdiag(*diagnose_args(city["d12"], db, tmp_path / "first")))
     before = dump(db)
     kill_in_transaction(city["d14"], db, tmp_path)
@@ -219,8 +280,8 @@ def updater(db: Path, tag: str, seed: int, n: int, tickets: list[str]) -> subpro
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_eight_writers_diagnosing_and_updating_the_same_tickets_lose_nothing(city, tmp_path):
-    db = tmp_path / "t.db"
+def test_eight_writers_diagnosing_and_updating_the_same_tickets_lose_nothing(city, stores, tmp_path):
+    db = stores("t")
     finish(netdiag(*diagnose_args(city["d12"], db, tmp_path / "seed"), "--who", "seed"))
     targets = [r[0] for r in query(db, f"SELECT ticket_id FROM tickets WHERE status IN {OPEN} ORDER BY ticket_id")][:6]
     assert len(targets) >= 3
@@ -257,15 +318,21 @@ def test_eight_writers_diagnosing_and_updating_the_same_tickets_lose_nothing(cit
     # every revision is accounted for: one per run that linked to (or moved away from) the ticket,
     # one per status change, one per update by a person
     wrong = query(db, """
-        SELECT t.ticket_id, t.revision, 1 + count(DISTINCT CASE WHEN h.event IN ('linked', 'unlinked') THEN h.who END)
-               + sum(h.event = 'status') + sum(h.event IN ('team', 'priority')) AS expected
-        FROM tickets t JOIN history h USING (ticket_id) GROUP BY t.ticket_id HAVING t.revision != expected""")
+        SELECT * FROM (
+            SELECT t.ticket_id, t.revision, 1 + count(DISTINCT CASE WHEN h.event IN ('linked', 'unlinked') THEN h.who END)
+                   + sum(CASE WHEN h.event = 'status' THEN 1 ELSE 0 END)
+                   + sum(CASE WHEN h.event IN ('team', 'priority') THEN 1 ELSE 0 END) AS expected
+            FROM tickets t JOIN history h USING (ticket_id) GROUP BY t.ticket_id, t.revision) AS counted
+        WHERE revision != expected""")
     assert wrong == [], f"revisions not accounted for by the history: {wrong[:5]}"
 
 
 # ----------------------------------------------------------------------------- killed at random points
-def tables_of(db: Path) -> set[str]:
-    if not db.exists():
+def tables_of(db) -> set[str]:
+    if is_pg(db):
+        return {r[0] for r in query(db, "SELECT table_name FROM information_schema.tables "
+                                        "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'")}
+    if not Path(db).exists():
         return set()
     return {r[0] for r in query(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
 
@@ -284,29 +351,27 @@ def whole_period(city):
 
 
 def test_a_run_killed_at_twenty_random_points_leaves_a_consistent_store_that_a_rerun_completes(city, whole_period,
-                                                                                               tmp_path):
+                                                                                               stores, tmp_path):
     from netdiag.tickets.store import TicketStore
 
     rng = random.Random(20261102)
-    base = tmp_path / "base.db"
+    base = stores("base")
     finish(netdiag(*diagnose_args(city["d12"], base, tmp_path / "base"), "--who", "seed"))
     probes = {}
     for fresh in (False, True):  # how many statements a whole run takes, on the base store and on a new file
-        db = tmp_path / f"probe-{fresh}.db"
-        if not fresh:
-            shutil.copy(base, db)
+        db = stores(f"probe-{fresh}", copy_of=None if fresh else base)
         finish(subprocess.Popen([*PAUSING, city["d14"], tmp_path / "probe", db, "0", "--trace", tmp_path / "trace.json"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
         probes[fresh] = json.loads((tmp_path / "trace.json").read_text())
     every = set(pd.read_csv(tmp_path / "probe" / "diagnoses.csv", dtype=str, encoding="utf-8-sig")["complaint_id"])
     net, diag, as_of = whole_period
-    points = {}
+    points, dbs = {}, {}
     for pair in range(10):  # two killed runs at a time (on two stores): one at a statement, one at a moment
         procs, before = {}, {}
         for i in (2 * pair, 2 * pair + 1):
-            db, fresh = tmp_path / f"k{i}.db", i % 4 == 0  # every fourth on a new file: the kill may hit its creation
-            if not fresh:
-                shutil.copy(base, db)
+            fresh = i % 4 == 0  # every fourth on a new store: the kill may hit its creation
+            db = stores(f"k{i}", copy_of=None if fresh else base)
+            dbs[i] = db
             before[i] = dump(db) if not fresh else None
             args = [*PAUSING, city["d14"], tmp_path / f"out{i}", db, "0"]
             if i % 2 == 0:  # just before a random statement: the pragmas, the schema, the transaction, COMMIT
@@ -323,7 +388,7 @@ def test_a_run_killed_at_twenty_random_points_leaves_a_consistent_store_that_a_r
         for i, proc in procs.items():
             proc.wait(timeout=120)
             assert proc.returncode in ((-signal.SIGKILL,) if i % 2 == 0 else (-signal.SIGKILL, 0)), proc.communicate()[1]
-            db, what = tmp_path / f"k{i}.db", f"killed at {points[i]} ({'statement' if i % 2 == 0 else 's'})"
+            db, what = dbs[i], f"killed at {points[i]} ({'statement' if i % 2 == 0 else 's'})"
             # all or nothing: the store is as before the run, or the run is complete
             if tables_of(db):
                 assert_consistent(db)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from conftest import TINY, write_dataset
+from conftest import TINY, copied_store, write_dataset
 from netdiag.data.coords import haversine_m
 from netdiag.data.dataset import load_dataset
 from netdiag.errors import OutputExistsError
@@ -48,11 +48,15 @@ def db(tmp_path_factory):
     return path
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def address(db, request, tmp_path) -> str:
+    """A copy of the store for one test: a SQLite file, then a PostgreSQL schema."""
+    return copied_store(db, request, tmp_path)
+
+
 @pytest.fixture
-def store(db, tmp_path):
-    copy = tmp_path / "t.db"
-    copy.write_bytes(db.read_bytes())
-    with TicketStore(copy, create=False) as s:
+def store(address):
+    with TicketStore(address, create=False) as s:
         yield s
 
 
@@ -123,22 +127,22 @@ def test_what_to_test_reads_the_categories():
     assert what_to_test(["mystery"], [False]).startswith("other x1: signal level, one voice call")
 
 
-def test_dispatch_command(db, tmp_path):
+def test_dispatch_command(address, tmp_path):
     from netdiag.cli.main import cli
 
     runner = CliRunner()
-    res = runner.invoke(cli, ["dispatch", "--team", "field-West", "--date", DAY, "--start", "53.34,-6.41", "--db", str(db),
+    res = runner.invoke(cli, ["dispatch", "--team", "field-West", "--date", DAY, "--start", "53.34,-6.41", "--db", address,
                               "--out", str(tmp_path / "d")], catch_exceptions=False)
     assert res.exit_code == 0, res.output
     first = res.output.splitlines()[0]
     assert first.startswith(f"{len(SPOTS)} visits for field-West on {DAY}: route ") and "km in due-time order" in first
     assert (tmp_path / "d" / f"dispatch_field-West_{DAY}.html").exists()
-    res = runner.invoke(cli, ["dispatch", "--team", "field-East", "--db", str(db)])
+    res = runner.invoke(cli, ["dispatch", "--team", "field-East", "--db", address])
     assert res.exit_code == 2
     assert "--team was 'field-East' but no field-test ticket has that team; teams with field tests: field-West" in res.output
-    res = runner.invoke(cli, ["dispatch", "--team", "field-West", "--db", str(db), "--start", "53.34"])
+    res = runner.invoke(cli, ["dispatch", "--team", "field-West", "--db", address, "--start", "53.34"])
     assert res.exit_code == 2 and "--start was '53.34' but is expected to be LAT,LON" in res.output
-    res = runner.invoke(cli, ["dispatch", "--team", "field-West", "--db", str(db), "--date", "05/11/2026"])
+    res = runner.invoke(cli, ["dispatch", "--team", "field-West", "--db", address, "--date", "05/11/2026"])
     assert res.exit_code == 2 and "--date was '05/11/2026' but is expected to be a day like 2026-11-03" in res.output
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -96,12 +97,14 @@ def ticket_of(result, cid) -> str:
 
 
 def table(store: TicketStore, name: str) -> pd.DataFrame:
-    return pd.read_sql_query(f"SELECT * FROM {name}", store.conn)
+    """A whole table of the store, in its key's order (either back end)."""
+    columns, rows = store.conn.tuples(f"SELECT * FROM {name} ORDER BY 1")
+    return pd.DataFrame.from_records(rows, columns=columns).drop(columns="geom", errors="ignore")
 
 
 # ----------------------------------------------------------------------------- runs over days
-def test_day1_then_days_1_2_attaches_day2_complaints_to_open_tickets(tmp_path, days):
-    with TicketStore(tmp_path / "t.db") as store:
+def test_day1_then_days_1_2_attaches_day2_complaints_to_open_tickets(store_db, days):
+    with TicketStore(store_db) as store:
         r1 = run(store, days["day1"])
         r2 = run(store, days["day12"])
         fault_ticket, field_ticket = ticket_of(r1, "A1"), ticket_of(r1, "N1")
@@ -117,8 +120,8 @@ def test_day1_then_days_1_2_attaches_day2_complaints_to_open_tickets(tmp_path, d
         assert (report["new_tickets"], report["linked_to_existing"], report["already_linked"]) == (1, 2, 2)
 
 
-def test_the_same_input_twice_changes_nothing(tmp_path, days):
-    with TicketStore(tmp_path / "t.db") as store:
+def test_the_same_input_twice_changes_nothing(store_db, days):
+    with TicketStore(store_db) as store:
         first = run(store, days["day12"])
         before = {name: table(store, name) for name in ("tickets", "complaints", "history", "id_counters")}
         again = run(store, days["day12"])
@@ -128,17 +131,17 @@ def test_the_same_input_twice_changes_nothing(tmp_path, days):
         assert again.tickets.attrs["store_run"]["already_linked"] == 5
 
 
-def test_tickets_by_id_takes_more_ids_than_sqlite_takes_parameters(tmp_path, days):
+def test_tickets_by_id_takes_more_ids_than_sqlite_takes_parameters(store_db, days):
     # a province's run asks for 100,000+ tickets at once; SQLite allows 32,766 parameters (250,000 in some builds)
-    with TicketStore(tmp_path / "t.db") as store:
+    with TicketStore(store_db) as store:
         first = run(store, days["day1"])
         wanted = sorted(set(first.diagnoses["ticket_id"]))
         found = store.tickets(ids=[f"TS-19990101-{i:06d}" for i in range(300_000)] + wanted)
         assert sorted(found["ticket_id"]) == wanted
 
 
-def test_complaints_of_many_tickets_come_oldest_first(tmp_path, days):
-    with TicketStore(tmp_path / "t.db") as store:
+def test_complaints_of_many_tickets_come_oldest_first(store_db, days):
+    with TicketStore(store_db) as store:
         result = run(store, days["day12"])
         later, earlier = ticket_of(result, "N3"), ticket_of(result, "N1")  # N3 on day 2; N1 day 1, N2 day 2
         padding = [f"TS-19990101-{i:04d}" for i in range(499)]           # 500 tickets were read at a time
@@ -146,8 +149,8 @@ def test_complaints_of_many_tickets_come_oldest_first(tmp_path, days):
         assert linked["complaint_id"].tolist() == ["N1", "N2", "N3"]
 
 
-def test_ended_outage_is_resolved_and_a_new_outage_opens_a_new_ticket(tmp_path, days):
-    with TicketStore(tmp_path / "t.db") as store:
+def test_ended_outage_is_resolved_and_a_new_outage_opens_a_new_ticket(store_db, days):
+    with TicketStore(store_db) as store:
         r1 = run(store, days["day12"])
         old = ticket_of(r1, "A1")
         r3 = run(store, days["day123"])
@@ -167,9 +170,9 @@ def test_ended_outage_is_resolved_and_a_new_outage_opens_a_new_ticket(tmp_path, 
         assert "ended at 2026-11-03T20:00:00Z" in changes[0]["why"]
 
 
-def test_a_complaint_rediagnosed_with_a_real_fault_moves_and_its_field_ticket_is_cancelled(tmp_path):
+def test_a_complaint_rediagnosed_with_a_real_fault_moves_and_its_field_ticket_is_cancelled(store_db, tmp_path):
     late_alarm = [fault("F9", "C002", "2026-11-02T15:00:00Z", "2026-11-02T23:00:00Z")]
-    with TicketStore(tmp_path / "t.db") as store:
+    with TicketStore(store_db) as store:
         r1 = run(store, write_day(tmp_path / "a", "day1"))
         field = ticket_of(r1, "N1")
         r2 = run(store, write_day(tmp_path / "b", "day1", extra_events=late_alarm))  # the OMC reported the alarm late
@@ -182,8 +185,8 @@ def test_a_complaint_rediagnosed_with_a_real_fault_moves_and_its_field_ticket_is
         assert r2.tickets.attrs["store_run"]["relinked"] == 1
 
 
-def test_ticket_ids_are_readable_and_numbered_per_day_of_the_first_complaint(tmp_path, days):
-    with TicketStore(tmp_path / "t.db") as store:
+def test_ticket_ids_are_readable_and_numbered_per_day_of_the_first_complaint(store_db, days):
+    with TicketStore(store_db) as store:
         run(store, days["day1"])
         run(store, days["day123"])
         t = store.tickets()
@@ -192,15 +195,17 @@ def test_ticket_ids_are_readable_and_numbered_per_day_of_the_first_complaint(tmp
     assert sorted(t["ticket_id"]) == ["TS-20261102-0001", "TS-20261102-0002", "TS-20261103-0001", "TS-20261104-0001"]
 
 
-def test_diagnose_writes_store_ids_in_csv_files(tmp_path, days):
+def test_diagnose_writes_store_ids_in_csv_files(store_db, tmp_path, days):
     from click.testing import CliRunner
 
     from netdiag.cli.main import cli
+    from netdiag.tickets.store import postgres
 
-    db, out = tmp_path / "t.db", tmp_path / "out"
+    db, out = store_db, tmp_path / "out"
     res = CliRunner().invoke(cli, ["diagnose", str(days["day12"]), "--out", str(out), "--db", str(db)], catch_exceptions=False)
     assert res.exit_code == 0, res.output
-    assert f"ticket store {db}: 3 new tickets" in res.output
+    name = postgres.display(db) if postgres.is_address(db) else db  # a server's address without its options
+    assert f"ticket store {name}: 3 new tickets" in res.output
     d = pd.read_csv(out / "diagnoses.csv", dtype=str, encoding="utf-8-sig")
     t = pd.read_csv(out / "tickets.csv", dtype=str, encoding="utf-8-sig")
     with TicketStore(db) as store:
@@ -209,9 +214,9 @@ def test_diagnose_writes_store_ids_in_csv_files(tmp_path, days):
 
 
 # ----------------------------------------------------------------------------- grade and priority
-def test_grade_rises_with_vip_and_never_falls_and_a_hand_set_priority_stays(tmp_path, days):
+def test_grade_rises_with_vip_and_never_falls_and_a_hand_set_priority_stays(store_db, tmp_path, days):
     vip = complaint("V1", at("S003", 90, 410), "2026-11-03T09:30:00Z", vip="yes")
-    with TicketStore(tmp_path / "t.db") as store:
+    with TicketStore(store_db) as store:
         r1 = run(store, days["day1"])
         tid = ticket_of(r1, "A1")
         first = store.tickets(ids=[tid]).iloc[0]
@@ -227,8 +232,8 @@ def test_grade_rises_with_vip_and_never_falls_and_a_hand_set_priority_stays(tmp_
 
 # ----------------------------------------------------------------------------- people's updates
 @pytest.fixture
-def stocked(tmp_path, days):
-    store = TicketStore(tmp_path / "t.db")
+def stocked(store_db, days):
+    store = TicketStore(store_db)
     result = run(store, days["day12"])
     yield store, ticket_of(result, "A1")
     store.close()
@@ -260,8 +265,8 @@ def test_refused_transitions_say_why(stocked, path, target, message):
         store.update(tid, status=target, who="x")
 
 
-def test_reopening_is_refused_while_another_ticket_is_open_for_the_same_fault(tmp_path, days):
-    with TicketStore(tmp_path / "t.db") as store:
+def test_reopening_is_refused_while_another_ticket_is_open_for_the_same_fault(store_db, days):
+    with TicketStore(store_db) as store:
         run(store, days["day12"])
         r3 = run(store, days["day123"])
         old, new = ticket_of(r3, "A1"), ticket_of(r3, "A3")
@@ -326,19 +331,62 @@ def test_a_store_of_a_newer_netdiag_or_of_another_application_is_refused(tmp_pat
         TicketStore(tmp_path / "missing.db", create=False)
 
 
-def test_an_older_store_is_migrated(tmp_path, monkeypatch):
+def test_on_postgresql_the_database_enforces_one_open_ticket_and_qgis_finds_points(pg_store, days):
+    import psycopg
+
+    with TicketStore(pg_store) as store:
+        run(store, days["day1"])
+        columns = store.conn.columns("tickets")
+    with psycopg.connect(pg_store, autocommit=True) as raw:
+        assert raw.execute("SELECT value FROM netdiag_meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
+        # a point layer with a spatial index, in WGS-84, for QGIS
+        assert raw.execute("SELECT srid, type FROM geometry_columns WHERE f_table_name = 'tickets' "
+                           "AND f_table_schema = current_schema()").fetchone() == (4326, "POINT")
+        assert raw.execute("SELECT count(*) FROM pg_indexes WHERE indexname IN ('tickets_geom', 'complaints_geom') "
+                           "AND schemaname = current_schema() AND indexdef LIKE '%USING gist%'").fetchone()[0] == 2
+        lon, lat, x, y = raw.execute("SELECT lon, lat, ST_X(geom), ST_Y(geom) FROM tickets WHERE element_id = 'S003'").fetchone()
+        assert (x, y) == (lon, lat)
+        dup = ", ".join(c for c in columns if c != "ticket_id")
+        with pytest.raises(psycopg.errors.UniqueViolation, match="tickets_one_open_per_element"):
+            raw.execute(f"INSERT INTO tickets (ticket_id, {dup}) SELECT 'TS-20261102-9999', {dup} FROM tickets "
+                        f"WHERE element_id = 'S003'")
+        raw.execute("UPDATE tickets SET status = 'resolved' WHERE element_id = 'S003'")  # once resolved, a new one may open
+        raw.execute(f"INSERT INTO tickets (ticket_id, {dup}) SELECT 'TS-20261102-9999', {dup} FROM tickets "
+                    f"WHERE element_id = 'S003'")
+
+
+def test_on_postgresql_a_newer_store_another_applications_table_or_no_store_is_refused(pg_store):
+    import psycopg
+
+    with pytest.raises(InputError, match="has no netdiag tickets yet; create them with `netdiag diagnose"):
+        TicketStore(pg_store, create=False)
+    with psycopg.connect(pg_store, autocommit=True) as raw:
+        raw.execute("CREATE TABLE tickets (id TEXT)")
+    with pytest.raises(InputError, match="already has a table tickets of another application"):
+        TicketStore(pg_store)
+    with psycopg.connect(pg_store, autocommit=True) as raw:
+        raw.execute("DROP TABLE tickets")
+    TicketStore(pg_store).close()
+    with psycopg.connect(pg_store, autocommit=True) as raw:
+        raw.execute(f"UPDATE netdiag_meta SET value = '{SCHEMA_VERSION + 1}' WHERE key = 'schema_version'")
+    with pytest.raises(InputError, match=f"has schema version {SCHEMA_VERSION + 1}, but this netdiag knows up to version "
+                                         f"{SCHEMA_VERSION}; upgrade netdiag"):
+        TicketStore(pg_store)
+
+
+def test_an_older_store_is_migrated(store_db, monkeypatch):
     import netdiag.tickets.store as store_mod
 
-    db = tmp_path / "t.db"
+    db = store_db
     TicketStore(db).close()
     monkeypatch.setattr(store_mod, "MIGRATIONS", store_mod.MIGRATIONS + [["ALTER TABLE tickets ADD COLUMN sla_breached INTEGER"]])
     monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     with store_mod.TicketStore(db) as store:
         assert store.schema_version() == SCHEMA_VERSION + 1
-        assert "sla_breached" in [r[1] for r in store.conn.execute("PRAGMA table_info(tickets)")]
+        assert "sla_breached" in store.conn.columns("tickets")
 
 
-def test_before_commit_runs_inside_the_transaction_and_its_failure_rolls_the_run_back(tmp_path, days):
+def test_before_commit_runs_inside_the_transaction_and_its_failure_rolls_the_run_back(store_db, days):
     from netdiag.engine.network import prepare
 
     ds = load_dataset(days["day1"])
@@ -347,31 +395,34 @@ def test_before_commit_runs_inside_the_transaction_and_its_failure_rolls_the_run
     seen = []
 
     def fail():
-        seen.append(pd.read_sql_query("SELECT count(*) AS n FROM tickets", store.conn)["n"][0])
+        seen.append(store.conn.tuples("SELECT count(*) FROM tickets")[1][0][0])
         raise RuntimeError("stop")
 
-    with TicketStore(tmp_path / "t.db") as store:
+    with TicketStore(store_db) as store:
         with pytest.raises(RuntimeError, match="stop"):
             store.record(net, diag, who="tester", before_commit=fail)
         assert seen == [2]  # written, not yet committed
         assert table(store, "tickets").empty and table(store, "runs").empty
 
 
-def test_customer_numbers_never_reach_the_store(tmp_path, days):
-    db = tmp_path / "t.db"
-    with TicketStore(db) as store:
+def test_customer_numbers_never_reach_the_store(store_db, days):
+    with TicketStore(store_db) as store:
         run(store, days["day12"])
-    data = db.read_bytes() + (db.with_suffix(".db-wal").read_bytes() if db.with_suffix(".db-wal").exists() else b"")
-    assert b"13800000000" not in data and b"*******0000" in data
+        stored = " ".join(str(table(store, name).to_dict("records")) for name in ("tickets", "complaints", "history", "notes"))
+    assert "13800000000" not in stored and "*******0000" in stored
+    if not store_db.startswith("postgresql"):  # nor any page of the file (freed pages, the write-ahead log)
+        db = Path(store_db)
+        data = db.read_bytes() + (db.with_suffix(".db-wal").read_bytes() if db.with_suffix(".db-wal").exists() else b"")
+        assert b"13800000000" not in data and b"*******0000" in data
 
 
 # ----------------------------------------------------------------------------- export
-def test_export_tmf621_json_csv_and_geopackage(tmp_path, days):
+def test_export_tmf621_json_csv_and_geopackage(store_db, tmp_path, days):
     import json
 
     import geopandas as gpd
 
-    with TicketStore(tmp_path / "t.db") as store:
+    with TicketStore(store_db) as store:
         r = run(store, days["day12"])
         tid = ticket_of(r, "A1")
         store.update(tid, status="inProgress", who="li.wei", why="on site", note="called the customer")

@@ -14,6 +14,7 @@ from netdiag.settings import Settings
 from netdiag.tickets.grouping import assess, cluster_nearby, lead_department
 from netdiag.tickets.lifecycle import TRANSITIONS, check_transition
 from netdiag.tickets.tmf621 import tmf621
+from conftest import copied_store
 from test_store import write_day
 
 T0 = pd.Timestamp("2026-11-02T10:00:00Z")
@@ -98,7 +99,7 @@ def test_tmf621_of_an_in_memory_ticket():
 
 # ----------------------------------------------------------------------------- the command
 @pytest.fixture(scope="module")
-def store_db(tmp_path_factory):
+def base_store(tmp_path_factory):
     base = tmp_path_factory.mktemp("cli")
     db = base / "t.db"
     from netdiag.cli.main import cli
@@ -109,11 +110,9 @@ def store_db(tmp_path_factory):
     return db
 
 
-@pytest.fixture
-def db(store_db, tmp_path):
-    copy = tmp_path / "t.db"
-    copy.write_bytes(store_db.read_bytes())
-    return copy
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(base_store, request, tmp_path):
+    return copied_store(base_store, request, tmp_path)
 
 
 @pytest.fixture

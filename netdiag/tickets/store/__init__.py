@@ -91,6 +91,7 @@ from netdiag.tickets.store.errors import (
     StoreIOError,
     StoreReadOnlyError,
 )
+from netdiag.tickets.store.postgres import PgConnection
 from netdiag.tickets.store.queries import TIME_COLUMNS
 from netdiag.tickets.store.resolution import incident_end
 
@@ -157,15 +158,12 @@ class TicketStore:
     """
 
     def __init__(self, path: str | Path, *, settings: Settings | None = None, create: bool = True) -> None:
-        scheme = files.url_scheme(path)
-        if scheme:  # never a file named "postgresql:"; the address is not repeated (it may hold a password)
-            raise InputError(f"the ticket store is a {scheme}:// address, but netdiag keeps its tickets in a SQLite file: "
-                             f"give the file's path")
-        self.path = Path(path)
+        files.check_address(path)
         self.settings = settings or Settings()
         # MIGRATIONS is looked up in this module when a store is opened (a test adds a step to it)
-        self.conn: StoreConnection = connection.connect(self.path, settings=self.settings, create=create,
-                                                        migrations=MIGRATIONS)
+        self.conn: StoreConnection | PgConnection = connection.connect(path, settings=self.settings, create=create,
+                                                                       migrations=MIGRATIONS)
+        self.path: Path | str = self.conn.path
 
     # ------------------------------------------------------------------ plumbing
     def close(self) -> None:
@@ -239,8 +237,22 @@ class TicketStore:
 
     @_guarded
     def files(self) -> list[Path]:
-        """The store's own files (the database and its -wal and -shm), resolved; nothing may be written over them."""
+        """The store's own files (the database and its -wal and -shm), resolved; nothing may be written over them
+        (none for a store on a server)."""
+        if self.conn.dialect != "sqlite":
+            return []
         return [self.path.resolve(), *files.siblings(self.path)]
+
+    @_guarded
+    def stamp(self) -> tuple:
+        """Something that changes whenever the store's tickets do (for a cache of them).
+
+        SQLite: the file's and its -wal's modification times. PostgreSQL: the number of tickets
+        and the sum of their revisions (every change of a ticket bumps its revision).
+        """
+        if self.conn.dialect == "sqlite":
+            return tuple(f.stat().st_mtime_ns if f.exists() else 0 for f in [self.path, *files.siblings(self.path)[:1]])
+        return tuple(self.conn.tuples("SELECT count(*), coalesce(sum(revision), 0) FROM tickets")[1][0])
 
     # ------------------------------------------------------------------ people's updates
     @_guarded

@@ -20,7 +20,7 @@ from typing import Iterator, Sequence
 
 from netdiag.errors import InputError, NotAStoreError
 from netdiag.settings import Settings
-from netdiag.tickets.store import errors, files
+from netdiag.tickets.store import errors, files, postgres
 from netdiag.tickets.store.files import APPLICATION_ID
 from netdiag.tickets.store.schema import MIGRATIONS, OPEN_SQL, SCHEMA_VERSION  # noqa: F401 (the store's names)
 
@@ -61,15 +61,50 @@ class StoreConnection(sqlite3.Connection):
         netdiag may migrate the store while this one has it open: :func:`write` refuses then).
     """
 
+    dialect = "sqlite"
     path: Path
     busy_timeout_s: float
     read_only: str | None
     schema: int | None
 
+    def tuples(self, sql: str, args: Sequence = ()) -> tuple[list[str], list[tuple]]:
+        """(column names, rows as plain tuples) of a query: many rows without a :class:`sqlite3.Row` each."""
+        cur = self.cursor()
+        cur.row_factory = None
+        rows = cur.execute(sql, args).fetchall()
+        return [d[0] for d in cur.description], rows
+
+    def columns(self, table: str) -> list[str]:
+        """The columns of ``table``, in order."""
+        return [r[1] for r in self.execute(f"PRAGMA table_info({table})")]
+
+    def begin(self, *, write: bool) -> None:
+        """Open a write transaction (``BEGIN IMMEDIATE``: writers queue) or a read (a WAL snapshot)."""
+        self.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    def rollback(self) -> None:
+        """Roll back the open transaction, if SQLite has not already (it does on a full disk or an I/O error)."""
+        if not self.in_transaction:
+            return
+        try:
+            self.execute("ROLLBACK")
+        except sqlite3.Error as exc:  # the error being raised says more than this one
+            log.debug("ticket store %s: rollback failed: %s", self.path, exc)
+
+    def schema_version(self) -> int:
+        """The store's schema version (``PRAGMA user_version``)."""
+        return int(self.execute("PRAGMA user_version").fetchone()[0])
+
+    def translating(self) -> contextlib.AbstractContextManager[None]:
+        """Turn an SQLite error inside into the store's typed error (:func:`.errors.translating`)."""
+        return errors.translating(self.path, self.read_only, self.busy_timeout_s)
+
 
 def connect(path: str | Path, *, settings: Settings | None = None, create: bool = True,
             migrations: Sequence[Sequence[str]] = MIGRATIONS) -> StoreConnection:
     """Open a ticket store: WAL mode, busy timeout, foreign keys; create or migrate its schema.
+
+    A ``postgresql://`` address opens the store on that server instead (:func:`.postgres.connect`).
 
     What the file is is checked first, from its header and without writing to it
     (:func:`.files.examine`): anything but a netdiag ticket store, an empty file or a new name
@@ -105,8 +140,10 @@ def connect(path: str | Path, *, settings: Settings | None = None, create: bool 
     netdiag.tickets.store.errors.StoreError
         The file cannot be opened or (``create=True``) written; the message says why.
     """
-    path = Path(path)
     settings = settings or Settings()
+    if postgres.is_address(path):
+        return postgres.connect(str(path), settings=settings, create=create, migrations=migrations)
+    path = Path(path)
     kind = files.examine(path)
     if kind == files.MISSING and not create:
         raise InputError(f"ticket store {path} does not exist; create it with "
@@ -200,14 +237,17 @@ def _open_read_only(path: Path, why: str, timeout: float, latest: int, attempts:
         return conn
 
 
-def guard(conn: StoreConnection) -> contextlib.AbstractContextManager[None]:
-    """Turn an SQLite error on ``conn`` into the store's typed error (:func:`.errors.translating`)."""
-    return errors.translating(conn.path, conn.read_only, conn.busy_timeout_s)
+def guard(conn) -> contextlib.AbstractContextManager[None]:
+    """Turn an error of the store's database on ``conn`` into the store's typed error (:mod:`.errors`)."""
+    return conn.translating()
 
 
 @contextlib.contextmanager
-def write(conn: StoreConnection) -> Iterator[StoreConnection]:
-    """A write transaction (``BEGIN IMMEDIATE``): committed at the end, rolled back on error.
+def write(conn) -> Iterator:
+    """A write transaction: committed at the end, rolled back on error.
+
+    Writers queue: SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's advisory lock of the store
+    (:mod:`.postgres`), each waiting at most ``store_busy_timeout_s``.
 
     Raises
     ------
@@ -219,51 +259,38 @@ def write(conn: StoreConnection) -> Iterator[StoreConnection]:
     if conn.read_only:
         raise errors.read_only(conn.path, conn.read_only)
     with guard(conn):
-        conn.execute("BEGIN IMMEDIATE")
+        conn.begin(write=True)
         try:
             if conn.schema is not None:
                 _known_version(conn, conn.schema, while_open=True)
             yield conn
             conn.execute("COMMIT")
         except BaseException:
-            _rollback(conn)
+            conn.rollback()
             raise
 
 
 @contextlib.contextmanager
-def read(conn: StoreConnection) -> Iterator[StoreConnection]:
-    """A read transaction: one consistent snapshot, never blocking writers (WAL)."""
+def read(conn) -> Iterator:
+    """A read transaction: one consistent snapshot, never blocking writers."""
     with guard(conn):
-        conn.execute("BEGIN")
+        conn.begin(write=False)
         try:
             yield conn
         except BaseException:
-            _rollback(conn)
+            conn.rollback()
             raise
         conn.execute("COMMIT")
 
 
-def _rollback(conn: StoreConnection) -> None:
-    """Roll back the open transaction, if SQLite has not already (it does on a full disk or an I/O error)."""
-    if not conn.in_transaction:
-        return
-    try:
-        conn.execute("ROLLBACK")
-    except sqlite3.Error as exc:  # the error being raised says more than this one
-        log.debug("ticket store %s: rollback failed: %s", conn.path, exc)
+def schema_version(conn) -> int:
+    """The store's schema version."""
+    return conn.schema_version()
 
 
-def schema_version(conn: sqlite3.Connection) -> int:
-    """The store's schema version (``PRAGMA user_version``)."""
-    return int(conn.execute("PRAGMA user_version").fetchone()[0])
-
-
-def tuples(conn: sqlite3.Connection, sql: str, args: Sequence = ()) -> tuple[list[str], list[tuple]]:
-    """(column names, rows as plain tuples) of a query: many rows without a :class:`sqlite3.Row` each."""
-    cur = conn.cursor()
-    cur.row_factory = None
-    rows = cur.execute(sql, args).fetchall()
-    return [d[0] for d in cur.description], rows
+def tuples(conn, sql: str, args: Sequence = ()) -> tuple[list[str], list[tuple]]:
+    """(column names, rows as plain tuples) of a query: many rows without a row object each."""
+    return conn.tuples(sql, args)
 
 
 def chunks(items: Sequence, size: int = 500) -> Iterator[Sequence]:

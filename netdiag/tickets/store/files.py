@@ -180,3 +180,24 @@ def url_scheme(value) -> str | None:
 
     match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", str(value))
     return match.group(1).lower() if match else None
+
+
+def check_address(value) -> None:
+    """Refuse a ``--db`` value that is a server address netdiag does not speak (``mysql://...``), or a
+    PostgreSQL address it may not use (one holding a password): never taken as a file name, and the
+    address is not repeated (it may hold a password).
+
+    Raises
+    ------
+    InputError
+    """
+    from netdiag.errors import InputError
+    from netdiag.tickets.store import postgres
+
+    scheme = url_scheme(value)
+    if scheme is None:
+        return
+    if scheme not in postgres.SCHEMES:
+        raise InputError(f"the ticket store is a {scheme}:// address, but netdiag keeps its tickets in a SQLite file or "
+                         f"on a PostgreSQL server: give a file's path or postgresql://USER@HOST/DATABASE")
+    postgres.check_address(str(value))

@@ -106,8 +106,8 @@ def record(conn: StoreConnection, net, diag: pd.DataFrame, *, settings: Settings
     complaint_ids = d["complaint_id"].tolist()
     with write(conn) as c:
         w = Pending().bind(c)
-        run_id = c.execute("INSERT INTO runs (started_at, who, source, as_of, complaints) VALUES (?, ?, ?, ?, ?)",
-                           (at, who, source, iso_utc(as_of), len(d))).lastrowid
+        run_id = c.execute("INSERT INTO runs (started_at, who, source, as_of, complaints) VALUES (?, ?, ?, ?, ?) "
+                           "RETURNING run_id", (at, who, source, iso_utc(as_of), len(d))).fetchone()[0]
         report = RunReport(run_id=run_id, complaints=len(d))
         moved_from = _relink(c, d, report)
         linked = _existing_links(c, complaint_ids)
@@ -165,6 +165,11 @@ def _existing_links(c: sqlite3.Connection, complaint_ids: list[str]) -> dict[str
     return out
 
 
+#: (join, order) of the re-diagnosis lookup: SQLite's CROSS JOIN fixes its plan, and rows come in the order
+#: they were written (rowid); PostgreSQL plans by itself and has no rowid: the keys order the rows there
+_RELINK_PLAN = {"sqlite": ("CROSS JOIN", "t.rowid, c.rowid"), "postgresql": ("JOIN", "t.ticket_id, c.complaint_id")}
+
+
 def _relink(c: sqlite3.Connection, d: pd.DataFrame, report: RunReport) -> dict[str, list[str]]:
     """Unlink complaints whose new diagnosis outranks the stored one while their ticket is open."""
     moved: dict[str, list[str]] = {}
@@ -173,9 +178,10 @@ def _relink(c: sqlite3.Connection, d: pd.DataFrame, report: RunReport) -> dict[s
         # CROSS JOIN: the complaints' primary key drives the join (a plain JOIN let the planner scan every
         # open ticket through tickets_by_status, per chunk); the ORDER BY is the order that plan gave
         # (status index, then the ticket's complaints), which orders the 'unlinked' history rows
-        rows = c.execute(f"SELECT c.complaint_id, c.cause, c.ticket_id FROM complaints c CROSS JOIN tickets t "
+        join, order = _RELINK_PLAN[c.dialect]
+        rows = c.execute(f"SELECT c.complaint_id, c.cause, c.ticket_id FROM complaints c {join} tickets t "
                          f"ON t.ticket_id = c.ticket_id WHERE c.complaint_id IN ({', '.join('?' * len(chunk))}) "
-                         f"AND t.status IN {OPEN_SQL} ORDER BY t.status, t.team, t.priority, t.rowid, c.rowid", list(chunk))
+                         f"AND t.status IN {OPEN_SQL} ORDER BY t.status, t.team, t.priority, {order}", list(chunk))
         for cid, old_cause, ticket_id in rows:
             if CAUSE_RANK.get(new_cause[cid], 99) < CAUSE_RANK.get(old_cause, 99):
                 moved.setdefault(ticket_id, []).append(cid)

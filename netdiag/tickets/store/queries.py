@@ -100,10 +100,19 @@ def tickets(conn: sqlite3.Connection, *, ids: Iterable[str] | None = None, statu
     if created_before is not None:
         where.append("created_at < ?")
         args.append(iso_utc(created_before))
-    sql = ("SELECT t.*, (SELECT group_concat(complaint_id, ';') FROM (SELECT complaint_id FROM complaints c "
-           "WHERE c.ticket_id = t.ticket_id ORDER BY received_at, complaint_id)) AS complaint_ids FROM tickets t"
+    sql = (f"SELECT {', '.join('t.' + col for col in conn.columns('tickets'))}, {_COMPLAINT_IDS[conn.dialect]} "
+           f"AS complaint_ids FROM tickets t"
            + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY created_at, ticket_id")
     return _frame(conn, *tuples(conn, sql, args))
+
+
+#: a ticket's complaint ids, oldest first, as one text (SQLite before 3.44 has no ORDER BY in an aggregate)
+_COMPLAINT_IDS = {
+    "sqlite": "(SELECT group_concat(complaint_id, ';') FROM (SELECT complaint_id FROM complaints c "
+              "WHERE c.ticket_id = t.ticket_id ORDER BY received_at, complaint_id))",
+    "postgresql": "(SELECT string_agg(complaint_id, ';' ORDER BY received_at, complaint_id) FROM complaints c "
+                  "WHERE c.ticket_id = t.ticket_id)",
+}
 
 
 def check_priority(*priorities: str) -> None:
@@ -123,17 +132,13 @@ def _frame(conn: sqlite3.Connection, columns: list[str], rows: list[tuple]) -> p
     if rows:
         frame = pd.DataFrame.from_records(rows, columns=columns)
     else:
-        frame = pd.DataFrame(columns=_columns(conn, "tickets") + ["complaint_ids"])
+        frame = pd.DataFrame(columns=conn.columns("tickets") + ["complaint_ids"])
     for col in TIME_COLUMNS:
         frame[col] = pd.to_datetime(frame[col], utc=True, format="ISO8601")
     for col in _TEXT_COLUMNS:
         frame[col] = frame[col].astype(object).where(frame[col].notna(), "")
     first = [c for c in tk.TICKET_COLUMNS if c in frame.columns]
     return frame[first + [c for c in frame.columns if c not in first]].reset_index(drop=True)
-
-
-def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
-    return [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
 
 
 def complaints(conn: sqlite3.Connection, ticket_ids: Iterable[str]) -> pd.DataFrame:
@@ -151,8 +156,9 @@ def complaints(conn: sqlite3.Connection, ticket_ids: Iterable[str]) -> pd.DataFr
         The ``complaints`` table's columns; times are UTC timestamps.
     """
     # one query, so that the order holds across any number of tickets (it used to hold within 500)
-    columns, rows = tuples(conn, "SELECT * FROM complaints WHERE ticket_id IN (SELECT value FROM json_each(?)) "
-                                 "ORDER BY received_at, complaint_id", (json.dumps(list(ticket_ids)),))
+    columns, rows = tuples(conn, f"SELECT {', '.join(conn.columns('complaints'))} FROM complaints WHERE ticket_id IN "
+                                 f"(SELECT value FROM json_each(?)) ORDER BY received_at, complaint_id",
+                           (json.dumps(list(ticket_ids)),))
     frame = pd.DataFrame.from_records(rows, columns=columns)
     for col in _COMPLAINT_TIMES:
         frame[col] = pd.to_datetime(frame[col], utc=True, format="ISO8601")
