@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import data_dir_option, engine_errors, out_file_option, overwrite_opt, pass_state
+from netdiag.cli.options import data_dir_option, lasting_tickets, read_store_option, engine_errors, out_file_option, overwrite_opt, pass_state
 
 
 @click.command("map")
@@ -20,16 +20,18 @@ from netdiag.cli.options import data_dir_option, engine_errors, out_file_option,
 @click.option("--grid", type=click.Choice(["hex", "square"]), default="hex", show_default=True,
               help="Hotspot grid (cell size: setting hotspot_cell_m).")
 @click.option("--title", default="netdiag", show_default=True, help="Page title.")
+@read_store_option
 @overwrite_opt
 @pass_state
 @engine_errors
-def map_command(state, data_dir, out, at, start, end, tiles, grid, title, overwrite):
+def map_command(state, data_dir, out, at, start, end, tiles, grid, title, db, overwrite):
     """Draw the data directory on one HTML map that works offline.
 
     Layers: sector wedges coloured by status at --at (fault, shutdown, interference,
     congested, in service), sites, repeaters, failed transport nodes with the sites behind
     them, complaints coloured by cause (clustered), tickets, hotspots, a heatmap and a
-    heatmap by day. Popups hold the evidence and the ticket; open one directly with
+    heatmap by day. With --db, the tickets are the store's lasting ones, as handlers see
+    them. Popups hold the evidence and the ticket; open one directly with
     FILE.html#complaint:ID (or #ticket:ID, #cell:ID, #site:ID).
 
     \b
@@ -37,6 +39,7 @@ def map_command(state, data_dir, out, at, start, end, tiles, grid, title, overwr
       netdiag map --data sample_data
       netdiag map --data sample_data --at worst --out maps/worst.html
       netdiag map --data sample_data --from 2026-11-05 --to 2026-11-07 --out maps/nov5-7.html
+      netdiag map --data sample_data --db netdiag.db --out maps/store.html
     """
     import time
 
@@ -51,7 +54,7 @@ def map_command(state, data_dir, out, at, start, end, tiles, grid, title, overwr
     check_map_options(at=at, start=start, end=end, tiles=tiles, tz=settings.tz)  # before the long work
     path = ensure_writable(out, overwrite=overwrite)
     ds = load_dataset(data_dir, settings=settings, load_window="complaints", progress=state.progress())
-    result = diagnose(ds, settings=settings, progress=state.progress())
+    result = lasting_tickets(diagnose(ds, settings=settings, progress=state.progress()), db, settings)
     say = state.progress() or (lambda _text: None)
     say("drawing the map")
     m = build_map(ds, result, at=at, start=start, end=end, tiles=tiles, grid=grid, title=title)

@@ -198,6 +198,26 @@ class StorePath(click.Path):
         return super().convert(value, param, ctx)
 
 
+def read_store_option(func):
+    """``--db STORE`` of a command that shows tickets: the store's lasting tickets instead of the run's own
+    grouping, read only (:func:`netdiag.pipeline.with_store_tickets`)."""
+    return click.option("--db", type=StorePath(exists=True), envvar="NETDIAG_DB",
+                        help="Show the lasting tickets of this store (a SQLite file or postgresql://USER@HOST/DATABASE; "
+                             "also $NETDIAG_DB), as handlers see them, instead of this run's own grouping; nothing "
+                             "is written to it.")(func)
+
+
+def lasting_tickets(result, db, settings):
+    """``result`` with the lasting tickets of the store ``--db`` (when given), read only."""
+    if not db:
+        return result
+    from netdiag.pipeline import with_store_tickets
+    from netdiag.tickets.store import TicketStore
+
+    with TicketStore(db, settings=settings, create=False) as store:
+        return with_store_tickets(result, store)
+
+
 overwrite_opt = click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 format_opt = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
                           help="Human text or machine-readable JSON on stdout.")

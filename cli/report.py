@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import data_dir_option, engine_errors, out_folder_option, overwrite_opt, pass_state
+from netdiag.cli.options import data_dir_option, lasting_tickets, read_store_option, engine_errors, out_folder_option, overwrite_opt, pass_state
 
 
 @click.command()
@@ -17,15 +17,17 @@ from netdiag.cli.options import data_dir_option, engine_errors, out_folder_optio
                    "Default: the previous period of the same data directory, when it holds one.")
 @out_folder_option(help="Folder for report.md, report.html, the CSV tables and charts. Default: reports/PERIOD-START.")
 @click.option("--grid", type=click.Choice(["hex", "square"]), default="hex", show_default=True, help="Hotspot grid.")
+@read_store_option
 @overwrite_opt
 @pass_state
 @engine_errors
-def report(state, data_dir, period, date, previous, out, grid, overwrite):
+def report(state, data_dir, period, date, previous, out, grid, db, overwrite):
     """Analyse one week or month of the data directory's complaints.
 
     Complaints by category, cause, action, team and grade; response times against the due
     times; top cells and sites; hotspots and repeat complaints; hour-of-day and day-of-week
-    patterns; the change against the previous period. Writes report.md, report.html (charts
+    patterns; the change against the previous period. With --db, the tickets and their
+    response times are the store's, as people left them (statuses, resolutions). Writes report.md, report.html (charts
     inline, opens with no network), one CSV per table and summary.json (for a later --compare).
 
     \b
@@ -33,6 +35,7 @@ def report(state, data_dir, period, date, previous, out, grid, overwrite):
       netdiag report --data sample_data --period week --date 2026-11-03
       netdiag report --data sample_data --period week --compare reports/week-2026-11-02
       netdiag report --data sample_data --period month --out out/report-nov --overwrite
+      netdiag report --data sample_data --period month --db netdiag.db --out out/report-nov-store
     """
     from netdiag.data.dataset import load_dataset
     from netdiag.data.times import parse_time
@@ -47,7 +50,7 @@ def report(state, data_dir, period, date, previous, out, grid, overwrite):
         refuse_existing(out, REPORT_PAGES, overwrite=overwrite)
     before = load_previous(previous, settings=settings) if previous else None
     ds = load_dataset(data_dir, settings=settings, load_window="complaints", progress=state.progress())
-    result = diagnose(ds, settings=settings, progress=state.progress())
+    result = lasting_tickets(diagnose(ds, settings=settings, progress=state.progress()), db, settings)
     rep = analyse(result, period=period, date=date, previous=before, settings=settings, grid=grid)
     out = out or rep.default_folder()
     write_report(rep, out, overwrite=overwrite)

@@ -102,6 +102,26 @@ def diagnose(ds, *, settings: Settings | None = None, network: Network | None = 
     return Result(diag, tickets, rejected, net)
 
 
+def with_store_tickets(result: Result, store) -> Result:
+    """``result`` with the lasting tickets of ``store`` in place of the run's own grouping, read only.
+
+    Each complaint's ``ticket_id`` is the store's ticket it is linked to, or empty when no
+    ``diagnose --db`` run has linked it yet; ``tickets`` are the store's tickets of the
+    result's complaints, as people left them (status, priority, resolution). ``tickets.attrs
+    ["store"]`` says which store and how many complaints it has not linked yet. For views
+    (``map --db``, ``report --db``) that show what handlers see, without writing anything.
+    """
+    import dataclasses
+
+    ids = result.diagnoses["complaint_id"].astype(str)
+    with store.read() as c:
+        links = store.links(ids.tolist(), conn=c)
+        tickets = store.tickets(ids=sorted(set(links.values())), conn=c)
+    diagnoses = result.diagnoses.assign(ticket_id=ids.map(links).fillna("").to_numpy())
+    tickets.attrs["store"] = {"store": str(store.path), "complaints": len(ids), "unlinked": int((diagnoses["ticket_id"] == "").sum())}
+    return dataclasses.replace(result, diagnoses=diagnoses, tickets=tickets)
+
+
 @dataclass
 class DemoRun:
     """What :func:`run_demo` wrote."""

@@ -81,14 +81,21 @@ def days(tmp_path_factory):
 _PREPARED: dict = {}
 
 
-def run(store: TicketStore, folder, **kw):
-    """Diagnose ``folder`` into ``store`` (data sets and networks are prepared once per folder)."""
+def prepared(folder):
+    """(data set, network) of ``folder``, read once per folder."""
     from netdiag.engine.network import prepare
 
     if folder not in _PREPARED:
         ds = load_dataset(folder)
         _PREPARED[folder] = (ds, prepare(ds))
-    ds, net = _PREPARED[folder]
+    return _PREPARED[folder]
+
+
+def run(store: TicketStore | None, folder, **kw):
+    """Diagnose ``folder`` into ``store`` (or, with None, on its own)."""
+    ds, net = prepared(folder)
+    if store is None:
+        return diagnose(ds, network=net, **kw)
     return diagnose(ds, network=net, store=store, who="tester", **kw)
 
 
@@ -442,3 +449,33 @@ def test_export_tmf621_json_csv_and_geopackage(store_db, tmp_path, days):
     layer = gpd.read_file(tmp_path / "t.gpkg", layer="tickets")
     assert layer.crs.to_epsg() == 4326 and (layer.geom_type == "Point").all() and len(layer) == 3
     assert pd.read_csv(tmp_path / "t.csv", encoding="utf-8-sig")["kind"].eq("field_test").all()
+
+
+def test_map_and_report_with_db_show_the_stores_lasting_tickets_and_write_nothing(store_db, tmp_path, days):
+    from click.testing import CliRunner
+
+    from netdiag.cli.main import cli
+    from netdiag.pipeline import with_store_tickets
+    from netdiag.views.leaflet import layer_features, read_layers
+
+    with TicketStore(store_db) as store:
+        tid = ticket_of(run(store, days["day1"]), "A1")
+        store.update(tid, status="inProgress", who="li.wei", why="crew on site")
+        before = {name: table(store, name) for name in ("tickets", "complaints", "history", "runs")}
+        lasting = with_store_tickets(run(None, days["day12"]), store)
+    # day 2's complaints are not in the store yet: no lasting ticket, and said so
+    assert ticket_of(lasting, "A1") == tid and ticket_of(lasting, "A2") == ""
+    assert lasting.tickets.attrs["store"]["unlinked"] == 3
+    assert lasting.tickets.set_index("ticket_id").loc[tid, "status"] == "inProgress"
+    res = CliRunner().invoke(cli, ["map", "--data", str(days["day12"]), "--db", store_db, "--out", str(tmp_path / "m.html")])
+    assert res.exit_code == 0, res.output
+    layers = read_layers((tmp_path / "m.html").read_text(encoding="utf-8"))
+    shown = layer_features(layers["nd-ticket"], layers)
+    assert sorted(shown) == sorted(f"ticket:{t}" for t in before["tickets"]["ticket_id"])  # the day-1 run's two
+    assert "inProgress" in shown[f"ticket:{tid}"]["p"]
+    res = CliRunner().invoke(cli, ["report", "--data", str(days["day12"]), "--db", store_db, "--out", str(tmp_path / "r")])
+    assert res.exit_code == 0, res.output
+    with TicketStore(store_db, create=False) as store:
+        for name, frame in before.items():
+            pd.testing.assert_frame_equal(table(store, name), frame, obj=name)
+

@@ -215,6 +215,11 @@ class TicketStore:
         return queries.complaints(conn or self.conn, ticket_ids)
 
     @_guarded
+    def links(self, complaint_ids: Iterable[str], *, conn=None) -> dict[str, str]:
+        """complaint id -> its ticket, for those of ``complaint_ids`` a run has linked."""
+        return queries.links(conn or self.conn, complaint_ids)
+
+    @_guarded
     def show(self, ticket_id: str) -> dict:
         """One ticket with its complaints, status history and notes (see :func:`.queries.show`).
 

@@ -165,6 +165,15 @@ def complaints(conn: sqlite3.Connection, ticket_ids: Iterable[str]) -> pd.DataFr
     return frame
 
 
+def links(conn, complaint_ids: Iterable[str]) -> dict[str, str]:
+    """complaint id -> the ticket it is linked to, for those of ``complaint_ids`` the store has linked."""
+    ids = list(complaint_ids)
+    if not ids:
+        return {}
+    return dict(tuples(conn, "SELECT complaint_id, ticket_id FROM complaints WHERE complaint_id IN "
+                             "(SELECT value FROM json_each(?))", (json.dumps(ids),))[1])
+
+
 def show(conn: sqlite3.Connection, ticket_id: str) -> dict:
     """One ticket with its complaints, status history and notes, read in one snapshot.
 
