@@ -56,9 +56,10 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang
     if lat is not None and not no_server and not tickets:
         # a running `netdiag serve` for this data and these settings answers without the data stack
         from netdiag.service import ask, socket_path
+        from netdiag.tickets.address import url_scheme
 
         query = {"lat": lat, "lon": lon, "coord_system": coord_system, "at": at, "indoor": indoor,
-                 "db": os.path.abspath(db) if db else None}
+                 "db": (db if url_scheme(db) else os.path.abspath(db)) if db else None}
         try:
             reply = ask(socket_path(data_dir, state.settings().as_dict()), query)
         except UnsafeRuntimeError as exc:  # never shown: a server or socket of another user

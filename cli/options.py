@@ -187,7 +187,7 @@ class StorePath(click.Path):
 
     def convert(self, value, param, ctx):
         from netdiag.errors import InputError
-        from netdiag.tickets.store.files import check_address, url_scheme
+        from netdiag.tickets.address import check_address, url_scheme
 
         try:
             check_address(value)

@@ -1,6 +1,8 @@
 """``netdiag tickets``: list, show, update, close and export the tickets of a ticket store."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from netdiag.cli.options import StorePath, echo_text, engine_errors, out_file_option, overwrite_opt, pass_state
@@ -228,11 +230,20 @@ def migrate(state, source, target):
       netdiag tickets migrate --from netdiag.db --to postgresql://noc@db.noc.local/netdiag
       netdiag tickets migrate --from postgresql://noc@db.noc.local/netdiag --to backup.db
     """
-    from netdiag.tickets.store import TicketStore
-    from netdiag.tickets.store.migrate import copy_store
+    from netdiag.tickets.store import TicketStore, migrate as moving
+    from netdiag.tickets.store.files import siblings, url_scheme
 
-    with open_store(state, source) as src, TicketStore(target, settings=state.settings()) as dst:
-        copied = copy_store(src, dst, progress=state.progress())
+    new_file = None if url_scheme(target) else Path(target)
+    new_file = new_file if new_file is not None and not new_file.exists() else None
+    with open_store(state, source) as src:
+        try:
+            with TicketStore(target, settings=state.settings()) as dst:
+                copied = moving.copy_store(src, dst, progress=state.progress())
+        except BaseException:
+            if new_file is not None:  # a file this command made, left empty by the failed copy
+                for f in (new_file, *siblings(new_file)):
+                    f.unlink(missing_ok=True)
+            raise
         state.echo(f"copied {copied['tickets']:,} tickets, {copied['complaints']:,} complaints, "
                    f"{copied['history']:,} history rows, {copied['notes']:,} notes and {copied['runs']:,} runs "
                    f"from {src.path} to {dst.path}")

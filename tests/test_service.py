@@ -471,3 +471,31 @@ def test_the_server_answers_no_other_user(shared_tmp, tiny_dir):
     assert reply["ok"] is False and reply["error"].startswith("refused: this server answers only its own user")
     assert "result" not in reply
     assert json.loads(_check(tiny_dir).stdout)["verdict"]["element_id"] == "HUB1"  # and still answers its user
+
+
+@pytest.fixture
+def diagnosed_store(store_db, tiny_dir, tmp_path):
+    """A store (SQLite, then PostgreSQL) holding the tiny data's tickets, HUB1's fault re-opened by a handler
+    (the data shows it over; the customer says it is not)."""
+    from netdiag.tickets.store import TicketStore
+
+    res = CliRunner().invoke(cli, ["diagnose", "--data", str(tiny_dir), "--out", str(tmp_path / "out"), "--db", store_db])
+    assert res.exit_code == 0, res.output
+    with TicketStore(store_db, create=False) as store:
+        hub = store.tickets(cause=["fault"]).set_index("element_id").loc["HUB1", "ticket_id"]
+        store.update(hub, status="inProgress", who="li.wei", why="customer still without service")
+    return store_db
+
+
+def test_the_server_shows_a_ticket_as_the_store_has_it_now(server, diagnosed_store, tiny_dir):
+    """A handler asks through the server; another one resolves the ticket meanwhile: the next answer knows."""
+    res = _check(tiny_dir, "--db", diagnosed_store)
+    assert res.exit_code == 0, res.output
+    served = json.loads(res.stdout)
+    ticket = served["ticket"]
+    assert ticket is not None and ticket["status"] == "inProgress"
+    assert json.loads(_check(tiny_dir, "--db", diagnosed_store, "--no-server").stdout)["ticket"] == ticket
+    res = CliRunner().invoke(cli, ["tickets", "update", ticket["ticket_id"], "--db", diagnosed_store, "--status", "resolved",
+                                   "--who", "li.wei"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(_check(tiny_dir, "--db", diagnosed_store).stdout)["ticket"] is None

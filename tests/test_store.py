@@ -211,7 +211,7 @@ def test_diagnose_writes_store_ids_in_csv_files(store_db, tmp_path, days):
     db, out = store_db, tmp_path / "out"
     res = CliRunner().invoke(cli, ["diagnose", str(days["day12"]), "--out", str(out), "--db", str(db)], catch_exceptions=False)
     assert res.exit_code == 0, res.output
-    name = postgres.display(db) if postgres.is_address(db) else db  # a server's address without its options
+    name = postgres.display(db) if postgres.is_postgres(db) else db  # a server's address without its options
     assert f"ticket store {name}: 3 new tickets" in res.output
     d = pd.read_csv(out / "diagnoses.csv", dtype=str, encoding="utf-8-sig")
     t = pd.read_csv(out / "tickets.csv", dtype=str, encoding="utf-8-sig")
@@ -479,3 +479,89 @@ def test_map_and_report_with_db_show_the_stores_lasting_tickets_and_write_nothin
         for name, frame in before.items():
             pd.testing.assert_frame_equal(table(store, name), frame, obj=name)
 
+
+
+# ----------------------------------------------------------------------------- both back ends, and moving a store
+#: columns that hold the wall clock of a run or an update (not the data's times)
+WALL_CLOCK = {"opened_at", "updated_at", "linked_at", "at", "started_at", "finished_at"}
+
+
+def comparable(store: TicketStore) -> dict[str, list[tuple]]:
+    """Every table without the wall-clock columns, row order aside (history's order is checked per ticket by show)."""
+    out = {}
+    for name in ("tickets", "complaints", "history", "notes", "runs", "id_counters"):
+        frame = table(store, name)
+        frame = frame[[c for c in frame.columns if c not in WALL_CLOCK | {"seq"}]]
+        out[name] = sorted(map(repr, frame.astype(object).where(frame.notna(), None).itertuples(index=False)))
+    return out
+
+
+def test_sqlite_and_postgresql_keep_the_same_tickets_over_three_days(pg_store, tmp_path, days):
+    late_alarm = [fault("F9", "C002", "2026-11-02T15:00:00Z", "2026-11-02T23:00:00Z")]  # a re-diagnosis moves N1
+    folders = [days["day1"], days["day12"], write_day(tmp_path / "late", "day12", extra_events=late_alarm), days["day123"]]
+    seen = {}
+    for db in (str(tmp_path / "t.db"), pg_store):
+        with TicketStore(db) as store:
+            for folder in folders:
+                run(store, folder)
+            tid = store.tickets(cause=["fault"], status=["open"]).iloc[0]["ticket_id"]
+            store.update(tid, status="inProgress", who="li.wei", why="on site", note="ETA 2 h")
+            seen[db] = comparable(store)
+    sqlite, postgresql = seen.values()
+    for name in sqlite:
+        assert postgresql[name] == sqlite[name], name
+
+
+def test_tickets_migrate_moves_a_store_to_postgresql_and_back_unchanged(pg_store, tmp_path, days):
+    from click.testing import CliRunner
+
+    from netdiag.cli.main import cli
+
+    first = str(tmp_path / "first.db")
+    with TicketStore(first) as store:
+        run(store, days["day12"])
+        tid = store.tickets(cause=["fault"]).iloc[0]["ticket_id"]
+        store.update(tid, status="inProgress", who="li.wei", why="on site", note="ETA 2 h")
+        original = {name: table(store, name) for name in ("tickets", "complaints", "history", "notes", "runs", "id_counters")}
+    runner = CliRunner()
+    res = runner.invoke(cli, ["tickets", "migrate", "--from", first, "--to", pg_store])
+    assert res.exit_code == 0 and "copied 3 tickets, 5 complaints" in res.output and "1 notes and 1 runs" in res.output
+    back = str(tmp_path / "back.db")
+    res = runner.invoke(cli, ["tickets", "migrate", "--from", pg_store, "--to", back])
+    assert res.exit_code == 0, res.output
+    with TicketStore(back, create=False) as store:
+        for name, frame in original.items():
+            pd.testing.assert_frame_equal(table(store, name), frame, obj=name)
+        # numbering goes on after the copied ids, on both sides
+        assert store.update(tid, note="again", who="x")["notes"][-1]["text"] == "again"
+    with TicketStore(pg_store, create=False) as store:
+        store.update(tid, note="again", who="x")
+        assert table(store, "notes")["seq"].tolist() == [1, 2]
+        run(store, days["day123"])
+        assert table(store, "runs")["run_id"].tolist() == [1, 2]
+    # nothing is merged, a store is not copied onto itself, and a failed copy leaves no new file behind
+    res = runner.invoke(cli, ["tickets", "migrate", "--from", first, "--to", pg_store])
+    assert res.exit_code == 2 and "already holds 4 tickets and 2 runs; copy into a new, empty store" in res.output
+    res = runner.invoke(cli, ["tickets", "migrate", "--from", first, "--to", first])
+    assert res.exit_code == 2 and "is the store to copy from" in res.output
+    res = runner.invoke(cli, ["tickets", "migrate", "--from", str(tmp_path / "none.db"), "--to", str(tmp_path / "new.db")])
+    assert res.exit_code == 2 and "none.db does not exist" in res.output and not (tmp_path / "new.db").exists()
+
+
+def test_a_failed_copy_leaves_no_new_store_file_behind(tmp_path, days, monkeypatch):
+    from click.testing import CliRunner
+
+    from netdiag.cli.main import cli
+    from netdiag.errors import StoreFullError
+    from netdiag.tickets.store import migrate
+
+    first = str(tmp_path / "first.db")
+    with TicketStore(first) as store:
+        run(store, days["day1"])
+
+    def full(*_args, **_kwargs):
+        raise StoreFullError("the disk is full")
+    monkeypatch.setattr(migrate, "copy_store", full)
+    res = CliRunner().invoke(cli, ["tickets", "migrate", "--from", first, "--to", str(tmp_path / "copy.db")])
+    assert res.exit_code == 2 and "the disk is full" in res.output
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("copy")) == []

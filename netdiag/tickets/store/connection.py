@@ -141,7 +141,7 @@ def connect(path: str | Path, *, settings: Settings | None = None, create: bool 
         The file cannot be opened or (``create=True``) written; the message says why.
     """
     settings = settings or Settings()
-    if postgres.is_address(path):
+    if postgres.is_postgres(path):
         return postgres.connect(str(path), settings=settings, create=create, migrations=migrations)
     path = Path(path)
     kind = files.examine(path)

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from netdiag.errors import NotAStoreError
+from netdiag.tickets.address import check_address, url_scheme  # noqa: F401 (what a --db value is)
 from netdiag.tickets.store.errors import StoreAccessError, damaged
 
 MAGIC = b"SQLite format 3\x00"
@@ -168,36 +169,3 @@ def _owner(path: Path) -> str:
     except (ImportError, KeyError):
         who = f"uid {st.st_uid}"
     return f" (owner {who}, mode {st.st_mode & 0o777:o})"
-
-
-def url_scheme(value) -> str | None:
-    """The scheme of a server address given where a store file is expected (``postgresql``), or None.
-
-    >>> url_scheme("postgresql://noc@db.example/netdiag"), url_scheme("out/netdiag.db"), url_scheme("C:/x.db")
-    ('postgresql', None, None)
-    """
-    import re
-
-    match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", str(value))
-    return match.group(1).lower() if match else None
-
-
-def check_address(value) -> None:
-    """Refuse a ``--db`` value that is a server address netdiag does not speak (``mysql://...``), or a
-    PostgreSQL address it may not use (one holding a password): never taken as a file name, and the
-    address is not repeated (it may hold a password).
-
-    Raises
-    ------
-    InputError
-    """
-    from netdiag.errors import InputError
-    from netdiag.tickets.store import postgres
-
-    scheme = url_scheme(value)
-    if scheme is None:
-        return
-    if scheme not in postgres.SCHEMES:
-        raise InputError(f"the ticket store is a {scheme}:// address, but netdiag keeps its tickets in a SQLite file or "
-                         f"on a PostgreSQL server: give a file's path or postgresql://USER@HOST/DATABASE")
-    postgres.check_address(str(value))

@@ -36,66 +36,13 @@ from typing import Iterator, Sequence
 
 from netdiag.errors import InputError, NotAStoreError, StoreAccessError, StoreBusyError, StoreError, StoreFullError, \
     StoreReadOnlyError
+from netdiag.tickets.address import SCHEMES, check_address, display, is_postgres  # noqa: F401 (the store's names)
 
 log = logging.getLogger(__package__)
 
-SCHEMES = ("postgresql", "postgres")
 APPLICATION = "netdiag ticket store"
 #: the first key of the store's advisory lock (the second is the schema's): "NDGT"
 LOCK_KEY = 0x4E444754
-#: libpq parameters that would put a secret in the address
-_SECRETS = ("password", "sslpassword")
-
-
-def is_address(value) -> bool:
-    """Whether a ``--db`` value names a PostgreSQL server rather than a file."""
-    return bool(re.match(r"^(postgresql|postgres)://", str(value), re.IGNORECASE))
-
-
-def display(address: str) -> str:
-    """The address as messages and logs show it: ``postgresql://user@host:port/db``, never a password.
-
-    >>> display("postgresql://noc@db.example:5433/netdiag?sslmode=require")
-    'postgresql://noc@db.example:5433/netdiag'
-    """
-    params = _params(address)
-    user = f"{params['user']}@" if params.get("user") else ""
-    port = f":{params['port']}" if params.get("port") else ""
-    return f"postgresql://{user}{params.get('host', '')}{port}/{params.get('dbname', '')}"
-
-
-def _params(address: str) -> dict:
-    from psycopg.conninfo import conninfo_to_dict
-
-    try:
-        return conninfo_to_dict(address)
-    except Exception:  # psycopg's ProgrammingError names the part it could not read, not the address
-        raise InputError("the ticket store's address is not a valid PostgreSQL address; expected "
-                         "postgresql://USER@HOST[:PORT]/DATABASE") from None
-
-
-def check_address(address: str) -> str:
-    """``address`` if netdiag can use it; a clear error (that does not repeat it) otherwise.
-
-    Raises
-    ------
-    InputError
-        The address holds a password (other accounts read it in ``ps``; libpq reads it from
-        ``~/.pgpass`` instead), cannot be parsed, or psycopg is not installed.
-    """
-    try:
-        import psycopg  # noqa: F401
-        import psycopg_pool  # noqa: F401
-    except ImportError:
-        raise InputError("a PostgreSQL ticket store needs psycopg 3 and psycopg-pool: "
-                         "pip install 'netdiag[postgresql]'") from None
-    params = _params(address)
-    secret = [k for k in _SECRETS if params.get(k)]
-    if secret:
-        raise InputError(f"the ticket store's address holds a {secret[0]}, which other accounts on this machine can read "
-                         f"in the process list: give postgresql://USER@HOST/DATABASE and put the password in ~/.pgpass "
-                         f"(or the file PGPASSFILE names)")
-    return address
 
 
 # ----------------------------------------------------------------------------- SQL
