@@ -55,12 +55,15 @@ def import_command(state, kind, source, out, profile, sheet, dictionary, mcc, mn
     DATA_DIR/import/KIND-summary.json says what was mapped, defaulted and dropped.
 
     \b
-    Example, a first day with an operator's exports:
+    A first day with an operator's exports:
       netdiag import params 工参表.xlsx --out mydata
       netdiag import alarms 告警流水.csv --out mydata
       netdiag import counters pm_hourly.csv --out mydata
       netdiag import complaints 投诉工单.xlsx --out mydata
-      netdiag validate --data mydata
+
+    \b
+    Example (the starter complaint profile reads the contract's own names too):
+      netdiag import complaints sample_data/complaints.csv --out mydata
     """
     from netdiag.importers import import_export, summary_text
 
