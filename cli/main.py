@@ -19,6 +19,8 @@ COMMANDS = {
     "report": "netdiag.cli.report:report",
     "tickets": "netdiag.cli.tickets:tickets",
     "dispatch": "netdiag.cli.dispatch:dispatch",
+    "import": "netdiag.cli.import_cmd:import_command",
+    "evaluate": "netdiag.cli.evaluate:evaluate",
 }
 
 

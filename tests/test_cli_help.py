@@ -96,7 +96,8 @@ def test_every_command_has_help_with_an_example_that_parses(path):
 #: the order a new user would follow: a data set, the store, then the commands that read it
 RUN_ORDER = [("sample",), ("validate",), ("prepare",), ("diagnose",), ("check",), ("map",), ("report",), ("settings",),
              ("dispatch",), ("tickets", "list"), ("tickets", "show"), ("tickets", "update"), ("tickets",),
-             ("tickets", "close"), ("tickets", "export"), ("tickets", "migrate"), ("tickets", "init"), ("demo",), ("serve",), ()]
+             ("tickets", "close"), ("tickets", "export"), ("tickets", "migrate"), ("tickets", "init"), ("demo",),
+             ("import",), ("evaluate",), ("serve",), ()]
 
 
 def test_every_example_runs(tmp_path, monkeypatch):
