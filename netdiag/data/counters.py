@@ -8,7 +8,9 @@ for pieces:
   (a day of a workspace, or the whole table of a data directory read into memory), optionally
   only some columns and some cells;
 - :meth:`Counters.rows`: the rows of a few cells in a period (``netdiag check``);
-- :meth:`Counters.latest`: the last counter period seen.
+- :meth:`Counters.latest`: the last counter period seen;
+- :meth:`Counters.pieces` and :meth:`Counters.read_piece`: the same rows as independent pieces
+  (a workspace's day files), for an engine that reads them on several workers.
 
 :class:`FrameCounters` serves a table already in memory (a data directory);
 :class:`netdiag.data.workspace.WorkspaceCounters` serves the day files of a prepared workspace.
@@ -28,6 +30,16 @@ class Counters:
 
     def latest(self) -> pd.Timestamp | None:
         raise NotImplementedError
+
+    def pieces(self) -> list:
+        """The counters as independent pieces, each read by :meth:`read_piece`: what an engine spreads
+        over workers (:mod:`netdiag.engine.engines`). One piece by default: the whole of :meth:`chunks`."""
+        return [None]
+
+    def read_piece(self, piece, columns: list[str] | None = None,
+                   cells: Iterable[str] | None = None) -> Iterator[pd.DataFrame]:
+        """The rows of one of :meth:`pieces`, a chunk at a time (as :meth:`chunks` for all of them)."""
+        yield from self.chunks(columns, cells)
 
     def rows(self, cells: Iterable[str], start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
         """The rows of ``cells`` whose period starts in ``[start, end)``."""

@@ -137,25 +137,37 @@ class WorkspaceCounters(Counters):
         yield from self._read(columns, cells)
 
     def _read(self, columns, cells):
+        for piece in self.pieces():
+            yield from self.read_piece(piece, columns, cells)
+
+    def pieces(self) -> list[tuple[str, str]]:
+        """(day, part file) of every counter file of the period, in order."""
+        return [(day, part) for day in self.days for part in self.parts[day]]
+
+    def read_piece(self, piece, columns=None, cells=None):
         import pyarrow.compute as pc
 
         wanted = self.only
         if cells is not None:
             cells = sorted(set(map(str, cells)))
             wanted = cells if wanted is None else sorted(set(wanted) & set(cells))
-        for day in self.days:
-            for part in self.parts[day]:
-                table = _read_cells(self.reader.parquet(self.ws / LOAD_DIR / day_folder(day) / part), wanted, columns)
-                if table is None:
-                    continue
-                keep = self._in_window(table.column("timestamp")) if self.window else None
-                if wanted is not None:
-                    inside = pc.is_in(table.column("cell_id"), value_set=_strings(wanted))
-                    keep = inside if keep is None else pc.and_(keep, inside)
-                if keep is not None:
-                    table = table.filter(keep)
-                if table.num_rows:
-                    yield _typed_load(table.to_pandas())
+        day, part = piece
+        table = _read_cells(self.reader.parquet(self.ws / LOAD_DIR / day_folder(day) / part), wanted, columns)
+        if table is None:
+            return
+        keep = self._in_window(table.column("timestamp")) if self.window else None
+        if wanted is not None:
+            inside = pc.is_in(table.column("cell_id"), value_set=_strings(wanted))
+            keep = inside if keep is None else pc.and_(keep, inside)
+        if keep is not None:
+            table = table.filter(keep)
+        if table.num_rows:
+            yield _typed_load(table.to_pandas())
+
+    def __reduce__(self):
+        """Sent to another process (a Dask worker) as the workspace's path and the period: the worker
+        reads the manifest and the day files itself (the workspace is on a file system both see)."""
+        return _remote_counters, (str(self.ws), self.window, self.only)
 
     def _in_window(self, times):
         """Which of ``times`` (an Arrow column) fall in the data set's period."""
@@ -183,6 +195,10 @@ class WorkspaceCounters(Counters):
 
     def empty(self):
         return _typed_load(pd.DataFrame({c: pd.Series(dtype=t) for c, t in _LOAD_DTYPES.items()}))
+
+
+def _remote_counters(ws: str, window, only) -> "WorkspaceCounters":
+    return WorkspaceCounters(WorkspaceReader(ws), window, only)
 
 
 def _strings(values: list[str]):

@@ -89,8 +89,10 @@ def _incident_index(outage_rows: pd.DataFrame, interference: pd.DataFrame) -> di
     return index
 
 
-def prepare(ds, *, settings: Settings | None = None, progress: Callable[[str], None] | None = None) -> Network:
-    """Footprints, topology and state of the network of ``ds`` (see :class:`Network`)."""
+def prepare(ds, *, settings: Settings | None = None, progress: Callable[[str], None] | None = None,
+            engine=None) -> Network:
+    """Footprints, topology and state of the network of ``ds`` (see :class:`Network`); the counters
+    are read by ``engine`` (:mod:`netdiag.engine.engines`, default this process)."""
     settings = settings or ds.settings
     say = progress or (lambda _t: None)
     say("footprints")
@@ -99,7 +101,7 @@ def prepare(ds, *, settings: Settings | None = None, progress: Callable[[str], N
     topo = build_topology(ds)
     say("status from alarms and counters")
     transport_ids = ds["transport"]["node_id"].tolist()
-    anomalies, sleeping = scan_counters(ds.counters, settings=settings)
+    anomalies, sleeping = scan_counters(ds.counters, settings=settings, engine=engine)
     out = outages(ds, settings=settings, transport_ids=transport_ids, sleeping=sleeping)
     inter = interference_events(ds)
     to_xy = Transformer.from_crs(CRS.from_epsg(4326), ds.crs, always_xy=True)

@@ -114,34 +114,57 @@ def sleeping_cells(load: pd.DataFrame, *, settings: Settings) -> pd.DataFrame:
     return scan_counters(FrameCounters(load), settings=settings)[1]
 
 
-def scan_counters(counters: Counters, *, settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
+def scan_counters(counters: Counters, *, settings: Settings, engine=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(load anomalies, sleeping-cell intervals) of ``counters``, a piece at a time.
 
     One pass keeps only the anomalous periods (:func:`load_anomalies`) and the periods in which
     a cell looked asleep (0 users, PRB below ``sleeping_prb_pct``); a second pass reads only the
-    ``users`` of the cells that looked asleep, for their median. Memory holds one piece of the
-    counters plus what is kept, never the whole table.
+    ``users`` of the cells that looked asleep, for their median. Each pass is one task per piece
+    of the counters (:meth:`~netdiag.data.counters.Counters.pieces`), run by ``engine``
+    (:mod:`netdiag.engine.engines`; default here, one piece at a time): memory holds a piece
+    plus what is kept, never the whole table, and the results are the same on any engine.
     """
+    from netdiag.engine.engines import LOCAL
+
+    engine = engine or LOCAL
+    pieces = counters.pieces()
     anomalies, asleep, rows = [], [], 0
-    for chunk in counters.chunks():
-        rows += len(chunk)
-        anomalies.append(load_anomalies(chunk, settings=settings))
-        hit = ((chunk["users"] == 0) & (chunk["prb_dl_pct"] < settings.sleeping_prb_pct)).fillna(False).to_numpy(dtype=bool)
-        if hit.any():
-            part = chunk.loc[hit]
-            asleep.append(pd.DataFrame({"cell_id": part["cell_id"].to_numpy(dtype=object), "timestamp": part["timestamp"].to_numpy(),
-                                        "end": _period_end(part, settings).to_numpy(), "prb_dl_pct": part["prb_dl_pct"].to_numpy(float)}))
-    found = [a for a in anomalies if len(a)]
-    anomalies = pd.concat(found, ignore_index=True) if found else load_anomalies(counters.empty(), settings=settings)
+    for found, sleepy, n in engine.map(_scan_piece, pieces, counters, settings, what="counter files"):
+        rows += n
+        anomalies += found
+        asleep += sleepy
+    anomalies = pd.concat(anomalies, ignore_index=True) if anomalies else load_anomalies(counters.empty(), settings=settings)
     log.info("load: %d periods, %d congested, %d interfered", rows, int(anomalies["congested"].sum()),
              int(anomalies["interfered"].sum()))
     if not asleep:
         return anomalies, pd.DataFrame(columns=OUTAGE_COLUMNS[:-1])
     asleep = pd.concat(asleep, ignore_index=True)
-    users = [c[["cell_id", "users"]] for c in counters.chunks(columns=["cell_id", "users"], cells=set(asleep["cell_id"]))]
+    cells = sorted(set(asleep["cell_id"]))
+    users = [u for part in engine.map(_users_piece, pieces, counters, cells, what="counter files (users)") for u in part]
     users = pd.concat(users, ignore_index=True)
     users["cell_id"] = users["cell_id"].astype(object)
     return anomalies, _sleeping_runs(asleep, users.groupby("cell_id", sort=False)["users"].median(), settings)
+
+
+def _scan_piece(piece, counters: Counters, settings: Settings) -> tuple[list[pd.DataFrame], list[pd.DataFrame], int]:
+    """One piece of the counters -> (its anomalous periods, its asleep periods, its rows), chunk by chunk."""
+    anomalies, asleep, rows = [], [], 0
+    for chunk in counters.read_piece(piece):
+        rows += len(chunk)
+        found = load_anomalies(chunk, settings=settings)
+        if len(found):
+            anomalies.append(found)
+        hit = ((chunk["users"] == 0) & (chunk["prb_dl_pct"] < settings.sleeping_prb_pct)).fillna(False).to_numpy(dtype=bool)
+        if hit.any():
+            part = chunk.loc[hit]
+            asleep.append(pd.DataFrame({"cell_id": part["cell_id"].to_numpy(dtype=object), "timestamp": part["timestamp"].to_numpy(),
+                                        "end": _period_end(part, settings).to_numpy(), "prb_dl_pct": part["prb_dl_pct"].to_numpy(float)}))
+    return anomalies, asleep, rows
+
+
+def _users_piece(piece, counters: Counters, cells: list[str]) -> list[pd.DataFrame]:
+    """The ``users`` of ``cells`` in one piece of the counters."""
+    return [c[["cell_id", "users"]] for c in counters.read_piece(piece, columns=["cell_id", "users"], cells=cells)]
 
 
 def _sleeping_runs(asleep: pd.DataFrame, median_users: pd.Series, settings: Settings) -> pd.DataFrame:
