@@ -60,7 +60,7 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang
         query = {"lat": lat, "lon": lon, "coord_system": coord_system, "at": at, "indoor": indoor,
                  "db": os.path.abspath(db) if db else None}
         try:
-            reply = ask(socket_path(data_dir, state.settings().as_dict()), query)
+            reply = ask(socket_path(data_dir, state.settings(data_dir).as_dict()), query)
         except UnsafeRuntimeError as exc:  # never shown: a server or socket of another user
             echo_text(f"Warning: not asking netdiag serve: {exc}. Checking here instead.", err=True)
             reply = None
@@ -73,12 +73,13 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang
             print_result(reply["result"])
             return
 
+    from netdiag.data.display import display_zone
     from netdiag.data.times import parse_at
     from netdiag.engine.check import check_point, load_network, parse_query
     from netdiag.errors import InputError
 
-    settings = state.settings()
-    at = parse_at(at, settings.tz) if lat is not None else None
+    settings = state.settings(data_dir)
+    at = parse_at(at, display_zone(settings)) if lat is not None else None
     if tickets:
         from netdiag.tickets.grouping import open_tickets_from_csv
 
@@ -115,7 +116,7 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang
             continue
         try:
             t = time.perf_counter()
-            answer(parse_query(line, tz=settings.tz))
+            answer(parse_query(line, tz=display_zone(settings)))
             if interactive:
                 echo_text(f"({(time.perf_counter() - t) * 1000:.0f} ms)\n", err=True)
         except InputError as exc:  # the query line's own fields, not the command's flags

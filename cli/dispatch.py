@@ -47,7 +47,7 @@ def dispatch(state, team, date, start, db, out, tiles, max_stops, fmt, overwrite
 
         check_tiles(tiles)
     with open_store(state, db) as store:
-        plan = plan_dispatch(store, team, date=date, start=start, settings=state.settings(), max_stops=max_stops)
+        plan = plan_dispatch(store, team, date=date, start=start, settings=state.settings_for_store(store), max_stops=max_stops)
     written = write_dispatch(plan, out, overwrite=overwrite, route_map=True, tiles=tiles) if out else []
     if fmt == "json":
         echo_text(json_text(plan_json(plan, written)))

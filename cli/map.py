@@ -41,14 +41,15 @@ def map_command(state, data_dir, out, at, start, end, tiles, grid, title, overwr
     import time
 
     from netdiag.data.dataset import load_dataset
+    from netdiag.data.display import display_zone
     from netdiag.pipeline import diagnose
     from netdiag.views.leaflet import save_map
     from netdiag.views.map import build_map, check_map_options, map_summary_text
     from netdiag.views.writers import ensure_writable
 
     started = time.perf_counter()
-    settings = state.settings()
-    check_map_options(at=at, start=start, end=end, tiles=tiles, tz=settings.tz)  # before the long work
+    settings = state.settings(data_dir)
+    check_map_options(at=at, start=start, end=end, tiles=tiles, tz=display_zone(settings))  # before the long work
     path = ensure_writable(out, overwrite=overwrite)
     ds = load_dataset(data_dir, settings=settings, load_window="complaints", progress=state.progress())
     result = diagnose(ds, settings=settings, progress=state.progress())

@@ -35,14 +35,15 @@ def report(state, data_dir, period, date, previous, out, grid, overwrite):
       netdiag report --data sample_data --period month --out out/report-nov --overwrite
     """
     from netdiag.data.dataset import load_dataset
+    from netdiag.data.display import display_zone
     from netdiag.data.times import parse_time
     from netdiag.pipeline import diagnose
     from netdiag.views.period_report import analyse, load_previous
     from netdiag.views.report_pages import REPORT_PAGES, write_report
     from netdiag.views.writers import refuse_existing
 
-    settings = state.settings()
-    parse_time(date, tz=settings.tz, name="date")  # before the long work
+    settings = state.settings(data_dir)
+    parse_time(date, tz=display_zone(settings), name="date")  # before the long work
     if out:
         refuse_existing(out, REPORT_PAGES, overwrite=overwrite)
     before = load_previous(previous, settings=settings) if previous else None

@@ -357,11 +357,12 @@ def _parse_request(line: bytes) -> dict:
 
 def answer(state: _State, query: dict) -> dict:
     """One checked query -> the JSON-ready reply (errors as ``{"ok": false, "error": ...}``)."""
+    from netdiag.data.display import display_zone
     from netdiag.data.times import parse_at
     from netdiag.engine.check import check_point
 
     try:
-        at = parse_at(query.get("at"), state.settings.tz)
+        at = parse_at(query.get("at"), display_zone(state.settings))
         system = query.get("coord_system") or "wgs84"
         net = state.network(near=(float(query["lat"]), float(query["lon"]), system), at=at)
         result = check_point(net, float(query["lat"]), float(query["lon"]), coord_system=system, at=at,
