@@ -60,7 +60,7 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang
         query = {"lat": lat, "lon": lon, "coord_system": coord_system, "at": at, "indoor": indoor,
                  "db": os.path.abspath(db) if db else None}
         try:
-            reply = ask(socket_path(data_dir, state.settings(data_dir).as_dict()), query)
+            reply = ask(socket_path(data_dir, state.settings().as_dict()), query)  # the settings as given, as `serve` does
         except UnsafeRuntimeError as exc:  # never shown: a server or socket of another user
             echo_text(f"Warning: not asking netdiag serve: {exc}. Checking here instead.", err=True)
             reply = None

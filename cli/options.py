@@ -20,14 +20,16 @@ class State:
     overrides: dict = field(default_factory=dict)
 
     def settings(self, data_dir=None):
-        """The settings of this run; with ``data_dir`` (a data folder or workspace), the display
-        zone decided for that data (:func:`netdiag.data.display.settings_for_data`)."""
+        """The settings of this run as given; with ``data_dir`` (a data folder or workspace), with the
+        display zone decided for that data (:func:`netdiag.data.display.settings_for_data`)."""
         from netdiag.settings import Settings
 
         if self.config:
             settings = Settings.from_file(self.config, **self.overrides)
         else:
             settings = Settings().with_overrides(self.overrides)
+        if data_dir is None:
+            return settings
         from netdiag.data.display import settings_for_data
 
         return settings_for_data(settings, data_dir, given=self.given())

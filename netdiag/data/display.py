@@ -268,8 +268,8 @@ def _sample_offsets(source, columns) -> tuple[set[str], list[str]]:
     for t in texts:
         m = _TEXT_OFFSET.search(t.strip()) if len(t.strip()) > 10 else None
         if m:
-            offsets.add("+00:00" if m.group(1).upper() == "Z" else check_zone(m.group(1)))
-    return {o if o != "UTC" else "+00:00" for o in offsets}, zones
+            offsets.add("UTC" if m.group(1).upper() == "Z" else check_zone(m.group(1)))
+    return offsets, zones
 
 
 def settings_for_data(settings, data_dir: str | Path | None, *, given=None):
