@@ -159,7 +159,9 @@ def test_tickets_and_dispatch_take_the_zone_of_the_data_the_store_was_filled_fro
     db = tmp_path / "t.db"
     assert _run("diagnose", "--data", str(data), "--out", str(tmp_path / "o"), "--db", str(db)).exit_code == 0
     listed = _run("tickets", "list", "--db", str(db))
-    assert listed.output.startswith("Times in UTC+08:00.") and "Z" not in listed.output.split("\n", 2)[1][-12:]
+    lines = listed.output.splitlines()
+    assert lines[0] == "Times in UTC+08:00." and lines[1].endswith("due (UTC+08:00)")
+    assert "2026-11-04 09:00" in lines[3]  # due 48 h after 09:00 local on the 2nd, on the local clock
     ticket = pd.read_csv(tmp_path / "o" / "tickets.csv", encoding="utf-8-sig").iloc[0]
     shown = _run("tickets", "show", ticket["ticket_id"], "--db", str(db))
     assert shown.output.startswith("Times in UTC+08:00.")
