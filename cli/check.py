@@ -14,7 +14,7 @@ QUERY_FIELDS = {"lat": "LAT", "lon": "LON", "at": "TIME", "coord_system": "SYSTE
 @click.option("--lat", type=float, help="Latitude of the spot (without --lat/--lon: one query per line on stdin).")
 @click.option("--lon", type=float, help="Longitude of the spot.")
 @click.option("--coord-system", default="wgs84", show_default=True, help="wgs84, gcj02 (most Chinese map apps) or bd09 (Baidu).")
-@click.option("--at", "at", metavar="TIME", help="When (ISO 8601; naive = --tz). Default: now.")
+@click.option("--at", "at", metavar="TIME", help="When (ISO 8601; without an offset, on the clock of the display zone, named on the first line). Default: now.")
 @click.option("--indoor", is_flag=True, help="The problem is indoors (indoor cells count).")
 @click.option("--db", type=StorePath(exists=True), envvar="NETDIAG_DB",
               help="The ticket store (also $NETDIAG_DB), to find an open ticket for the same fault.")

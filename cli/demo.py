@@ -26,7 +26,7 @@ def demo(state, data_dir, out, maps_dir, overwrite):
 
     \b
     Example:
-      netdiag --tz Asia/Shanghai demo --data sample_data --out out/demo --overwrite
+      netdiag demo --data sample_data --out out/demo --overwrite
     """
     from netdiag.pipeline import run_demo
 

@@ -10,7 +10,7 @@ from netdiag.cli.options import data_dir_option, engine_errors, out_file_option,
 @data_dir_option
 @out_file_option(default="maps/netdiag.html", help="The HTML file to write (its folders are created).")
 @click.option("--at", "at", metavar="TIME",
-              help="Time of the sector status (ISO 8601; naive = --tz), or 'worst' for the moment with the most "
+              help="Time of the sector status (ISO 8601; without an offset, in the display zone), or 'worst' for the moment with the most "
                    "sectors out of service. Default: the latest complaint of the period.")
 @click.option("--from", "start", metavar="TIME", help="Only complaints received from this time (ISO 8601 or a date).")
 @click.option("--to", "end", metavar="TIME", help="... and before this time; a date includes that whole day.")

@@ -9,7 +9,7 @@ from netdiag.cli.options import data_dir_option, engine_errors, out_folder_optio
 @click.command()
 @data_dir_option
 @click.option("--period", type=click.Choice(["week", "month"]), default="week", show_default=True,
-              help="An ISO week (Monday to Sunday) or a calendar month, in --tz.")
+              help="An ISO week (Monday to Sunday) or a calendar month, of local days in the display zone (see README, Time zones).")
 @click.option("--date", "date", metavar="DATE",
               help="Any day inside the period to report. Default: the day of the latest complaint.")
 @click.option("--compare", "previous", type=click.Path(exists=True), metavar="PREVIOUS",
