@@ -24,7 +24,7 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	@touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/netdiag --tz Asia/Shanghai demo --data sample_data --out $(OUT) --overwrite
+	$(BIN)/netdiag demo --data sample_data --out $(OUT) --overwrite
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q

@@ -14,7 +14,7 @@ QUERY_FIELDS = {"lat": "LAT", "lon": "LON", "at": "TIME", "coord_system": "SYSTE
 @click.option("--lat", type=float, help="Latitude of the spot (without --lat/--lon: one query per line on stdin).")
 @click.option("--lon", type=float, help="Longitude of the spot.")
 @click.option("--coord-system", default="wgs84", show_default=True, help="wgs84, gcj02 (most Chinese map apps) or bd09 (Baidu).")
-@click.option("--at", "at", metavar="TIME", help="When (ISO 8601; naive = --tz). Default: now.")
+@click.option("--at", "at", metavar="TIME", help="When (ISO 8601; without an offset, on the clock of the display zone, named on the first line). Default: now.")
 @click.option("--indoor", is_flag=True, help="The problem is indoors (indoor cells count).")
 @click.option("--db", type=StorePath(exists=True), envvar="NETDIAG_DB",
               help="The ticket store (also $NETDIAG_DB), to find an open ticket for the same fault.")
@@ -61,7 +61,7 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang
         query = {"lat": lat, "lon": lon, "coord_system": coord_system, "at": at, "indoor": indoor,
                  "db": (db if url_scheme(db) else os.path.abspath(db)) if db else None}
         try:
-            reply = ask(socket_path(data_dir, state.settings().as_dict()), query)
+            reply = ask(socket_path(data_dir, state.settings().as_dict()), query)  # the settings as given, as `serve` does
         except UnsafeRuntimeError as exc:  # never shown: a server or socket of another user
             echo_text(f"Warning: not asking netdiag serve: {exc}. Checking here instead.", err=True)
             reply = None
@@ -74,12 +74,13 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang
             print_result(reply["result"])
             return
 
+    from netdiag.data.display import display_zone
     from netdiag.data.times import parse_at
     from netdiag.engine.check import check_point, load_network, parse_query
     from netdiag.errors import InputError
 
-    settings = state.settings()
-    at = parse_at(at, settings.tz) if lat is not None else None
+    settings = state.settings(data_dir)
+    at = parse_at(at, display_zone(settings)) if lat is not None else None
     if tickets:
         from netdiag.tickets.grouping import open_tickets_from_csv
 
@@ -116,7 +117,7 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang
             continue
         try:
             t = time.perf_counter()
-            answer(parse_query(line, tz=settings.tz))
+            answer(parse_query(line, tz=display_zone(settings)))
             if interactive:
                 echo_text(f"({(time.perf_counter() - t) * 1000:.0f} ms)\n", err=True)
         except InputError as exc:  # the query line's own fields, not the command's flags

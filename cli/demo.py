@@ -26,10 +26,10 @@ def demo(state, data_dir, out, maps_dir, overwrite):
 
     \b
     Example:
-      netdiag --tz Asia/Shanghai demo --data sample_data --out out/demo --overwrite
+      netdiag demo --data sample_data --out out/demo --overwrite
     """
     from netdiag.pipeline import run_demo
 
-    run = run_demo(data_dir, out, maps_dir, settings=state.settings(), overwrite=overwrite, echo=state.echo,
+    run = run_demo(data_dir, out, maps_dir, settings=state.settings(data_dir), overwrite=overwrite, echo=state.echo,
                    progress=state.progress())
     state.echo(run.text())

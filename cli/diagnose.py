@@ -39,7 +39,7 @@ def diagnose(state, data_dir, out, as_json, db, who, overwrite):
     from netdiag.views.writers import JSON_FILES, OUTPUT_FILES, prepare_out_dir, write_diagnosis
 
     out = prepare_out_dir(out, OUTPUT_FILES + (JSON_FILES if as_json else []), overwrite=overwrite)
-    settings = state.settings()
+    settings = state.settings(data_dir)
     ds = load_dataset(data_dir, settings=settings, load_window="complaints", progress=state.progress())
     if db:
         from netdiag.tickets.store import TicketStore

@@ -9,7 +9,7 @@ from netdiag.cli.tickets import db_opt
 
 @click.command()
 @click.option("--team", required=True, help="The field team, e.g. field-Nanshan (as in the tickets' team).")
-@click.option("--date", "date", metavar="YYYY-MM-DD", help="The day (in --tz): tickets opened by then, arrival times from "
+@click.option("--date", "date", metavar="YYYY-MM-DD", help="The local day (display zone: --tz, else the zone of the data the store was filled from): tickets opened by then, arrival times from "
               "dispatch_day_start_h. Default: every open visit, no clock times.")
 @click.option("--start", metavar="LAT,LON", help="Where the team sets off (WGS-84). Default: the route's best first stop.")
 @db_opt
@@ -34,7 +34,7 @@ def dispatch(state, team, date, start, db, out, tiles, max_stops, fmt, overwrite
 
     \b
     Example:
-      netdiag --tz Asia/Shanghai dispatch --team field-Nanshan --date 2026-11-03 \\
+      netdiag dispatch --team field-Nanshan --date 2026-11-03 \\
               --start 22.5329,113.9305 --db netdiag.db --out out/dispatch
     """
     from netdiag.cli.tickets import open_store
@@ -47,7 +47,7 @@ def dispatch(state, team, date, start, db, out, tiles, max_stops, fmt, overwrite
 
         check_tiles(tiles)
     with open_store(state, db) as store:
-        plan = plan_dispatch(store, team, date=date, start=start, settings=state.settings(), max_stops=max_stops)
+        plan = plan_dispatch(store, team, date=date, start=start, settings=state.settings_for_store(store), max_stops=max_stops)
     written = write_dispatch(plan, out, overwrite=overwrite, route_map=True, tiles=tiles) if out else []
     if fmt == "json":
         echo_text(json_text(plan_json(plan, written)))

@@ -55,7 +55,9 @@ class LazyGroup(click.Group):
 @click.option("-q", "--quiet", is_flag=True, help="Only errors; no progress or summaries.")
 @click.option("--config", type=click.Path(dir_okay=False, exists=True), help="TOML file of settings (see `netdiag settings`).")
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE", help="Override one setting, e.g. --set lookback_h=48. Repeatable.")
-@click.option("--tz", help="Time zone of naive timestamps, e.g. Asia/Shanghai (default UTC).")
+@click.option("--tz", metavar="ZONE", help="Time zone of the data's naive timestamps and of every time shown, e.g. "
+              "Asia/Shanghai or +08:00. Default: the data's own zone (a netdiag.toml in the data folder, or the one "
+              "offset its times carry), else UTC. --set display_tz=ZONE changes only the times shown.")
 @click.pass_context
 def cli(ctx, verbose, quiet, config, assignments, tz):
     """netdiag: which network element is to blame for a coverage complaint, and what to do.

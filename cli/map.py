@@ -10,7 +10,7 @@ from netdiag.cli.options import data_dir_option, lasting_tickets, read_store_opt
 @data_dir_option
 @out_file_option(default="maps/netdiag.html", help="The HTML file to write (its folders are created).")
 @click.option("--at", "at", metavar="TIME",
-              help="Time of the sector status (ISO 8601; naive = --tz), or 'worst' for the moment with the most "
+              help="Time of the sector status (ISO 8601; without an offset, in the display zone), or 'worst' for the moment with the most "
                    "sectors out of service. Default: the latest complaint of the period.")
 @click.option("--from", "start", metavar="TIME", help="Only complaints received from this time (ISO 8601 or a date).")
 @click.option("--to", "end", metavar="TIME", help="... and before this time; a date includes that whole day.")
@@ -44,14 +44,15 @@ def map_command(state, data_dir, out, at, start, end, tiles, grid, title, db, ov
     import time
 
     from netdiag.data.dataset import load_dataset
+    from netdiag.data.display import display_zone
     from netdiag.pipeline import diagnose
     from netdiag.views.leaflet import save_map
     from netdiag.views.map import build_map, check_map_options, map_summary_text
     from netdiag.views.writers import ensure_writable
 
     started = time.perf_counter()
-    settings = state.settings()
-    check_map_options(at=at, start=start, end=end, tiles=tiles, tz=settings.tz)  # before the long work
+    settings = state.settings(data_dir)
+    check_map_options(at=at, start=start, end=end, tiles=tiles, tz=display_zone(settings))  # before the long work
     path = ensure_writable(out, overwrite=overwrite)
     ds = load_dataset(data_dir, settings=settings, load_window="complaints", progress=state.progress())
     result = lasting_tickets(diagnose(ds, settings=settings, progress=state.progress()), db, settings)

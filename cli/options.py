@@ -19,12 +19,39 @@ class State:
     config: str | None = None
     overrides: dict = field(default_factory=dict)
 
-    def settings(self):
+    def settings(self, data_dir=None):
+        """The settings of this run as given; with ``data_dir`` (a data folder or workspace), with the
+        display zone decided for that data (:func:`netdiag.data.display.settings_for_data`)."""
         from netdiag.settings import Settings
 
         if self.config:
-            return Settings.from_file(self.config, **self.overrides)
-        return Settings().with_overrides(self.overrides)
+            settings = Settings.from_file(self.config, **self.overrides)
+        else:
+            settings = Settings().with_overrides(self.overrides)
+        if data_dir is None:
+            return settings
+        from netdiag.data.display import settings_for_data
+
+        return settings_for_data(settings, data_dir, given=self.given())
+
+    def settings_for_store(self, store):
+        """The settings of a command that reads only the ticket store: the display zone of the
+        data its latest ``diagnose`` run read, when that folder is still there."""
+        return self.settings(_latest_source(store))
+
+    def given(self) -> set[str]:
+        """The settings a person gave: ``--set``, ``--tz`` and the config file's."""
+        names = set(self.overrides)
+        if self.config:
+            import tomllib
+
+            try:
+                with open(self.config, "rb") as fh:
+                    data = tomllib.load(fh)
+                names |= set(data.get("netdiag", data))
+            except (OSError, tomllib.TOMLDecodeError):
+                pass  # Settings.from_file has said what is wrong
+        return names
 
     def echo(self, message: str = "", **kwargs) -> None:
         """Human output on stdout (silenced by --quiet); data never becomes a terminal escape."""
@@ -39,6 +66,16 @@ class State:
 
 
 pass_state = click.make_pass_decorator(State, ensure=True)
+
+
+def _latest_source(store) -> str | None:
+    """The data folder the store's latest ``diagnose`` run read (None when unknown)."""
+    try:
+        with store.read() as conn:
+            row = conn.execute("SELECT source FROM runs WHERE source > '' ORDER BY run_id DESC LIMIT 1").fetchone()
+    except Exception:  # another backend or an old store: the settings alone decide
+        return None
+    return row[0] if row else None
 
 
 def echo_text(text: str = "", **kwargs) -> None:

@@ -33,5 +33,5 @@ def prepare(state, data_dir, workspace):
 
     if os.path.abspath(data_dir) == os.path.abspath(workspace):
         raise UsageFailure("--workspace must be another folder than DATA_DIR")
-    done = prepare_workspace(data_dir, workspace, settings=state.settings(), progress=state.progress())
+    done = prepare_workspace(data_dir, workspace, settings=state.settings(data_dir), progress=state.progress())
     state.echo(done.text())

@@ -9,7 +9,7 @@ from netdiag.cli.options import data_dir_option, lasting_tickets, read_store_opt
 @click.command()
 @data_dir_option
 @click.option("--period", type=click.Choice(["week", "month"]), default="week", show_default=True,
-              help="An ISO week (Monday to Sunday) or a calendar month, in --tz.")
+              help="An ISO week (Monday to Sunday) or a calendar month, of local days in the display zone (see README, Time zones).")
 @click.option("--date", "date", metavar="DATE",
               help="Any day inside the period to report. Default: the day of the latest complaint.")
 @click.option("--compare", "previous", type=click.Path(exists=True), metavar="PREVIOUS",
@@ -38,14 +38,15 @@ def report(state, data_dir, period, date, previous, out, grid, db, overwrite):
       netdiag report --data sample_data --period month --db netdiag.db --out out/report-nov-store
     """
     from netdiag.data.dataset import load_dataset
+    from netdiag.data.display import display_zone
     from netdiag.data.times import parse_time
     from netdiag.pipeline import diagnose
     from netdiag.views.period_report import analyse, load_previous
     from netdiag.views.report_pages import REPORT_PAGES, write_report
     from netdiag.views.writers import refuse_existing
 
-    settings = state.settings()
-    parse_time(date, tz=settings.tz, name="date")  # before the long work
+    settings = state.settings(data_dir)
+    parse_time(date, tz=display_zone(settings), name="date")  # before the long work
     if out:
         refuse_existing(out, REPORT_PAGES, overwrite=overwrite)
     before = load_previous(previous, settings=settings) if previous else None

@@ -30,4 +30,4 @@ def serve(state, data_dir):
     """
     from netdiag.service import serve as run
 
-    run(data_dir, state.settings(), on_ready=lambda path: echo_text(f"netdiag serve: ready for {data_dir} on {path}", err=True))
+    run(data_dir, state.settings(), given=state.given(), on_ready=lambda path: echo_text(f"netdiag serve: ready for {data_dir} on {path}", err=True))

@@ -92,12 +92,14 @@ def list_cmd(state, db, status, team, priority, cause, kind, region, bbox, limit
     Example:
       netdiag tickets list --db netdiag.db --status open --priority P1 --priority P2
     """
+    from netdiag.data.display import display_zone
     from netdiag.tickets.tmf621 import tickets_tmf621
     from netdiag.views.ticket_text import format_table
     from netdiag.views.writers import csv_text, json_text
 
     with open_store(state, db) as store:
         t = store.tickets(**_filters(status, team, priority, cause, kind, region, bbox))
+        zone = display_zone(state.settings_for_store(store))
     if limit:
         t = t.head(limit)
     if fmt == "csv":
@@ -105,7 +107,7 @@ def list_cmd(state, db, status, team, priority, cause, kind, region, bbox, limit
     elif fmt == "json":
         echo_text(json_text(tickets_tmf621(t)))
     else:
-        echo_text(format_table(t, tz=state.settings().tz))
+        echo_text(format_table(t, tz=zone))
         if len(t):
             state.echo(f"\n{len(t):,} tickets")
 
@@ -124,16 +126,18 @@ def show(state, ticket_id, db, fmt):
     Example:
       netdiag tickets show TS-20261102-0001 --db netdiag.db
     """
+    from netdiag.data.display import display_zone
     from netdiag.tickets.tmf621 import shown_tmf621
     from netdiag.views.ticket_text import format_ticket
     from netdiag.views.writers import json_text
 
     with open_store(state, db) as store:
         shown = store.show(ticket_id)
+        zone = display_zone(state.settings_for_store(store))
     if fmt == "json":
         echo_text(json_text(shown_tmf621(shown)))
     else:
-        echo_text(format_ticket(shown, tz=state.settings().tz))
+        echo_text(format_ticket(shown, tz=zone))
 
 
 @tickets.command()

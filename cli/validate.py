@@ -35,7 +35,7 @@ def validate(state, data_dir, out, overwrite, fmt):
     from netdiag.data.dataset import load_dataset
     from netdiag.views.summaries import validation_summary
 
-    ds = load_dataset(data_dir, settings=state.settings(), progress=state.progress())
+    ds = load_dataset(data_dir, settings=state.settings(data_dir), progress=state.progress())
     if out:
         from netdiag.views.writers import prepare_out_dir, write_json, write_rejected
 

@@ -157,6 +157,7 @@ def run_demo(data_dir, out, maps_dir, *, settings: Settings, overwrite: bool = F
     DemoRun
     """
     from netdiag.data.dataset import load_dataset
+    from netdiag.data.display import display_zone, settings_for_data
     from netdiag.tickets.dispatch import busiest_field_day, plan_dispatch
     from netdiag.tickets.store import TicketStore
     from netdiag.views.dispatch_list import write_dispatch
@@ -176,6 +177,8 @@ def run_demo(data_dir, out, maps_dir, *, settings: Settings, overwrite: bool = F
 
     say = progress or (lambda _text: None)
     started = time.perf_counter()
+    if not settings.display_tz:  # called from Python: the data's own zone, as the command line does
+        settings = settings_for_data(settings, data_dir)
     out = prepare_out_dir(out, OUTPUT_FILES + JSON_FILES, overwrite=overwrite)
     maps = Path(maps_dir)
     for name, _at in DEMO_MAPS:
@@ -195,7 +198,7 @@ def run_demo(data_dir, out, maps_dir, *, settings: Settings, overwrite: bool = F
         echo(f"ticket store: {result.tickets.attrs['store_run']['text']}")
         run.written += [out / name for name in OUTPUT_FILES] + [out / "netdiag.db"]
         echo("\n== dispatch ==")
-        team, day = busiest_field_day(result.tickets, settings.tz)
+        team, day = busiest_field_day(result.tickets, display_zone(settings))
         if team:
             plan = plan_dispatch(store, team, date=day, settings=settings)
             echo(plan.summary())

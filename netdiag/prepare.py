@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 from netdiag import __version__
 from netdiag.data import validate
 from netdiag.data.csv_reader import ROW
+from netdiag.data.display import display_zone, settings_for_data
 from netdiag.data.manifest import KIND
 from netdiag.data.read import find_table, gpkg_layers, read_pieces
 from netdiag.data.schema import TABLE_ORDER, TABLES
@@ -119,6 +120,8 @@ def prepare_workspace(data_dir, ws, *, settings: Settings | None = None,
     from netdiag.data.dataset import load_dataset
 
     settings = settings or Settings()
+    if not settings.display_tz:  # called from Python: the data folder's zone, as the command line decides it
+        settings = settings_for_data(settings, data_dir)
     say = progress or (lambda _t: None)
     started = time.perf_counter()
     data_dir, ws = Path(data_dir), Path(ws)
@@ -193,6 +196,7 @@ def prepare_workspace(data_dir, ws, *, settings: Settings | None = None,
                 manifest["sources"][table] = {"path": str(src.path.resolve()), "layer": src.layer, "format": src.fmt,
                                               **prints[table]}
         _count_tables(ws, manifest, ds, rejected)
+        manifest["display_tz"] = display_zone(settings)  # the data's zone, for every command reading the workspace
         manifest["updated"] = pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")
         manifest["netdiag"] = __version__
         write_text(ws / MANIFEST, json.dumps(manifest, indent=1, default=str))  # last: the run is complete

@@ -357,11 +357,12 @@ def _parse_request(line: bytes) -> dict:
 
 def answer(state: _State, query: dict) -> dict:
     """One checked query -> the JSON-ready reply (errors as ``{"ok": false, "error": ...}``)."""
+    from netdiag.data.display import display_zone
     from netdiag.data.times import parse_at
     from netdiag.engine.check import check_point
 
     try:
-        at = parse_at(query.get("at"), state.settings.tz)
+        at = parse_at(query.get("at"), display_zone(state.settings))
         system = query.get("coord_system") or "wgs84"
         net = state.network(near=(float(query["lat"]), float(query["lon"]), system), at=at)
         result = check_point(net, float(query["lat"]), float(query["lon"]), coord_system=system, at=at,
@@ -476,8 +477,12 @@ def _clear_stale(dir_fd: int, path: Path, data_dir: Path) -> None:
 
 
 def serve(data_dir: str | Path, settings, *, on_ready: Callable[[Path], None] | None = None,
-          path: Path | None = None, read_timeout: float | None = None) -> None:
+          path: Path | None = None, read_timeout: float | None = None, given: set | None = None) -> None:
     """Read the network of ``data_dir`` and answer queries on its socket until interrupted.
+
+    The socket is found by ``settings`` as given (``netdiag check`` looks for it so); without a
+    ``display_tz``, the answers are in the data's zone (:func:`netdiag.data.display.settings_for_data`
+    with ``given``, the settings a person gave), decided once the runtime folder is known to be safe.
 
     A client has ``read_timeout`` seconds (default :data:`READ_TIMEOUT_S`) to send its query.
 
@@ -493,6 +498,10 @@ def serve(data_dir: str | Path, settings, *, on_ready: Callable[[Path], None] | 
     dir_fd = _open_private_dir(path.parent, create=True)
     try:
         _clear_stale(dir_fd, path, data_dir)
+        if not settings.display_tz:
+            from netdiag.data.display import settings_for_data
+
+            settings = settings_for_data(settings, data_dir, given=given)
         state = _State(data_dir, settings)
         state.network(near=None)  # read once before listening: a bad data folder fails here, clearly
         old_umask = os.umask(0o177)  # the socket: this user only

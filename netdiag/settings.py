@@ -18,8 +18,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from netdiag.data.display import check_zone
 from netdiag.errors import InputError
 
 
@@ -32,7 +32,10 @@ class Settings:
     """netdiag's tunable values. Construct with keywords, or use :meth:`from_file`."""
 
     # --- time ---
-    tz: str = _opt("UTC", "time zone of naive timestamps (IANA name, e.g. Asia/Shanghai)")
+    tz: str = _opt("UTC", "time zone of naive timestamps and of the data (IANA name, e.g. Asia/Shanghai, or an offset, +08:00)")
+    display_tz: str = _opt("", "time zone of every time people read (screens, replies, lists, maps, reports); empty: --tz "
+                               "when given, else the data's own zone (a netdiag.toml in the data folder, or the one offset "
+                               "its times carry), else tz")
     lookback_h: float = _opt(72.0, "window before received_at when a complaint has no occurred_at (hours)", lo=1, hi=24 * 31)
     load_baseline_days: float = _opt(7.0, "with a load window, days of counters read before the complaints (sleeping-cell baseline)", lo=0)
     period_min: float = _opt(60.0, "load counter period when period_min is empty (minutes)", lo=1, hi=24 * 60)
@@ -99,10 +102,14 @@ class Settings:
                 problems.append(f"`{f.name}` was {value} but must be >= {lo}")
             if hi is not None and value > hi:
                 problems.append(f"`{f.name}` was {value} but must be <= {hi}")
-        try:
-            ZoneInfo(self.tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            problems.append(f"`tz` was {self.tz!r} but is expected to be an IANA time zone such as 'UTC' or 'Asia/Shanghai'")
+        for name in ("tz", "display_tz"):
+            value = getattr(self, name)
+            if name == "display_tz" and not value:
+                continue  # decided from the data (netdiag.data.display)
+            try:
+                object.__setattr__(self, name, check_zone(value, setting=name))
+            except ValueError as exc:
+                problems.append(str(exc))
         if self.radius_min_m > self.radius_max_m:
             problems.append("`radius_min_m` must not exceed `radius_max_m`")
         if problems:

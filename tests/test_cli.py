@@ -182,7 +182,8 @@ def test_check_outside_the_data_warns_and_promises_nothing(sample_dir, tmp_path)
         assert "no counters or alarms reach this time" in answer["warning"]
         assert answer["data_until"] < "2026-11-15" and "2026-11" not in answer["reply"]["en"] + answer["reply"]["zh"]
         screen = runner.invoke(cli, ["--tz", "Asia/Shanghai", "check", *data, *spot, "--at", "2026-11-28T10:00+08:00"])
-        assert screen.output.startswith("WARNING  no counters or alarms reach this time")
+        assert screen.output.startswith("Times in Asia/Shanghai (UTC+08:00).\nWARNING  no counters or alarms reach this time")
+        assert "the window is 2026-11-28 10:00 to 2026-11-28 11:00" in screen.output  # the warning's times are local too
         inside = json.loads(runner.invoke(cli, ["--tz", "Asia/Shanghai", "check", *data, *spot,
                                                 "--at", "2026-11-05T20:30+08:00", "--format", "json"]).output)
         assert "warning" not in inside and "2026-11-0" in inside["reply"]["en"]  # a deadline, as before

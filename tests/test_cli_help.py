@@ -172,6 +172,6 @@ def test_ticket_ids_and_status_names_in_any_case_and_one_line_when_nothing_match
     assert runner.invoke(cli, ["diagnose", "--data", str(tiny_dir), "--out", str(tmp_path / "o"), "--db", db]).exit_code == 0
     ticket = runner.invoke(cli, ["tickets", "list", "--db", db, "--format", "csv"]).output.splitlines()[1].split(",")[0]
     shown = runner.invoke(cli, ["tickets", "show", ticket.lower(), "--db", db])
-    assert shown.exit_code == 0 and shown.output.startswith(ticket)
+    assert shown.exit_code == 0 and shown.output.splitlines()[1].startswith(ticket)
     listed = runner.invoke(cli, ["tickets", "list", "--db", db, "--status", "OPEN", "--team", "nobody"])
     assert listed.exit_code == 0 and listed.output.strip() == "no tickets match"

@@ -134,7 +134,8 @@ def test_dispatch_command(address, tmp_path):
     res = runner.invoke(cli, ["dispatch", "--team", "field-West", "--date", DAY, "--start", "53.34,-6.41", "--db", address,
                               "--out", str(tmp_path / "d")], catch_exceptions=False)
     assert res.exit_code == 0, res.output
-    first = res.output.splitlines()[0]
+    zone, first = res.output.splitlines()[:2]
+    assert zone == "Times in UTC."
     assert first.startswith(f"{len(SPOTS)} visits for field-West on {DAY}: route ") and "km in due-time order" in first
     assert (tmp_path / "d" / f"dispatch_field-West_{DAY}.html").exists()
     res = runner.invoke(cli, ["dispatch", "--team", "field-East", "--db", address])

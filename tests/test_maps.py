@@ -200,7 +200,7 @@ def test_cli_map_writes_the_default_file_and_never_overwrites(data_dir, tmp_path
     r = runner.invoke(cli, ["-q", "map", str(data_dir), "--at", "worst"])
     assert r.exit_code == 0, r.output
     page = (tmp_path / "maps" / "netdiag.html").read_text(encoding="utf-8")
-    assert "status at 2026-11-02 10:00 (UTC, the worst moment)" in page
+    assert '"Times in UTC.","status at 2026-11-02 10:00 (the worst moment)"' in page
     r = runner.invoke(cli, ["map", str(data_dir)])
     assert r.exit_code == 2 and "maps/netdiag.html already exists; pass --overwrite" in r.output
     r = runner.invoke(cli, ["map", str(data_dir), "--overwrite", "--out", "deep/dir/x.html", "--from", "2026-11-02"])
@@ -226,7 +226,8 @@ def test_a_map_without_complaints_says_so_and_shows_the_datas_last_moment(tmp_pa
     info = _info(render_map(build_map(ds, diagnose(ds), title="empty")))
     assert "no complaints in the data" in info
     # the status is at the data's last moment (its last counter period), not at the wall clock
-    assert info[1].startswith("status at 2026-11-02 ") and "latest data" in info[1]
+    assert info[1] == "Times in UTC."
+    assert info[2].startswith("status at 2026-11-02 ") and "latest data" in info[2]
 
 
 def test_a_period_names_its_last_minute_and_a_period_without_complaints_says_how_many(loaded, caplog):

@@ -8,7 +8,7 @@ working on whole columns through Arrow kernels and numpy (never row by row).
 from __future__ import annotations
 
 import re
-from zoneinfo import ZoneInfo
+from netdiag.data.display import tzinfo
 
 import numpy as np
 import pandas as pd
@@ -152,7 +152,7 @@ def to_time(series: pd.Series, tz: str, missing: np.ndarray | None = None) -> tu
         return (series.dt.tz_convert("UTC").dt.as_unit("ns").reset_index(drop=True),
                 np.zeros(n, dtype=bool), np.zeros(n, dtype=bool))
     if pd.api.types.is_datetime64_dtype(series.dtype):
-        local = series.dt.tz_localize(ZoneInfo(tz), ambiguous="NaT", nonexistent="NaT")
+        local = series.dt.tz_localize(tzinfo(tz), ambiguous="NaT", nonexistent="NaT")
         dst = local.isna().to_numpy() & ~series.isna().to_numpy()
         return local.dt.tz_convert("UTC").dt.as_unit("ns").reset_index(drop=True), np.zeros(n, dtype=bool), dst
     if missing is None:
@@ -173,7 +173,7 @@ def to_time(series: pd.Series, tz: str, missing: np.ndarray | None = None) -> tu
     dst_u = np.zeros(len(u), dtype=bool)
     if (~aware).any():
         naive = _in_range(pd.to_datetime(u[~aware], format="ISO8601", errors="coerce"), naive=True)
-        local = naive.dt.tz_localize(ZoneInfo(tz), ambiguous="NaT", nonexistent="NaT")
+        local = naive.dt.tz_localize(tzinfo(tz), ambiguous="NaT", nonexistent="NaT")
         dst_u[~aware] = (local.isna() & naive.notna()).to_numpy()
         parsed[~aware] = local.dt.tz_convert("UTC").dt.as_unit("ns")
     bad_u = parsed.isna().to_numpy() & ~dst_u

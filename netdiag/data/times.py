@@ -5,7 +5,8 @@ person gives (``--at``, ``--from``, ``--date``) into UTC, and UTC back into text
 
 - :func:`iso_utc`: machine text, ``2026-11-02T10:00:00Z`` (stores, CSV, JSON);
 - :func:`format_times` / :func:`when_text`: short text for people, ``2026-11-02 10:00Z`` in
-  UTC or ``2026-11-02 18:00`` in a local zone;
+  UTC or ``2026-11-02 18:00`` in a local zone (the display zone of :mod:`netdiag.data.display`,
+  named once at the top of each page);
 - :func:`parse_time`, :func:`parse_at`, :func:`parse_day`: times and days given as options;
 - :func:`period_mask`, :func:`check_period`: ``[start, end)`` periods;
 - :func:`hours_since_epoch`, :func:`as_ns`: times as numbers for column work.
@@ -19,6 +20,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from netdiag.data.display import tzinfo
 from netdiag.errors import InputError
 
 UTC_NAMES = ("UTC", "Etc/UTC")
@@ -67,7 +69,8 @@ def format_times(values, tz: str | None = None) -> pd.Series:
     """Timestamps as short text for people, missing ones as ``""`` (keeps a Series' index).
 
     Without ``tz`` the text is UTC and says so (``2026-11-02 10:00Z``); with ``tz`` it is the
-    local time there (``2026-11-02 18:00``).
+    local time there (``2026-11-02 18:00``): one pandas conversion for the whole column. ``tz``
+    is a zone name of :func:`netdiag.data.display.check_zone` (``UTC+08:00`` too).
 
     Examples
     --------
@@ -78,7 +81,7 @@ def format_times(values, tz: str | None = None) -> pd.Series:
     """
     s = pd.to_datetime(values if isinstance(values, pd.Series) else pd.Series(values), utc=True)
     if tz:
-        return s.dt.tz_convert(tz).dt.strftime("%Y-%m-%d %H:%M").fillna("")
+        return s.dt.tz_convert(tzinfo(tz)).dt.strftime("%Y-%m-%d %H:%M").fillna("")
     return s.dt.strftime("%Y-%m-%d %H:%MZ").fillna("")
 
 

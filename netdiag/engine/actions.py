@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from netdiag.data.privacy import mask_series, mask_text_series
+from netdiag.data.display import display_zone
 from netdiag.data.times import format_times
 from netdiag.data.values import text_or_empty
 
@@ -104,9 +105,14 @@ def decide(net, points: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
 def evidence(net, points: pd.DataFrame, v: pd.DataFrame) -> pd.Series:
     """A short reason a person can read: which alarm or counter, its values and times."""
     cause = v["cause"].astype(str)
-    window = "window " + format_times(points["w_start"]).to_numpy(dtype=object) + " to " + format_times(points["w_end"]).to_numpy(dtype=object)
+    zone = display_zone(net.settings)
+    local = None if zone == "UTC" else zone  # UTC times say so each (``10:00Z``); local ones name the zone once, at the end
+
+    def when(values):
+        return format_times(values, local)
+    window = "window " + when(points["w_start"]).to_numpy(dtype=object) + " to " + when(points["w_end"]).to_numpy(dtype=object)
     window = pd.Series(window, index=v.index)
-    start, end = format_times(v["start"]), format_times(v["end"]).replace("", "ongoing")
+    start, end = when(v["start"]), when(v["end"]).replace("", "ongoing")
     el = text_or_empty(v["element_id"])
     detail = text_or_empty(v["detail"]).str.slice(0, 80)
     sev = text_or_empty(v["severity"])
@@ -122,7 +128,7 @@ def evidence(net, points: pd.DataFrame, v: pd.DataFrame) -> pd.Series:
              + text_or_empty(v["serving_element"]) + " before the move)")
     value = pd.to_numeric(v["value"], errors="coerce")
     periods = pd.to_numeric(v["periods"], errors="coerce").fillna(0).astype(int).astype(str)
-    peak = format_times(v.get("peak_time", pd.Series(index=v.index, dtype=object)))
+    peak = when(v.get("peak_time", pd.Series(index=v.index, dtype=object)))
     noise = ("uplink noise on " + el + " peaked at " + value.round(1).astype(str) + " dBm at " + peak + " ("
              + periods + " interfered periods, threshold " + str(net.settings.interference_noise_dbm) + " dBm); " + window)
     inter_alarm = ("interference alarm " + ev + " on " + el + " (" + sev + "), " + start + " to " + end
@@ -135,10 +141,13 @@ def evidence(net, points: pd.DataFrame, v: pd.DataFrame) -> pd.Series:
         "; nearest site " + text_or_empty(v["nearest_site"]) + " at " + km + " km"
     nff = "served by " + text_or_empty(v["serving_ids"]).str.replace(";", ", ") + "; no alarm, interference or congestion in the " + window
     source = text_or_empty(v["source"])
-    return pd.Series(np.select(
+    text = pd.Series(np.select(
         [(cause == "fault") & (source == "load"), cause.isin(["fault", "shutdown"]), cause == "relocation",
          (cause == "interference") & (source == "alarm"), cause == "interference", cause == "congestion", cause == "coverage_hole"],
         [sleeping, alarm, reloc, inter_alarm, noise, congestion, hole], default=nff), index=v.index)
+    if local:
+        text = text + np.where(cause == "coverage_hole", "", f" (times in {zone})")
+    return text
 
 
 REPLIES = {
@@ -170,8 +179,9 @@ REPLIES = {
 
 
 def customer_replies(net, points: pd.DataFrame, v: pd.DataFrame, out: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """The reply to the customer in Chinese and English (local time of ``settings.tz``)."""
-    tz = net.settings.tz
+    """The reply to the customer in Chinese and English, its times on the local clock of the display
+    zone (:func:`~netdiag.data.display.display_zone`): what the customer hears is their own time."""
+    tz = display_zone(net.settings)
     start, end = format_times(v["start"], tz), format_times(v["end"], tz)
     due = format_times(points["received_at"] + pd.Timedelta(hours=net.settings.first_reply_h_ordinary), tz)
     key = np.select(

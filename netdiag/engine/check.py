@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from netdiag.data.coords import to_wgs84
+from netdiag.data.display import display_zone, local_text
 from netdiag.data.schema import CAUSE_RANK, COORD_SYSTEMS
 from netdiag.data.times import parse_at
 from netdiag.data.values import plain
@@ -58,6 +59,10 @@ def check_point(net: Network, lat: float, lon: float, *, coord_system: str = "wg
                 indoor: bool = False, tickets: pd.DataFrame | None = None) -> dict:
     """Everything a handler needs about one spot at one time (a plain dict, JSON-ready).
 
+    Times in the dict are ISO 8601 in UTC (``+00:00``), exact whatever the display zone;
+    ``display_tz`` names the zone the screen (:func:`netdiag.views.check_screen.format_check`),
+    the evidence, the warning and the reply show them in.
+
     Raises
     ------
     OutsideNetworkError
@@ -87,10 +92,11 @@ def check_point(net: Network, lat: float, lon: float, *, coord_system: str = "wg
     until = data_until(net)
     reply = {"zh": diag["reply_zh"], "en": diag["reply_en"]}
     warning = None
+    zone = display_zone(settings)
     if until is None or w_start >= until:
-        seen = f"the latest seen ends at {until.isoformat()}" if until is not None else "there are none"
-        warning = (f"no counters or alarms reach this time ({seen}; the window is {w_start.isoformat()} to "
-                   f"{(w_start + period).isoformat()}): the verdict cannot be trusted and the reply promises nothing")
+        seen = f"the latest seen ends at {local_text(until, zone)}" if until is not None else "there are none"
+        warning = (f"no counters or alarms reach this time ({seen}; the window is {local_text(w_start, zone)} to "
+                   f"{local_text(w_start + period, zone)}): the verdict cannot be trusted and the reply promises nothing")
         reply = dict(NO_DATA_REPLY)
     result = {
         "position": {"lat": round(float(wlat[0]), 6), "lon": round(float(wlon[0]), 6), "given": [lat, lon],
@@ -104,6 +110,7 @@ def check_point(net: Network, lat: float, lon: float, *, coord_system: str = "wg
         "reply": reply,
         "nearest_site": {"site_id": verdicts.loc[0, "nearest_site"], "distance_m": round(nearest_m)},
         "data_until": until.isoformat() if until is not None else None,
+        "display_tz": zone,
     }
     if warning:
         result["warning"] = warning

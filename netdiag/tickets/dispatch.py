@@ -35,7 +35,8 @@ import numpy as np
 import pandas as pd
 
 from netdiag.data import coords
-from netdiag.data.times import parse_day, when_text
+from netdiag.data.display import display_zone
+from netdiag.data.times import format_times, parse_day
 from netdiag.errors import InputError
 from netdiag.settings import Settings
 
@@ -223,7 +224,7 @@ def plan_dispatch(store, team: str, *, date: str | dt.date | None = None, start:
     team : str
         The team, e.g. ``field-Nanshan`` (as in the tickets' ``team``).
     date : str or date, optional
-        ``YYYY-MM-DD`` in ``settings.tz``: only tickets opened by the end of that day, and
+        ``YYYY-MM-DD`` in the display zone (:func:`~netdiag.data.display.display_zone`): only tickets opened by the end of that day, and
         arrival times from ``dispatch_day_start_h`` that day. Default: every open visit.
     start : (lat, lon) or "LAT,LON", optional
         Where the team sets off; the route begins there. Default: wherever makes it shortest.
@@ -255,7 +256,7 @@ def plan_dispatch(store, team: str, *, date: str | dt.date | None = None, start:
 
 
 def _plan(store, team, day, start, settings, max_stops) -> DispatchPlan:
-    tz = settings.tz
+    tz = display_zone(settings)
     end_of_day = pd.Timestamp(day + dt.timedelta(days=1), tz=tz).tz_convert("UTC") if day else None
     with store.read() as c:
         all_team = store.tickets(kind="field_test", team=team, conn=c)
@@ -293,8 +294,7 @@ def _plan(store, team, day, start, settings, max_stops) -> DispatchPlan:
 
 
 def _describe(stops: pd.DataFrame, complaints: pd.DataFrame, legs: np.ndarray, day, settings: Settings) -> pd.DataFrame:
-    tz = settings.tz
-    per = {tid: g for tid, g in complaints.groupby("ticket_id", sort=False)}
+    tz = display_zone(settings)
     out = pd.DataFrame({"order": np.arange(1, len(stops) + 1)})
     for col in ("ticket_id", "priority", "place", "lat", "lon", "due_at", "evidence", "complaint_count", "status", "team"):
         out[col] = stops[col].to_numpy()
@@ -305,8 +305,8 @@ def _describe(stops: pd.DataFrame, complaints: pd.DataFrame, legs: np.ndarray, d
     arrive_min = np.cumsum(travel_min) + settings.dispatch_visit_min * np.arange(len(stops))
     if day:
         t0 = pd.Timestamp(day, tz=tz) + pd.Timedelta(hours=settings.dispatch_day_start_h)
-        arrive = pd.Series([t0 + pd.Timedelta(minutes=float(m)) for m in arrive_min], dtype=f"datetime64[ns, {tz}]")
-        out["arrive"] = [when_text(a, tz) for a in arrive]
+        arrive = pd.Series(t0 + pd.to_timedelta(np.asarray(arrive_min, float), unit="min"))
+        out["arrive"] = format_times(arrive, tz).to_numpy(dtype=object)
         out["late"] = (arrive.dt.tz_convert("UTC").to_numpy() > pd.to_datetime(out["due_at"], utc=True).to_numpy()) \
             if len(out) else []
         now = t0
@@ -314,14 +314,16 @@ def _describe(stops: pd.DataFrame, complaints: pd.DataFrame, legs: np.ndarray, d
         out["arrive"] = [f"+{int(m // 60)}:{int(m % 60):02d}" for m in arrive_min]
         out["late"] = False
         now = pd.Timestamp.now(tz="UTC")
-    out["due"] = [when_text(d, tz) for d in out["due_at"]]
+    out["due"] = format_times(out["due_at"], tz).to_numpy(dtype=object)
+    complaints = complaints.assign(_received=format_times(complaints["received_at"], tz).to_numpy(dtype=object))
     out["overdue"] = (pd.to_datetime(out["due_at"], utc=True) < now).to_numpy() if len(out) else []
+    per = {tid: g for tid, g in complaints.groupby("ticket_id", sort=False)}
     tests, listed = [], []
     for tid in out["ticket_id"]:
         g = per.get(tid, complaints.iloc[0:0])
         tests.append(what_to_test(g["category"].tolist(), g["indoor"].tolist()))
         listed.append("\n".join(
-            f"{r['complaint_id']} {when_text(r['received_at'], tz)} {r['category'] or ''}"
+            f"{r['complaint_id']} {r['_received']} {r['category'] or ''}"
             + (f" {r['customer']}" if r["customer"] else "") + (" indoor" if r["indoor"] else "") + (" VIP" if r["vip"] else "")
             + (f": {r['description']}" if r["description"] else "")
             for r in g.to_dict("records")))

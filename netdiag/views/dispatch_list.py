@@ -9,6 +9,7 @@ import hashlib
 import re
 from pathlib import Path
 
+from netdiag.data.display import zone_heading
 from netdiag.tickets.dispatch import DispatchPlan
 from netdiag.views.sanitize import escape_html
 from netdiag.views.writers import prepare_out_dir, to_jsonable, write_csv, write_text
@@ -42,8 +43,9 @@ def write_dispatch(plan: DispatchPlan, out_dir: str | Path, *, overwrite: bool =
     csv_name, html_name = _dispatch_files(plan)
     map_name = html_name.replace(".html", "_map.html")
     out = prepare_out_dir(out_dir, [csv_name, html_name] + ([map_name] if route_map else []), overwrite=overwrite)
-    table = plan.stops.drop(columns=["due_at"]).assign(route_km_total=round(plan.route_m / 1000, 2),
-                                                        unordered_km_total=round(plan.unordered_m / 1000, 2))
+    # arrive and due on the local clock of plan.tz (the column times_in), due_at exact (UTC ISO 8601)
+    table = plan.stops.assign(times_in=plan.tz, route_km_total=round(plan.route_m / 1000, 2),
+                              unordered_km_total=round(plan.unordered_m / 1000, 2))
     paths = [write_csv(table, out / csv_name), out / html_name]
     write_text(paths[1], _dispatch_html(plan))
     if route_map and len(plan.stops):
@@ -94,7 +96,7 @@ td.t {{ white-space: nowrap; }}
 @media print {{ body {{ margin: 0; }} tr {{ page-break-inside: avoid; }} }}
 </style></head><body>
 <h1>{e(title)}</h1>
-<p><b>{len(plan.stops)} visits</b>; start: {e(start)}; times in {e(plan.tz)}.<br>
+<p><b>{e(zone_heading(plan.tz))}</b> {len(plan.stops)} visits; start: {e(start)}.<br>
 Route <b>{plan.route_m / 1000:.1f} km</b> against {plan.unordered_m / 1000:.1f} km for the same visits in due-time order
 ({plan.saving_pct:.0f}% shorter; straight-line distances, roads are longer).
 {f'{plan.waiting} visit(s) pending or held are not listed.' if plan.waiting else ''}</p>
@@ -111,8 +113,8 @@ netdiag tickets update TICKET --status resolved --why "RESULT".</p>
 
 
 def plan_text(plan: DispatchPlan) -> str:
-    """The list for a terminal: the summary, then one stop per two lines (arrival, due, test)."""
-    lines = [plan.summary()]
+    """The list for a terminal: the zone of its times, the summary, then one stop per two lines (arrival, due, test)."""
+    lines = [zone_heading(plan.tz), plan.summary()]
     for r in plan.stops.to_dict("records"):
         flag = " OVERDUE" if r["overdue"] else (" late" if r["late"] else "")
         lines.append(f"{r['order']:>3}. {r['ticket_id']}  {r['priority']}  arrive {r['arrive']}  due {r['due']}{flag}  "
@@ -123,7 +125,7 @@ def plan_text(plan: DispatchPlan) -> str:
 
 def plan_json(plan: DispatchPlan, files: list[Path] | tuple = ()) -> dict:
     """The list as a JSON-ready dict: team, date, start, route lengths, stops, visits left over, files written."""
-    return {"team": plan.team, "date": str(plan.date) if plan.date else None, "start": plan.start,
+    return {"team": plan.team, "date": str(plan.date) if plan.date else None, "start": plan.start, "display_tz": plan.tz,
             "route_km": round(plan.route_m / 1000, 2), "unordered_km": round(plan.unordered_m / 1000, 2),
             "stops": to_jsonable(plan.stops), "left_over": plan.left_over["ticket_id"].tolist(),
             "files": [str(p) for p in files]}

@@ -45,6 +45,7 @@ import pandas as pd
 from folium.map import Layer
 
 from netdiag.data.schema import CAUSES
+from netdiag.data.display import display_zone, zone_heading
 from netdiag.data.times import check_period, format_times, parse_time, period_mask, when_text
 from netdiag.data.values import join_groups
 from netdiag.engine.diagnose import first_serving
@@ -115,7 +116,7 @@ def build_map(ds, result, *, at=None, start=None, end=None, tiles: str | None = 
     at : str, Timestamp or "worst", optional
         The time of the sector, site and repeater status. Default: the latest complaint
         received in the period. ``"worst"``: the moment of the period when the most sectors
-        were out of service. A naive time is read in ``settings.tz``.
+        were out of service. A naive time is read in the display zone (:func:`~netdiag.data.display.display_zone`).
     start, end : str or Timestamp, optional
         Only complaints received in ``[start, end)`` (and their tickets, transport failures
         overlapping the period); a date-only ``end`` includes that day.
@@ -147,7 +148,7 @@ def build_map(ds, result, *, at=None, start=None, end=None, tiles: str | None = 
     >>> save_map(m, "maps/netdiag.html", overwrite=True)               # doctest: +SKIP
     """
     settings = ds.settings
-    tz = settings.tz
+    tz = display_zone(settings)  # every time on the map, and times typed without an offset
     start_ts = parse_time(start, tz=tz, name="start")
     end_ts = parse_time(end, tz=tz, name="end", end=True)
     check_period(start_ts, end_ts)
@@ -266,8 +267,8 @@ def build_map(ds, result, *, at=None, start=None, end=None, tiles: str | None = 
         received = f"complaints received {period_from or '(any time)'} to {period_to or '(any time)'}: {len(d):,}"
     else:
         received = "no complaints in the data"
-    info = [title,
-            f"status at {_fmt([at_ts], tz)[0]} ({tz}, {at_label})",
+    info = [title, zone_heading(tz),
+            f"status at {_fmt([at_ts], tz)[0]} ({at_label})",
             received + (f" (latest {len(shown):,} drawn)" if len(shown) < len(d) else ""),
             f"{len(tk):,} tickets, {sectors.count:,} sectors, {int(ds['sites']['lat'].notna().sum()):,} sites",
             "link a feature: add #complaint:ID, #ticket:ID, #cell:ID or #site:ID to the address"]
@@ -276,7 +277,7 @@ def build_map(ds, result, *, at=None, start=None, end=None, tiles: str | None = 
     n_spots = int((spots["complaints"] >= settings.hotspot_map_min).sum()) if len(d) else 0
     log.info("map: %d sectors, %d complaints, %d tickets, %d hotspots; status at %s; assets %s", sectors.count,
              len(shown), len(tk), n_spots, at_ts, ", ".join(names))
-    m.netdiag_summary = {"at": at_ts, "start": start_ts, "end": end_ts, "sectors": sectors.count,
+    m.netdiag_summary = {"at": at_ts, "tz": tz, "start": start_ts, "end": end_ts, "sectors": sectors.count,
                          "complaints": len(shown), "tickets": len(tk), "status": status_counts.to_dict()}
     return m
 
@@ -286,4 +287,4 @@ def map_summary_text(m: folium.Map, path: Path, seconds: float) -> str:
     s = m.netdiag_summary
     return (f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB) in {seconds:.1f} s: "
             f"{s['sectors']:,} sectors, {s['complaints']:,} complaints, {s['tickets']:,} tickets; "
-            f"status at {when_text(s['at'])}")
+            f"status at {when_text(s['at'], s.get('tz', 'UTC'))}" + ("" if s.get("tz", "UTC") == "UTC" else f" ({s['tz']})"))

@@ -1,7 +1,7 @@
 """The weekly or monthly complaint report: what came in, why, who acted, how fast, where, when.
 
 :func:`analyse` takes a diagnosed data set and one calendar period (an ISO week, Monday to
-Sunday, or a calendar month, in ``settings.tz``) and builds tables that all add up to the
+Sunday, or a calendar month, on the local clock of the display zone) and builds tables that all add up to the
 complaints of the period:
 
 - complaints by category, cause, action, team and grade (the grade of the complaint's ticket),
@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from netdiag.data.schema import ACTIONS, CATEGORIES, CAUSES, DEGRADATIONS, GRADES, OUTAGES
+from netdiag.data.display import display_zone
 from netdiag.data.times import parse_time, period_mask, when_text
 from netdiag.engine.diagnose import first_serving
 from netdiag.errors import InputError
@@ -269,7 +270,7 @@ def _response_times(result, period: Period, as_of: pd.Timestamp, settings: Setti
         rows.append(row)
     notes.append(f"Response times are per ticket created in the period (one ticket can hold many complaints). "
                  f"Time to closure runs from the ticket's creation (its first complaint) to `resolved_at`; "
-                 f"'open' tickets are those not resolved by {when_text(as_of)}, the end of the period or of the data, "
+                 f"'open' tickets are those not resolved by {when_text(as_of, period.tz)}, the end of the period or of the data, "
                  f"whichever is earlier. A restoration before the complaint counts as 0 h.")
     if has_reply:
         notes.append("Time to first reply runs from the ticket's creation to `first_reply_at` in the ticket data.")
@@ -289,7 +290,8 @@ def analyse(result, *, period: str = "week", date=None, previous=None, settings:
     result : Result
         From :func:`netdiag.pipeline.diagnose`.
     period : {"week", "month"}
-        An ISO week (Monday to Sunday) or a calendar month, in ``settings.tz``.
+        An ISO week (Monday to Sunday) or a calendar month, with days, weeks and months on the
+        local clock of the display zone (:func:`~netdiag.data.display.display_zone`).
     date : str or Timestamp, optional
         Any day inside the wanted period; default the day of the latest complaint.
     previous : Result, dict or None
@@ -316,7 +318,7 @@ def analyse(result, *, period: str = "week", date=None, previous=None, settings:
     >>> rep.tables["by_cause"]                                               # doctest: +SKIP
     """
     settings = settings or result.network.settings
-    tz = settings.tz
+    tz = display_zone(settings)
     d_all = result.diagnoses
     if date is None:
         if d_all.empty:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from netdiag.data.display import zone_heading
 from netdiag.data.times import when_text
 from netdiag.data.values import plain
 from netdiag.views.period_report import DIMENSIONS, SUMMARY_FILE, TOP, Report
@@ -108,7 +109,7 @@ def _blocks(report: Report) -> list[tuple]:
     resp = t["response_times"].set_index("grade").loc["all"]
     blocks: list[tuple] = [
         ("h1", f"netdiag complaint report: {report.period.label}"),
-        ("p", f"Data: {report.data_dir}. Time zone: {report.period.tz}. "
+        ("p", f"{zone_heading(report.period.tz)} Data: {report.data_dir}. "
               + (f"Compared with {prev.label} from {report.previous_source}." if prev else "No previous period to compare with.")),
         ("h2", "Summary"),
         ("list", [

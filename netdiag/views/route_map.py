@@ -9,6 +9,7 @@ from __future__ import annotations
 import folium
 import numpy as np
 
+from netdiag.data.display import zone_heading
 from netdiag.errors import InputError
 from netdiag.views.leaflet import MAX_ZOOM, DataLayer, FinishScript, check_tiles, inline_assets
 from netdiag.views.map import PRIORITY_COLORS
@@ -74,6 +75,6 @@ def build_dispatch_map(plan, *, tiles: str | None = None) -> folium.Map:
                + ([{"label": "start", "color": START_COLOR, "shape": "dot"}] if plan.start else [])
                + [{"label": "route (straight lines)", "color": ROUTE_COLOR}]}]
     bounds = [[min(lats), min(lons)], [max(lats), max(lons)]]
-    FinishScript({"bounds": bounds, "legend": legend, "info": [f"Dispatch list {plan.team}", summary]}).add_to(m)
+    FinishScript({"bounds": bounds, "legend": legend, "info": [f"Dispatch list {plan.team}", zone_heading(plan.tz), summary]}).add_to(m)
     inline_assets(m)
     return m

@@ -3,18 +3,20 @@ from __future__ import annotations
 
 import pandas as pd
 
+from netdiag.data.display import zone_heading
 from netdiag.data.times import UTC_NAMES, format_times, when_text
 from netdiag.tickets.lifecycle import OPEN_STATUSES
 from netdiag.tickets.tmf621 import ticket_title
 
 
 def format_table(t: pd.DataFrame, *, tz: str = "UTC", now: pd.Timestamp | None = None) -> str:
-    """Tickets as a fixed-width table (one line each), with overdue open tickets flagged ``!``."""
+    """Tickets as a fixed-width table (one line each), with overdue open tickets flagged ``!``; times in ``tz``,
+    named on the first line."""
     if t.empty:
         return "no tickets match"
     now = now if now is not None else pd.Timestamp.now(tz="UTC")
     head = f"{'ticket':<17} {'status':<12} {'pri':<3} {'grade':<8} {'what':<34} {'team':<18} {'n':>4}  due ({tz})"
-    lines = [head, "-" * len(head)]
+    lines = [zone_heading(tz), head, "-" * len(head)]
     due = _when_texts(t["due_at"], tz)  # one pandas call for the column, not one per ticket
     shown = [c for c in _TABLE_COLUMNS if c in t.columns]  # the rows as dicts of these only (a province has 100,000+)
     for r, due_text in zip(t[shown].to_dict("records"), due):
@@ -50,13 +52,14 @@ def _pad(text: str, width: int) -> str:
 
 
 def format_ticket(shown: dict, *, tz: str = "UTC") -> str:
-    """One ticket for a person: facts, evidence, complaints (masked), history and notes."""
+    """One ticket for a person: facts, evidence, complaints (masked), history and notes; times in ``tz``,
+    named on the first line."""
     t = shown["ticket"]
 
     def val(key):
         v = t.get(key)
         return "" if v is None or (not isinstance(v, str) and pd.isna(v)) else v
-    lines = [f"{t['ticket_id']}  {ticket_title(t)}",
+    lines = [zone_heading(tz), f"{t['ticket_id']}  {ticket_title(t)}",
              f"  status     {t['status']}  (revision {val('revision')})",
              f"  priority   {t['priority']}   grade {t['grade']}",
              f"  action     {t['action']} -> {t['team']}   lead department: {t['lead_department']}",

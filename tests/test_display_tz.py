@@ -1,0 +1,180 @@
+"""Times people read are in their own time zone (issue #15).
+
+The display zone is decided once per command: ``--set display_tz``, ``--tz``, the data folder's
+``netdiag.toml``, a workspace's record, or the one offset the data's own times carry.
+"""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from conftest import BASE_LAT, BASE_LON, TINY, write_dataset
+from netdiag.cli.main import cli
+from netdiag.data.display import check_zone, local_text, settings_for_data
+from netdiag.data.times import format_times
+from netdiag.settings import Settings
+
+#: a spot served only by C004 (omni, site S002): no alarm on its chain before 2026-11-02 10:00Z
+SPOT = ["--lat", str(BASE_LAT - 0.02), "--lon", str(BASE_LON + 0.001)]
+COMPLAINT_HEADER = TINY["complaints"][0]
+
+
+def _complaints(*rows):
+    """Complaints near S002, each (id, received_at)."""
+    return {"complaints": (COMPLAINT_HEADER, [[cid, received, "", BASE_LAT - 0.02, BASE_LON + 0.001, "", "slow_data", "",
+                                               "app", "13900001111", "", ""] for cid, received in rows])}
+
+
+def _run(*args):
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result
+
+
+# ----------------------------------------------------------------------------- the reply read to the customer
+def test_offset_data_without_options_reads_the_local_deadline_to_the_customer(tmp_path):
+    """The data speaks +08:00: the whole check screen is in +08:00, and the reply's deadline is
+    the local time 24 h after the call (20:30 local, not 12:30)."""
+    data = write_dataset(tmp_path / "data", _complaints(("K1", "2026-11-02T09:00:00+08:00"),
+                                                         ("K2", "2026-11-02T10:00:00+08:00")))
+    r = _run("check", "--data", str(data), *SPOT, "--at", "2026-11-01T20:30+08:00", "--no-server", "--lang", "zh")
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert lines[0] == "Times in UTC+08:00."
+    assert "at 2026-11-01 20:30" in lines[1]
+    assert "load in the hour from 2026-11-01 20:00 to 2026-11-01 21:00" in r.output
+    assert "于2026-11-02 20:30前到现场测试" in r.output
+    assert "12:30" not in r.output and "2026-11-01T12:30" not in r.output
+    # JSON stays exact (UTC) and names the zone
+    j = json.loads(_run("check", "--data", str(data), *SPOT, "--at", "2026-11-01T20:30+08:00", "--no-server",
+                        "--format", "json").output)
+    assert j["at"] == "2026-11-01T12:30:00+00:00" and j["display_tz"] == "UTC+08:00"
+    assert "before 2026-11-02 20:30;" in j["reply"]["en"]
+
+
+def test_naive_data_read_with_tz_reads_the_local_deadline(tmp_path):
+    data = write_dataset(tmp_path / "data", _complaints(("K1", "2026-11-02T09:00:00"), ("K2", "2026-11-02T10:00:00")))
+    r = _run("--tz", "Asia/Shanghai", "check", "--data", str(data), *SPOT, "--at", "2026-11-01T20:30", "--no-server")
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith("Times in Asia/Shanghai (UTC+08:00).")
+    assert "before 2026-11-02 20:30;" in r.output
+
+
+def test_naive_data_without_a_zone_is_shown_in_utc_and_says_how_to_name_it(tmp_path):
+    data = write_dataset(tmp_path / "data", _complaints(("K1", "2026-11-02T09:00:00")))
+    r = CliRunner().invoke(cli, ["check", "--data", str(data), *SPOT, "--at", "2026-11-01T20:30", "--no-server"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("Times in UTC.")
+    assert "before 2026-11-02 20:30;" in r.stdout  # a naive --at is read, and shown, in UTC
+    assert "times are shown in UTC: the complaints' times carry no offset" in r.stderr and "--tz ZONE" in r.stderr
+
+
+# ----------------------------------------------------------------------------- how the zone is chosen
+def test_zone_precedence(tmp_path):
+    offsets = write_dataset(tmp_path / "offsets", _complaints(("K1", "2026-11-02T09:00:00+08:00")))
+    assert settings_for_data(Settings(), offsets).display_tz == "UTC+08:00"
+    assert settings_for_data(Settings(tz="Europe/Dublin"), offsets, given={"tz"}).display_tz == "Europe/Dublin"
+    assert settings_for_data(Settings(tz="UTC"), offsets, given={"tz"}).display_tz == "UTC"  # --tz UTC is obeyed
+    assert settings_for_data(Settings(display_tz="UTC"), offsets, given={"display_tz"}).display_tz == "UTC"
+    mixed = write_dataset(tmp_path / "mixed", _complaints(("K1", "2026-10-24T09:00:00+01:00"),
+                                                          ("K2", "2026-10-26T09:00:00+00:00")))
+    assert settings_for_data(Settings(), mixed).display_tz == "UTC"  # several offsets: a zone must be named
+    (mixed / "netdiag.toml").write_text('tz = "Europe/Dublin"\n')
+    named = settings_for_data(Settings(), mixed)
+    assert (named.tz, named.display_tz) == ("Europe/Dublin", "Europe/Dublin")
+
+
+def test_zone_names():
+    assert check_zone("+08:00") == check_zone("UTC+8") == "UTC+08:00"
+    assert local_text("2026-11-05T12:30:00+00:00", "UTC-05:00") == "2026-11-05 07:30"
+    with pytest.raises(ValueError, match="`display_tz` was 'Mars/Olympus'"):
+        check_zone("Mars/Olympus", setting="display_tz")
+
+
+@pytest.mark.parametrize("args", [["--tz", "Mars/Olympus"], ["--set", "display_tz=Beijing"]])
+def test_an_unknown_zone_is_a_clear_error(tiny_dir, args):
+    r = CliRunner().invoke(cli, [*args, "validate", "--data", str(tiny_dir)])
+    assert r.exit_code == 2
+    assert "expected to be an IANA time zone" in r.output and "Traceback" not in r.output
+
+
+def test_a_data_folder_file_with_other_settings_is_refused(tiny_dir):
+    (tiny_dir / "netdiag.toml").write_text('tz = "Asia/Shanghai"\nlookback_h = 5\n')
+    r = CliRunner().invoke(cli, ["validate", "--data", str(tiny_dir)])
+    assert r.exit_code == 2 and "may set only tz and display_tz" in r.output and "lookback_h" in r.output
+
+
+# ----------------------------------------------------------------------------- daylight saving
+def test_a_daylight_saving_zone_shows_local_times_on_both_sides_of_the_change(tmp_path):
+    """Dublin changes from IST (UTC+1) to GMT on 2026-10-25 at 02:00 local: a call at 12:00Z on the
+    24th is 13:00 local and its deadline 24 h later (12:00Z on the 25th) is 12:00 local; a call at
+    12:00Z on the 26th is 12:00 local."""
+    data = write_dataset(tmp_path / "data", _complaints(("K1", "2026-10-24T13:00:00+01:00"),
+                                                         ("K2", "2026-10-26T12:00:00+00:00")))
+    (data / "netdiag.toml").write_text('tz = "Europe/Dublin"\n')
+    before = _run("check", "--data", str(data), *SPOT, "--at", "2026-10-24T12:00Z", "--no-server")
+    assert before.output.startswith("Times in Europe/Dublin (local clock time, summer time included).")
+    assert "at 2026-10-24 13:00" in before.output and "before 2026-10-25 12:00;" in before.output
+    after = _run("check", "--data", str(data), *SPOT, "--at", "2026-10-26T12:00Z", "--no-server")
+    assert "at 2026-10-26 12:00" in after.output and "before 2026-10-27 12:00;" in after.output
+    # a naive --at is read on the local clock: 12:00 in summer is 11:00Z
+    j = json.loads(_run("check", "--data", str(data), *SPOT, "--at", "2026-10-24T12:00", "--no-server",
+                        "--format", "json").output)
+    assert j["at"] == "2026-10-24T11:00:00+00:00"
+    assert format_times(pd.Series(["2026-10-25T00:30Z", "2026-10-25T01:30Z"]), "Europe/Dublin").tolist() == \
+        ["2026-10-25 01:30", "2026-10-25 01:30"]  # the hour that happens twice, each on its own side
+
+
+# ----------------------------------------------------------------------------- outputs of a whole run
+def test_report_days_follow_the_local_day(tmp_path):
+    """A complaint at 01:00 Beijing time on the 3rd is 17:00Z on the 2nd: it counts on the 3rd."""
+    data = write_dataset(tmp_path / "data", _complaints(("K1", "2026-11-03T01:00:00+08:00"),
+                                                         ("K2", "2026-11-02T12:00:00+08:00")))
+    out = tmp_path / "rep"
+    r = _run("report", "--data", str(data), "--period", "week", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    by_day = pd.read_csv(out / "by_day.csv", encoding="utf-8-sig")
+    counts = dict(zip(by_day["day"].astype(str), by_day["complaints"]))
+    assert counts["2026-11-03"] == 1 and counts["2026-11-02"] == 1
+    assert "Times in UTC+08:00." in (out / "report.md").read_text(encoding="utf-8")
+
+
+def test_machine_outputs_do_not_change_with_the_display_zone(tmp_path):
+    data = write_dataset(tmp_path / "data", _complaints(("K1", "2026-11-02T09:00:00+08:00")))
+    outs = {}
+    for zone in ("UTC", "America/New_York"):
+        out = tmp_path / zone.replace("/", "_")
+        assert _run("--set", f"display_tz={zone}", "diagnose", "--data", str(data), "--out", str(out)).exit_code == 0
+        outs[zone] = pd.read_csv(out / "diagnoses.csv", encoding="utf-8-sig")
+    for col in ("received_at", "w_start", "w_end"):
+        assert outs["UTC"][col].tolist() == outs["America/New_York"][col].tolist()
+    assert outs["UTC"].loc[0, "received_at"] == "2026-11-02T01:00:00Z"
+    assert "20:00" in outs["America/New_York"].loc[0, "evidence"]  # 01:00Z on the 2nd is 20:00 on the 1st in New York
+
+
+def test_tickets_and_dispatch_take_the_zone_of_the_data_the_store_was_filled_from(tmp_path):
+    data = write_dataset(tmp_path / "data", _complaints(("K1", "2026-11-02T09:00:00+08:00")))
+    db = tmp_path / "t.db"
+    assert _run("diagnose", "--data", str(data), "--out", str(tmp_path / "o"), "--db", str(db)).exit_code == 0
+    listed = _run("tickets", "list", "--db", str(db))
+    lines = listed.output.splitlines()
+    assert lines[0] == "Times in UTC+08:00." and lines[1].endswith("due (UTC+08:00)")
+    assert "2026-11-04 09:00" in lines[3]  # due 48 h after 09:00 local on the 2nd, on the local clock
+    ticket = pd.read_csv(tmp_path / "o" / "tickets.csv", encoding="utf-8-sig").iloc[0]
+    shown = _run("tickets", "show", ticket["ticket_id"], "--db", str(db))
+    assert shown.output.startswith("Times in UTC+08:00.")
+    assert "2026-11-02 09:00" in shown.output  # the complaint's received time, as the customer gave it
+    team = ticket["team"]
+    plan = _run("dispatch", "--team", team, "--date", "2026-11-02", "--db", str(db))
+    assert plan.exit_code == 0, plan.output
+    assert plan.output.startswith("Times in UTC+08:00.") and "arrive 2026-11-02 09:00" in plan.output
+
+
+def test_a_workspace_keeps_the_zone_of_the_data_it_was_prepared_from(tmp_path):
+    data = write_dataset(tmp_path / "data", _complaints(("K1", "2026-11-02T09:00:00+08:00")))
+    ws = tmp_path / "ws"
+    assert _run("prepare", str(data), "--workspace", str(ws)).exit_code == 0
+    r = _run("check", "--workspace", str(ws), *SPOT, "--at", "2026-11-01T20:30+08:00", "--no-server")
+    assert r.output.startswith("Times in UTC+08:00.") and "before 2026-11-02 20:30;" in r.output
