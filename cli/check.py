@@ -16,8 +16,9 @@ QUERY_FIELDS = {"lat": "LAT", "lon": "LON", "at": "TIME", "coord_system": "SYSTE
 @click.option("--coord-system", default="wgs84", show_default=True, help="wgs84, gcj02 (most Chinese map apps) or bd09 (Baidu).")
 @click.option("--at", "at", metavar="TIME", help="When (ISO 8601; without an offset, on the clock of the display zone, named on the first line). Default: now.")
 @click.option("--indoor", is_flag=True, help="The problem is indoors (indoor cells count).")
-@click.option("--db", type=StorePath(exists=True), envvar="NETDIAG_DB",
-              help="The ticket store (also $NETDIAG_DB), to find an open ticket for the same fault.")
+@click.option("--db", type=StorePath(exists=True), envvar="NETDIAG_DB", metavar="STORE",
+              help="The ticket store (a SQLite file or postgresql://USER@HOST/DATABASE; also $NETDIAG_DB), to find "
+                   "an open ticket for the same fault.")
 @click.option("--tickets", "tickets", type=click.Path(dir_okay=False), help="Or the tickets.csv of a diagnose run.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="en", show_default=True, help="Language of the customer reply.")
 @click.option("--no-server", is_flag=True, help="Do not ask a running `netdiag serve`; read the data here.")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import data_dir_option, lasting_tickets, read_store_option, engine_errors, out_file_option, overwrite_opt, pass_state
+from netdiag.cli.options import (data_dir_option, engine_errors, engine_options, lasting_tickets, open_engine,
+                                 out_file_option, overwrite_opt, pass_state, read_store_option)
 
 
 @click.command("map")
@@ -21,10 +22,11 @@ from netdiag.cli.options import data_dir_option, lasting_tickets, read_store_opt
               help="Hotspot grid (cell size: setting hotspot_cell_m).")
 @click.option("--title", default="netdiag", show_default=True, help="Page title.")
 @read_store_option
+@engine_options
 @overwrite_opt
 @pass_state
 @engine_errors
-def map_command(state, data_dir, out, at, start, end, tiles, grid, title, db, overwrite):
+def map_command(state, data_dir, out, at, start, end, tiles, grid, title, db, engine, overwrite):
     """Draw the data directory on one HTML map that works offline.
 
     Layers: sector wedges coloured by status at --at (fault, shutdown, interference,
@@ -55,7 +57,9 @@ def map_command(state, data_dir, out, at, start, end, tiles, grid, title, db, ov
     check_map_options(at=at, start=start, end=end, tiles=tiles, tz=display_zone(settings))  # before the long work
     path = ensure_writable(out, overwrite=overwrite)
     ds = load_dataset(data_dir, settings=settings, load_window="complaints", progress=state.progress())
-    result = lasting_tickets(diagnose(ds, settings=settings, progress=state.progress()), db, settings)
+    with open_engine(state, engine, data_dir) as running:
+        result = diagnose(ds, settings=settings, progress=state.progress(), engine=running)
+    result = lasting_tickets(result, db, settings)
     say = state.progress() or (lambda _text: None)
     say("drawing the map")
     m = build_map(ds, result, at=at, start=start, end=end, tiles=tiles, grid=grid, title=title)

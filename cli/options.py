@@ -196,6 +196,48 @@ def data_dir_option(func):
                              "Parquet, GeoJSON or layers of network.gpkg. May also be given as the first argument.")(wrapper)
 
 
+def engine_options(func):
+    """``--engine local|dask``, ``--scheduler ADDRESS``, ``--workers N`` and ``--worker-memory SIZE``: where the
+    heavy steps run; the command gets ``engine``, an engine to open with :func:`open_engine`."""
+    @wraps(func)
+    def wrapper(*args, engine="local", scheduler=None, workers=None, worker_memory=None, **kwargs):
+        if engine != "dask" and (scheduler or workers or worker_memory):
+            given = "--scheduler" if scheduler else "--workers" if workers else "--worker-memory"
+            raise UsageFailure(f"{given} is for --engine dask")
+        if scheduler and (workers or worker_memory):
+            raise UsageFailure("--workers and --worker-memory size the LocalCluster netdiag starts; with --scheduler the "
+                               "cluster's own workers run the tasks")
+        return func(*args, engine={"name": engine, "scheduler": scheduler, "workers": workers,
+                                   "memory_limit": worker_memory}, **kwargs)
+
+    for option in reversed([
+        click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+                     help="Where the counters are read and reduced: in this process, or on a Dask cluster (a prepared "
+                          "--workspace that the workers can read; pip install 'netdiag[dask]')."),
+        click.option("--scheduler", metavar="ADDRESS",
+                     help="The Dask scheduler, e.g. tls://dask.noc.local:8786; default: a LocalCluster on this machine."),
+        click.option("--workers", type=click.IntRange(1, 256), help="Workers of the LocalCluster (default: one per core)."),
+        click.option("--worker-memory", "worker_memory", metavar="SIZE",
+                     help="Memory of each LocalCluster worker, e.g. 2GB (default: this machine's, shared)."),
+    ]):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def open_engine(state, engine: dict, data_dir):
+    """The engine of :func:`engine_options`, started (a context manager); Dask needs a prepared workspace."""
+    from netdiag.engine.engines import open_engine as start
+
+    if engine["name"] == "dask":
+        from netdiag.data.manifest import is_workspace
+
+        if not is_workspace(data_dir):
+            raise UsageFailure(f"--engine dask reads a prepared workspace, which {data_dir} is not: run "
+                               f"`netdiag prepare {data_dir} --workspace WS` once, then give --workspace WS")
+    return start(engine["name"], scheduler=engine["scheduler"], workers=engine["workers"],
+                 memory_limit=engine["memory_limit"], say=state.progress())
+
+
 def _out_option(kind: click.Path, metavar: str, *, required: bool, default: str | None, help: str):
     # a default of None must not be passed: click would then stop enforcing `required`
     extra = {"default": default, "show_default": True} if default is not None else {}
@@ -238,7 +280,7 @@ class StorePath(click.Path):
 def read_store_option(func):
     """``--db STORE`` of a command that shows tickets: the store's lasting tickets instead of the run's own
     grouping, read only (:func:`netdiag.pipeline.with_store_tickets`)."""
-    return click.option("--db", type=StorePath(exists=True), envvar="NETDIAG_DB",
+    return click.option("--db", type=StorePath(exists=True), envvar="NETDIAG_DB", metavar="STORE",
                         help="Show the lasting tickets of this store (a SQLite file or postgresql://USER@HOST/DATABASE; "
                              "also $NETDIAG_DB), as handlers see them, instead of this run's own grouping; nothing "
                              "is written to it.")(func)

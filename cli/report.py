@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import data_dir_option, lasting_tickets, read_store_option, engine_errors, out_folder_option, overwrite_opt, pass_state
+from netdiag.cli.options import (data_dir_option, engine_errors, engine_options, lasting_tickets, open_engine,
+                                 out_folder_option, overwrite_opt, pass_state, read_store_option)
 
 
 @click.command()
@@ -18,10 +19,11 @@ from netdiag.cli.options import data_dir_option, lasting_tickets, read_store_opt
 @out_folder_option(help="Folder for report.md, report.html, the CSV tables and charts. Default: reports/PERIOD-START.")
 @click.option("--grid", type=click.Choice(["hex", "square"]), default="hex", show_default=True, help="Hotspot grid.")
 @read_store_option
+@engine_options
 @overwrite_opt
 @pass_state
 @engine_errors
-def report(state, data_dir, period, date, previous, out, grid, db, overwrite):
+def report(state, data_dir, period, date, previous, out, grid, db, engine, overwrite):
     """Analyse one week or month of the data directory's complaints.
 
     Complaints by category, cause, action, team and grade; response times against the due
@@ -51,7 +53,9 @@ def report(state, data_dir, period, date, previous, out, grid, db, overwrite):
         refuse_existing(out, REPORT_PAGES, overwrite=overwrite)
     before = load_previous(previous, settings=settings) if previous else None
     ds = load_dataset(data_dir, settings=settings, load_window="complaints", progress=state.progress())
-    result = lasting_tickets(diagnose(ds, settings=settings, progress=state.progress()), db, settings)
+    with open_engine(state, engine, data_dir) as running:
+        result = diagnose(ds, settings=settings, progress=state.progress(), engine=running)
+    result = lasting_tickets(result, db, settings)
     rep = analyse(result, period=period, date=date, previous=before, settings=settings, grid=grid)
     out = out or rep.default_folder()
     write_report(rep, out, overwrite=overwrite)

@@ -12,7 +12,8 @@ from netdiag.tickets.lifecycle import KINDS, PRIORITIES, STATUSES
 STATUS_CHOICES = ["open", *STATUSES]
 PRIORITY_CHOICES = list(PRIORITIES)
 
-db_opt = click.option("--db", type=StorePath(), envvar="NETDIAG_DB", default="netdiag.db", show_default=True,
+db_opt = click.option("--db", type=StorePath(), envvar="NETDIAG_DB", metavar="STORE", default="netdiag.db",
+                      show_default=True,
                       help="The ticket store: a SQLite file, or postgresql://USER@HOST/DATABASE (password in "
                            "~/.pgpass); also $NETDIAG_DB.")
 who_opt = click.option("--who", help="Who acts, recorded in the history (default $NETDIAG_USER or the login name).")

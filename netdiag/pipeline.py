@@ -53,7 +53,7 @@ class Result:
 
 
 def diagnose(ds, *, settings: Settings | None = None, network: Network | None = None,
-             progress: Callable[[str], None] | None = None, store=None, who: str | None = None) -> Result:
+             progress: Callable[[str], None] | None = None, store=None, who: str | None = None, engine=None) -> Result:
     """Diagnose every accepted complaint of ``ds`` and group the diagnoses into tickets.
 
     Parameters
@@ -70,6 +70,8 @@ def diagnose(ds, *, settings: Settings | None = None, network: Network | None = 
         Without a store, tickets are grouped within this run only.
     who : str, optional
         Recorded in the store's history (default: the login name).
+    engine : optional
+        Where the counters are read (:mod:`netdiag.engine.engines`); default this process.
 
     Returns
     -------
@@ -87,7 +89,7 @@ def diagnose(ds, *, settings: Settings | None = None, network: Network | None = 
     from netdiag.tickets.grouping import build_tickets, data_as_of
 
     settings = settings or ds.settings
-    net = network or prepare(ds, settings=settings, progress=progress)
+    net = network or prepare(ds, settings=settings, progress=progress, engine=engine)
     diag, rejected = diagnose_complaints(ds, net, settings=settings, progress=progress)
     if progress:
         progress("tickets")

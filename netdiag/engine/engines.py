@@ -56,8 +56,8 @@ class LocalEngine:
 LOCAL = LocalEngine()
 
 
-def _call(item, func, args):
-    return func(item, *args)
+def _call(item, task, args):
+    return task(item, *args)
 
 
 def _worker_version() -> str:
@@ -95,17 +95,20 @@ class DaskEngine(LocalEngine):
         except ImportError:
             raise InputError("--engine dask needs Dask: pip install 'netdiag[dask]'") from None
         self.cluster = None
-        say = say or (lambda _text: None)
+        self.say = say = say or (lambda _text: None)
+        if log.getEffectiveLevel() > logging.DEBUG:  # Dask's own chatter only with -vv
+            logging.getLogger("distributed").setLevel(logging.WARNING)
         if scheduler:
             try:
-                self.client = Client(scheduler, timeout="10s")
+                self.client = Client(scheduler, timeout="5s")
             except (OSError, TimeoutError, ValueError) as exc:
                 raise InputError(f"no Dask scheduler answers at {scheduler} ({' '.join(str(exc).split())[:200]})") from None
         else:
             n = workers or os.cpu_count() or 1
             say(f"starting a Dask LocalCluster of {n} worker{'s' if n != 1 else ''}")
+            # no dashboard: a web page any account on the machine could open (progress is on stderr)
             self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, security=True,
-                                        memory_limit=memory_limit or "auto", dashboard_address=None,
+                                        memory_limit=memory_limit or "auto", scheduler_kwargs={"dashboard": False},
                                         silence_logs=logging.ERROR)
             self.client = Client(self.cluster, security=self.cluster.security)
         try:
@@ -137,17 +140,17 @@ class DaskEngine(LocalEngine):
     def map(self, func, items, *args, what: str = "pieces", say=None):
         """``func(item, *args)`` on the workers, one task per item, the results in the items' order."""
         items = list(items)
-        futures = self.client.map(_call, items, func=func, args=args, pure=False, retries=RETRIES)
-        step = max(1, len(items) // 10)
+        say = say or self.say
+        futures = self.client.map(_call, items, task=func, args=args, pure=False, retries=RETRIES)
         try:
             for i, future in enumerate(futures, 1):
                 yield future.result()
                 future.release()
-                if say and (i % step == 0 or i == len(items)):
-                    say(f"{what}: {i:,} of {len(items):,} on the Dask workers")
-        finally:
-            for future in futures:
-                future.cancel()
+                if say and i * 4 // len(items) != (i - 1) * 4 // len(items):  # a quarter more done
+                    say(f"{what}: {i:,} of {len(items):,} done on the Dask workers")
+        except BaseException:  # a task failed for good, or the caller stopped: the rest is not needed
+            self.client.cancel(futures)
+            raise
 
     def close(self) -> None:
         client, self.client = getattr(self, "client", None), None
