@@ -178,3 +178,16 @@ def test_a_workspace_keeps_the_zone_of_the_data_it_was_prepared_from(tmp_path):
     assert _run("prepare", str(data), "--workspace", str(ws)).exit_code == 0
     r = _run("check", "--workspace", str(ws), *SPOT, "--at", "2026-11-01T20:30+08:00", "--no-server")
     assert r.output.startswith("Times in UTC+08:00.") and "before 2026-11-02 20:30;" in r.output
+
+
+def test_ticket_numbers_count_the_days_people_read(sample_dir, tmp_path):
+    """A complaint at 00:51 Beijing time on 1 November (16:51 UTC the day before) opens a ticket of 1 November,
+    in a run's own tickets and in a store."""
+    res = CliRunner().invoke(cli, ["-q", "diagnose", "--data", str(sample_dir), "--out", str(tmp_path / "o"),
+                                   "--db", str(tmp_path / "t.db")])
+    assert res.exit_code == 0, res.output
+    t = pd.read_csv(tmp_path / "o" / "tickets.csv", dtype=str, encoding="utf-8-sig")
+    first = t[t["created_at"] == "2026-10-31T16:51:31Z"]
+    assert len(first) == 1 and first["ticket_id"].iloc[0].startswith("TS-20261101-"), first["ticket_id"].tolist()
+    local_days = pd.to_datetime(t["created_at"], utc=True).dt.tz_convert("Asia/Shanghai").dt.strftime("%Y%m%d")
+    assert (t["ticket_id"].str.slice(3, 11) == local_days).all()

@@ -52,6 +52,7 @@ from netdiag.data.schema import DEGRADATIONS, GRADES, OUTAGES
 from netdiag.data.times import hours_since_epoch
 from netdiag.data.values import join_groups
 from netdiag.settings import Settings
+from netdiag.data.display import display_zone
 from netdiag.tickets.lifecycle import ticket_days, ticket_id, ticket_kind
 
 log = logging.getLogger(__name__)
@@ -320,7 +321,7 @@ def build_tickets(net, diag: pd.DataFrame, *, settings: Settings, as_of: pd.Time
     t["kind"] = t["cause"].map(ticket_kind)
     t["lead_department"] = [lead_department(c, a, k) for c, a, k in zip(t["cause"], t["action"], t["element_kind"])]
     t = t.sort_values(["created_at", "_key"]).reset_index(drop=True)
-    day = ticket_days(t["created_at"], settings.tz)
+    day = ticket_days(t["created_at"], display_zone(settings))
     seq = t.groupby(day).cumcount() + 1
     t["ticket_id"] = [ticket_id(d, n) for d, n in zip(day, seq)]
     diag["ticket_id"] = diag["_key"].map(t.set_index("_key")["ticket_id"])

@@ -67,9 +67,12 @@ def check_transition(ticket_id: str, old: str, new: str) -> None:
         raise TransitionError(f"ticket {ticket_id} cannot go from {old} to {new} (from {old} it can go to {allowed}){hint}")
 
 
-def ticket_days(created_at, tz: str) -> pd.Series:
-    """The day part of ticket ids: each first complaint's day in local time ``tz`` (``20261107``)."""
-    return pd.to_datetime(pd.Series(created_at), utc=True).dt.tz_convert(tz).dt.strftime("%Y%m%d")
+def ticket_days(created_at, zone: str) -> pd.Series:
+    """The day part of ticket ids: each first complaint's day on the clock people read (``zone``, the
+    display zone: an IANA name or ``UTC+08:00``), e.g. ``20261107``."""
+    from netdiag.data.display import tzinfo
+
+    return pd.to_datetime(pd.Series(created_at), utc=True).dt.tz_convert(tzinfo(zone)).dt.strftime("%Y%m%d")
 
 
 def ticket_id(day: str, number: int) -> str:

@@ -38,6 +38,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from netdiag.data.display import display_zone
 from netdiag.data.schema import CAUSE_RANK, OUTAGES
 from netdiag.data.times import hours_since_epoch, iso_utc, now_iso
 from netdiag.data.values import plain
@@ -299,7 +300,7 @@ def _create(w: Pending, net, b: Batch, idx: list[int], settings: Settings, at: s
     cause = col["cause"][i0]
     kind = lifecycle.ticket_kind(cause)
     created = min(col["received_at"][i] for i in idx)
-    ticket_id = lifecycle.ticket_id(*w.number(b.day(created, settings.tz)))
+    ticket_id = lifecycle.ticket_id(*w.number(b.day(created, display_zone(settings))))
     el = b.elements(net)
     row = el.get(element_id) if element_id else None
     known = row is not None
