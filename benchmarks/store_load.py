@@ -36,14 +36,18 @@ What it does:
    status and team are those of its last history row, and each ticket's revision is what its
    history and notes account for.
 
-Every command runs **inside its process** (``cli.main([...], standalone_mode=False)``), so
-Python's start-up and imports are not measured. Latency is measured there, around the one call:
+Every command runs **inside its process** (``cli.main([...], standalone_mode=False)``; the
+check as said below), so Python's start-up and imports are not measured. Latency is measured there, around the one call:
 
-- ``check``: the whole command, *including reading the data* around the spot's time (sites,
-  cells, footprints, the counters of that window; the handler keeps nothing between checks, as a
-  fresh ``netdiag check --no-server`` does) and the store's read of every open ticket. Its two
-  parts are reported too: ``check: store`` (the open tickets, :func:`netdiag.tickets.store.open_tickets`)
-  and ``check: data`` (:func:`netdiag.engine.check.load_network`).
+- ``check``: what ``netdiag check --db STORE`` does for one spot, on a network the handler read
+  once at its start (as ``netdiag serve`` keeps it for a desk): the store's open tickets, read
+  again at every check (:func:`netdiag.tickets.store.open_tickets`, reported alone as
+  ``check: store``), the verdict (:func:`netdiag.engine.check.check_point`) and its JSON. Reading
+  the data is not in it: a fresh check reads it in about 0.5 s at this size (0.2-0.3 s from a
+  workspace), and 20 processes doing that on 2 cores would measure pandas, not the store. With
+  ``--check-reads-data`` each check is the whole ``netdiag check --data DATA ... --db STORE
+  --no-server`` command instead, and ``check: data`` its data reading
+  (:func:`netdiag.engine.check.load_network`).
 - ``update`` and ``show``: the whole command (open the store, one transaction, print).
 - ``diagnose``: the whole run (read, validate, diagnose, store, write the CSV files) and
   ``diagnose: store``, the store's step (:meth:`TicketStore.record`, one write transaction).
@@ -216,6 +220,24 @@ def run_cli(args: list[str]) -> tuple[str, str]:
         return "crash", traceback.format_exc()
 
 
+def kept_check(net, settings, check_point, open_tickets, db, lat, lon, at, system) -> tuple[str, str]:
+    """What `netdiag check --db` does for one spot, on a network read once: the store's open tickets
+    (read again at every check), the verdict, and its JSON."""
+    from netdiag.data.times import parse_at
+    from netdiag.errors import NetdiagError
+    from netdiag.views.check_screen import check_json
+
+    try:
+        tickets = open_tickets(db, settings=settings)
+        check_json(check_point(net, float(lat), float(lon), coord_system=system, at=parse_at(at, settings.tz),
+                               tickets=tickets))
+        return "ok", ""
+    except NetdiagError as exc:
+        return "error", str(exc)
+    except Exception:  # noqa: BLE001 - a traceback is a finding, kept whole
+        return "crash", traceback.format_exc()
+
+
 def wait_for_start(cfg: dict, name: str) -> float:
     """Say ready, wait for the common start; the deadline."""
     (Path(cfg["sync"]) / f"ready-{name}").write_text("")
@@ -242,11 +264,22 @@ def handler(cfg: dict, n: int) -> dict:
     open_ids: list[str] = []
     resolved_by_me: list[str] = []
 
+    kept = None
+    if not cfg["check_reads_data"]:  # the desk keeps the network, as `netdiag serve` does
+        from netdiag.engine.check import check_point
+        from netdiag.settings import Settings
+
+        settings = Settings().with_overrides({"tz": TZ})
+        kept = engine_check.load_network(data, settings)
+
     def check(lat, lon, at, system) -> tuple[str, str]:
         store_part.seconds = data_part.seconds = 0.0
         store_part.result = None
-        outcome = run_cli(["check", "--data", data, "--lat", lat, "--lon", lon, "--at", at, "--coord-system", system,
-                           "--db", db, "--no-server", "--format", "json"])
+        if kept is None:
+            outcome = run_cli(["check", "--data", data, "--lat", lat, "--lon", lon, "--at", at, "--coord-system", system,
+                               "--db", db, "--no-server", "--format", "json"])
+        else:
+            outcome = kept_check(kept, settings, check_point, store_module.open_tickets, db, lat, lon, at, system)
         if store_part.result is not None:
             t = store_part.result
             open_ids[:] = t["ticket_id"].tolist()
@@ -357,14 +390,15 @@ def worker_main(kind: str, config: Path, n: int) -> None:
 
 
 # ----------------------------------------------------------------------------- the shift
-def shift(db: str, data: Path, slices: list[Path], work: Path, *, handlers: int, runs: int, seconds: float) -> dict:
+def shift(db: str, data: Path, slices: list[Path], work: Path, *, handlers: int, runs: int, seconds: float,
+          check_reads_data: bool) -> dict:
     sync = work / "sync"
     shutil.rmtree(sync, ignore_errors=True)
     shutil.rmtree(work / "runs", ignore_errors=True)
     sync.mkdir(parents=True)
     config = sync / "config.json"
     config.write_text(json.dumps({"db": db, "data": str(data), "slices": [str(s) for s in slices], "runs": runs,
-                                  "work": str(work), "sync": str(sync)}))
+                                  "work": str(work), "sync": str(sync), "check_reads_data": check_reads_data}))
     me = [sys.executable, str(Path(__file__).resolve()), "--worker"]
     procs = {}
     for n in range(handlers):
@@ -527,7 +561,8 @@ def summarise(r: dict, seconds: float) -> dict:
         table[op] = latencies([o["s"] for o in good])
         if op == "check":
             table["check: store"] = latencies([o["store_s"] for o in good])
-            table["check: data"] = latencies([o["data_s"] for o in good])
+            if any(o["data_s"] for o in good):
+                table["check: data"] = latencies([o["data_s"] for o in good])
     good_runs = [x for x in runs if x["outcome"] == "ok"]
     table["diagnose"] = latencies([x["s"] for x in good_runs])
     table["diagnose: store"] = latencies([x["store_s"] for x in good_runs])
@@ -559,7 +594,8 @@ def summarise(r: dict, seconds: float) -> dict:
 def print_result(res: dict) -> None:
     s = res["summary"]
     print(f"\n{res['store_kind']}, {res['handlers']} handlers + {res['runs']} diagnose processes, "
-          f"{res['seconds']:g} s (wall {res['wall_s']:.1f} s), {res['machine']}")
+          f"{res['seconds']:g} s (wall {res['wall_s']:.1f} s), {res['machine']}, "
+          f"load average before: {res['load_average_before']:.1f}\ncheck: {res['check']}")
     print(f"{'operation':<18}{'count':>7}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}")
     for op, v in s["latency"].items():
         if v["count"]:
@@ -590,6 +626,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--work", type=Path, default=HERE / "data" / "store-load", help="Folder for data, slices and runs.")
     parser.add_argument("--out", type=Path, help="Write the result here as JSON.")
+    parser.add_argument("--check-reads-data", action="store_true",
+                        help="Each check is the whole `netdiag check --data ... --db ...` command, reading the data "
+                             "(default: each handler keeps the network, as `netdiag serve` does).")
     parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -611,7 +650,9 @@ def main() -> None:
     if proc.returncode != 0:
         raise SystemExit(f"the seed run failed: {proc.stderr[-3000:]}")
     seed.update(s=time.perf_counter() - t, outcome="ok", message="")
-    r = shift(db, data, slices, work, handlers=args.handlers, runs=args.runs, seconds=args.seconds)
+    load_before = os.getloadavg()[0]
+    r = shift(db, data, slices, work, handlers=args.handlers, runs=args.runs, seconds=args.seconds,
+              check_reads_data=args.check_reads_data)
     import netdiag
 
     res = {
@@ -621,6 +662,9 @@ def main() -> None:
         "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}, netdiag {getattr(netdiag, '__version__', '?')}",
         "data": str(data), "slices": [s.name for s in slices],
         "handlers": args.handlers, "runs": args.runs, "seconds": args.seconds, "wall_s": r["wall_s"],
+        "load_average_before": load_before, "seed_s": seed["s"],
+        "check": "netdiag check --data ... --db ... (reads the data)" if args.check_reads_data else
+                 "open tickets read from the store + verdict on a network the handler keeps (as netdiag serve)",
         "summary": summarise(r, args.seconds),
         "integrity": integrity(db, r["updates"], [seed, *r["runs"]]),
         "updates": r["updates"], "seed": seed,
