@@ -1,12 +1,13 @@
 # netdiag: two commands on a fresh machine.
 #   make demo   create .venv, install netdiag, run the main job on sample_data/
 #   make test   create .venv, install netdiag with the test extra, run the whole suite
+#   make bench-store   the ticket store's load test on a new SQLite file (STORE=postgresql://... SCHEMA=NAME: a server)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= out/demo
 
-.PHONY: demo test bench sample clean
+.PHONY: demo test bench bench-store sample clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +32,11 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/run.py
+
+bench-store: $(VENV)/.installed-test
+	rm -f out/store-load.db out/store-load.db-wal out/store-load.db-shm
+	$(BIN)/python benchmarks/store_load.py --db $(or $(STORE),out/store-load.db) $(if $(SCHEMA),--schema $(SCHEMA)) \
+		--out out/store-load.json
 
 sample: $(VENV)/.installed
 	$(BIN)/netdiag sample sample_data --sites 300 --seed 7 --overwrite
