@@ -120,6 +120,7 @@ def engine_errors(func):
     def wrapper(*args, **kwargs):
         from netdiag.errors import NetdiagError
 
+        _refuse_undecodable(kwargs)
         try:
             return func(*args, **kwargs)
         except NetdiagError as exc:
@@ -134,6 +135,17 @@ def engine_errors(func):
         except MemoryError:
             raise UsageFailure("out of memory; try a shorter period of data or a machine with more memory") from None
     return wrapper
+
+
+def _refuse_undecodable(options: dict) -> None:
+    """An option's text that the terminal did not send as UTF-8 (Python keeps such bytes as lone surrogates,
+    which no file, store or page can hold) is a one-line error naming the option, not a traceback later."""
+    for name, value in options.items():
+        for text in (value if isinstance(value, (tuple, list)) else (value,)):
+            if isinstance(text, str) and any("\ud800" <= ch <= "\udfff" for ch in text):
+                flag = "--" + name.replace("_", "-")
+                raise UsageFailure(f"{flag} is not text this terminal sent as UTF-8; set the terminal to UTF-8 "
+                                   f"(e.g. LANG=zh_CN.UTF-8) and type it again")
 
 
 class UsageFailure(click.ClickException):

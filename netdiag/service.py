@@ -28,6 +28,7 @@ standard library at the top; the server side imports the engine when it starts.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import errno
 import hashlib
 import json
@@ -53,6 +54,7 @@ MAX_REPLY_BYTES = 16 * 1024 * 1024
 READ_TIMEOUT_S = 5.0  # a client has this long to send its whole query
 MAX_CLIENTS = 64  # clients answered at once; more wait for a free thread
 BUSY_WAIT_S = 10.0  # and are told the server is busy after this long
+STORE_WAIT_S = 10.0  # a query naming a ticket store that does not answer in this long gets an error
 
 
 def runtime_dir() -> Path:
@@ -254,8 +256,9 @@ def _signature(folder: Path) -> tuple:
 class _State:
     """The prepared network of a data folder, re-read when the folder changes.
 
-    Shared by the handler threads: the network is only read by queries; re-reading it (and
-    the ticket store) happens under ``lock``, and the lazy indexes are built before use.
+    Shared by the handler threads: the network is only read by queries; re-reading it happens
+    under ``lock`` and the lazy indexes are built before use; the ticket stores are read under a
+    lock of their own (:meth:`open_tickets`).
     """
 
     def __init__(self, data_dir: Path, settings) -> None:
@@ -267,6 +270,8 @@ class _State:
         self.net = None
         self.tickets: dict[str, tuple] = {}
         self.lock = threading.Lock()
+        self.tickets_lock = threading.Lock()  # the ticket stores' cache: never held while the network is read
+        self._store_reads = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="netdiag-store")
 
     def network(self, *, near: tuple | None = None, at=None):
         """The network to answer a query: of a workspace, only what may serve the spot, read per
@@ -298,12 +303,25 @@ class _State:
             return self.net
 
     def open_tickets(self, db: str | None):
-        """The open tickets of the store ``db``, read again only when the store changed (:meth:`TicketStore.stamp`)."""
+        """The open tickets of the store ``db``, read again only when the store changed (:meth:`TicketStore.stamp`).
+
+        Under a lock of their own, so that a slow or stalled store holds up only the queries that
+        name it, never those that do not (nor the network's reading); a store that does not answer
+        within :data:`STORE_WAIT_S` is an error for this query, and the read goes on in its thread.
+        """
         if not db:
             return None
+        future = self._store_reads.submit(self._read_open_tickets, db)
+        try:
+            return future.result(timeout=STORE_WAIT_S)
+        except concurrent.futures.TimeoutError:
+            raise InputError(f"the ticket store did not answer within {STORE_WAIT_S:g} s; try again, or check "
+                             f"without --db") from None
+
+    def _read_open_tickets(self, db: str):
         from netdiag.tickets.store import TicketStore
 
-        with self.lock, TicketStore(db, settings=self.settings, create=False) as store:
+        with self.tickets_lock, TicketStore(db, settings=self.settings, create=False) as store:
             stamp = store.stamp()
             cached = self.tickets.get(db)
             if cached is None or cached[0] != stamp:
@@ -493,6 +511,9 @@ def serve(data_dir: str | Path, settings, *, on_ready: Callable[[Path], None] | 
     InputError
         When the data cannot be read, or another server already answers for this folder.
     """
+    from netdiag.tickets.store import postgres
+
+    postgres.use_pools()  # many queries in one process: connections to a PostgreSQL store are kept
     data_dir = Path(data_dir)
     path = path or socket_path(data_dir, settings.as_dict())
     dir_fd = _open_private_dir(path.parent, create=True)

@@ -499,3 +499,27 @@ def test_the_server_shows_a_ticket_as_the_store_has_it_now(server, diagnosed_sto
                                    "--who", "li.wei"])
     assert res.exit_code == 0, res.output
     assert json.loads(_check(tiny_dir, "--db", diagnosed_store).stdout)["ticket"] is None
+
+
+def test_a_stalled_ticket_store_holds_up_only_the_checks_that_name_it(tiny_dir, monkeypatch):
+    from netdiag import service
+    from netdiag.errors import InputError
+
+    monkeypatch.setattr(service, "STORE_WAIT_S", 0.5)
+    state = service._State(tiny_dir, Settings())
+    stalled, release = threading.Event(), threading.Event()
+
+    def stall(db):  # the database stopped answering (a stalled backend, a cut link)
+        with state.tickets_lock:
+            stalled.set()
+            release.wait(60)
+    monkeypatch.setattr(state, "_read_open_tickets", stall)
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(InputError, match="the ticket store did not answer within 0.5 s"):
+            state.open_tickets("/some/store.db")
+        assert stalled.is_set() and time.monotonic() - t0 < 5
+        assert state.network() is not None  # a check without --db goes on while the store read hangs
+        assert not release.is_set()
+    finally:
+        release.set()

@@ -106,7 +106,7 @@ def ticket_of(result, cid) -> str:
 def table(store: TicketStore, name: str) -> pd.DataFrame:
     """A whole table of the store, in its key's order (either back end)."""
     columns, rows = store.conn.tuples(f"SELECT * FROM {name} ORDER BY 1")
-    return pd.DataFrame.from_records(rows, columns=columns).drop(columns="geom", errors="ignore")
+    return pd.DataFrame.from_records(rows, columns=columns).drop(columns=["geom", "db_role"], errors="ignore")
 
 
 # ----------------------------------------------------------------------------- runs over days
@@ -365,7 +365,7 @@ def test_on_postgresql_the_database_enforces_one_open_ticket_and_qgis_finds_poin
 def test_on_postgresql_a_newer_store_another_applications_table_or_no_store_is_refused(pg_store):
     import psycopg
 
-    with pytest.raises(InputError, match="has no netdiag tickets yet; create them with `netdiag diagnose"):
+    with pytest.raises(InputError, match="has no netdiag tickets yet; a run creates them: `netdiag diagnose"):
         TicketStore(pg_store, create=False)
     with psycopg.connect(pg_store, autocommit=True) as raw:
         raw.execute("CREATE TABLE tickets (id TEXT)")
@@ -565,3 +565,72 @@ def test_a_failed_copy_leaves_no_new_store_file_behind(tmp_path, days, monkeypat
     res = CliRunner().invoke(cli, ["tickets", "migrate", "--from", first, "--to", str(tmp_path / "copy.db")])
     assert res.exit_code == 2 and "the disk is full" in res.output
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("copy")) == []
+
+
+# ----------------------------------------------------------------------------- a shared server's rough days
+def test_six_processes_creating_one_postgresql_store_at_once_all_succeed(pg_store):
+    import subprocess
+    import sys
+
+    nd = [sys.executable, "-c", "import sys; from netdiag.cli.main import cli; sys.argv[0] = 'netdiag'; cli()"]
+    procs = [subprocess.Popen([*nd, "tickets", "init", "--db", pg_store], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    results = [(p.wait(timeout=120), p.stdout.read() + p.stderr.read()) for p in procs]
+    assert all(code == 0 for code, _ in results), results
+    assert all("schema version 1, 0 tickets" in out for _, out in results)
+
+
+def test_text_postgresql_cannot_hold_and_odd_schemas_are_clear(pg_store, tmp_path, days):
+    import psycopg
+
+    nul = complaint("Z1", at("S003", 90, 400), "2026-11-02T09:00:00Z", description="bad\x00byte")
+    with TicketStore(pg_store) as store:  # a NUL in an untrusted description does not fail the whole run
+        run(store, write_day(tmp_path / "nul", "day1", extra_complaints=[nul]))
+        assert table(store, "complaints").set_index("complaint_id").loc["Z1", "description"] == "bad\ufffdbyte"
+    nowhere = pg_store.replace("search_path%3D", "search_path%3Dno_such_schema_")
+    with pytest.raises(InputError, match="no schema of the search path exists"):
+        TicketStore(nowhere.split(",public")[0])
+    with psycopg.connect(pg_store, autocommit=True) as raw:
+        raw.execute("DROP TABLE history, notes, complaints, runs, tickets, id_counters, netdiag_meta CASCADE")
+        raw.execute("CREATE TABLE netdiag_meta (name TEXT)")
+    with pytest.raises(InputError, match="has a table netdiag_meta that is not a netdiag ticket store's"):
+        TicketStore(pg_store, create=False)
+    with psycopg.connect(pg_store, autocommit=True) as raw:
+        raw.execute("DROP TABLE netdiag_meta")
+        raw.execute("CREATE TABLE tickets (id TEXT)")
+    with pytest.raises(InputError, match="already has a table tickets of another application"):
+        TicketStore(pg_store, create=False)  # not "run diagnose", which would be refused too
+
+
+def test_a_pooled_connection_the_server_dropped_is_replaced_not_failed(pg_store, pg_server, days):
+    import psycopg
+
+    from netdiag.tickets.store import postgres
+
+    postgres.use_pools()
+    try:
+        with TicketStore(pg_store) as store:
+            run(store, days["day1"])
+            pid = store.conn.raw.info.backend_pid
+        with psycopg.connect(pg_server, autocommit=True) as admin:  # a failover, a restart: the server ends it
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with TicketStore(pg_store, create=False) as store:
+            assert len(store.tickets()) == 2 and store.conn.raw.info.backend_pid != pid
+        for n in range(postgres.MAX_POOLS + 2):  # a long-lived server keeps a few pools, not one per spelling
+            TicketStore(f"{pg_store}&application_name=n{n}", create=False).close()
+        assert len(postgres._POOLS) == postgres.MAX_POOLS
+    finally:
+        postgres.close_pools()
+        postgres.use_pools(False)
+
+
+def test_text_the_terminal_did_not_send_as_utf8_is_one_line(tmp_path, days):
+    from click.testing import CliRunner
+
+    from netdiag.cli.main import cli
+
+    with TicketStore(str(tmp_path / "t.db")) as store:
+        tid = ticket_of(run(store, days["day1"]), "A1")
+    res = CliRunner().invoke(cli, ["tickets", "update", tid, "--db", str(tmp_path / "t.db"), "--note", "bad\udcffutf8"])
+    assert res.exit_code == 2 and "--note is not text this terminal sent as UTF-8" in res.output
+    assert "Traceback" not in res.output

@@ -98,12 +98,25 @@ def test_the_readme_roles_give_each_job_what_it_needs_and_no_more(roles, pg_serv
     assert res.exit_code == 2 and "this role may not do that (permission denied for table runs)" in res.output
     assert "Traceback" not in res.output and "password" not in res.output.lower()
 
-    # the runs write tickets but not the schema, nor its record of what it is
+    # the runs write tickets but not the schema, nor its record of what it is, nor rewrite history
     with psycopg.connect(address["runs"], autocommit=True) as runs:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            runs.execute("ALTER TABLE tickets ADD COLUMN sneaky TEXT")
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            runs.execute("UPDATE netdiag_meta SET value = '99' WHERE key = 'schema_version'")
+        for sql in ("ALTER TABLE tickets ADD COLUMN sneaky TEXT",
+                    "UPDATE netdiag_meta SET value = '99' WHERE key = 'schema_version'",
+                    "DELETE FROM history", "UPDATE history SET why = 'nothing happened'", "DELETE FROM notes",
+                    f"INSERT INTO history (ticket_id, at, who, event, db_role) VALUES ('{ticket}', 'now', 'x', 'y', 'boss')"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                runs.execute(sql)
+    # a handler changes what a handler's update changes, and nothing else
     with psycopg.connect(address["handlers"], autocommit=True) as handlers:
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            handlers.execute("DELETE FROM complaints")
+        for sql in ("DELETE FROM complaints", f"UPDATE tickets SET element_id = 'FAKE' WHERE ticket_id = '{ticket}'",
+                    f"UPDATE tickets SET complaint_count = 0 WHERE ticket_id = '{ticket}'",
+                    "DELETE FROM history",
+                    f"INSERT INTO notes (ticket_id, at, who, text, db_role) VALUES ('{ticket}', 'now', 'x', 'y', 'boss')"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                handlers.execute(sql)
+        # and what each role wrote says so, whatever name a person gave
+        wrote = handlers.execute(f"SELECT who, db_role FROM history WHERE ticket_id = '{ticket}' AND event = 'status'").fetchall()
+        assert wrote == [("li.wei", f"{prefix}_handlers")]
+        assert handlers.execute(f"SELECT db_role FROM notes WHERE ticket_id = '{ticket}'").fetchall() == [(f"{prefix}_handlers",)]
+        created = handlers.execute("SELECT DISTINCT db_role FROM history WHERE event = 'created'").fetchall()
+        assert created == [(f"{prefix}_runs",)]

@@ -77,8 +77,12 @@ def display(address: str) -> str:
 
     >>> display("postgresql://noc@db.example:5433/netdiag?sslmode=require")
     'postgresql://noc@db.example:5433/netdiag'
+    >>> display("postgresql://noc@db.example/netdiag?options=-csearch_path%3Dshift_b,public")
+    'postgresql://noc@db.example/netdiag (schema shift_b)'
     """
     p = params(address)
     user = f"{p['user']}@" if p.get("user") else ""
     port = f":{p['port']}" if p.get("port") else ""
-    return f"postgresql://{user}{p.get('host', '')}{port}/{p.get('dbname', '')}"
+    path = re.search(r"-c\s*search_path\s*=\s*([^\s,]+)", p.get("options", ""))
+    schema = f" (schema {path.group(1)})" if path else ""
+    return f"postgresql://{user}{p.get('host', '')}{port}/{p.get('dbname', '')}{schema}"

@@ -27,11 +27,13 @@ in ``ps`` and in shell histories): libpq reads it from ``~/.pgpass``, ``PGPASSFI
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import functools
 import logging
 import re
 import threading
+import time
 from typing import Iterator, Sequence
 
 from netdiag.errors import InputError, NotAStoreError, StoreAccessError, StoreBusyError, StoreError, StoreFullError, \
@@ -41,6 +43,8 @@ from netdiag.tickets.address import SCHEMES, check_address, display, is_postgres
 log = logging.getLogger(__package__)
 
 APPLICATION = "netdiag ticket store"
+#: columns only the PostgreSQL store has, filled by the database (:func:`_server_steps`)
+SERVER_COLUMNS = ("geom", "db_role")
 #: the first key of the store's advisory lock (the second is the schema's): "NDGT"
 LOCK_KEY = 0x4E444754
 
@@ -76,13 +80,20 @@ def ddl(statement: str) -> str:
     return statement
 
 
-def _geometry_steps(postgis: str) -> dict[int, list[str]]:
-    """PostgreSQL-only statements per migration step: the PostGIS points QGIS opens (``postgis``: its schema)."""
+def _server_steps(postgis: str) -> dict[int, list[str]]:
+    """PostgreSQL-only statements per migration step (columns netdiag does not read):
+
+    - the PostGIS points QGIS opens (``postgis``: the extension's schema), kept by the database;
+    - ``db_role`` of every history row and note: the database role that wrote it, filled by the
+      database (a role granted only the other columns cannot forge it), beside the ``who`` a
+      person names.
+    """
     def point(table: str) -> list[str]:
         return [f'ALTER TABLE {table} ADD COLUMN geom "{postgis}".geometry(Point, 4326) GENERATED ALWAYS AS '
                 f'("{postgis}".ST_SetSRID("{postgis}".ST_MakePoint(lon, lat), 4326)) STORED',
                 f"CREATE INDEX {table}_geom ON {table} USING GIST (geom)"]
-    return {0: point("tickets") + point("complaints")}
+    audit = [f"ALTER TABLE {t} ADD COLUMN db_role TEXT COLLATE \"C\" NOT NULL DEFAULT current_user" for t in ("history", "notes")]
+    return {0: point("tickets") + point("complaints") + audit}
 
 
 # ----------------------------------------------------------------------------- rows
@@ -113,10 +124,11 @@ def _row_factory(cursor):
 
 
 def _configure(conn) -> None:
-    """Every pooled connection: numpy's numbers as plain ones (pandas hands them out)."""
+    """Every connection: numpy's numbers as plain ones (pandas hands them out); text without NUL."""
     import numpy as np
 
-    as_int, as_float, as_bool = _dumpers()
+    as_int, as_float, as_bool, as_text = _dumpers()
+    conn.adapters.register_dumper(str, as_text)
     for kind in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32):
         conn.adapters.register_dumper(kind, as_int)
     for kind in (np.float32, np.float64):
@@ -129,6 +141,7 @@ def _dumpers():
     """psycopg dumpers for numpy's integers, floats and booleans (made once, psycopg imported late)."""
     from psycopg.types.bool import BoolDumper
     from psycopg.types.numeric import FloatDumper, Int8Dumper
+    from psycopg.types.string import StrDumper
 
     class NumpyInt(Int8Dumper):
         def dump(self, obj):
@@ -142,35 +155,78 @@ def _dumpers():
         def dump(self, obj):
             return super().dump(bool(obj))
 
-    return NumpyInt, NumpyFloat, NumpyBool
+    class Text(StrDumper):
+        """PostgreSQL's text cannot hold a NUL character (SQLite's can): an untrusted description or alarm
+        detail holding one is stored with U+FFFD in its place instead of failing the whole run."""
+
+        def dump(self, obj):
+            return super().dump(obj.replace("\x00", "\ufffd") if "\x00" in obj else obj)
+
+    return NumpyInt, NumpyFloat, NumpyBool, Text
 
 
 # ----------------------------------------------------------------------------- connections
-_POOLS: dict[str, object] = {}
+#: libpq settings of every connection: give up connecting after 10 s; notice a peer that vanished
+#: (a failover, a cut link) within about a minute instead of waiting forever
+_CONNECT = {"autocommit": True, "connect_timeout": 10, "application_name": "netdiag", "keepalives": 1,
+            "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+#: the most pools a long-lived process keeps (one per address); the least recently used is closed beyond
+MAX_POOLS = 4
+
+_POOLS: "collections.OrderedDict[str, object]" = collections.OrderedDict()
 _POOLS_LOCK = threading.Lock()
+_POOLED = False
+
+
+def use_pools(on: bool = True) -> None:
+    """Keep connections in pools from now on (``netdiag serve``: many queries, one process); a one-shot
+    command opens one connection and closes it."""
+    global _POOLED
+    _POOLED = on
+
+
+def _connect(address: str, name: str, attempts: int = 4):
+    """One new connection, or the server's own reason why not; a server at its connection limit is
+    asked again a few times (0.2, 0.5, 1 s) before giving up."""
+    import psycopg
+
+    for attempt in range(attempts):
+        try:
+            conn = psycopg.connect(address, **_CONNECT)
+            _configure(conn)
+            return conn
+        except psycopg.Error as exc:
+            full = getattr(exc, "sqlstate", None) == "53300" or "too many connections" in str(exc)
+            if not full or attempt == attempts - 1:
+                raise StoreAccessError(f"ticket store {name} cannot be reached: {_reason(exc)}") from None
+            time.sleep((0.2, 0.5, 1.0)[attempt])
 
 
 def _pool(address: str, name: str, size: int):
-    """The process's pool of connections to ``address``, made on first use (closed at exit).
+    """The process's pool of connections to ``address``, made on first use (closed at exit; the least
+    recently used beyond :data:`MAX_POOLS`). Each connection is checked as it is handed out, so that
+    a server restarted meanwhile costs a reconnection, not a failed query.
 
     The server is asked once before the pool is made, so that an unreachable server or a refused
     login is an error at once, with the server's reason (a pool would retry in the background
     and wait out its timeout).
     """
-    import psycopg
     from psycopg_pool import ConnectionPool
 
     with _POOLS_LOCK:
         pool = _POOLS.get(address)
-        if pool is None:
-            try:
-                psycopg.connect(address, connect_timeout=10).close()
-            except psycopg.Error as exc:
-                raise StoreAccessError(f"ticket store {name} cannot be reached: {_reason(exc)}") from None
-            pool = ConnectionPool(address, min_size=1, max_size=max(1, size), open=True, configure=_configure,
-                                  kwargs={"autocommit": True, "connect_timeout": 10, "application_name": "netdiag"},
-                                  name=f"netdiag-{len(_POOLS)}")
-            _POOLS[address] = pool
+        if pool is not None:
+            _POOLS.move_to_end(address)
+            return pool
+        _connect(address, name).close()
+        pool = ConnectionPool(address, min_size=0, max_size=max(1, size), open=True, configure=_configure,
+                              check=ConnectionPool.check_connection, kwargs=_CONNECT, max_idle=300,
+                              name=f"netdiag-{len(_POOLS)}")
+        _POOLS[address] = pool
+        while len(_POOLS) > MAX_POOLS:
+            _, oldest = _POOLS.popitem(last=False)
+            with contextlib.suppress(Exception):
+                oldest.close(timeout=2)
         return pool
 
 
@@ -233,11 +289,11 @@ class PgConnection:
             return [d.name for d in cur.description], cur.fetchall()
 
     def columns(self, table: str) -> list[str]:
-        """The columns of ``table`` netdiag reads (the PostGIS ``geom`` is the database's, for QGIS)."""
+        """The columns of ``table`` netdiag reads (not :data:`SERVER_COLUMNS`, the database's own)."""
         if table not in self._columns:
             with self.raw.cursor() as cur:
                 cur.execute(f"SELECT * FROM {table} LIMIT 0")
-                self._columns[table] = [d.name for d in cur.description if d.name != "geom"]
+                self._columns[table] = [d.name for d in cur.description if d.name not in SERVER_COLUMNS]
         return self._columns[table]
 
     @property
@@ -271,8 +327,12 @@ class PgConnection:
 
     def close(self) -> None:
         raw, self.raw = self.raw, None
-        if raw is not None:
+        if raw is None:
+            return
+        if self._pool is not None:
             self._pool.putconn(raw)
+        else:
+            raw.close()
 
 
 def connect(address: str, *, settings, create: bool, migrations: Sequence[Sequence[str]]) -> PgConnection:
@@ -290,7 +350,11 @@ def connect(address: str, *, settings, create: bool, migrations: Sequence[Sequen
     check_address(address)
     name = display(address)
     timeout = float(settings.store_busy_timeout_s)
-    conn = PgConnection(_get(address, name, int(settings.store_pool_size)), _POOLS[address], name, timeout)
+    if _POOLED:
+        pool = _pool(address, name, int(settings.store_pool_size))
+        conn = PgConnection(_get(pool, address, name), pool, name, timeout)
+    else:
+        conn = PgConnection(_connect(address, name), None, name, timeout)
     try:
         with conn.translating():
             _migrate(conn, migrations, create)
@@ -301,20 +365,15 @@ def connect(address: str, *, settings, create: bool, migrations: Sequence[Sequen
     return conn
 
 
-def _get(address: str, name: str, size: int):
-    """A connection from the pool, or the server's own reason why there is none."""
-    import psycopg
+def _get(pool, address: str, name: str):
+    """A connection from ``pool``, or the server's own reason why there is none."""
     from psycopg_pool import PoolTimeout
 
-    pool = _pool(address, name, size)
     try:
         return pool.getconn(timeout=30)
     except PoolTimeout:
         pass
-    try:  # the pool keeps the reason in its log: ask the server once more, for the message
-        psycopg.connect(address, connect_timeout=10).close()
-    except psycopg.Error as exc:
-        raise StoreAccessError(f"ticket store {name} cannot be reached: {_reason(exc)}") from None
+    _connect(address, name).close()  # the pool keeps the reason in its log: ask the server once more, for the message
     raise StoreAccessError(f"ticket store {name}: no connection became free within 30 s (raise store_pool_size?)")
 
 
@@ -326,22 +385,18 @@ def _migrate(conn: PgConnection, migrations: Sequence[Sequence[str]], create: bo
     if version is not None and version > latest:
         raise _newer(conn, version, latest)
     if version is None and not create:
-        raise InputError(f"ticket store {conn.path} has no netdiag tickets yet; create them with "
-                         f"`netdiag diagnose --data DATA_DIR --out FOLDER --db {conn.path}`")
+        raise InputError(f"ticket store {conn.path} has no netdiag tickets yet; a run creates them: `netdiag diagnose "
+                         f"--data DATA_DIR --out FOLDER --db` with the same address (or `netdiag tickets init`)")
     conn.begin(write=True)
     try:
         version = _version(conn)  # another process may have created or migrated it while we waited
         if version is None:
-            if _table(conn, "tickets"):
-                raise NotAStoreError(f"{conn.path} already has a table tickets of another application in schema "
-                                     f"{conn.raw.execute('SELECT current_schema()').fetchone()[0]}; give netdiag a "
-                                     f"database or schema of its own")
             conn.raw.execute("CREATE TABLE netdiag_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             conn.raw.execute("INSERT INTO netdiag_meta VALUES ('application', %s), ('schema_version', '0')", (APPLICATION,))
             version = 0
         elif version > latest:
             raise _newer(conn, version, latest)
-        extra = _geometry_steps(_postgis(conn))
+        extra = _server_steps(_postgis(conn))
         for step in range(version, latest):
             for statement in migrations[step]:
                 conn.raw.execute(ddl(statement))
@@ -357,18 +412,43 @@ def _migrate(conn: PgConnection, migrations: Sequence[Sequence[str]], create: bo
 
 def _version(conn: PgConnection) -> int | None:
     """The store's schema version, or None when the schema has no netdiag store (no ``netdiag_meta``)."""
+    import psycopg
+
+    if conn.raw.execute("SELECT current_schema()").fetchone()[0] is None:
+        raise InputError(f"ticket store {conn.path}: no schema of the search path exists; create the schema, or "
+                         f"name one that exists in the address (options=-csearch_path=SCHEMA) or the role's search_path")
     if not _table(conn, "netdiag_meta"):
+        if _table(conn, "tickets"):
+            raise _foreign(conn)
         return None
-    rows = dict(conn.raw.execute("SELECT key, value FROM netdiag_meta").fetchall())
+    try:
+        with conn.raw.transaction():  # a savepoint inside the migration's transaction
+            rows = dict(conn.raw.execute("SELECT key, value FROM netdiag_meta").fetchall())
+    except psycopg.errors.UndefinedColumn:
+        rows = {}
     if rows.get("application") != APPLICATION:
         raise NotAStoreError(f"{conn.path} has a table netdiag_meta that is not a netdiag ticket store's")
-    return int(rows.get("schema_version", 0))
+    try:
+        return int(rows.get("schema_version", 0))
+    except ValueError:
+        raise NotAStoreError(f"{conn.path}: its netdiag_meta says schema version {rows['schema_version']!r}, "
+                             f"which is not a number; the store is damaged") from None
+
+
+def _foreign(conn: PgConnection) -> NotAStoreError:
+    return NotAStoreError(f"{conn.path} already has a table tickets of another application in schema "
+                          f"{conn.raw.execute('SELECT current_schema()').fetchone()[0]}; give netdiag a database or "
+                          f"schema of its own")
 
 
 def _table(conn: PgConnection, name: str) -> bool:
-    """Whether the store's schema (the first of the search path that exists) has the table ``name``."""
-    return conn.raw.execute("SELECT to_regclass(format('%%I.%%I', current_schema(), %s::text)) IS NOT NULL",
-                            (name,)).fetchone()[0]
+    """Whether the store's schema (the first of the search path that exists) has the table ``name``.
+
+    Read from the catalog with this statement's snapshot, not through the name cache: a writer
+    that waited for another one creating the store must see the tables it made.
+    """
+    return conn.raw.execute("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
+                            "AND tablename = %s)", (name,)).fetchone()[0]
 
 
 def _newer(conn: PgConnection, version: int, latest: int) -> InputError:
@@ -423,6 +503,9 @@ def translating(name: str, busy_timeout_s: float | None = None) -> Iterator[None
                                  f"rolled back, so the store is as it was before") from None
         if isinstance(exc, (pge.ReadOnlySqlTransaction,)):
             raise StoreReadOnlyError(f"ticket store {name} is read-only here ({reason}): a standby server?") from None
+        if isinstance(exc, pge.QueryCanceled):
+            raise StoreError(f"ticket store {name}: the server cancelled the statement ({reason}); the transaction was "
+                             f"rolled back") from None
         if isinstance(exc, psycopg.OperationalError):
             raise StoreAccessError(f"ticket store {name}: the server connection failed ({reason})") from None
         raise StoreError(f"ticket store {name}: {reason}") from None
