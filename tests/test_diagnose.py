@@ -137,3 +137,18 @@ def test_no_occurred_at_uses_the_lookback_window(tmp_path):
     assert row["confidence"] == pytest.approx(0.95 * 0.9, abs=0.01)
     ds2 = load_dataset(tmp_path, settings=ds.settings.with_overrides({"lookback_h": "12"}))
     assert diagnose(ds2).diagnoses.iloc[0]["cause"] == "no_fault_found"
+
+
+def test_a_no_fault_verdict_for_a_time_the_data_does_not_reach_says_so_and_promises_nothing(tmp_path):
+    """Issue #16, point 2: the counters and alarms end on 2 November; a complaint of 10 November cannot be a
+    confident no-fault, and the customer is not promised a tester on the strength of it."""
+    header, rows = TINY["complaints"]
+    today = complaint("TODAY", at("S002", 0, 300), "2026-11-10T12:00:00Z")
+    inside = complaint("INSIDE", at("S002", 0, 300), "2026-11-02T16:30:00Z")
+    res = diagnose(load_dataset(write_dataset(tmp_path, {"complaints": (header, rows + [today, inside])})))
+    d = res.diagnoses.set_index("complaint_id")
+    assert d.loc["TODAY", "cause"] == d.loc["INSIDE", "cause"] == "no_fault_found"
+    assert d.loc["TODAY", "confidence"] == 0.2 and d.loc["INSIDE", "confidence"] == 0.6
+    assert d.loc["TODAY", "evidence"].startswith("no counters or alarms reach this window (the data ends 2026-11-02 17:00Z)")
+    assert "测试人员" not in d.loc["TODAY", "reply_zh"] and "tester" not in d.loc["TODAY", "reply_en"]
+    assert "测试人员" in d.loc["INSIDE", "reply_zh"] and not d.loc["INSIDE", "evidence"].startswith("no counters")

@@ -36,6 +36,14 @@ BASE_CONFIDENCE = {
     ("interference", "alarm"): 0.85, ("interference", "load"): 0.75, ("congestion", "load"): 0.75,
 }
 OTHER_CONFIDENCE = {"coverage_hole": 0.7, "no_fault_found": 0.6}
+#: a no-fault verdict for a window the data does not reach (no counter or alarm from then on)
+UNCOVERED_CONFIDENCE = 0.2
+#: the reply when the data does not reach the complaint's time: it promises nothing
+NO_DATA_REPLY = {
+    "zh": "您好，我们已收到您的反馈，正在核查您所在区域的网络情况，核查后将尽快与您联系。",
+    "en": "We have received your report and are checking the network at your location; we will contact you "
+          "with the result.",
+}
 
 
 def decide(net, points: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
@@ -67,6 +75,8 @@ def decide(net, points: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
     base = pd.Series([BASE_CONFIDENCE.get((c, s), OTHER_CONFIDENCE.get(c, 0.6)) for c, s in pairs], index=v.index)
     guessed_window = points["occurred_at"].isna().to_numpy()
     confidence = (base * np.where(guessed_window, 0.9, 1.0)).round(2)
+    uncovered = _uncovered(net, points, cause)
+    confidence = confidence.where(~uncovered, UNCOVERED_CONFIDENCE)
 
     out = pd.DataFrame({
         "complaint_id": points["complaint_id"].to_numpy(dtype=object),
@@ -81,6 +91,15 @@ def decide(net, points: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
     out["evidence"] = evidence(net, points, v).to_numpy(dtype=object)
     zh, en = customer_replies(net, points, v, out)
     out["reply_zh"], out["reply_en"] = zh, en
+    if uncovered.any():  # nothing to judge by: said in the evidence, and the customer is promised nothing
+        until = net.data_until()
+        zone = display_zone(net.settings)
+        seen = (f"the data ends {format_times(pd.Series([until]), None if zone == 'UTC' else zone).iloc[0]}"
+                if until is not None else "the data holds none")
+        hit = uncovered.to_numpy()
+        out.loc[hit, "evidence"] = f"no counters or alarms reach this window ({seen}): not a confident no-fault; " + \
+            out.loc[hit, "evidence"]
+        out.loc[hit, "reply_zh"], out.loc[hit, "reply_en"] = NO_DATA_REPLY["zh"], NO_DATA_REPLY["en"]
     # detail for people, maps and tickets
     out["element_kind"] = kind.fillna("").to_numpy(dtype=object)
     out["incident_id"] = v["incident_id"].to_numpy(dtype=object)
@@ -100,6 +119,18 @@ def decide(net, points: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
     out["nearest_site"] = v["nearest_site"].to_numpy(dtype=object)
     out["nearest_site_m"] = v["nearest_site_m"].to_numpy(float).round(0)
     return out
+
+
+def _uncovered(net, points: pd.DataFrame, cause: pd.Series) -> pd.Series:
+    """No-fault verdicts whose window starts where the data has nothing more (:meth:`Network.data_until`)."""
+    nff = cause.to_numpy() == "no_fault_found"
+    if not nff.any():
+        return pd.Series(False, index=cause.index)
+    until = net.data_until()
+    if until is None:
+        return pd.Series(nff, index=cause.index)
+    after = (pd.to_datetime(points["w_start"], utc=True) >= until).to_numpy(dtype=bool)
+    return pd.Series(nff & after, index=cause.index)
 
 
 def evidence(net, points: pd.DataFrame, v: pd.DataFrame) -> pd.Series:

@@ -89,7 +89,7 @@ def check_point(net: Network, lat: float, lon: float, *, coord_system: str = "wg
                          f"network's area (check the coordinates and `coord_system`)")
     diag = actions.decide(net, point, verdicts).iloc[0]
     serving = [s for s in str(verdicts.loc[0, "serving_ids"]).split(";") if s]
-    until = data_until(net)
+    until = net.data_until()
     reply = {"zh": diag["reply_zh"], "en": diag["reply_en"]}
     warning = None
     zone = display_zone(settings)
@@ -97,7 +97,7 @@ def check_point(net: Network, lat: float, lon: float, *, coord_system: str = "wg
         seen = f"the latest seen ends at {local_text(until, zone)}" if until is not None else "there are none"
         warning = (f"no counters or alarms reach this time ({seen}; the window is {local_text(w_start, zone)} to "
                    f"{local_text(w_start + period, zone)}): the verdict cannot be trusted and the reply promises nothing")
-        reply = dict(NO_DATA_REPLY)
+        reply = dict(actions.NO_DATA_REPLY)
     result = {
         "position": {"lat": round(float(wlat[0]), 6), "lon": round(float(wlon[0]), 6), "given": [lat, lon],
                      "coord_system": system, "indoor": indoor},
@@ -118,24 +118,6 @@ def check_point(net: Network, lat: float, lon: float, *, coord_system: str = "wg
 
 
 #: the reply when the data does not cover the time asked: no cause, no deadline, nothing promised
-NO_DATA_REPLY = {
-    "zh": "您好，我们已收到您的反馈，正在核查您所在区域的网络情况，核查后将尽快与您联系。",
-    "en": "We have received your report and are checking the network at your location; we will contact you "
-          "with the result.",
-}
-
-
-def data_until(net: Network) -> pd.Timestamp | None:
-    """The end of what the data has seen: the last counter period's end or the last alarm's start,
-    whichever is later (None when it holds neither)."""
-    found = []
-    latest = net.ds.counters.latest()
-    if latest is not None:
-        found.append(pd.Timestamp(latest) + pd.Timedelta(minutes=net.settings.period_min))
-    alarm = net.ds.last_alarm()
-    if alarm is not None:
-        found.append(alarm)
-    return max(found) if found else None
 
 
 def _plain(value):

@@ -38,6 +38,7 @@ class Network:
     _site_tree: shapely.STRtree | None = field(default=None, repr=False)
     _fp_attributes: pd.DataFrame | None = field(default=None, repr=False)
     _incidents_by_element: dict | None = field(default=None, repr=False)
+    _until: tuple | None = field(default=None, repr=False)
 
     @property
     def footprint_attributes(self) -> pd.DataFrame:
@@ -58,6 +59,20 @@ class Network:
         if self._incidents_by_element is None:
             self._incidents_by_element = _incident_index(self.outages, self.interference)
         return self._incidents_by_element.get((cause, element_id), [])
+
+    def data_until(self) -> pd.Timestamp | None:
+        """The end of what the data has seen: the last counter period's end or the last alarm's start,
+        whichever is later (None when it holds neither). A window from then on has nothing to judge by."""
+        if self._until is None:
+            found = []
+            latest = self.ds.counters.latest()
+            if latest is not None:
+                found.append(pd.Timestamp(latest) + pd.Timedelta(minutes=self.settings.period_min))
+            alarm = self.ds.last_alarm()
+            if alarm is not None:
+                found.append(alarm)
+            self._until = (max(found) if found else None,)
+        return self._until[0]
 
     def nearest_site(self, x, y) -> tuple[np.ndarray, np.ndarray]:
         """(site_id, distance_m) of the nearest located site to each point."""
