@@ -81,13 +81,16 @@ def test_every_row_of_every_export_is_accounted_for(roundtrip):
 
 
 def test_planted_bad_rows_are_rejected_with_reasons_a_person_understands(roundtrip):
-    _, imported, _, _ = roundtrip
+    _, imported, _, results = roundtrip
     reasons = " | ".join(pd.read_csv(imported / "import" / f"{k}-rejected.csv", dtype=str)["reason"].str.cat(sep=" | ")
                          for k in ("params", "alarms", "counters", "complaints"))
-    for text in ("制式 (technology) '6G' is not a known value", "方位角 (azimuth_deg) '360' outside 0..360",
+    for text in ("制式 (technology) '6G' is not a known value",
                  "告警级别 (severity) 'P1' is not a known value", "投诉类别 (category) '话费争议' is not a known value",
                  "受理时间 (received_at) 'yesterday' is not a time", "下行PRB平均利用率 (prb_dl_pct) missing"):
         assert text in reasons
+    # the planted azimuth 360 is north: converted (and said so), not rejected
+    assert "'360'" not in reasons
+    assert any(k.startswith("azimuth_deg: wrapped") for k in results["params"].summary["converted"])
 
 
 def test_alarms_two_languages_flapping_and_unmapped_names(roundtrip):
@@ -258,3 +261,114 @@ def test_list_profiles_and_help():
     assert r.exit_code == 0 and all(n in r.output for n in ("params_cn", "alarms_cn", "counters_cn", "opencellid", "complaints_cn"))
     r = CliRunner().invoke(cli, ["import", "--help"])
     assert "工参表" in r.output and "--profile" in r.output
+
+
+# ------------------------------------------------------------------------------------ review of issue #14
+def _table(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def test_a_site_stands_where_its_accepted_cells_say_not_where_a_rejected_row_says(tmp_path):
+    src = _csv(tmp_path / "gc.csv", "站号,基站名称,ECI,制式,频段,经度,纬度,区县\n"
+                                    "510002,错名,130560513,4G,1800M,\"104,0512\",30.6501,错区\n"  # lon 1040512: rejected
+                                    "510002,成都武侯2,130560514,4G,1800M,104.0512,30.6501,武侯区\n"
+                                    "510009,孤站,130562305,4G,1800M,104.06,95,锦江区\n")  # its only cell is rejected
+    r = import_export("params", src, tmp_path / "d")
+    sites = _table(tmp_path / "d" / "sites.csv").set_index("site_id")
+    assert list(sites.index) == ["510002"]
+    assert (sites.loc["510002", "lon"], sites.loc["510002", "name"], sites.loc["510002", "region"]) == ("104.0512", "成都武侯2", "武侯区")
+    assert r.summary["rows_rejected"] == 2 and r.summary["sites_with_spread_cells"] == 0
+    assert load_dataset(tmp_path / "d").rejected.empty
+
+
+def test_node_and_cell_numbers_meet_as_integers_across_params_alarms_and_counters(tmp_path):
+    params = _csv(tmp_path / "gc.csv", "eNodeB ID,本地小区标识,CGI,制式,频段,经度,纬度\n"
+                                       "510001,01,,4G,1800M,104.04,30.64\n"
+                                       ",,460-00-510003-01,4G,1800M,104.07,30.67\n"
+                                       "0510004,1,,4G,1800M,104.08,30.68\n"
+                                       "510005,1.0,,4G,1800M,104.09,30.69\n"
+                                       "510006,1.5,,4G,1800M,104.09,30.69\n")
+    r = import_export("params", params, tmp_path / "d")
+    cells = _table(tmp_path / "d" / "cells.csv")
+    assert cells["cell_id"].tolist() == ["510001-1", "510003-1", "510004-1", "510005-1"]
+    assert cells["site_id"].tolist() == ["510001", "510003", "510004", "510005"]
+    assert "is not a whole number" in r.rejected.set_index("row").loc[5, "reason"]
+    alarms = _csv(tmp_path / "al.csv", "告警流水号,告警名称,告警级别,发生时间,清除时间,ECI\n" + "".join(
+        f"{i},小区不可用告警,紧急,2026-11-01 08:00:00,,{eci}\n"
+        for i, eci in enumerate([130560257, 130560769, 130561025, 130561281], 1)))
+    import_export("alarms", alarms, tmp_path / "d")
+    assert set(_table(tmp_path / "d" / "events.csv")["element_id"]) == set(cells["cell_id"])
+    pm = _csv(tmp_path / "pm.csv", "开始时间,网元ID,本地小区标识,下行PRB平均利用率\n"
+                                   "2026-11-01 08:00:00,0510004,01,10\n2026-11-01 08:00:00,510005,1.0,10\n")
+    import_export("counters", pm, tmp_path / "d")
+    assert _table(tmp_path / "d" / "load.csv")["cell_id"].tolist() == ["510004-1", "510005-1"]
+
+
+def test_ids_beyond_their_bit_width_and_opencellid_ranges_are_rejected(tmp_path):
+    params = _csv(tmp_path / "gc.csv", "站号,NCI,制式,频段,经度,纬度\n"
+                                       "5100050,2139099137,5G,n78,104.07,30.67\n5100050,0x7F80000002,5G,n78,104.07,30.67\n")
+    r = import_export("params", params, tmp_path / "d")
+    assert r.rejected["reason"].tolist() == ["NCI (nci) '0x7F80000002' is beyond 36 bits (an NCI is below 2^36 = 68719476736)"]
+    src = _csv(tmp_path / "ocid.csv",
+               "radio,mcc,net,area,cell,unit,lon,lat,range,samples,changeable,created,updated,averageSignal\n"
+               "LTE,460,0,28001,130560257,0,104.04,30.64,800,10,1,0,0,0\n"
+               "NR,460,0,28001,5497558138881,0,104.05,30.65,300,10,1,0,0,0\n"
+               "NR,460,0,28001,99999999999999999999,0,104.05,30.65,300,10,1,0,0,0\n"
+               "GSM,460,0,9001,70000,0,104.06,30.66,2000,10,1,0,0,0\n"
+               "LTE,460,0,28001,130560257.5,0,104.04,30.64,800,10,1,0,0,0\n"
+               "LTE,460,0,28001,130560259,0,,30.64,800,10,1,0,0,0\n")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy RuntimeWarning on a huge id
+        r = import_export("opencellid", src, tmp_path / "o", bbox=(100, 20, 110, 40))
+    assert (r.summary["rows_filtered"], r.summary["rows_rejected"], r.summary["rows_converted"]) == (0, 5, 1)
+    reasons = r.rejected.set_index("row")["reason"]
+    assert "beyond the NR range" in reasons[2] and "beyond the NR range" in reasons[3]
+    assert "beyond the GSM range (at most 65535)" in reasons[4]
+    assert reasons[5] == "cell '130560257.5' is not a whole number >= 0"
+    assert reasons[6] == "lon missing"
+
+
+def test_azimuths_wrapped_full_width_and_dms_numbers_and_swapped_coordinates(tmp_path):
+    src = _csv(tmp_path / "gc.csv", "站号,ECI,制式,频段,经度,纬度,方位角\n"
+                                    "510001,130560257,4G,1800M,104.0431,30.6412,360\n"
+                                    "510002,130560513,4G,1800M,１０４.０５１２,３０.６５０１,-10\n"
+                                    "510003,130560769,4G,1800M,104°04'31.2\",30°39'12.5\",45\n"
+                                    "510004,130561025,4G,1800M,30.6601,104.0612,45\n"
+                                    "510005,130561281,4G,1800M,0,0,45\n"
+                                    "510006,130561537,4G,1800M,104.1,30.7,400\n")
+    r = import_export("params", src, tmp_path / "d")
+    cells = _table(tmp_path / "d" / "cells.csv").set_index("site_id")
+    assert cells["azimuth_deg"].tolist() == ["0.0", "350.0", "45.0", "45.0"]
+    sites = _table(tmp_path / "d" / "sites.csv").set_index("site_id").astype({"lat": float, "lon": float})
+    assert sites.loc["510002", ["lat", "lon"]].tolist() == [30.6501, 104.0512]
+    assert sites.loc["510003", ["lat", "lon"]].round(4).tolist() == [30.6535, 104.0753]
+    assert sites.loc["510004", ["lat", "lon"]].tolist() == [30.6601, 104.0612]
+    reasons = r.rejected.set_index("row")["reason"]
+    assert "is a placeholder position (0,0)" in reasons[5] and "'400' outside -360..360" in reasons[6]
+    assert r.summary["converted"] == {"azimuth_deg: wrapped into 0..360 (360 -> 0, -10 -> 350)": 2,
+                                      "lat/lon: swapped (latitude and longitude written the other way round)": 1}
+
+
+def test_complaint_positions_words_and_masking(tmp_path):
+    src = _csv(tmp_path / "cp.csv",
+               "工单号,受理时间,投诉地址,经纬度,坐标系,投诉类别,客户号码,投诉内容\n"
+               "T1,2026-11-01 09:00:00,,\"104.0431,30.6412\",百度地图,无信号,13812345678,\n"
+               "T2,2026-11-01 09:00:00,,\"104.0431,30.6412\",高德地图,Weak Signal,,\n"
+               "T3,2026-11-01 09:00:00,,\"104.0431,30.6412\",腾讯,SLOW DATA,,\n"
+               "T4,2026-11-01 09:00:00,,\"0,0\",GPS,无信号,,\n"
+               "T5,2026-11-01 09:00:00,,\"104.0431,95.5\",GPS,无信号,,\n"
+               "T6,2026-11-01 09:00:00,电话13912345678,,GPS,无信号,,\n", "gb18030")
+    r = import_export("complaints", src, tmp_path / "d")
+    c = _table(tmp_path / "d" / "complaints.csv").set_index("complaint_id")
+    assert c["coord_system"].tolist() == ["bd09", "gcj02", "gcj02"]
+    assert c["category"].tolist() == ["no_signal", "weak_signal", "slow_data"]
+    reasons = r.rejected.set_index("row")["reason"]
+    assert reasons[4] == "经纬度 (latlon) '0,0' is a placeholder position (0,0), not a place"
+    assert "'104.0431,95.5' outside" in reasons[5]  # a coordinate is no phone number: not masked
+    assert "13912345678" not in reasons[6] and "*******5678" in reasons[6]
+    cp = _csv(tmp_path / "cp2.csv", "工单号,受理时间,经度,纬度,投诉类别\nZ1,2026-11-01 16:00:00,30.6412,104.0431,无信号\n")
+    import_export("complaints", cp, tmp_path / "e")
+    z = _table(tmp_path / "e" / "complaints.csv")
+    assert (z.loc[0, "lat"], z.loc[0, "lon"]) == ("30.6412", "104.0431")

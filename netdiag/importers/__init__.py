@@ -197,6 +197,9 @@ def _merge_summary(previous: Job | None, job: Job) -> Job:
             previous.summary[key][col] = previous.summary[key].get(col, 0) + n
     previous.summary["mapped"].update(job.summary["mapped"])
     previous.summary["unit_converted"].update(job.summary["unit_converted"])
+    for key, n in job.summary.get("converted", {}).items():
+        previous.summary.setdefault("converted", {})
+        previous.summary["converted"][key] = previous.summary["converted"].get(key, 0) + n
     return previous
 
 
@@ -245,6 +248,8 @@ def summary_text(result: ImportResult) -> str:
     lines.append("  mapped: " + ", ".join(f"{col} <- {h}" for col, h in s["mapped"].items()))
     if s["unit_converted"]:
         lines.append("  units converted: " + ", ".join(f"{c} from {u}" for c, u in s["unit_converted"].items()))
+    if s.get("converted"):
+        lines.append("  values converted: " + ", ".join(f"{k} ({n} rows)" for k, n in s["converted"].items()))
     if s["defaulted"]:
         lines.append("  defaulted: " + ", ".join(f"{c} in {n} rows" for c, n in s["defaulted"].items()))
     if s["not_used"]:
