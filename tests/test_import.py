@@ -232,7 +232,7 @@ def test_counter_units_and_bad_values(tmp_path):
     (["import", "params", "{dir}/gc.csv", "--profile", "{dir}/bad.toml", "--out", "{dir}/d"], "is not valid TOML"),
     (["import", "params", "{dir}/gc.csv", "--profile", "alarms_cn", "--out", "{dir}/d"], "is for kind 'alarms', not 'params'"),
     (["import", "params", "{dir}/gc.csv", "--profile", "nosuch", "--out", "{dir}/d"], "no starter profile of that name"),
-    (["import", "params", "{dir}/other.csv", "--out", "{dir}/d"], "the export has no column '纬度'"),
+    (["import", "params", "{dir}/other.csv", "--out", "{dir}/d"], "the export has no column [columns] lat = '纬度'"),
     (["import", "params", "{dir}/old.xls", "--out", "{dir}/d"], ".xls is not read"),
     (["import", "alarms", "{dir}/gc.csv", "--bbox", "1,2,3,4", "--out", "{dir}/d"], "--bbox filters OpenCelliD"),
     (["import", "params", "{dir}/gc.csv", "--profile", "{dir}/typo.toml", "--out", "{dir}/d"], "unknown section or key colums"),
@@ -372,3 +372,77 @@ def test_complaint_positions_words_and_masking(tmp_path):
     import_export("complaints", cp, tmp_path / "e")
     z = _table(tmp_path / "e" / "complaints.csv")
     assert (z.loc[0, "lat"], z.loc[0, "lon"]) == ("30.6412", "104.0431")
+
+
+def _book(path: Path, rows: list, merges: list) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    for r in rows:
+        ws.append(r)
+    for m in merges:
+        ws.merge_cells(m)
+    wb.save(path)
+    return path
+
+
+FIELDS = ["站号", "基站名称", "ECI", "制式", "频段", "经度", "纬度", "方位角", "下倾角"]
+DATA = [[510001, "武侯1", 130560257, "4G", "1800M", 104.0431, 30.6412, 10, 6],
+        [510001, "武侯1", 130560258, "4G", "1800M", 104.0431, 30.6412, 130, 6],
+        [510002, "武侯2", 130560513, "4G", "1800M", 104.0512, 30.6501, 250, 6]]
+
+
+@pytest.mark.parametrize("layout", ["title over a two-row grouped header", "lone title text", "grouped header, no title"])
+def test_xlsx_header_found_below_a_title_with_its_grouped_columns(tmp_path, layout):
+    groups = FIELDS[:7] + ["天线参数", None]
+    below = [None] * 7 + ["方位角", "下倾角"]
+    vertical = [f"{c}{{r}}:{c}{{s}}" for c in "ABCDEFG"]
+    if layout == "title over a two-row grouped header":
+        rows, merges = [["成都市4G工参表 2026Q4"] + [None] * 8, groups, below], ["A1:I1", "H2:I2"] + [v.format(r=2, s=3) for v in vertical]
+    elif layout == "lone title text":
+        rows, merges = [["成都市4G工参表 2026Q4"], FIELDS], []
+    else:
+        rows, merges = [groups, below], ["H1:I1"] + [v.format(r=1, s=2) for v in vertical]
+    src = _book(tmp_path / "gc.xlsx", rows + DATA, merges)
+    r = import_export("params", src, tmp_path / "d")
+    cells = _table(tmp_path / "d" / "cells.csv")
+    assert r.summary["rows_read"] == 3 and r.summary["rows_rejected"] == 0
+    assert cells["azimuth_deg"].tolist() == ["10.0", "130.0", "250.0"] and cells["tilt_deg"].tolist() == ["6.0"] * 3
+
+
+def test_xlsx_site_cells_merged_down_over_its_rows_reach_every_row(tmp_path):
+    rows = [["站号", "基站名称", "经度", "纬度", "ECI", "制式", "频段", "方位角"],
+            [510001, "武侯1", 104.0431, 30.6412, 130560257, "4G", "1800M", 0],
+            [None, None, None, None, 130560258, "4G", "1800M", 120],
+            [None, None, None, None, 130560259, "4G", "1800M", 240]]
+    src = _book(tmp_path / "m.xlsx", rows, [f"{c}2:{c}4" for c in "ABCD"])
+    r = import_export("params", src, tmp_path / "d")
+    assert r.summary["rows_rejected"] == 0
+    cells = _table(tmp_path / "d" / "cells.csv")
+    assert cells["site_id"].tolist() == ["510001"] * 3 and cells["azimuth_deg"].tolist() == ["0.0", "120.0", "240.0"]
+
+
+def test_csv_header_rows_and_a_missing_column_says_how_to_fix_it(tmp_path):
+    text = "成都工参表\n,,,位置,\n站号,ECI,制式,经度,纬度\n510001,130560257,4G,104.04,30.64\n"
+    src = _csv(tmp_path / "gc.csv", text)
+    r = CliRunner().invoke(cli, ["import", "params", str(src), "--out", str(tmp_path / "d")])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert "no column [columns] lat = '纬度'" in r.output and "[columns] lon = '经度'" in r.output
+    assert "set [source] header_rows" in r.output
+    (tmp_path / "p.toml").write_text('kind = "params"\n[source]\nheader_rows = 3\n[columns]\nsite_id = "站号"\n'
+                                     'eci = "ECI"\ntechnology = "制式"\nlat = "位置/纬度"\nlon = "经度"\nband_mhz = "频段"\n'
+                                     '[vocab.technology]\n"4G" = "LTE"\n', encoding="utf-8")
+    r = import_export("params", src, tmp_path / "e", profile=tmp_path / "p.toml")
+    assert r.summary["mapped"]["lat"] == "纬度" and r.rejected["reason"].tolist() == ["no band: band and channel number both empty"]
+    assert r.rejected["row"].tolist() == [1]
+
+
+def test_utf16_counters_are_streamed_like_utf8(tmp_path):
+    text = ("开始时间,粒度,小区,下行PRB平均利用率\n"
+            "2026-11-01 08:00:00,60,\"eNodeB标识=510001, 本地小区标识=1\",45.2\n"
+            "2026-11-01 08:00:00,60,\"eNodeB标识=510001, 本地小区标识=2\",95%\n")
+    for enc in ("utf-16", "utf-8"):
+        r = import_export("counters", _csv(tmp_path / f"pm-{enc}.csv", text, enc), tmp_path / enc)
+        assert r.summary["rows_converted"] == 2, enc
+        assert _table(tmp_path / enc / "load.csv")["prb_dl_pct"].tolist() == ["45.2", "95.0"]

@@ -26,7 +26,7 @@ import pandas as pd
 from netdiag.data.csv_reader import ROW, UNREADABLE
 from netdiag.errors import InputError
 from netdiag.importers.common import REJECTED_COLUMNS, Job, unused_columns
-from netdiag.importers.profile import load_dictionary, load_profile, starter_profiles
+from netdiag.importers.profile import load_dictionary, load_profile, norm_header, starter_profiles
 from netdiag.importers.source import check_source, read_chunks, read_table
 
 log = logging.getLogger(__name__)
@@ -102,11 +102,12 @@ def import_export(kind: str, source: str | Path, out_dir: str | Path, *, profile
     refuse_existing(out / "import", report_names, overwrite=overwrite)
     sheet = sheet or prof.source.get("sheet") or None
     header_rows = int(prof.source.get("header_rows", 0))
+    wanted = {norm_header(part) for headers in prof.columns.values() for h in headers for part in (h, h.split("/")[-1])}
     if kind == "counters" or kind == "opencellid":
         result = _import_streamed(kind, prof, path, out, table, sheet=sheet, header_rows=header_rows,
-                                  mcc=mcc, mnc=mnc, bbox=bbox)
+                                  mcc=mcc, mnc=mnc, bbox=bbox, wanted=wanted)
     else:
-        frame = read_table(path, encoding=prof.encoding, sheet=sheet, header_rows=header_rows)
+        frame = read_table(path, encoding=prof.encoding, sheet=sheet, header_rows=header_rows, wanted=wanted)
         result = _import_whole(kind, prof, frame, out, table, dictionary=dictionary)
     result.summary.update({"kind": kind, "source": path.name, "profile": prof.name})
     _write_report(result, out / "import", kind)
@@ -144,7 +145,8 @@ def _import_whole(kind, prof, frame, out: Path, table: str, *, dictionary) -> Im
     return result
 
 
-def _import_streamed(kind, prof, path: Path, out: Path, table: str, *, sheet, header_rows, mcc, mnc, bbox) -> ImportResult:
+def _import_streamed(kind, prof, path: Path, out: Path, table: str, *, sheet, header_rows, mcc, mnc, bbox,
+                     wanted=None) -> ImportResult:
     """Counters and OpenCelliD: piece by piece, each written before the next is read."""
     from netdiag.importers import counters, opencellid
     from netdiag.views.sanitize import neutralise_frame
@@ -157,7 +159,8 @@ def _import_streamed(kind, prof, path: Path, out: Path, table: str, *, sheet, he
     written = {f"{n}.csv": 0 for n in names}
     rejected, summary, read, filtered = [], None, 0, 0
     sites = []
-    for piece in read_chunks(path, encoding=prof.encoding, sheet=sheet, header_rows=header_rows, chunk_rows=chunk_rows):
+    for piece in read_chunks(path, encoding=prof.encoding, sheet=sheet, header_rows=header_rows, chunk_rows=chunk_rows,
+                             wanted=wanted):
         read += len(piece) + len(piece.attrs.get(UNREADABLE) or [])
         if kind == "opencellid":
             keep = opencellid.keep_mask(piece.rename(columns=str.lower), mcc=mcc, mnc=mnc, bbox=bbox)

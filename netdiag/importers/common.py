@@ -66,13 +66,16 @@ class Job:
         """Refuse the file when one of ``columns`` is not found (a bad file, not bad rows)."""
         missing = [c for c in columns if self.header(c) is None]
         if missing:
-            c = missing[0]
-            wanted = self.profile.columns.get(c)
-            found = [h for h in self.frame.columns if h != ROW][:25]
-            if not wanted:
+            unmapped = [c for c in missing if not self.profile.columns.get(c)]
+            if unmapped:
+                c = unmapped[0]
                 raise InputError(f"profile {self.profile.name} maps no header to `{c}`; add {c} = \"...\" to [columns]")
-            raise InputError(f"the export has no column {' or '.join(repr(w) for w in wanted)} (profile "
-                             f"{self.profile.name}, [columns] {c}); its columns are: {', '.join(found)}")
+            found = [h for h in self.frame.columns if h != ROW][:25]
+            wanted = "; ".join(f"[columns] {c} = " + " or ".join(repr(w) for w in self.profile.columns[c]) for c in missing)
+            raise InputError(f"the export has no column {wanted} (profile {self.profile.name}); its columns are: "
+                             f"{', '.join(found)}. If the header is not the export's first row, set [source] "
+                             f"header_rows to the number of rows above the data; else add the export's name to "
+                             f"[columns]")
 
     def text(self, column: str) -> pd.Series:
         """The column as stripped text, ``""`` where empty or not in the export."""
