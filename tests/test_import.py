@@ -8,6 +8,7 @@ complaint export), imported back, diagnosed, and scored against the sample's tru
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,7 @@ from click.testing import CliRunner
 
 from netdiag.cli.main import cli
 from netdiag.data.dataset import load_dataset
+from netdiag.errors import InputError
 from netdiag.importers import import_export
 from netdiag.pipeline import diagnose
 from netdiag.sample import generate
@@ -446,3 +448,45 @@ def test_utf16_counters_are_streamed_like_utf8(tmp_path):
         r = import_export("counters", _csv(tmp_path / f"pm-{enc}.csv", text, enc), tmp_path / enc)
         assert r.summary["rows_converted"] == 2, enc
         assert _table(tmp_path / enc / "load.csv")["prb_dl_pct"].tolist() == ["45.2", "95.0"]
+
+
+@pytest.mark.parametrize("body, message", [
+    ('[columns]\nlat = "纬度"\nazimth_deg = "方位角"\n', "[columns] azimth_deg is not a known key for kind 'params'; known keys: "),
+    ('[units]\nazimth_deg = "km"\n', "[units] azimth_deg is not a known key"),
+    ('[options]\nsite_sprad_m = 50\n', "[options] site_sprad_m is not a known key for kind 'params'; known keys: site_spread_m"),
+    ('[options]\nsite_spread_m = "far"\n', "[options] site_spread_m was 'far' but is expected to be a number > 0"),
+    ('[ids]\ngnb_id_bits = "x"\n', "[ids] gnb_id_bits was 'x' but is expected to be a whole number 22..32"),
+    ('[source]\nheader_rows = "two"\n', "[source] header_rows was 'two' but is expected to be a whole number >= 0"),
+    ('[time]\nformat = 12\n', "[time] format was 12 but is expected to be a strftime pattern"),
+    ('[vocab.technology]\n"4G" = 4\n', "[vocab.technology] '4G' was 4 but is expected to be one of GSM, UMTS, LTE, NR"),
+    ('[vocab.indoor]\n"室内" = "yes please"\n', "[vocab.indoor] '室内' was 'yes please' but is expected to be true or false"),
+])
+def test_profile_values_and_keys_are_checked_up_front(tmp_path, body, message):
+    _csv(tmp_path / "gc.csv", PARAMS)
+    (tmp_path / "p.toml").write_text('kind = "params"\n' + body, encoding="utf-8")
+    r = CliRunner().invoke(cli, ["import", "params", str(tmp_path / "gc.csv"), "--profile", str(tmp_path / "p.toml"),
+                                 "--out", str(tmp_path / "d")])
+    assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+    assert "profile p.toml: " + message in r.output
+    assert len(r.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("body, message", [
+    ('[options]\nchunk_rows = 0\n', "[options] chunk_rows was 0 but is expected to be a whole number > 0"),
+    ('[options]\nflap_gap_min = 5\n', "[options] flap_gap_min is not a known key for kind 'counters'"),
+])
+def test_counter_profile_options_are_checked(tmp_path, body, message):
+    (tmp_path / "p.toml").write_text('kind = "counters"\n' + body, encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape(message)):
+        import_export("counters", _csv(tmp_path / "pm.csv", "开始时间,ECI,下行PRB平均利用率\n"), tmp_path / "d",
+                      profile=tmp_path / "p.toml")
+
+
+def test_a_profile_given_with_a_folder_is_the_users_file(tmp_path, monkeypatch):
+    _csv(tmp_path / "gc.csv", PARAMS)
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(cli, ["import", "params", "gc.csv", "--profile", "./myprofile", "--out", "d"])
+    assert r.exit_code == 2 and "'./myprofile': no such file" in r.output and "starter" not in r.output
+    (tmp_path / "myprofile").write_text('kind = "params"\n[columns]\nlat = "纬度"\nlon = "经度"\n', encoding="utf-8")
+    r = CliRunner().invoke(cli, ["import", "params", "gc.csv", "--profile", "./myprofile", "--out", "d"])
+    assert r.exit_code == 0 and "(profile myprofile)" in r.output
