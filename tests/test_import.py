@@ -490,3 +490,36 @@ def test_a_profile_given_with_a_folder_is_the_users_file(tmp_path, monkeypatch):
     (tmp_path / "myprofile").write_text('kind = "params"\n[columns]\nlat = "纬度"\nlon = "经度"\n', encoding="utf-8")
     r = CliRunner().invoke(cli, ["import", "params", "gc.csv", "--profile", "./myprofile", "--out", "d"])
     assert r.exit_code == 0 and "(profile myprofile)" in r.output
+
+
+def test_a_day_month_ambiguous_date_is_refused_without_a_time_format(tmp_path):
+    text = ("工单号,受理时间,经纬度,投诉类别\nT1,01/11/2026 08:00,\"104.04,30.64\",无信号\n"
+            "T2,13/11/2026 08:00,\"104.04,30.64\",无信号\nT3,2026/11/01 08:00,\"104.04,30.64\",无信号\n")
+    r = import_export("complaints", _csv(tmp_path / "cp.csv", text), tmp_path / "d")
+    reasons = r.rejected.set_index("row")["reason"]
+    assert list(reasons.index) == [1]
+    assert "'01/11/2026 08:00' is ambiguous: day/month or month/day? Set [time] format" in reasons[1]
+    c = _table(tmp_path / "d" / "complaints.csv")
+    assert c["received_at"].tolist() == ["2026-11-13T00:00:00Z", "2026-11-01T00:00:00Z"]
+    (tmp_path / "p.toml").write_text('kind = "complaints"\n[time]\nzone = "Asia/Shanghai"\nformat = "%d/%m/%Y %H:%M"\n'
+                                     '[columns]\ncomplaint_id = "工单号"\nreceived_at = "受理时间"\nlatlon = "经纬度"\n'
+                                     'category = "投诉类别"\n[vocab.category]\n"无信号" = "no_signal"\n', encoding="utf-8")
+    r = import_export("complaints", _csv(tmp_path / "cp2.csv", text.split("T3")[0]), tmp_path / "e", profile=tmp_path / "p.toml")
+    assert _table(tmp_path / "e" / "complaints.csv")["received_at"].tolist() == ["2026-11-01T00:00:00Z", "2026-11-13T00:00:00Z"]
+
+
+def test_an_alarm_whose_clear_time_is_a_placeholder_is_still_active(tmp_path):
+    rows = ["-", "未清除", "1970-01-01 08:00:00", "NULL", "", "2026-11-01 09:00:00"]
+    text = "告警流水号,告警名称,告警级别,发生时间,清除时间,网元ID,本地小区标识\n" + "".join(
+        f"{i},小区不可用告警,紧急,2026-11-01 08:00:00,{end},510001,{i}\n" for i, end in enumerate(rows, 1))
+    r = import_export("alarms", _csv(tmp_path / "al.csv", text), tmp_path / "d")
+    assert r.summary["rows_rejected"] == 0
+    events = _table(tmp_path / "d" / "events.csv")
+    assert events["end_time"].tolist() == [""] * 5 + ["2026-11-01T01:00:00Z"]
+    assert r.summary["converted"] == {"end_time: 'not cleared' placeholder read as still active": 4}
+    (tmp_path / "p.toml").write_text('kind = "alarms"\n[time]\nzone = "Asia/Shanghai"\nnot_cleared = ["-"]\n'
+                                     '[columns]\nalarm_id = "告警流水号"\nalarm_name = "告警名称"\nseverity = "告警级别"\n'
+                                     'start_time = "发生时间"\nend_time = "清除时间"\nnode_id = "网元ID"\n'
+                                     'local_cell_id = "本地小区标识"\n[vocab.severity]\n"紧急" = "critical"\n', encoding="utf-8")
+    r = import_export("alarms", _csv(tmp_path / "al.csv", text), tmp_path / "e", profile=tmp_path / "p.toml")
+    assert r.rejected["row"].tolist() == [2, 3, 4]  # only "-" is a placeholder for this profile

@@ -241,6 +241,11 @@ class Job:
         if required:
             self.reject(empty, f"{self.label(column)} missing")
         parsed = parse_times(raw, self.profile.time_format, self.profile.zone)
+        if not self.profile.time_format:
+            unclear = ambiguous_dates(raw).to_numpy()
+            self.reject(unclear, self.label(column) + " " + quoted(raw) + " is ambiguous: day/month or month/day? "
+                        "Set [time] format in the profile, e.g. \"%d/%m/%Y %H:%M\" or \"%m/%d/%Y %H:%M\"")
+            empty = empty | unclear  # one reason is enough
         bad = ~empty & parsed.isna().to_numpy()
         fmt = self.profile.time_format or "an ISO-like date and time"
         self.reject(bad, self.label(column) + " " + quoted(raw) +
@@ -305,6 +310,23 @@ def to_numbers(raw: pd.Series) -> np.ndarray:
     return values
 
 
+_DMY = r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(.*)$"
+
+
+def ambiguous_dates(raw: pd.Series) -> pd.Series:
+    """Text whose date could be day/month or month/day (``01/11/2026 08:00``).
+
+    Examples
+    --------
+    >>> ambiguous_dates(pd.Series(["01/11/2026 08:00", "13/11/2026", "11/11/2026", "2026/01/11"])).tolist()
+    [True, False, False, False]
+    """
+    parts = raw.fillna("").astype(str).str.strip().str.extract(_DMY)
+    a = pd.to_numeric(parts[0], errors="coerce")
+    b = pd.to_numeric(parts[1], errors="coerce")
+    return ((a <= 12) & (b <= 12) & (a != b)).fillna(False).astype(bool)
+
+
 def parse_times(raw: pd.Series, fmt: str, zone: str) -> pd.Series:
     """Text -> UTC timestamps (NaT where it cannot be read); naive text is local to ``zone``.
 
@@ -314,6 +336,16 @@ def parse_times(raw: pd.Series, fmt: str, zone: str) -> pd.Series:
     [Timestamp('2026-11-01 00:00:00+0000', tz='UTC'), Timestamp('2026-11-01 08:00:00+0000', tz='UTC'), NaT]
     """
     text = raw.fillna("").astype(str).str.strip()
+    if not fmt:  # 13/11/2026 is day first, 11/13/2026 month first; 01/11/2026 is refused (ambiguous_dates)
+        parts = text.str.extract(_DMY)
+        found = parts[0].notna()
+        if found.any():
+            a, b = parts.loc[found, 0].astype(int), parts.loc[found, 1].astype(int)
+            day, month = a.where(a > 12, b.where(b > 12, a)), b.where(a > 12, a.where(b > 12, b))
+            ok = (a > 12) | (b > 12) | (a == b)
+            iso = parts.loc[found, 2] + "-" + month.astype(str).str.zfill(2) + "-" + day.astype(str).str.zfill(2) + parts.loc[found, 3]
+            text = text.copy()
+            text[found] = iso.where(ok, "")
     has_offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
     out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
     naive = text[~has_offset & (text != "")]

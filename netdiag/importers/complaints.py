@@ -27,13 +27,16 @@ COORD_WORDS = {"百度": "bd09", "百度坐标": "bd09", "百度地图": "bd09",
                "大地坐标": "wgs84"}
 
 
-_DECIMAL = re.compile(r"(?<![\d.])[-+]?\d{1,3}\.\d+(?![\d.])")
+_DECIMAL = re.compile(r"(?<![\d.])[-+]?\d{1,3}\.\d+(?![\d.])"  # a coordinate, not a phone number
+                      r"|(?<!\d)(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}[/.-]\d{1,2}[/.-]\d{1,2})"  # a date,
+                      r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?(?!\d)")  # with its time
 _KEEP = "\ue000"
 
 
 def mask_reasons(reasons: pd.Series) -> pd.Series:
     """Phone numbers in the reasons masked (:func:`netdiag.data.privacy.mask_text_series`), but not
-    decimals with a point such as coordinates (``104.0431,30.6412`` is no phone number).
+    decimals with a point such as coordinates (``104.0431,30.6412`` is no phone number) nor dates
+    (``01/11/2026 08:00``).
 
     Examples
     --------
