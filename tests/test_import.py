@@ -523,3 +523,15 @@ def test_an_alarm_whose_clear_time_is_a_placeholder_is_still_active(tmp_path):
                                      'local_cell_id = "本地小区标识"\n[vocab.severity]\n"紧急" = "critical"\n', encoding="utf-8")
     r = import_export("alarms", _csv(tmp_path / "al.csv", text), tmp_path / "e", profile=tmp_path / "p.toml")
     assert r.rejected["row"].tolist() == [2, 3, 4]  # only "-" is a placeholder for this profile
+
+
+def test_repeated_counters_of_a_cell_and_period_keep_the_first_row_across_pieces(tmp_path):
+    (tmp_path / "p.toml").write_text('kind = "counters"\n[time]\nzone = "Asia/Shanghai"\n[columns]\ntimestamp = "开始时间"\n'
+                                     'eci = "ECI"\nprb_dl_pct = "PRB"\n[options]\nchunk_rows = 2\n', encoding="utf-8")
+    src = _csv(tmp_path / "pm.csv", "开始时间,ECI,PRB\n2026-11-01 08:00:00,130560257,10\n2026-11-01 09:00:00,130560257,20\n"
+                                    "2026/11/01 08:00,130560257,99\n2026-11-01 08:00:00,0x7C83101,50\n")
+    r = import_export("counters", src, tmp_path / "d", profile=tmp_path / "p.toml")
+    assert _table(tmp_path / "d" / "load.csv")["prb_dl_pct"].tolist() == ["10.0", "20.0"]
+    reasons = r.rejected.set_index("row")["reason"]
+    assert list(reasons.index) == [3, 4]
+    assert reasons[4] == "duplicate counters of cell '510001-1' at 2026-11-01T00:00:00Z (the later row; first at row 1)"

@@ -159,6 +159,7 @@ def _import_streamed(kind, prof, path: Path, out: Path, table: str, *, sheet, he
     written = {f"{n}.csv": 0 for n in names}
     rejected, summary, read, filtered = [], None, 0, 0
     sites = []
+    seen = counters.Seen()
     for piece in read_chunks(path, encoding=prof.encoding, sheet=sheet, header_rows=header_rows, chunk_rows=chunk_rows,
                              wanted=wanted):
         read += len(piece) + len(piece.attrs.get(UNREADABLE) or [])
@@ -169,7 +170,7 @@ def _import_streamed(kind, prof, path: Path, out: Path, table: str, *, sheet, he
             piece = piece[keep]
             piece.attrs = attrs
         job = Job(piece, prof, table)
-        tables, ids = (counters.convert(job) if kind == "counters" else opencellid.convert(job))
+        tables, ids = (counters.convert(job, seen) if kind == "counters" else opencellid.convert(job))
         if kind == "opencellid":
             sites.append(tables.pop("sites"))
         for name, t in tables.items():
