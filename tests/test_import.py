@@ -535,3 +535,22 @@ def test_repeated_counters_of_a_cell_and_period_keep_the_first_row_across_pieces
     reasons = r.rejected.set_index("row")["reason"]
     assert list(reasons.index) == [3, 4]
     assert reasons[4] == "duplicate counters of cell '510001-1' at 2026-11-01T00:00:00Z (the later row; first at row 1)"
+
+
+def test_a_second_vendors_alarms_are_appended_to_the_same_events_table(tmp_path):
+    head = "告警流水号,告警名称,告警级别,发生时间,清除时间,网元ID,本地小区标识\n"
+    first = _csv(tmp_path / "huawei.csv", head + "H1,小区不可用告警,紧急,2026-11-01 08:00:00,,510001,1\n")
+    second = _csv(tmp_path / "zte.csv", head + "Z1,Cell Unavailable,紧急,2026-11-01 09:00:00,,510002,1\n"
+                                               "H1,小区不可用告警,紧急,2026-11-01 10:00:00,,510003,1\n")
+    d = str(tmp_path / "d")
+    assert CliRunner().invoke(cli, ["import", "alarms", str(first), "--out", d]).exit_code == 0
+    r = CliRunner().invoke(cli, ["import", "alarms", str(second), "--out", d])
+    assert r.exit_code == 2 and "pass --overwrite to replace them, or --append to add this export's rows" in r.output
+    r = CliRunner().invoke(cli, ["import", "alarms", str(second), "--out", d, "--append"])
+    assert r.exit_code == 0, r.output
+    assert "converted 1, rejected 1" in r.output and "1 rows of events.csv were there before" in r.output
+    events = _table(tmp_path / "d" / "events.csv")
+    assert events["event_id"].tolist() == ["H1", "Z1"] and events["element_id"].tolist() == ["510001-1", "510002-1"]
+    rejected = _table(tmp_path / "d" / "import" / "alarms-2-rejected.csv")
+    assert rejected["reason"].tolist() == ["event_id 'H1' is already in events.csv (from an earlier import)"]
+    assert (tmp_path / "d" / "import" / "alarms-rejected.csv").exists()  # the first import's report is kept
