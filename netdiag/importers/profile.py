@@ -4,10 +4,13 @@ A profile names the importer it is for (``kind``), and in sections:
 
 ``[source]``
     ``encoding`` (``auto``, ``utf-8``, ``gb18030``, ``gbk``), ``sheet`` (xlsx: a sheet name,
-    empty = the first), ``header_rows`` (xlsx: rows of header, 0 = found from merged cells).
+    empty = the first), ``header_rows`` (rows above the data; 0 = found from the profile's
+    headers in a workbook, 1 for a CSV file).
 ``[time]``
     ``zone`` of naive times (e.g. ``Asia/Shanghai``) and ``format`` (a ``strftime`` pattern such
-    as ``%Y/%m/%d %H:%M:%S``; empty = ISO-like text, Excel dates and ``2026/11/01 08:00`` read as is).
+    as ``%Y/%m/%d %H:%M:%S``; empty = ISO-like text, Excel dates and ``2026/11/01 08:00`` read as is,
+    a day/month-ambiguous ``01/11/2026`` rejected); alarms: ``not_cleared``, the clear times that
+    mean "still active" (default :data:`NOT_CLEARED`).
 ``[columns]``
     contract column = the export's header, or a list of headers tried in order (compared
     without case, blanks or full-width forms). A header may be a merged group and its field,
@@ -21,6 +24,9 @@ A profile names the importer it is for (``kind``), and in sections:
     the export's words -> the contract's words (``"室内" = true``, ``"紧急" = "critical"``).
 ``[defaults]``
     a value for a column that the export leaves empty (counted as *defaulted* in the summary).
+
+Every key of every section is checked when the profile is read: an unknown key (a typo) or a
+value of the wrong type is an error naming the file, the section and the key.
 
 Starter profiles ship with netdiag (``netdiag import --list-profiles``); a profile is given by
 its name (``params_cn``) or by a path to a ``.toml`` file.
