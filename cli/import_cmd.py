@@ -34,11 +34,14 @@ def _list_profiles(ctx, _param, value):
 @click.option("--bbox", metavar="W,S,E,N", help="opencellid: keep cells inside this lon/lat box.")
 @click.option("--list-profiles", is_flag=True, expose_value=False, is_eager=True, callback=_list_profiles,
               help="List the starter profiles and exit.")
+@click.option("--append", is_flag=True,
+              help="params, alarms, complaints: add the rows to the tables already in DATA_DIR (e.g. a second OMC "
+                   "vendor's alarms into the same events.csv); a row whose id is already there is rejected.")
 @overwrite_opt
 @format_opt
 @pass_state
 @engine_errors
-def import_command(state, kind, source, out, profile, sheet, dictionary, mcc, mnc, bbox, overwrite, fmt):
+def import_command(state, kind, source, out, profile, sheet, dictionary, mcc, mnc, bbox, append, overwrite, fmt):
     """Convert an operator's export (KIND) in SOURCE into contract tables in DATA_DIR.
 
     \b
@@ -60,6 +63,7 @@ def import_command(state, kind, source, out, profile, sheet, dictionary, mcc, mn
       netdiag import alarms 告警流水.csv --out mydata
       netdiag import counters pm_hourly.csv --out mydata
       netdiag import complaints 投诉工单.xlsx --out mydata
+      netdiag import alarms zte_alarms.csv --profile zte.toml --out mydata --append   # a second vendor
 
     \b
     Example (the starter complaint profile reads the contract's own names too):
@@ -79,7 +83,7 @@ def import_command(state, kind, source, out, profile, sheet, dictionary, mcc, mn
     if dictionary and kind != "alarms":
         raise UsageFailure("--dictionary is for alarm exports only (KIND alarms)")
     result = import_export(kind, source, out, profile=profile, sheet=sheet, dictionary=dictionary,
-                           mcc=mcc, mnc=mnc, bbox=box, overwrite=overwrite)
+                           mcc=mcc, mnc=mnc, bbox=box, overwrite=overwrite, append=append)
     if fmt == "json":
         from netdiag.views.writers import json_text
 

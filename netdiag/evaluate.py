@@ -7,6 +7,12 @@ columns), element accuracy (the same root element, both empty counting as the sa
 reliability of ``confidence``: per confidence bin the mean confidence against the share of
 verdicts (cause and element) that were right, and the expected calibration error (ECE). Only
 complaints in both files are scored; the others are counted.
+
+What the files hold is taken as it is meant, and said: causes are compared without case or
+surrounding blanks (``Fault`` = ``fault``); a cause outside the contract's list is counted under
+``other`` in the confusion matrix and the per-cause table (never dropped); a complaint listed twice
+is scored once (the first row) and a row without a cause is left out, each listed in ``notes``; a
+confidence outside 0..1 is refused.
 """
 from __future__ import annotations
 
@@ -20,6 +26,8 @@ from netdiag.data.schema import CAUSES
 from netdiag.errors import InputError
 
 TRUTH_REQUIRED = ("complaint_id", "cause")
+#: the confusion matrix's row and column for causes outside the contract's list
+OTHER = "other"
 
 
 @dataclass
@@ -37,6 +45,7 @@ class Evaluation:
     reliability: pd.DataFrame    # bin, low, high, count, mean_confidence, accuracy
     ece: float | None
     mismatches: pd.DataFrame     # complaint_id, cause, cause_truth, element_id, element_id_truth, confidence
+    notes: list = None           # what was left out or counted apart, for a person
 
     def as_dict(self) -> dict:
         def records(frame):
@@ -48,6 +57,7 @@ class Evaluation:
             "verdict_accuracy": self.verdict_accuracy, "per_cause": records(self.per_cause),
             "confusion": {t: {p: int(n) for p, n in row.items()} for t, row in self.confusion.iterrows()},
             "reliability": records(self.reliability), "expected_calibration_error": self.ece,
+            "notes": list(self.notes or []),
         }
 
 
@@ -55,14 +65,56 @@ def _read(path: str | Path, what: str) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"`{what}` {str(path)!r}: no such file")
+    from netdiag.data.csv_reader import _encoding  # UTF-8, UTF-16, GB18030/GBK: as every CSV netdiag reads
+
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        encoding = _encoding(path, path.name)[0]
+        try:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
+        except UnicodeDecodeError:  # a short GBK file can pass for UTF-8 in places: all of it must be one
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="gb18030")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"`{what}` {path.name} is not a readable CSV file: {str(exc).splitlines()[0][:200]}") from None
-    frame.columns = [c.strip().lower() for c in frame.columns]
+    frame.columns = [c.strip().lstrip("\ufeff").lower() for c in frame.columns]
     for col in frame.columns:
         frame[col] = frame[col].str.strip().str.lstrip("'")  # netdiag's own CSV neutralises formulas so
     return frame
+
+
+def _clean(frame: pd.DataFrame, what: str, notes: list) -> pd.DataFrame:
+    """Causes in lower case; rows without a cause and repeated complaints left out, and said so."""
+    frame = frame.reset_index(drop=True)
+    frame["complaint_id"] = frame["complaint_id"].fillna("").astype(str).str.strip()
+    frame["cause"] = frame["cause"].fillna("").astype(str).str.strip().str.lower()
+    row = pd.Series(range(1, len(frame) + 1), index=frame.index)
+    empty = frame["cause"] == ""
+    if empty.any():
+        ids = ", ".join(f"{i or '(no id)'} (row {r})" for i, r in zip(frame.loc[empty, "complaint_id"][:10], row[empty][:10]))
+        notes.append(f"{what}: {int(empty.sum())} rows without a cause left out: {ids}")
+    frame = frame[~empty]
+    dup = frame["complaint_id"].duplicated(keep="first")
+    if dup.any():
+        first = frame.groupby("complaint_id")["cause"].transform("first")
+        conflicting = dup & (frame["cause"] != first)
+        ids = ", ".join(f"{i} (row {r})" for i, r in zip(frame.loc[dup, "complaint_id"][:10], row[dup.index[dup]][:10]))
+        notes.append(f"{what}: {int(dup.sum())} repeated complaint_id rows left out, the first row of each kept "
+                     f"({int(conflicting.sum())} with another cause): {ids}")
+    frame = frame[~dup]
+    unknown = frame.loc[~frame["cause"].isin(CAUSES), "cause"]
+    if len(unknown):
+        notes.append(f"{what}: causes outside the contract's list, counted as {OTHER!r}: " + ", ".join(
+            f"{c!r} ({n} rows)" for c, n in unknown.value_counts().head(5).items()))
+    return frame
+
+
+def _check_confidence(d: pd.DataFrame) -> None:
+    text = d["confidence"].fillna("").astype(str).str.strip()
+    conf = pd.to_numeric(text, errors="coerce")
+    bad = (text != "") & ~((conf >= 0) & (conf <= 1))
+    if bad.any():
+        rows = ", ".join(f"{i} ({t!r})" for i, t in zip(d.loc[bad, "complaint_id"][:5], text[bad][:5]))
+        raise InputError(f"`diagnoses` confidence must be a number in 0..1 (or empty); {int(bad.sum())} rows are not: "
+                         f"{rows}")
 
 
 def evaluate(diagnoses: str | Path | pd.DataFrame, truth: str | Path | pd.DataFrame, *, bins: int = 10) -> Evaluation:
@@ -84,7 +136,7 @@ def evaluate(diagnoses: str | Path | pd.DataFrame, truth: str | Path | pd.DataFr
     Raises
     ------
     InputError
-        A file that is missing or not CSV, a missing column, a cause outside the contract's list.
+        A file that is missing or not CSV, a missing column, a confidence outside 0..1.
 
     Examples
     --------
@@ -102,12 +154,11 @@ def evaluate(diagnoses: str | Path | pd.DataFrame, truth: str | Path | pd.DataFr
         if missing:
             raise InputError(f"`{what}` has no column {', '.join(missing)}; its columns are {', '.join(map(str, frame.columns[:20]))}")
         frame["element_id"] = frame["element_id"].fillna("").astype(str) if "element_id" in frame.columns else ""
-    bad = t.loc[~t["cause"].isin(CAUSES), "cause"]
-    if len(bad):
-        raise InputError(f"`truth` has causes outside {', '.join(CAUSES)}: " + ", ".join(
-            f"{c!r} ({n} rows)" for c, n in bad.value_counts().head(5).items()) + "; map them to the contract's causes first")
     if "confidence" not in d.columns:
         d["confidence"] = ""
+    _check_confidence(d)
+    notes: list[str] = []
+    d, t = _clean(d, "diagnoses", notes), _clean(t, "truth", notes)
     m = d.merge(t[["complaint_id", "cause", "element_id"]], on="complaint_id", how="outer",
                 suffixes=("", "_truth"), indicator=True)
     only_diagnosed = int((m["_merge"] == "left_only").sum())
@@ -117,11 +168,13 @@ def evaluate(diagnoses: str | Path | pd.DataFrame, truth: str | Path | pd.DataFr
         raise InputError("no complaint_id is in both the diagnoses and the truth: nothing to score")
     cause_ok = (m["cause"] == m["cause_truth"]).to_numpy()
     element_ok = (m["element_id"].fillna("") == m["element_id_truth"].fillna("")).to_numpy()
-    confusion = pd.crosstab(m["cause_truth"], m["cause"]).reindex(index=list(CAUSES), columns=list(CAUSES), fill_value=0)
+    grouped = m.assign(cause=_bucket(m["cause"]), cause_truth=_bucket(m["cause_truth"]))
+    labels = list(CAUSES) + [OTHER]
+    confusion = pd.crosstab(grouped["cause_truth"], grouped["cause"]).reindex(index=labels, columns=labels, fill_value=0)
     confusion = confusion.loc[(confusion.sum(axis=1) > 0) | (confusion.sum(axis=0) > 0)]
     confusion = confusion.loc[:, (confusion.sum(axis=0) > 0) | confusion.columns.isin(confusion.index)]
     confusion.index.name, confusion.columns.name = "truth", "diagnosed"
-    per_cause = _per_cause(m)
+    per_cause = _per_cause(grouped)
     conf = pd.to_numeric(m["confidence"], errors="coerce").to_numpy(float)
     reliability, ece = _reliability(conf, cause_ok & element_ok, bins)
     wrong = ~(cause_ok & element_ok)
@@ -130,14 +183,18 @@ def evaluate(diagnoses: str | Path | pd.DataFrame, truth: str | Path | pd.DataFr
                       cause_accuracy=float(cause_ok.mean()), element_accuracy=float(element_ok.mean()),
                       verdict_accuracy=float((cause_ok & element_ok).mean()), per_cause=per_cause,
                       confusion=confusion, reliability=reliability, ece=ece,
-                      mismatches=mismatches.reset_index(drop=True))
+                      mismatches=mismatches.reset_index(drop=True), notes=notes)
+
+
+def _bucket(causes: pd.Series) -> pd.Series:
+    return causes.where(causes.isin(CAUSES), OTHER)
 
 
 def _per_cause(m: pd.DataFrame) -> pd.DataFrame:
     support = m["cause_truth"].value_counts()
     predicted = m["cause"].value_counts()
     hits = m.loc[m["cause"] == m["cause_truth"], "cause"].value_counts()
-    causes = [c for c in CAUSES if support.get(c, 0) or predicted.get(c, 0)]
+    causes = [c for c in (*CAUSES, OTHER) if support.get(c, 0) or predicted.get(c, 0)]
     out = pd.DataFrame({"cause": causes})
     out["support"] = [int(support.get(c, 0)) for c in causes]
     out["predicted"] = [int(predicted.get(c, 0)) for c in causes]
@@ -188,6 +245,8 @@ def evaluation_text(e: Evaluation) -> str:
         if r.count:
             lines.append(f"  {r.low:.1f}-{r.high:.1f}  n={r.count:5d}  confidence {_pct(r.mean_confidence):>6s}  right {_pct(r.accuracy):>6s}")
     lines.append(f"expected calibration error: {'-' if e.ece is None else f'{e.ece:.3f}'}")
+    if e.notes:
+        lines += ["", "notes:"] + [f"  {n}" for n in e.notes]
     return "\n".join(lines)
 
 
@@ -212,6 +271,7 @@ def evaluation_html(e: Evaluation) -> str:
 <ul><li>cause accuracy: <b>{_pct(e.cause_accuracy)}</b></li><li>element accuracy: <b>{_pct(e.element_accuracy)}</b></li>
 <li>verdict accuracy (cause and element): <b>{_pct(e.verdict_accuracy)}</b></li>
 <li>expected calibration error: <b>{'-' if e.ece is None else f'{e.ece:.3f}'}</b></li></ul>
+{"".join(f"<p>{h(n)}</p>" for n in (e.notes or []))}
 <h2>Per cause</h2>{table(e.per_cause)}
 <h2>Confusion (rows: truth, columns: diagnosed)</h2>{table(e.confusion, index=True)}
 <h2>Confidence reliability</h2>{table(e.reliability[e.reliability['count'] > 0])}

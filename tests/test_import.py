@@ -8,6 +8,7 @@ complaint export), imported back, diagnosed, and scored against the sample's tru
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,7 @@ from click.testing import CliRunner
 
 from netdiag.cli.main import cli
 from netdiag.data.dataset import load_dataset
+from netdiag.errors import InputError
 from netdiag.importers import import_export
 from netdiag.pipeline import diagnose
 from netdiag.sample import generate
@@ -81,13 +83,16 @@ def test_every_row_of_every_export_is_accounted_for(roundtrip):
 
 
 def test_planted_bad_rows_are_rejected_with_reasons_a_person_understands(roundtrip):
-    _, imported, _, _ = roundtrip
+    _, imported, _, results = roundtrip
     reasons = " | ".join(pd.read_csv(imported / "import" / f"{k}-rejected.csv", dtype=str)["reason"].str.cat(sep=" | ")
                          for k in ("params", "alarms", "counters", "complaints"))
-    for text in ("制式 (technology) '6G' is not a known value", "方位角 (azimuth_deg) '360' outside 0..360",
+    for text in ("制式 (technology) '6G' is not a known value",
                  "告警级别 (severity) 'P1' is not a known value", "投诉类别 (category) '话费争议' is not a known value",
                  "受理时间 (received_at) 'yesterday' is not a time", "下行PRB平均利用率 (prb_dl_pct) missing"):
         assert text in reasons
+    # the planted azimuth 360 is north: converted (and said so), not rejected
+    assert "'360'" not in reasons
+    assert any(k.startswith("azimuth_deg: wrapped") for k in results["params"].summary["converted"])
 
 
 def test_alarms_two_languages_flapping_and_unmapped_names(roundtrip):
@@ -229,7 +234,7 @@ def test_counter_units_and_bad_values(tmp_path):
     (["import", "params", "{dir}/gc.csv", "--profile", "{dir}/bad.toml", "--out", "{dir}/d"], "is not valid TOML"),
     (["import", "params", "{dir}/gc.csv", "--profile", "alarms_cn", "--out", "{dir}/d"], "is for kind 'alarms', not 'params'"),
     (["import", "params", "{dir}/gc.csv", "--profile", "nosuch", "--out", "{dir}/d"], "no starter profile of that name"),
-    (["import", "params", "{dir}/other.csv", "--out", "{dir}/d"], "the export has no column '纬度'"),
+    (["import", "params", "{dir}/other.csv", "--out", "{dir}/d"], "the export has no column [columns] lat = '纬度'"),
     (["import", "params", "{dir}/old.xls", "--out", "{dir}/d"], ".xls is not read"),
     (["import", "alarms", "{dir}/gc.csv", "--bbox", "1,2,3,4", "--out", "{dir}/d"], "--bbox filters OpenCelliD"),
     (["import", "params", "{dir}/gc.csv", "--profile", "{dir}/typo.toml", "--out", "{dir}/d"], "unknown section or key colums"),
@@ -258,3 +263,294 @@ def test_list_profiles_and_help():
     assert r.exit_code == 0 and all(n in r.output for n in ("params_cn", "alarms_cn", "counters_cn", "opencellid", "complaints_cn"))
     r = CliRunner().invoke(cli, ["import", "--help"])
     assert "工参表" in r.output and "--profile" in r.output
+
+
+# ------------------------------------------------------------------------------------ review of issue #14
+def _table(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def test_a_site_stands_where_its_accepted_cells_say_not_where_a_rejected_row_says(tmp_path):
+    src = _csv(tmp_path / "gc.csv", "站号,基站名称,ECI,制式,频段,经度,纬度,区县\n"
+                                    "510002,错名,130560513,4G,1800M,\"104,0512\",30.6501,错区\n"  # lon 1040512: rejected
+                                    "510002,成都武侯2,130560514,4G,1800M,104.0512,30.6501,武侯区\n"
+                                    "510009,孤站,130562305,4G,1800M,104.06,95,锦江区\n")  # its only cell is rejected
+    r = import_export("params", src, tmp_path / "d")
+    sites = _table(tmp_path / "d" / "sites.csv").set_index("site_id")
+    assert list(sites.index) == ["510002"]
+    assert (sites.loc["510002", "lon"], sites.loc["510002", "name"], sites.loc["510002", "region"]) == ("104.0512", "成都武侯2", "武侯区")
+    assert r.summary["rows_rejected"] == 2 and r.summary["sites_with_spread_cells"] == 0
+    assert load_dataset(tmp_path / "d").rejected.empty
+
+
+def test_node_and_cell_numbers_meet_as_integers_across_params_alarms_and_counters(tmp_path):
+    params = _csv(tmp_path / "gc.csv", "eNodeB ID,本地小区标识,CGI,制式,频段,经度,纬度\n"
+                                       "510001,01,,4G,1800M,104.04,30.64\n"
+                                       ",,460-00-510003-01,4G,1800M,104.07,30.67\n"
+                                       "0510004,1,,4G,1800M,104.08,30.68\n"
+                                       "510005,1.0,,4G,1800M,104.09,30.69\n"
+                                       "510006,1.5,,4G,1800M,104.09,30.69\n")
+    r = import_export("params", params, tmp_path / "d")
+    cells = _table(tmp_path / "d" / "cells.csv")
+    assert cells["cell_id"].tolist() == ["510001-1", "510003-1", "510004-1", "510005-1"]
+    assert cells["site_id"].tolist() == ["510001", "510003", "510004", "510005"]
+    assert "is not a whole number" in r.rejected.set_index("row").loc[5, "reason"]
+    alarms = _csv(tmp_path / "al.csv", "告警流水号,告警名称,告警级别,发生时间,清除时间,ECI\n" + "".join(
+        f"{i},小区不可用告警,紧急,2026-11-01 08:00:00,,{eci}\n"
+        for i, eci in enumerate([130560257, 130560769, 130561025, 130561281], 1)))
+    import_export("alarms", alarms, tmp_path / "d")
+    assert set(_table(tmp_path / "d" / "events.csv")["element_id"]) == set(cells["cell_id"])
+    pm = _csv(tmp_path / "pm.csv", "开始时间,网元ID,本地小区标识,下行PRB平均利用率\n"
+                                   "2026-11-01 08:00:00,0510004,01,10\n2026-11-01 08:00:00,510005,1.0,10\n")
+    import_export("counters", pm, tmp_path / "d")
+    assert _table(tmp_path / "d" / "load.csv")["cell_id"].tolist() == ["510004-1", "510005-1"]
+
+
+def test_ids_beyond_their_bit_width_and_opencellid_ranges_are_rejected(tmp_path):
+    params = _csv(tmp_path / "gc.csv", "站号,NCI,制式,频段,经度,纬度\n"
+                                       "5100050,2139099137,5G,n78,104.07,30.67\n5100050,0x7F80000002,5G,n78,104.07,30.67\n")
+    r = import_export("params", params, tmp_path / "d")
+    assert r.rejected["reason"].tolist() == ["NCI (nci) '0x7F80000002' is beyond 36 bits (an NCI is below 2^36 = 68719476736)"]
+    src = _csv(tmp_path / "ocid.csv",
+               "radio,mcc,net,area,cell,unit,lon,lat,range,samples,changeable,created,updated,averageSignal\n"
+               "LTE,460,0,28001,130560257,0,104.04,30.64,800,10,1,0,0,0\n"
+               "NR,460,0,28001,5497558138881,0,104.05,30.65,300,10,1,0,0,0\n"
+               "NR,460,0,28001,99999999999999999999,0,104.05,30.65,300,10,1,0,0,0\n"
+               "GSM,460,0,9001,70000,0,104.06,30.66,2000,10,1,0,0,0\n"
+               "LTE,460,0,28001,130560257.5,0,104.04,30.64,800,10,1,0,0,0\n"
+               "LTE,460,0,28001,130560259,0,,30.64,800,10,1,0,0,0\n")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy RuntimeWarning on a huge id
+        r = import_export("opencellid", src, tmp_path / "o", bbox=(100, 20, 110, 40))
+    assert (r.summary["rows_filtered"], r.summary["rows_rejected"], r.summary["rows_converted"]) == (0, 5, 1)
+    reasons = r.rejected.set_index("row")["reason"]
+    assert "beyond the NR range" in reasons[2] and "beyond the NR range" in reasons[3]
+    assert "beyond the GSM range (at most 65535)" in reasons[4]
+    assert reasons[5] == "cell '130560257.5' is not a whole number >= 0"
+    assert reasons[6] == "lon missing"
+
+
+def test_azimuths_wrapped_full_width_and_dms_numbers_and_swapped_coordinates(tmp_path):
+    src = _csv(tmp_path / "gc.csv", "站号,ECI,制式,频段,经度,纬度,方位角\n"
+                                    "510001,130560257,4G,1800M,104.0431,30.6412,360\n"
+                                    "510002,130560513,4G,1800M,１０４.０５１２,３０.６５０１,-10\n"
+                                    "510003,130560769,4G,1800M,104°04'31.2\",30°39'12.5\",45\n"
+                                    "510004,130561025,4G,1800M,30.6601,104.0612,45\n"
+                                    "510005,130561281,4G,1800M,0,0,45\n"
+                                    "510006,130561537,4G,1800M,104.1,30.7,400\n")
+    r = import_export("params", src, tmp_path / "d")
+    cells = _table(tmp_path / "d" / "cells.csv").set_index("site_id")
+    assert cells["azimuth_deg"].tolist() == ["0.0", "350.0", "45.0", "45.0"]
+    sites = _table(tmp_path / "d" / "sites.csv").set_index("site_id").astype({"lat": float, "lon": float})
+    assert sites.loc["510002", ["lat", "lon"]].tolist() == [30.6501, 104.0512]
+    assert sites.loc["510003", ["lat", "lon"]].round(4).tolist() == [30.6535, 104.0753]
+    assert sites.loc["510004", ["lat", "lon"]].tolist() == [30.6601, 104.0612]
+    reasons = r.rejected.set_index("row")["reason"]
+    assert "is a placeholder position (0,0)" in reasons[5] and "'400' outside -360..360" in reasons[6]
+    assert r.summary["converted"] == {"azimuth_deg: wrapped into 0..360 (360 -> 0, -10 -> 350)": 2,
+                                      "lat/lon: swapped (latitude and longitude written the other way round)": 1}
+
+
+def test_complaint_positions_words_and_masking(tmp_path):
+    src = _csv(tmp_path / "cp.csv",
+               "工单号,受理时间,投诉地址,经纬度,坐标系,投诉类别,客户号码,投诉内容\n"
+               "T1,2026-11-01 09:00:00,,\"104.0431,30.6412\",百度地图,无信号,13812345678,\n"
+               "T2,2026-11-01 09:00:00,,\"104.0431,30.6412\",高德地图,Weak Signal,,\n"
+               "T3,2026-11-01 09:00:00,,\"104.0431,30.6412\",腾讯,SLOW DATA,,\n"
+               "T4,2026-11-01 09:00:00,,\"0,0\",GPS,无信号,,\n"
+               "T5,2026-11-01 09:00:00,,\"104.0431,95.5\",GPS,无信号,,\n"
+               "T6,2026-11-01 09:00:00,电话13912345678,,GPS,无信号,,\n", "gb18030")
+    r = import_export("complaints", src, tmp_path / "d")
+    c = _table(tmp_path / "d" / "complaints.csv").set_index("complaint_id")
+    assert c["coord_system"].tolist() == ["bd09", "gcj02", "gcj02"]
+    assert c["category"].tolist() == ["no_signal", "weak_signal", "slow_data"]
+    reasons = r.rejected.set_index("row")["reason"]
+    assert reasons[4] == "经纬度 (latlon) '0,0' is a placeholder position (0,0), not a place"
+    assert "'104.0431,95.5' outside" in reasons[5]  # a coordinate is no phone number: not masked
+    assert "13912345678" not in reasons[6] and "*******5678" in reasons[6]
+    cp = _csv(tmp_path / "cp2.csv", "工单号,受理时间,经度,纬度,投诉类别\nZ1,2026-11-01 16:00:00,30.6412,104.0431,无信号\n")
+    import_export("complaints", cp, tmp_path / "e")
+    z = _table(tmp_path / "e" / "complaints.csv")
+    assert (z.loc[0, "lat"], z.loc[0, "lon"]) == ("30.6412", "104.0431")
+
+
+def _book(path: Path, rows: list, merges: list) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    for r in rows:
+        ws.append(r)
+    for m in merges:
+        ws.merge_cells(m)
+    wb.save(path)
+    return path
+
+
+FIELDS = ["站号", "基站名称", "ECI", "制式", "频段", "经度", "纬度", "方位角", "下倾角"]
+DATA = [[510001, "武侯1", 130560257, "4G", "1800M", 104.0431, 30.6412, 10, 6],
+        [510001, "武侯1", 130560258, "4G", "1800M", 104.0431, 30.6412, 130, 6],
+        [510002, "武侯2", 130560513, "4G", "1800M", 104.0512, 30.6501, 250, 6]]
+
+
+@pytest.mark.parametrize("layout", ["title over a two-row grouped header", "lone title text", "grouped header, no title"])
+def test_xlsx_header_found_below_a_title_with_its_grouped_columns(tmp_path, layout):
+    groups = FIELDS[:7] + ["天线参数", None]
+    below = [None] * 7 + ["方位角", "下倾角"]
+    vertical = [f"{c}{{r}}:{c}{{s}}" for c in "ABCDEFG"]
+    if layout == "title over a two-row grouped header":
+        rows, merges = [["成都市4G工参表 2026Q4"] + [None] * 8, groups, below], ["A1:I1", "H2:I2"] + [v.format(r=2, s=3) for v in vertical]
+    elif layout == "lone title text":
+        rows, merges = [["成都市4G工参表 2026Q4"], FIELDS], []
+    else:
+        rows, merges = [groups, below], ["H1:I1"] + [v.format(r=1, s=2) for v in vertical]
+    src = _book(tmp_path / "gc.xlsx", rows + DATA, merges)
+    r = import_export("params", src, tmp_path / "d")
+    cells = _table(tmp_path / "d" / "cells.csv")
+    assert r.summary["rows_read"] == 3 and r.summary["rows_rejected"] == 0
+    assert cells["azimuth_deg"].tolist() == ["10.0", "130.0", "250.0"] and cells["tilt_deg"].tolist() == ["6.0"] * 3
+
+
+def test_xlsx_site_cells_merged_down_over_its_rows_reach_every_row(tmp_path):
+    rows = [["站号", "基站名称", "经度", "纬度", "ECI", "制式", "频段", "方位角"],
+            [510001, "武侯1", 104.0431, 30.6412, 130560257, "4G", "1800M", 0],
+            [None, None, None, None, 130560258, "4G", "1800M", 120],
+            [None, None, None, None, 130560259, "4G", "1800M", 240]]
+    src = _book(tmp_path / "m.xlsx", rows, [f"{c}2:{c}4" for c in "ABCD"])
+    r = import_export("params", src, tmp_path / "d")
+    assert r.summary["rows_rejected"] == 0
+    cells = _table(tmp_path / "d" / "cells.csv")
+    assert cells["site_id"].tolist() == ["510001"] * 3 and cells["azimuth_deg"].tolist() == ["0.0", "120.0", "240.0"]
+
+
+def test_csv_header_rows_and_a_missing_column_says_how_to_fix_it(tmp_path):
+    text = "成都工参表\n,,,位置,\n站号,ECI,制式,经度,纬度\n510001,130560257,4G,104.04,30.64\n"
+    src = _csv(tmp_path / "gc.csv", text)
+    r = CliRunner().invoke(cli, ["import", "params", str(src), "--out", str(tmp_path / "d")])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert "no column [columns] lat = '纬度'" in r.output and "[columns] lon = '经度'" in r.output
+    assert "set [source] header_rows" in r.output
+    (tmp_path / "p.toml").write_text('kind = "params"\n[source]\nheader_rows = 3\n[columns]\nsite_id = "站号"\n'
+                                     'eci = "ECI"\ntechnology = "制式"\nlat = "位置/纬度"\nlon = "经度"\nband_mhz = "频段"\n'
+                                     '[vocab.technology]\n"4G" = "LTE"\n', encoding="utf-8")
+    r = import_export("params", src, tmp_path / "e", profile=tmp_path / "p.toml")
+    assert r.summary["mapped"]["lat"] == "纬度" and r.rejected["reason"].tolist() == ["no band: band and channel number both empty"]
+    assert r.rejected["row"].tolist() == [1]
+
+
+def test_utf16_counters_are_streamed_like_utf8(tmp_path):
+    text = ("开始时间,粒度,小区,下行PRB平均利用率\n"
+            "2026-11-01 08:00:00,60,\"eNodeB标识=510001, 本地小区标识=1\",45.2\n"
+            "2026-11-01 08:00:00,60,\"eNodeB标识=510001, 本地小区标识=2\",95%\n")
+    for enc in ("utf-16", "utf-8"):
+        r = import_export("counters", _csv(tmp_path / f"pm-{enc}.csv", text, enc), tmp_path / enc)
+        assert r.summary["rows_converted"] == 2, enc
+        assert _table(tmp_path / enc / "load.csv")["prb_dl_pct"].tolist() == ["45.2", "95.0"]
+
+
+@pytest.mark.parametrize("body, message", [
+    ('[columns]\nlat = "纬度"\nazimth_deg = "方位角"\n', "[columns] azimth_deg is not a known key for kind 'params'; known keys: "),
+    ('[units]\nazimth_deg = "km"\n', "[units] azimth_deg is not a known key"),
+    ('[options]\nsite_sprad_m = 50\n', "[options] site_sprad_m is not a known key for kind 'params'; known keys: site_spread_m"),
+    ('[options]\nsite_spread_m = "far"\n', "[options] site_spread_m was 'far' but is expected to be a number > 0"),
+    ('[ids]\ngnb_id_bits = "x"\n', "[ids] gnb_id_bits was 'x' but is expected to be a whole number 22..32"),
+    ('[source]\nheader_rows = "two"\n', "[source] header_rows was 'two' but is expected to be a whole number >= 0"),
+    ('[time]\nformat = 12\n', "[time] format was 12 but is expected to be a strftime pattern"),
+    ('[vocab.technology]\n"4G" = 4\n', "[vocab.technology] '4G' was 4 but is expected to be one of GSM, UMTS, LTE, NR"),
+    ('[vocab.indoor]\n"室内" = "yes please"\n', "[vocab.indoor] '室内' was 'yes please' but is expected to be true or false"),
+])
+def test_profile_values_and_keys_are_checked_up_front(tmp_path, body, message):
+    _csv(tmp_path / "gc.csv", PARAMS)
+    (tmp_path / "p.toml").write_text('kind = "params"\n' + body, encoding="utf-8")
+    r = CliRunner().invoke(cli, ["import", "params", str(tmp_path / "gc.csv"), "--profile", str(tmp_path / "p.toml"),
+                                 "--out", str(tmp_path / "d")])
+    assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+    assert "profile p.toml: " + message in r.output
+    assert len(r.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("body, message", [
+    ('[options]\nchunk_rows = 0\n', "[options] chunk_rows was 0 but is expected to be a whole number > 0"),
+    ('[options]\nflap_gap_min = 5\n', "[options] flap_gap_min is not a known key for kind 'counters'"),
+])
+def test_counter_profile_options_are_checked(tmp_path, body, message):
+    (tmp_path / "p.toml").write_text('kind = "counters"\n' + body, encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape(message)):
+        import_export("counters", _csv(tmp_path / "pm.csv", "开始时间,ECI,下行PRB平均利用率\n"), tmp_path / "d",
+                      profile=tmp_path / "p.toml")
+
+
+def test_a_profile_given_with_a_folder_is_the_users_file(tmp_path, monkeypatch):
+    _csv(tmp_path / "gc.csv", PARAMS)
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(cli, ["import", "params", "gc.csv", "--profile", "./myprofile", "--out", "d"])
+    assert r.exit_code == 2 and "'./myprofile': no such file" in r.output and "starter" not in r.output
+    (tmp_path / "myprofile").write_text('kind = "params"\n[columns]\nlat = "纬度"\nlon = "经度"\n', encoding="utf-8")
+    r = CliRunner().invoke(cli, ["import", "params", "gc.csv", "--profile", "./myprofile", "--out", "d"])
+    assert r.exit_code == 0 and "(profile myprofile)" in r.output
+
+
+def test_a_day_month_ambiguous_date_is_refused_without_a_time_format(tmp_path):
+    text = ("工单号,受理时间,经纬度,投诉类别\nT1,01/11/2026 08:00,\"104.04,30.64\",无信号\n"
+            "T2,13/11/2026 08:00,\"104.04,30.64\",无信号\nT3,2026/11/01 08:00,\"104.04,30.64\",无信号\n")
+    r = import_export("complaints", _csv(tmp_path / "cp.csv", text), tmp_path / "d")
+    reasons = r.rejected.set_index("row")["reason"]
+    assert list(reasons.index) == [1]
+    assert "'01/11/2026 08:00' is ambiguous: day/month or month/day? Set [time] format" in reasons[1]
+    c = _table(tmp_path / "d" / "complaints.csv")
+    assert c["received_at"].tolist() == ["2026-11-13T00:00:00Z", "2026-11-01T00:00:00Z"]
+    (tmp_path / "p.toml").write_text('kind = "complaints"\n[time]\nzone = "Asia/Shanghai"\nformat = "%d/%m/%Y %H:%M"\n'
+                                     '[columns]\ncomplaint_id = "工单号"\nreceived_at = "受理时间"\nlatlon = "经纬度"\n'
+                                     'category = "投诉类别"\n[vocab.category]\n"无信号" = "no_signal"\n', encoding="utf-8")
+    r = import_export("complaints", _csv(tmp_path / "cp2.csv", text.split("T3")[0]), tmp_path / "e", profile=tmp_path / "p.toml")
+    assert _table(tmp_path / "e" / "complaints.csv")["received_at"].tolist() == ["2026-11-01T00:00:00Z", "2026-11-13T00:00:00Z"]
+
+
+def test_an_alarm_whose_clear_time_is_a_placeholder_is_still_active(tmp_path):
+    rows = ["-", "未清除", "1970-01-01 08:00:00", "NULL", "", "2026-11-01 09:00:00"]
+    text = "告警流水号,告警名称,告警级别,发生时间,清除时间,网元ID,本地小区标识\n" + "".join(
+        f"{i},小区不可用告警,紧急,2026-11-01 08:00:00,{end},510001,{i}\n" for i, end in enumerate(rows, 1))
+    r = import_export("alarms", _csv(tmp_path / "al.csv", text), tmp_path / "d")
+    assert r.summary["rows_rejected"] == 0
+    events = _table(tmp_path / "d" / "events.csv")
+    assert events["end_time"].tolist() == [""] * 5 + ["2026-11-01T01:00:00Z"]
+    assert r.summary["converted"] == {"end_time: 'not cleared' placeholder read as still active": 4}
+    (tmp_path / "p.toml").write_text('kind = "alarms"\n[time]\nzone = "Asia/Shanghai"\nnot_cleared = ["-"]\n'
+                                     '[columns]\nalarm_id = "告警流水号"\nalarm_name = "告警名称"\nseverity = "告警级别"\n'
+                                     'start_time = "发生时间"\nend_time = "清除时间"\nnode_id = "网元ID"\n'
+                                     'local_cell_id = "本地小区标识"\n[vocab.severity]\n"紧急" = "critical"\n', encoding="utf-8")
+    r = import_export("alarms", _csv(tmp_path / "al.csv", text), tmp_path / "e", profile=tmp_path / "p.toml")
+    assert r.rejected["row"].tolist() == [2, 3, 4]  # only "-" is a placeholder for this profile
+
+
+def test_repeated_counters_of_a_cell_and_period_keep_the_first_row_across_pieces(tmp_path):
+    (tmp_path / "p.toml").write_text('kind = "counters"\n[time]\nzone = "Asia/Shanghai"\n[columns]\ntimestamp = "开始时间"\n'
+                                     'eci = "ECI"\nprb_dl_pct = "PRB"\n[options]\nchunk_rows = 2\n', encoding="utf-8")
+    src = _csv(tmp_path / "pm.csv", "开始时间,ECI,PRB\n2026-11-01 08:00:00,130560257,10\n2026-11-01 09:00:00,130560257,20\n"
+                                    "2026/11/01 08:00,130560257,99\n2026-11-01 08:00:00,0x7C83101,50\n")
+    r = import_export("counters", src, tmp_path / "d", profile=tmp_path / "p.toml")
+    assert _table(tmp_path / "d" / "load.csv")["prb_dl_pct"].tolist() == ["10.0", "20.0"]
+    reasons = r.rejected.set_index("row")["reason"]
+    assert list(reasons.index) == [3, 4]
+    assert reasons[4] == "duplicate counters of cell '510001-1' at 2026-11-01T00:00:00Z (the later row; first at row 1)"
+
+
+def test_a_second_vendors_alarms_are_appended_to_the_same_events_table(tmp_path):
+    head = "告警流水号,告警名称,告警级别,发生时间,清除时间,网元ID,本地小区标识\n"
+    first = _csv(tmp_path / "huawei.csv", head + "H1,小区不可用告警,紧急,2026-11-01 08:00:00,,510001,1\n")
+    second = _csv(tmp_path / "zte.csv", head + "Z1,Cell Unavailable,紧急,2026-11-01 09:00:00,,510002,1\n"
+                                               "H1,小区不可用告警,紧急,2026-11-01 10:00:00,,510003,1\n")
+    d = str(tmp_path / "d")
+    assert CliRunner().invoke(cli, ["import", "alarms", str(first), "--out", d]).exit_code == 0
+    r = CliRunner().invoke(cli, ["import", "alarms", str(second), "--out", d])
+    assert r.exit_code == 2 and "pass --overwrite to replace them, or --append to add this export's rows" in r.output
+    r = CliRunner().invoke(cli, ["import", "alarms", str(second), "--out", d, "--append"])
+    assert r.exit_code == 0, r.output
+    assert "converted 1, rejected 1" in r.output and "1 rows of events.csv were there before" in r.output
+    events = _table(tmp_path / "d" / "events.csv")
+    assert events["event_id"].tolist() == ["H1", "Z1"] and events["element_id"].tolist() == ["510001-1", "510002-1"]
+    rejected = _table(tmp_path / "d" / "import" / "alarms-2-rejected.csv")
+    assert rejected["reason"].tolist() == ["event_id 'H1' is already in events.csv (from an earlier import)"]
+    assert (tmp_path / "d" / "import" / "alarms-rejected.csv").exists()  # the first import's report is kept

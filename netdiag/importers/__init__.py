@@ -26,7 +26,7 @@ import pandas as pd
 from netdiag.data.csv_reader import ROW, UNREADABLE
 from netdiag.errors import InputError
 from netdiag.importers.common import REJECTED_COLUMNS, Job, unused_columns
-from netdiag.importers.profile import load_dictionary, load_profile, starter_profiles
+from netdiag.importers.profile import load_dictionary, load_profile, norm_header, starter_profiles
 from netdiag.importers.source import check_source, read_chunks, read_table
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,8 @@ class ImportResult:
 
 def import_export(kind: str, source: str | Path, out_dir: str | Path, *, profile: str | Path | None = None,
                   sheet: str | None = None, dictionary: str | Path | None = None, mcc: int | None = None,
-                  mnc: int | None = None, bbox: tuple | None = None, overwrite: bool = False) -> ImportResult:
+                  mnc: int | None = None, bbox: tuple | None = None, overwrite: bool = False,
+                  append: bool = False) -> ImportResult:
     """Convert one export into contract tables in ``out_dir``.
 
     Parameters
@@ -79,6 +80,11 @@ def import_export(kind: str, source: str | Path, out_dir: str | Path, *, profile
         OpenCelliD filters (``bbox`` = west, south, east, north).
     overwrite : bool
         Replace tables and reports already in ``out_dir``.
+    append : bool
+        Add the rows to the tables already in ``out_dir`` (``params``, ``alarms``, ``complaints``):
+        e.g. a second OMC vendor's alarms into the same ``events.csv``. A row whose id is already
+        in the table is rejected with that reason; a site already there is kept as it is. The
+        reports are written beside the earlier ones (``alarms-2-rejected.csv``, ...).
 
     Returns
     -------
@@ -98,24 +104,49 @@ def import_export(kind: str, source: str | Path, out_dir: str | Path, *, profile
     report_names = [f"{kind}-rejected.csv", f"{kind}-summary.json"] + (["alarms-merged.csv"] if kind == "alarms" else [])
     from netdiag.views.writers import prepare_out_dir, refuse_existing
 
-    out = prepare_out_dir(out_dir, outputs, overwrite=overwrite)
+    if append and overwrite:
+        raise InputError("`append` and `overwrite` exclude each other: add the rows to the tables, or replace them")
+    if append and kind not in APPENDABLE:
+        raise InputError(f"`append` is for the kinds {', '.join(APPENDABLE)}; import {kind} into its own data "
+                         f"directory, or merge the files before importing")
+    from netdiag.errors import OutputExistsError
+
+    try:
+        out = prepare_out_dir(out_dir, [] if append else outputs, overwrite=overwrite)
+    except OutputExistsError as exc:
+        if kind in APPENDABLE:
+            raise OutputExistsError(f"{exc}, or `append` to add this export's rows to them (e.g. a second OMC "
+                                    f"vendor's {kind})") from None
+        raise
+    if append:
+        n = 2
+        while any((out / "import" / name.replace(kind, f"{kind}-{n}", 1)).exists() for name in report_names):
+            n += 1
+        if any((out / "import" / name).exists() for name in report_names):
+            report_names = [name.replace(kind, f"{kind}-{n}", 1) for name in report_names]
     refuse_existing(out / "import", report_names, overwrite=overwrite)
     sheet = sheet or prof.source.get("sheet") or None
     header_rows = int(prof.source.get("header_rows", 0))
+    wanted = {norm_header(part) for headers in prof.columns.values() for h in headers for part in (h, h.split("/")[-1])}
     if kind == "counters" or kind == "opencellid":
         result = _import_streamed(kind, prof, path, out, table, sheet=sheet, header_rows=header_rows,
-                                  mcc=mcc, mnc=mnc, bbox=bbox)
+                                  mcc=mcc, mnc=mnc, bbox=bbox, wanted=wanted)
     else:
-        frame = read_table(path, encoding=prof.encoding, sheet=sheet, header_rows=header_rows)
-        result = _import_whole(kind, prof, frame, out, table, dictionary=dictionary)
+        frame = read_table(path, encoding=prof.encoding, sheet=sheet, header_rows=header_rows, wanted=wanted)
+        result = _import_whole(kind, prof, frame, out, table, dictionary=dictionary, append=append)
     result.summary.update({"kind": kind, "source": path.name, "profile": prof.name})
-    _write_report(result, out / "import", kind)
+    _write_report(result, out / "import", kind, report_names)
     log.info("import %s: %d rows read, %d converted, %d rejected", kind, result.summary["rows_read"],
              result.summary["rows_converted"], result.summary["rows_rejected"])
     return result
 
 
-def _import_whole(kind, prof, frame, out: Path, table: str, *, dictionary) -> ImportResult:
+#: the kinds whose rows can be added to an existing table (``append``), with each table's id column
+APPENDABLE = {"params": {"cells": "cell_id", "sites": "site_id"}, "alarms": {"events": "event_id"},
+              "complaints": {"complaints": "complaint_id"}}
+
+
+def _import_whole(kind, prof, frame, out: Path, table: str, *, dictionary, append: bool = False) -> ImportResult:
     from netdiag.views.writers import write_csv
 
     job = Job(frame, prof, table)
@@ -131,6 +162,8 @@ def _import_whole(kind, prof, frame, out: Path, table: str, *, dictionary) -> Im
         from netdiag.importers.complaints import convert
 
         tables, ids = convert(job)
+    if append:
+        tables = _append(job, tables, ids, out, APPENDABLE[kind])
     rejected = job.rejected(ids)
     written = {}
     for name, t in tables.items():
@@ -144,7 +177,33 @@ def _import_whole(kind, prof, frame, out: Path, table: str, *, dictionary) -> Im
     return result
 
 
-def _import_streamed(kind, prof, path: Path, out: Path, table: str, *, sheet, header_rows, mcc, mnc, bbox) -> ImportResult:
+def _append(job: Job, tables: dict, ids: pd.Series, out: Path, id_columns: dict) -> dict:
+    """The tables with the rows already in ``out`` first; a new row whose id is already there is
+    rejected (the main table) or left out (sites: the one there is kept)."""
+    from netdiag.importers.common import quoted
+
+    merged = {}
+    for name, t in tables.items():
+        path = out / f"{name}.csv"
+        if not path.exists():
+            merged[name] = t
+            continue
+        old = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        key = id_columns[name]
+        if key not in old.columns:
+            raise InputError(f"{path} has no column {key}: not a table netdiag can append to")
+        there = set(old[key])
+        if name == job.table:
+            clash = ids.isin(there).to_numpy() & ~job.bad & (ids != "").to_numpy()
+            job.reject(clash, f"{key} " + quoted(ids) + f" is already in {name}.csv (from an earlier import)")
+        t = t[~t[key].astype(str).isin(there)]
+        merged[name] = pd.concat([old, t.astype(object)], ignore_index=True)
+        job.summary.setdefault("appended_to", {})[f"{name}.csv"] = int(len(old))
+    return merged
+
+
+def _import_streamed(kind, prof, path: Path, out: Path, table: str, *, sheet, header_rows, mcc, mnc, bbox,
+                     wanted=None) -> ImportResult:
     """Counters and OpenCelliD: piece by piece, each written before the next is read."""
     from netdiag.importers import counters, opencellid
     from netdiag.views.sanitize import neutralise_frame
@@ -157,7 +216,9 @@ def _import_streamed(kind, prof, path: Path, out: Path, table: str, *, sheet, he
     written = {f"{n}.csv": 0 for n in names}
     rejected, summary, read, filtered = [], None, 0, 0
     sites = []
-    for piece in read_chunks(path, encoding=prof.encoding, sheet=sheet, header_rows=header_rows, chunk_rows=chunk_rows):
+    seen = counters.Seen()
+    for piece in read_chunks(path, encoding=prof.encoding, sheet=sheet, header_rows=header_rows, chunk_rows=chunk_rows,
+                             wanted=wanted):
         read += len(piece) + len(piece.attrs.get(UNREADABLE) or [])
         if kind == "opencellid":
             keep = opencellid.keep_mask(piece.rename(columns=str.lower), mcc=mcc, mnc=mnc, bbox=bbox)
@@ -166,7 +227,7 @@ def _import_streamed(kind, prof, path: Path, out: Path, table: str, *, sheet, he
             piece = piece[keep]
             piece.attrs = attrs
         job = Job(piece, prof, table)
-        tables, ids = (counters.convert(job) if kind == "counters" else opencellid.convert(job))
+        tables, ids = (counters.convert(job, seen) if kind == "counters" else opencellid.convert(job))
         if kind == "opencellid":
             sites.append(tables.pop("sites"))
         for name, t in tables.items():
@@ -197,6 +258,9 @@ def _merge_summary(previous: Job | None, job: Job) -> Job:
             previous.summary[key][col] = previous.summary[key].get(col, 0) + n
     previous.summary["mapped"].update(job.summary["mapped"])
     previous.summary["unit_converted"].update(job.summary["unit_converted"])
+    for key, n in job.summary.get("converted", {}).items():
+        previous.summary.setdefault("converted", {})
+        previous.summary["converted"][key] = previous.summary["converted"].get(key, 0) + n
     return previous
 
 
@@ -223,15 +287,15 @@ def _summary(job: Job, *, read: int, rejected: pd.DataFrame, written: dict, filt
     }
 
 
-def _write_report(result: ImportResult, folder: Path, kind: str) -> None:
+def _write_report(result: ImportResult, folder: Path, kind: str, names: list[str] | None = None) -> None:
     from netdiag.views.writers import write_csv, write_json
 
+    names = names or [f"{kind}-rejected.csv", f"{kind}-summary.json", "alarms-merged.csv"]
     folder.mkdir(parents=True, exist_ok=True)
     rejected = result.rejected[REJECTED_COLUMNS].sort_values("row", kind="stable")
-    result.report_files = [write_csv(rejected, folder / f"{kind}-rejected.csv"),
-                           write_json(result.summary, folder / f"{kind}-summary.json")]
+    result.report_files = [write_csv(rejected, folder / names[0]), write_json(result.summary, folder / names[1])]
     if kind == "alarms":
-        result.report_files.append(write_csv(result.absorbed, folder / "alarms-merged.csv"))
+        result.report_files.append(write_csv(result.absorbed, folder / names[2]))
 
 
 def summary_text(result: ImportResult) -> str:
@@ -241,10 +305,14 @@ def summary_text(result: ImportResult) -> str:
              f"  rows read {s['rows_read']}: converted {s['rows_converted']}, rejected {s['rows_rejected']}"
              + (f", outside the filters {s['rows_filtered']}" if s.get("rows_filtered") else "")
              + (f" ({s['merged_rows']} flapping alarms merged into {s['flapping_events']} events)" if s.get("merged_rows") else "")]
-    lines.append("  written: " + ", ".join(f"{f} ({n} rows)" for f, n in s["written"].items()))
+    lines.append("  written: " + ", ".join(f"{f} ({n} rows)" for f, n in s["written"].items())
+                 + (" (appended: " + ", ".join(f"{n} rows of {f} were there before" for f, n in s["appended_to"].items())
+                    + ")" if s.get("appended_to") else ""))
     lines.append("  mapped: " + ", ".join(f"{col} <- {h}" for col, h in s["mapped"].items()))
     if s["unit_converted"]:
         lines.append("  units converted: " + ", ".join(f"{c} from {u}" for c, u in s["unit_converted"].items()))
+    if s.get("converted"):
+        lines.append("  values converted: " + ", ".join(f"{k} ({n} rows)" for k, n in s["converted"].items()))
     if s["defaulted"]:
         lines.append("  defaulted: " + ", ".join(f"{c} in {n} rows" for c, n in s["defaulted"].items()))
     if s["not_used"]:

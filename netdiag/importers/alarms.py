@@ -2,7 +2,8 @@
 
 Each alarm row names the alarm (in any language the dictionary knows), its level
 (紧急/重要/次要/提示 -> critical/major/minor/warning through ``[vocab.severity]``), when it was
-raised and cleared, and the network element: a cell (by the profile's ``[ids]`` rule: ECI,
+raised and cleared (a clear time such as ``-``, ``未清除``, ``NULL`` or the 1970 epoch is an
+alarm still active: ``[time] not_cleared`` lists them), and the network element: a cell (by the profile's ``[ids]`` rule: ECI,
 node + local cell id, ...) or else the NE itself (``element_id``: site, repeater or transport
 node id). The dictionary (:func:`netdiag.importers.profile.load_dictionary`) gives the event
 type, and for shutdowns whether they were planned. An alarm name the dictionary does not know
@@ -21,8 +22,8 @@ import pandas as pd
 
 from netdiag.data.schema import SEVERITIES
 from netdiag.importers.common import Job, quoted
-from netdiag.importers.ids import cell_ids
-from netdiag.importers.profile import norm_header
+from netdiag.importers.ids import cell_ids, node_text
+from netdiag.importers.profile import NOT_CLEARED, norm_header
 
 EVENT_COLUMNS = ["event_id", "element_id", "event_type", "severity", "start_time", "end_time", "planned",
                  "prev_lat", "prev_lon", "detail"]
@@ -34,7 +35,7 @@ def convert(job: Job, dictionary: dict) -> tuple[dict, pd.Series]:
     job.require("alarm_name", "start_time")
     has_cell_rule = any(job.header(c) for c in ("eci", "nci", "cgi", "local_cell_id", "cell_text"))
     cell, _ = cell_ids(job, required=False) if has_cell_rule else (pd.Series("", index=job.frame.index), None)
-    element = cell.where(cell != "", job.text("element_id"))
+    element = cell.where(cell != "", node_text(job, "element_id"))
     alarm_id = job.text("alarm_id")
     alarm_id = alarm_id.where(alarm_id != "", "A" + job.frame["_row"].astype(str))
     name = job.text("alarm_name")
@@ -57,6 +58,7 @@ def convert(job: Job, dictionary: dict) -> tuple[dict, pd.Series]:
     severity = fixed.where(fixed != "", level)
     planned = field("planned").map({True: "true", False: "false", "": ""}).fillna("")
     start = job.times("start_time", required=True)
+    _not_cleared(job)
     end = job.times("end_time")
     job.reject(((end != "") & (start != "") & (end < start)).to_numpy(), "cleared before it was raised (" +
                job.label("end_time") + " before " + job.label("start_time") + ")")
@@ -79,6 +81,20 @@ def convert(job: Job, dictionary: dict) -> tuple[dict, pd.Series]:
     job.summary["flapping_events"] = int(merged["detail"].str.contains("flapping: ", regex=False).sum())
     job.absorbed = absorbed
     return {"events": merged[EVENT_COLUMNS].reset_index(drop=True)}, alarm_id
+
+
+def _not_cleared(job: Job) -> None:
+    """A clear time that says "not cleared" (``-``, ``未清除``, ``NULL``, the 1970 epoch, ...: the
+    profile's ``[time] not_cleared``) is an alarm still active: its end time is empty."""
+    header = job.header("end_time")
+    if header is None:
+        return
+    words = {w.strip().lower() for w in job.profile.time.get("not_cleared", NOT_CLEARED)}
+    raw = job.frame[header].fillna("").astype(str).str.strip()
+    hit = raw.str.lower().isin(words) & (raw != "")
+    if hit.any():
+        job.frame[header] = raw.where(~hit, "")
+        job.note("end_time", int(hit.sum()), "'not cleared' placeholder read as still active")
 
 
 def merge_flapping(events: pd.DataFrame, *, gap_min: float = 10) -> tuple[pd.DataFrame, pd.DataFrame]:

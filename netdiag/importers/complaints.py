@@ -10,6 +10,8 @@ import's own report never shows it.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -19,8 +21,42 @@ from netdiag.importers.common import Job, quoted
 
 COMPLAINT_COLUMNS = ["complaint_id", "received_at", "occurred_at", "lat", "lon", "coord_system", "category", "indoor",
                      "channel", "customer_id", "vip", "description", "position_accuracy_m"]
-COORD_WORDS = {"百度": "bd09", "百度坐标": "bd09", "高德": "gcj02", "腾讯": "gcj02", "火星坐标": "gcj02",
-               "gps": "wgs84", "gps坐标": "wgs84", "wgs84坐标": "wgs84", "大地坐标": "wgs84"}
+COORD_WORDS = {"百度": "bd09", "百度坐标": "bd09", "百度地图": "bd09", "baidu": "bd09",
+               "高德": "gcj02", "高德地图": "gcj02", "高德坐标": "gcj02", "腾讯": "gcj02", "腾讯地图": "gcj02",
+               "火星坐标": "gcj02", "国测局坐标": "gcj02", "gps": "wgs84", "gps坐标": "wgs84", "wgs84坐标": "wgs84",
+               "大地坐标": "wgs84"}
+
+
+_DECIMAL = re.compile(r"(?<![\d.])[-+]?\d{1,3}\.\d+(?![\d.])"  # a coordinate, not a phone number
+                      r"|(?<!\d)(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}[/.-]\d{1,2}[/.-]\d{1,2})"  # a date,
+                      r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?(?!\d)")  # with its time
+_KEEP = "\ue000"
+
+
+def mask_reasons(reasons: pd.Series) -> pd.Series:
+    """Phone numbers in the reasons masked (:func:`netdiag.data.privacy.mask_text_series`), but not
+    decimals with a point such as coordinates (``104.0431,30.6412`` is no phone number) nor dates
+    (``01/11/2026 08:00``).
+
+    Examples
+    --------
+    >>> mask_reasons(pd.Series(["'104.0431,30.6412' outside", "call 13812345678 or 138.1234.5678"])).tolist()
+    ["'104.0431,30.6412' outside", 'call *******5678 or ***.****.5678']
+    """
+    kept: dict = {}
+
+    def protect(i, text):
+        kept[i] = _DECIMAL.findall(text)
+        return _DECIMAL.sub(_KEEP, text)
+    text = reasons.astype(object).fillna("")
+    protected = pd.Series([protect(i, t) if t else t for i, t in text.items()], index=text.index, dtype=object)
+    masked = mask_text_series(protected)
+    out = []
+    for i, t in masked.items():
+        for value in kept.get(i, []):
+            t = t.replace(_KEEP, value, 1)
+        out.append(t)
+    return pd.Series(out, index=reasons.index, dtype=object)
 
 
 def _position(job: Job) -> tuple[np.ndarray, np.ndarray]:
@@ -30,16 +66,11 @@ def _position(job: Job) -> tuple[np.ndarray, np.ndarray]:
         a, b = pd.to_numeric(parts[0], errors="coerce"), pd.to_numeric(parts[1], errors="coerce")
         order = job.profile.options.get("latlon_order", "lon,lat")
         lon, lat = (a, b) if order == "lon,lat" else (b, a)
-        swapped = (lon.abs() <= 90) & (lat.abs() > 90)  # written the other way round: take it as meant
-        lon, lat = lon.where(~swapped, lat), lat.where(~swapped, lon)
         given = (pair != "").to_numpy()
         job.reject(given & parts[0].isna().to_numpy(), job.label("latlon") + " " + quoted(pair) +
                    " is not two numbers 'lon,lat'")
-        lat_a, lon_a = lat.to_numpy(float), lon.to_numpy(float)
-        out = given & np.isfinite(lat_a) & ((np.abs(lat_a) > 90) | (np.abs(lon_a) > 180))
-        job.reject(out, job.label("latlon") + " " + quoted(pair) + " is outside -90..90 / -180..180")
-        return lat_a, lon_a
-    return job.number("lat", lo=-90, hi=90), job.number("lon", lo=-180, hi=180)
+        return job.fix_position(lat.to_numpy(float), lon.to_numpy(float), job.label("latlon"), quoted(pair))
+    return job.position("lat", "lon", required=False)
 
 
 def convert(job: Job) -> tuple[dict, pd.Series]:
@@ -68,6 +99,6 @@ def convert(job: Job) -> tuple[dict, pd.Series]:
     })
     from netdiag.importers.params import _duplicates
 
-    job.reasons = mask_text_series(job.reasons)  # a reason quoting an address or a note never shows a number whole
+    job.reasons = mask_reasons(job.reasons)  # a reason quoting an address or a note never shows a phone number whole
     _duplicates(job, cid, "complaint_id")
     return {"complaints": complaints[~job.bad][COMPLAINT_COLUMNS].reset_index(drop=True)}, cid

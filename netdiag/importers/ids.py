@@ -23,6 +23,7 @@ ECI = eNodeB id x 256 + cell id (TS 36.413); NCI = gNodeB id x 2^(36 - gnb_id_bi
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -50,6 +51,26 @@ def _ints(text: pd.Series, base: str) -> pd.Series:
     return out
 
 
+def integers(text: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Decimal text -> (the integer as canonical text, ``""`` where not one; mask of values given
+    but not a whole number). ``01``, ``0510004``, ``1.0`` and ``１`` are ``1``, ``510004``, ``1``, ``1``.
+
+    Examples
+    --------
+    >>> t, bad = integers(pd.Series(["01", "0510004", "1.0", "1.5", "", "x"]))
+    >>> t.tolist(), bad.tolist()
+    (['1', '510004', '1', '', '', ''], [False, False, False, True, False, True])
+    """
+    t = text.fillna("").astype(str).str.strip()
+    wide = t.str.contains(r"[\uff10-\uff19]", regex=True)
+    if wide.any():
+        t = t.where(~wide, t[wide].map(lambda v: unicodedata.normalize("NFKC", v)))
+    parts = t.str.extract(r"^\+?0*(\d+?)(?:\.0*)?$")[0]
+    ok = parts.notna() & (t.str.len() <= 40)
+    out = parts.where(ok, "").astype(object)
+    return out, ((t != "") & ~ok).to_numpy()
+
+
 def cell_ids(job, *, required: bool = True) -> tuple[pd.Series, pd.Series]:
     """(cell_id, node) per row of ``job`` by the profile's ``[ids]`` rule; ``""`` where none.
 
@@ -72,11 +93,18 @@ def cell_ids(job, *, required: bool = True) -> tuple[pd.Series, pd.Series]:
     done = np.zeros(n, bool)
     direct = pd.Series("", index=job.frame.index, dtype=object)
 
-    def take(rows, nodes, cells):
+    def take(rows, nodes, cells, what):
+        """Node and local cell numbers compared as integers (``01`` = ``1``), so that every table's ids meet."""
         nonlocal done
         rows = np.asarray(rows, bool) & ~done
-        node[rows] = nodes[rows].astype(str)
-        cell[rows] = cells[rows].astype(str)
+        n_text, n_bad = integers(pd.Series(nodes, index=node.index).where(rows, ""))
+        c_text, c_bad = integers(pd.Series(cells, index=node.index).where(rows, ""))
+        job.reject(rows & (n_bad | c_bad), what + " is not a whole number (node " +
+                   pd.Series(nodes, index=node.index).astype(str).str.slice(0, 30) + ", cell " +
+                   pd.Series(cells, index=node.index).astype(str).str.slice(0, 30) + ")")
+        rows &= ~n_bad & ~c_bad
+        node[rows] = n_text[rows]
+        cell[rows] = c_text[rows]
         done |= rows
 
     order = [rule] if rule != "auto" else ["cgi", "eci", "nci", "node_cell", "pattern", "column"]
@@ -87,19 +115,25 @@ def cell_ids(job, *, required: bool = True) -> tuple[pd.Series, pd.Series]:
             given = (raw != "").to_numpy()
             ok = parts[0].notna().to_numpy()
             job.reject(given & ~ok & ~done, job.label("cgi") + " '" + raw + "' is not MCC-MNC-NODE-CELL")
-            take(given & ok, parts[0], parts[1])
+            take(given & ok, parts[0], parts[1], job.label("cgi"))
         elif step in ("eci", "nci") and job.header(step):
             raw = job.text(step)
             given = (raw != "").to_numpy()
             value = _ints(raw, base)
             ok = (value >= 0).to_numpy()
             job.reject(given & ~ok & ~done, job.label(step) + " '" + raw + "' is not a decimal or hex number")
+            width = 28 if step == "eci" else 36  # TS 36.413 / 38.413
+            too_big = given & ok & (value >= (1 << width)).to_numpy()
+            job.reject(too_big & ~done, job.label(step) + " '" + raw + f"' is beyond {width} bits (an {step.upper()} "
+                       f"is below 2^{width} = {1 << width})")
+            ok = ok & ~too_big
             shift = 8 if step == "eci" else 36 - bits
             v = value.to_numpy()
-            take(given & ok, pd.Series(v >> shift, index=value.index), pd.Series(v & ((1 << shift) - 1), index=value.index))
+            take(given & ok, pd.Series(v >> shift, index=value.index), pd.Series(v & ((1 << shift) - 1), index=value.index),
+                 job.label(step))
         elif step == "node_cell" and job.header("node_id") and job.header("local_cell_id"):
             a, b = job.text("node_id"), job.text("local_cell_id")
-            take((a != "") & (b != ""), a, b)
+            take((a != "") & (b != ""), a, b, job.label("node_id") + " / " + job.label("local_cell_id"))
         elif step == "pattern" and ids.get("pattern") and job.header("cell_text"):
             try:
                 parts = job.text("cell_text").str.extract(ids["pattern"])
@@ -108,7 +142,7 @@ def cell_ids(job, *, required: bool = True) -> tuple[pd.Series, pd.Series]:
                                  f"with groups node and cell: {exc}") from None
             if not {"node", "cell"} <= set(parts.columns):
                 raise InputError(f"profile {job.profile.name}: [ids] pattern needs the groups (?P<node>...) and (?P<cell>...)")
-            take(parts["node"].notna() & parts["cell"].notna(), parts["node"], parts["cell"])
+            take(parts["node"].notna() & parts["cell"].notna(), parts["node"], parts["cell"], job.label("cell_text"))
         elif step == "column" and job.header("cell_id"):
             raw = job.text("cell_id")
             rows = (raw != "").to_numpy() & ~done
@@ -127,6 +161,18 @@ def cell_ids(job, *, required: bool = True) -> tuple[pd.Series, pd.Series]:
     if required:
         job.reject(~done & ~job.bad, "no cell id: " + _which(job, order))
     return out, node
+
+
+def node_text(job, column: str) -> pd.Series:
+    """An element / site id column as given, except where it is the same export column as the
+    node id (``站号`` = ``eNodeB ID``): there whole numbers are canonical (``0510004`` -> ``510004``),
+    as in the cell ids built from it."""
+    raw = job.text(column)
+    header = job.header(column)
+    if header is None or header != job.header("node_id"):
+        return raw
+    canon, _ = integers(raw)
+    return canon.where(canon != "", raw)
 
 
 def _which(job, order) -> str:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from netdiag.importers.common import Job, quoted
+from netdiag.importers.ids import integers
 from netdiag.importers.params import CELL_COLUMNS, SITE_COLUMNS
 
 RADIOS = {"gsm": "GSM", "umts": "UMTS", "lte": "LTE", "nr": "NR"}
@@ -39,8 +40,32 @@ def keep_mask(frame: pd.DataFrame, *, mcc: int | None, mnc: int | None, bbox: tu
         lon = pd.to_numeric(frame.get("lon", pd.Series("", index=frame.index)), errors="coerce").to_numpy()
         lat = pd.to_numeric(frame.get("lat", pd.Series("", index=frame.index)), errors="coerce").to_numpy()
         w, s, e, n = bbox
-        keep &= (lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)
+        unknown = ~np.isfinite(lon) | ~np.isfinite(lat)  # no position: rejected with a reason, not filtered
+        keep &= unknown | ((lon >= w) & (lon <= e) & (lat >= s) & (lat <= n))
     return keep
+
+
+#: the largest cell id of each radio: GSM CI 16 bits, UMTS (RNC + C-Id) and LTE ECI 28 bits, NR NCI 36 bits
+CELL_MAX = {"GSM": (1 << 16) - 1, "UMTS": (1 << 28) - 1, "LTE": (1 << 28) - 1, "NR": (1 << 36) - 1}
+
+
+def _whole(job: Job, column: str, tech: pd.Series, largest: dict) -> np.ndarray:
+    """The column as int64 (-1 where unusable): a whole number >= 0 within its radio's range,
+    else the row is rejected with the reason."""
+    raw = job.text(column)
+    text, not_whole = integers(raw)
+    empty = (raw == "").to_numpy()
+    job.reject(empty, f"{job.label(column)} missing")
+    job.reject(not_whole, job.label(column) + " " + quoted(raw) + " is not a whole number >= 0")
+    fits = (text.str.len() <= 15).to_numpy() & (text != "").to_numpy()
+    value = np.full(len(raw), -1, dtype="int64")
+    value[fits] = pd.to_numeric(text[fits]).to_numpy("int64")
+    limit = tech.map(largest).fillna(-1).astype("int64").to_numpy()
+    limit = np.where(limit < 0, np.iinfo("int64").max, limit)
+    too_big = (text != "").to_numpy() & (~fits | (value > limit))
+    job.reject(too_big & (tech != "").to_numpy(), job.label(column) + " " + quoted(raw) + " is beyond the " + tech +
+               " range (at most " + pd.Series(limit, index=raw.index).astype(str) + ")")
+    return np.where(too_big, -1, value)
 
 
 def convert(job: Job) -> tuple[dict, pd.DataFrame]:
@@ -51,22 +76,21 @@ def convert(job: Job) -> tuple[dict, pd.DataFrame]:
     job.reject((tech == "").to_numpy(), job.label("radio") + " " + quoted(radio_raw) +
                " is not GSM, UMTS, LTE or NR")
     mcc, net = job.text("mcc"), job.text("net")
-    area = job.number("area", required=True, lo=0)
-    cell = job.number("cell", required=True, lo=0)
-    lat = job.number("lat", required=True, lo=-90, hi=90)
-    lon = job.number("lon", required=True, lo=-180, hi=180)
+    area = _whole(job, "area", tech, {"GSM": 65535, "UMTS": 65535, "LTE": (1 << 16) - 1, "NR": (1 << 24) - 1})
+    cell = _whole(job, "cell", tech, CELL_MAX)
+    lat, lon = job.position("lat", "lon")
     rng = job.number("range", lo=0)
     opts = job.profile.options
     radius = np.clip(np.where(np.isfinite(rng) & (rng > 0), rng, np.nan),
                      float(opts.get("min_radius_m", 100)), float(opts.get("max_radius_m", 5000)))
     bits = int(job.profile.ids.get("gnb_id_bits", 24))
-    c = np.nan_to_num(cell).astype("int64")
+    c = np.where(cell >= 0, cell, 0)
     shift = np.where(tech == "NR", 36 - bits, 8)
-    node = np.where(tech.isin(["LTE", "NR"]), c >> shift, np.nan_to_num(area).astype("int64"))
+    node = np.where(tech.isin(["LTE", "NR"]), c >> shift, np.where(area >= 0, area, 0))
     local = np.where(tech.isin(["LTE", "NR"]), c & ((1 << shift) - 1), c)
     prefix = mcc + "-" + net + "-"
     node_s, local_s = pd.Series(node, index=job.frame.index).astype(str), pd.Series(local, index=job.frame.index).astype(str)
-    cell_id = prefix + node_s + "-" + local_s
+    cell_id = (prefix + node_s + "-" + local_s).where(cell >= 0, prefix + job.text("area") + "-" + job.text("cell"))
     site_id = np.where(tech.isin(["LTE", "NR"]), prefix + node_s, cell_id)
     bands = {**DEFAULT_BANDS, **{k.upper(): v for k, v in opts.get("band_by_radio", {}).items()}}
     band = tech.map(bands).astype(float)

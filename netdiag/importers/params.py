@@ -3,8 +3,8 @@
 One row per cell, as planning tools export it: site number and name, cell name, CGI / ECI /
 NCI, position, azimuth, beamwidth, tilt, antenna height, band (频段) or channel number
 (EARFCN / NR-ARFCN), coverage type (室内/室外), maintainer (维护单位) and district (区县).
-Sites are derived from the cells: one per site id, at the position of its first cell with a
-usable one (a site whose cells stand more than ``[options] site_spread_m`` apart is counted
+Sites are derived from the accepted cells: one per site id, at the position of its first
+accepted cell (a rejected row lends its site nothing; a site whose cells stand more than ``[options] site_spread_m`` apart is counted
 in the summary).
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from netdiag.data.coords import haversine_m
 from netdiag.data.schema import TECHNOLOGIES
 from netdiag.importers.bands import band_from_channel, band_from_text
 from netdiag.importers.common import Job, quoted
-from netdiag.importers.ids import cell_ids
+from netdiag.importers.ids import cell_ids, node_text
 
 CELL_COLUMNS = ["cell_id", "site_id", "technology", "band_mhz", "azimuth_deg", "beamwidth_deg", "radius_m", "indoor",
                 "name", "tilt_deg", "antenna_height_m", "channel"]
@@ -33,14 +33,13 @@ def convert(job: Job) -> dict[str, pd.DataFrame]:
     tech[(tech == "") & (job.text("eci") != "").to_numpy()] = "LTE"
     job.reject(((tech == "") & ~pd.Series(job.bad)).to_numpy(), f"{job.label('technology')} missing")
     band = _band(job, tech)
-    lat = job.number("lat", required=True, lo=-90, hi=90)
-    lon = job.number("lon", required=True, lo=-180, hi=180)
-    site = job.text("site_id")
+    lat, lon = job.position("lat", "lon")
+    site = node_text(job, "site_id")
     site = site.where(site != "", node)
     job.reject((site == "").to_numpy(), f"{job.label('site_id')} missing (and no node id to take it from)")
     cells = pd.DataFrame({
         "cell_id": cell_id, "site_id": site, "technology": tech, "band_mhz": band,
-        "azimuth_deg": job.number("azimuth_deg", lo=0, hi=360, below_hi=True),
+        "azimuth_deg": job.azimuth("azimuth_deg"),
         "beamwidth_deg": job.number("beamwidth_deg", lo=1, hi=360),
         "radius_m": job.number("radius_m", lo=1, hi=100000),
         "indoor": job.booleans("indoor"),
@@ -80,9 +79,9 @@ def _duplicates(job: Job, ids: pd.Series, name: str) -> None:
 
 
 def _sites(job: Job, site: pd.Series, lat: np.ndarray, lon: np.ndarray) -> pd.DataFrame:
-    """One site per site id, from the rows with a usable site id and position (bad cell rows too:
-    their site stands where they say)."""
-    usable = (site != "").to_numpy() & np.isfinite(lat) & np.isfinite(lon)
+    """One site per site id, from the accepted cell rows only (a rejected row's position, name or
+    district is not trusted: a site whose every cell is rejected is not written)."""
+    usable = (site != "").to_numpy() & np.isfinite(lat) & np.isfinite(lon) & ~job.bad
     rows = pd.DataFrame({"site_id": site, "name": job.text("site_name"), "lat": lat, "lon": lon,
                          "transport_id": job.text("transport_id"), "maintainer": job.text("maintainer"),
                          "region": job.text("region")})[usable]

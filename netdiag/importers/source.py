@@ -14,6 +14,7 @@ could not read at all in ``attrs["unreadable"]`` as ``(row, id, code, reason)``.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import logging
@@ -47,19 +48,24 @@ def check_source(path: str | Path) -> Path:
 
 
 def read_table(path: Path, *, encoding: str = "auto", sheet: str | None = None, header_rows: int = 0,
-               key: str | None = None) -> pd.DataFrame:
-    """The whole export as one text frame (see the module docstring)."""
+               key: str | None = None, wanted: set | None = None) -> pd.DataFrame:
+    """The whole export as one text frame (see the module docstring).
+
+    ``wanted`` (normalised headers the profile knows) finds the header row of a workbook whose
+    header does not start on the first row; ``header_rows`` (> 1) reads that many header rows of
+    a CSV file (groups above fields).
+    """
     if path.suffix.lower() in EXCEL:
-        return _read_xlsx(path, sheet=sheet, header_rows=header_rows)
+        return _read_xlsx(path, sheet=sheet, header_rows=header_rows, wanted=wanted)
     if sheet:
         raise InputError(f"`sheet` was given but {path.name} is not an Excel workbook (.xlsx)")
-    if encoding == "auto":
+    if encoding == "auto" and header_rows <= 1:
         from netdiag.data.csv_reader import read_csv
 
         frame = read_csv(path, key=key)
         frame.attrs[ALIASES] = {c: [c] for c in frame.columns if c != ROW}
         return _as_text(frame)
-    pieces = list(read_chunks(path, encoding=encoding))
+    pieces = list(read_chunks(path, encoding=encoding, header_rows=header_rows))
     frame = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame()
     frame.attrs = pieces[0].attrs if pieces else {UNREADABLE: [], ALIASES: {}}
     frame.attrs[UNREADABLE] = [u for p in pieces for u in p.attrs[UNREADABLE]]
@@ -67,10 +73,10 @@ def read_table(path: Path, *, encoding: str = "auto", sheet: str | None = None, 
 
 
 def read_chunks(path: Path, *, encoding: str = "auto", sheet: str | None = None, header_rows: int = 0,
-                chunk_rows: int = 200_000) -> Iterator[pd.DataFrame]:
+                chunk_rows: int = 200_000, wanted: set | None = None) -> Iterator[pd.DataFrame]:
     """The export in frames of at most ``chunk_rows`` rows (a workbook is read whole, then cut)."""
     if path.suffix.lower() in EXCEL:
-        frame = _read_xlsx(path, sheet=sheet, header_rows=header_rows)
+        frame = _read_xlsx(path, sheet=sheet, header_rows=header_rows, wanted=wanted)
         for start in range(0, max(len(frame), 1), chunk_rows):
             part = frame.iloc[start:start + chunk_rows].reset_index(drop=True)
             part.attrs = {UNREADABLE: frame.attrs[UNREADABLE] if start == 0 else [], ALIASES: frame.attrs[ALIASES]}
@@ -78,10 +84,10 @@ def read_chunks(path: Path, *, encoding: str = "auto", sheet: str | None = None,
         return
     if sheet:
         raise InputError(f"`sheet` was given but {path.name} is not an Excel workbook (.xlsx)")
-    yield from _csv_chunks(path, encoding, chunk_rows)
+    yield from _csv_chunks(path, encoding, chunk_rows, max(header_rows, 1))
 
 
-def _csv_chunks(path: Path, encoding: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def _csv_chunks(path: Path, encoding: str, chunk_rows: int, header_rows: int = 1) -> Iterator[pd.DataFrame]:
     import csv
 
     import pyarrow as pa
@@ -90,17 +96,26 @@ def _csv_chunks(path: Path, encoding: str, chunk_rows: int) -> Iterator[pd.DataF
     from netdiag.data.csv_reader import _encoding  # the same detection as every other CSV netdiag reads
 
     py_enc = _encoding(path, path.name)[0] if encoding == "auto" else encoding
-    with open(path, "rb") as fh:
-        first = fh.readline()
-        try:
-            header = next(csv.reader([first.decode(py_enc).lstrip("\ufeff")]))
-        except (UnicodeDecodeError, StopIteration):
-            raise InputError(f"cannot read the header of {path.name} as {py_enc}") from None
-        header = [h.strip() for h in header]
-        if not any(header):
+    with _lines(path, py_enc) as fh:
+        head = []
+        for _ in range(header_rows):
+            line = fh.readline()
+            try:
+                text = line if isinstance(line, str) else line.decode(py_enc)
+                head.append([h.strip() for h in next(csv.reader([text.lstrip("\ufeff")]), [])])
+            except UnicodeDecodeError:
+                raise InputError(f"cannot read the header of {path.name} as {py_enc}") from None
+        if not head or not any(head[-1]):
             raise InputError(f"{path.name}: the first line is empty; expected a header row with column names")
+        width = max(len(h) for h in head)
+        for h in head[:-1]:  # a group title stands over the empty cells to its right
+            for i in range(1, len(h)):
+                h[i] = h[i] or h[i - 1]
+        header, aliases = header_names([h + [""] * (width - len(h)) for h in head])
+        if header_rows == 1:
+            header = [h or f"column {i + 1}" for i, h in enumerate(head[0])]
+            aliases = {h: [h] for h in header}
         fields = [f"f{i}" for i in range(len(header))]
-        aliases = {h: [h] for h in header}
         done = 0
         while True:
             lines = list(islice(fh, chunk_rows))
@@ -108,6 +123,9 @@ def _csv_chunks(path: Path, encoding: str, chunk_rows: int) -> Iterator[pd.DataF
                 break
             unreadable, texts = [], []
             for i, raw in enumerate(lines):  # decoding is per line so that one bad line costs only itself
+                if isinstance(raw, str):  # UTF-16: decoded before it was cut into lines
+                    texts.append(raw)
+                    continue
                 try:
                     texts.append(raw.decode(py_enc))
                 except UnicodeDecodeError:
@@ -141,6 +159,39 @@ def _csv_chunks(path: Path, encoding: str, chunk_rows: int) -> Iterator[pd.DataF
             yield frame
 
 
+@contextlib.contextmanager
+def _lines(path: Path, encoding: str):
+    """The file as lines: bytes (decoded one by one later, so that a bad line costs only itself),
+    or text for UTF-16, whose line ends cannot be found in the raw bytes."""
+    if encoding.lower().replace("-", "").replace("_", "").startswith("utf16"):
+        with open(path, encoding=encoding, errors="replace", newline="") as fh:
+            yield fh
+    else:
+        with open(path, "rb") as fh:
+            yield fh
+
+
+def header_names(head: list[list]) -> tuple[list[str], dict]:
+    """Column names from header rows (groups above fields): each column is named by its field
+    (the lowest non-empty cell), or ``group/field`` where the field alone is taken; ``aliases``
+    gives both."""
+    names, aliases = [], {}
+    width = max((len(r) for r in head), default=0)
+    for c in range(width):
+        parts = []
+        for r in head:
+            text = "" if c >= len(r) or r[c] is None else str(r[c]).strip()
+            if text and text not in parts:
+                parts.append(text)
+        field = parts[-1] if parts else f"column {c + 1}"
+        name = field if field not in names else "/".join(parts)
+        if name in names:
+            name = f"{name} ({c + 1})"
+        names.append(name)
+        aliases[name] = [field, "/".join(parts)]
+    return names, aliases
+
+
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
@@ -150,7 +201,7 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _read_xlsx(path: Path, *, sheet: str | None, header_rows: int) -> pd.DataFrame:
+def _read_xlsx(path: Path, *, sheet: str | None, header_rows: int, wanted: set | None = None) -> pd.DataFrame:
     try:
         import openpyxl
     except ImportError:  # pragma: no cover - an install without the dependency
@@ -171,41 +222,55 @@ def _read_xlsx(path: Path, *, sheet: str | None, header_rows: int) -> pd.DataFra
     width = max(len(r) for r in values)
     values = [r + [None] * (width - len(r)) for r in values]
     merged = [m for m in ws.merged_cells.ranges]
+    for m in merged:  # a merged cell's value stands in every cell it covers: header groups, and
+        top = values[m.min_row - 1][m.min_col - 1]  # 站号/经度/纬度 merged down over a site's rows
+        for r in range(m.min_row, min(m.max_row, len(values)) + 1):
+            for c in range(m.min_col, min(m.max_col, width) + 1):
+                values[r - 1][c - 1] = top
+    start = 1
     if not header_rows:
-        # a header cell merged across columns is a group title with the fields below it; one merged
-        # down several rows ends the header at its last row
-        header_rows = 1
-        for m in merged:
-            if m.min_row == 1:
-                header_rows = max(header_rows, m.max_row, 2 if m.max_col > m.min_col and m.max_row == 1 else 1)
-    for m in merged:  # spread a merged cell's value over the cells it covers (in the header rows)
-        if m.min_row <= header_rows:
-            top = values[m.min_row - 1][m.min_col - 1]
-            for r in range(m.min_row, min(m.max_row, header_rows) + 1):
-                for c in range(m.min_col, m.max_col + 1):
-                    values[r - 1][c - 1] = top
-    head = values[:header_rows]
-    names, aliases = [], {}
-    for c in range(width):
-        parts = []
-        for r in range(header_rows):
-            text = "" if head[r][c] is None else str(head[r][c]).strip()
-            if text and text not in parts:
-                parts.append(text)
-        field = parts[-1] if parts else f"column {c + 1}"
-        name = field if field not in names else "/".join(parts)
-        if name in names:
-            name = f"{name} ({c + 1})"
-        names.append(name)
-        aliases[name] = [field, "/".join(parts)]
+        start, header_rows = _find_header(values, merged, width, wanted or set())
+    head = values[start - 1:header_rows]
+    names, aliases = header_names(head)
     body = values[header_rows:]
     frame = pd.DataFrame(body, columns=names, dtype=object) if body else pd.DataFrame(columns=names, dtype=object)
     for col in names:
         frame[col] = _cells_as_text(frame[col])
     frame.insert(0, ROW, np.arange(1, len(frame) + 1))
     frame.attrs = {UNREADABLE: [], ALIASES: aliases}
-    log.info("%s: sheet %r, %d header rows, %d data rows", path.name, ws.title, header_rows, len(frame))
+    log.info("%s: sheet %r, header rows %d..%d, %d data rows", path.name, ws.title, start, header_rows, len(frame))
     return frame
+
+
+def _find_header(values: list, merged: list, width: int, wanted: set) -> tuple[int, int]:
+    """(first, last) 1-based header rows of a sheet.
+
+    The last header row is the one, among the first 30, whose cells match most of the profile's
+    headers (``wanted``, normalised); rows above it belong to the header while they hold group
+    titles (two or more different texts, merged over some but not all columns); a title merged
+    over the whole width, or a lone text, is not a header and is skipped.
+    """
+    from netdiag.importers.profile import norm_header
+
+    def score(row):
+        return sum(1 for v in row if v is not None and norm_header(v) in wanted)
+    scores = [score(r) for r in values[:30]]
+    if not wanted or max(scores, default=0) == 0:
+        last = 1  # nothing to go by: the first row, with the rows merged down from it
+        for m in merged:
+            if m.min_row == 1:
+                last = max(last, m.max_row, 2 if m.max_col > m.min_col and m.max_row == 1 else 1)
+        return 1, last
+    last = scores.index(max(scores)) + 1
+    first = last
+    while first > 1:
+        above = first - 1
+        texts = {str(v).strip() for v in values[above - 1] if v is not None and str(v).strip()}
+        grouped = any(m.min_row <= above <= m.max_row and (m.max_col - m.min_col + 1) < width for m in merged)
+        if len(texts) < 2 or not grouped:
+            break
+        first = above
+    return first, last
 
 
 def _cells_as_text(col: pd.Series) -> pd.Series:
