@@ -104,20 +104,9 @@ def is_pg(db: str) -> bool:
 
 def query(db: str, sql: str, params: tuple = ()) -> list[tuple]:
     """Rows of ``sql`` (``?`` parameters) on the store ``db``: a SQLite file or a PostgreSQL address."""
-    if is_pg(db):
-        import psycopg
+    from netdiag.tickets.store.connection import raw_rows
 
-        from netdiag.tickets.store.postgres import translate
-
-        with psycopg.connect(db, autocommit=True) as con:
-            return [tuple(r) for r in con.execute(translate(sql), params or None).fetchall()]
-    import sqlite3
-
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
+    return raw_rows(db, sql, params)
 
 
 def new_store(db: str, schema: str | None) -> str:

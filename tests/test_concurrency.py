@@ -11,7 +11,6 @@ import os
 import random
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -73,18 +72,9 @@ def is_pg(db) -> bool:
 
 def query(db, sql: str, params: tuple = ()) -> list[tuple]:
     """Rows of ``sql`` (``?`` parameters) on the store ``db``: a SQLite file or a PostgreSQL address."""
-    if is_pg(db):
-        import psycopg
+    from netdiag.tickets.store.connection import raw_rows
 
-        from netdiag.tickets.store.postgres import translate
-
-        with psycopg.connect(db, autocommit=True) as con:
-            return [tuple(r) for r in con.execute(translate(sql), params or None).fetchall()]
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
+    return raw_rows(db, sql, params)
 
 
 @pytest.fixture

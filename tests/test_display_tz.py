@@ -191,3 +191,24 @@ def test_ticket_numbers_count_the_days_people_read(sample_dir, tmp_path):
     assert len(first) == 1 and first["ticket_id"].iloc[0].startswith("TS-20261101-"), first["ticket_id"].tolist()
     local_days = pd.to_datetime(t["created_at"], utc=True).dt.tz_convert("Asia/Shanghai").dt.strftime("%Y%m%d")
     assert (t["ticket_id"].str.slice(3, 11) == local_days).all()
+
+
+def test_a_store_numbers_its_tickets_in_one_zone_whoever_runs_it(sample_dir, tmp_path):
+    """The zone whose days number a store's tickets is kept in the store: a later run with another display zone
+    (a colleague's --set display_tz=UTC) goes on numbering by the same days."""
+    from netdiag.tickets.store import TicketStore
+
+    db = str(tmp_path / "t.db")
+    first = CliRunner().invoke(cli, ["-q", "diagnose", "--data", str(sample_dir), "--out", str(tmp_path / "a"), "--db", db])
+    assert first.exit_code == 0, first.output
+    with TicketStore(db, create=False) as store:
+        assert store.conn.tuples("SELECT value FROM store_settings WHERE key = 'ticket_zone'")[1] == [("UTC+08:00",)]
+        store.conn.execute("DELETE FROM complaints")  # the colleague's run links every complaint again, to new tickets
+        store.conn.execute("DELETE FROM history")
+        store.conn.execute("DELETE FROM tickets")
+    again = CliRunner().invoke(cli, ["-q", "--set", "display_tz=UTC", "diagnose", "--data", str(sample_dir), "--out",
+                                     str(tmp_path / "b"), "--db", db])
+    assert again.exit_code == 0, again.output
+    t = pd.read_csv(tmp_path / "b" / "tickets.csv", dtype=str, encoding="utf-8-sig")
+    local_days = pd.to_datetime(t["created_at"], utc=True).dt.tz_convert("Asia/Shanghai").dt.strftime("%Y%m%d")
+    assert (t["ticket_id"].str.slice(3, 11) == local_days).all()

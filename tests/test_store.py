@@ -577,7 +577,7 @@ def test_six_processes_creating_one_postgresql_store_at_once_all_succeed(pg_stor
                               stderr=subprocess.PIPE, text=True) for _ in range(6)]
     results = [(p.wait(timeout=120), p.stdout.read() + p.stderr.read()) for p in procs]
     assert all(code == 0 for code, _ in results), results
-    assert all("schema version 1, 0 tickets" in out for _, out in results)
+    assert all("schema version 2, 0 tickets" in out for _, out in results)
 
 
 def test_text_postgresql_cannot_hold_and_odd_schemas_are_clear(pg_store, tmp_path, days):

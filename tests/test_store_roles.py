@@ -77,7 +77,7 @@ def test_the_readme_roles_give_each_job_what_it_needs_and_no_more(roles, pg_serv
 
     prefix, address = roles
     res = nd("tickets", "init", "--db", address["owner"])
-    assert res.exit_code == 0 and "schema version 1, 0 tickets" in res.output, res.output
+    assert res.exit_code == 0 and "schema version 2, 0 tickets" in res.output, res.output
     with psycopg.connect(pg_server, autocommit=True) as admin:
         run_sql(admin, own_names(readme_sql("roles-after-init.sql"), prefix))
     data = write_day(tmp_path / "data", "day12")

@@ -1,6 +1,8 @@
-"""The ticket store: tickets that last across runs and people, in one SQLite file.
+"""The ticket store: tickets that last across runs and people, in one SQLite file or on a PostgreSQL server.
 
-One file (``--db``, default ``$NETDIAG_DB`` or ``netdiag.db``) holds the tickets, the
+One file (``--db``, default ``$NETDIAG_DB`` or ``netdiag.db``), or one PostgreSQL/PostGIS
+database a shift shares (``--db postgresql://USER@HOST/DATABASE``, :mod:`.postgres`: the same
+SQL, the same guarantees, enforced by that database), holds the tickets, the
 complaints linked to them, every status change (when, who, why), notes and the runs that
 wrote them. It is plain SQLite (stdlib :mod:`sqlite3`), so any SQLite tool reads it; for QGIS,
 ``netdiag tickets export --format gpkg`` (or ``geojson``) writes a point layer.
@@ -48,6 +50,8 @@ Modules
 :mod:`~netdiag.tickets.store.batch`       a run's complaints as plain rows, and its :class:`RunReport`
 :mod:`~netdiag.tickets.store.pending`     a run's new tickets, links and history, written in batches
 :mod:`~netdiag.tickets.store.refresh`     counts, grade, due times and priority recomputed from links
+:mod:`~netdiag.tickets.store.postgres`    the same store on a PostgreSQL/PostGIS server
+:mod:`~netdiag.tickets.store.migrate`     a store copied whole to another back end
 
 :class:`TicketStore` is the one door: it opens the connection and hands it to these modules.
 Export formats (CSV, TMF621 JSON, GeoJSON, GeoPackage) are written by :mod:`netdiag.views.writers`.
@@ -70,7 +74,6 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
-from netdiag.errors import InputError
 from netdiag.settings import Settings
 from netdiag.tickets.store import connection, files, linking, queries, updates
 from netdiag.tickets.store.batch import RunReport
@@ -118,12 +121,14 @@ def open_tickets(db, *, settings: Settings | None = None) -> pd.DataFrame:
 
 
 class TicketStore:
-    """A ticket store in one SQLite file.
+    """A ticket store in one SQLite file, or in a PostgreSQL database.
 
     Parameters
     ----------
     path : str or Path
-        The database file; created (with its folder) unless ``create`` is false.
+        The database file, created (with its folder) unless ``create`` is false; or a
+        ``postgresql://USER@HOST/DATABASE`` address (no password: libpq reads ``~/.pgpass``),
+        whose schema is created unless ``create`` is false.
     settings : Settings, optional
         Due times, priorities and the busy timeout (``store_busy_timeout_s``).
     create : bool, default True
@@ -134,9 +139,9 @@ class TicketStore:
 
     Attributes
     ----------
-    path : Path
-        The database file.
-    conn : StoreConnection
+    path : Path or str
+        The database file, or the server's address as messages show it (no password).
+    conn : StoreConnection or PgConnection
         The open connection (autocommit; transactions are :meth:`write` and :meth:`read`).
     settings : Settings
 

@@ -293,6 +293,22 @@ def tuples(conn, sql: str, args: Sequence = ()) -> tuple[list[str], list[tuple]]
     return conn.tuples(sql, args)
 
 
+def raw_rows(db, sql: str, args: Sequence = ()) -> list[tuple]:
+    """Rows of ``sql`` (``?`` parameters) on the store ``db`` (a SQLite file or a PostgreSQL address),
+    read on a connection of its own, outside netdiag's checks and transactions: for inspecting a
+    store as it is (tests, benchmarks), never for netdiag's own work."""
+    if postgres.is_postgres(db):
+        import psycopg
+
+        with psycopg.connect(str(db), autocommit=True) as con:
+            return [tuple(r) for r in con.execute(postgres.translate(sql), list(args) or None).fetchall()]
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
 def chunks(items: Sequence, size: int = 500) -> Iterator[Sequence]:
     """``items`` in slices of ``size`` (SQLite limits the parameters of one statement)."""
     for i in range(0, len(items), size):

@@ -38,7 +38,6 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from netdiag.data.display import display_zone
 from netdiag.data.schema import CAUSE_RANK, OUTAGES
 from netdiag.data.times import hours_since_epoch, iso_utc, now_iso
 from netdiag.data.values import plain
@@ -106,7 +105,7 @@ def record(conn: StoreConnection, net, diag: pd.DataFrame, *, settings: Settings
     d = _prepare(net, diag, settings)
     complaint_ids = d["complaint_id"].tolist()
     with write(conn) as c:
-        w = Pending().bind(c)
+        w = Pending().bind(c, ticket_zone(c, settings))
         run_id = c.execute("INSERT INTO runs (started_at, who, source, as_of, complaints) VALUES (?, ?, ?, ?, ?) "
                            "RETURNING run_id", (at, who, source, iso_utc(as_of), len(d))).fetchone()[0]
         report = RunReport(run_id=run_id, complaints=len(d))
@@ -137,6 +136,21 @@ def record(conn: StoreConnection, net, diag: pd.DataFrame, *, settings: Settings
             before_commit()
     log.info("ticket store %s, run %d: %s", conn.path, run_id, report.text())
     return out, tickets, report
+
+
+def ticket_zone(c, settings: Settings) -> str:
+    """The zone whose days number this store's tickets (``TS-YYYYMMDD-NNNN``), kept in the store so that
+    every run and every user numbers alike: the display zone of the run that first numbered a ticket
+    (a store numbered before it was kept goes on in ``tz``, as it did)."""
+    from netdiag.data.display import display_zone
+
+    row = c.execute("SELECT value FROM store_settings WHERE key = 'ticket_zone'").fetchone()
+    if row is not None:
+        return row[0]
+    numbered = c.execute("SELECT count(*) FROM tickets").fetchone()[0]
+    zone = settings.tz if numbered else display_zone(settings)
+    c.execute("INSERT INTO store_settings (key, value) VALUES ('ticket_zone', ?)", (zone,))
+    return zone
 
 
 def _prepare(net, diag: pd.DataFrame, settings: Settings) -> pd.DataFrame:
@@ -300,7 +314,7 @@ def _create(w: Pending, net, b: Batch, idx: list[int], settings: Settings, at: s
     cause = col["cause"][i0]
     kind = lifecycle.ticket_kind(cause)
     created = min(col["received_at"][i] for i in idx)
-    ticket_id = lifecycle.ticket_id(*w.number(b.day(created, display_zone(settings))))
+    ticket_id = lifecycle.ticket_id(*w.number(b.day(created, w.zone)))
     el = b.elements(net)
     row = el.get(element_id) if element_id else None
     known = row is not None

@@ -28,8 +28,9 @@ class Pending:
         self.open_element: dict[tuple[str, str], str] = {}  # (cause, element_id) -> an open ticket not yet written
         self._c: sqlite3.Connection | None = None
 
-    def bind(self, c: sqlite3.Connection) -> "Pending":
-        self._c = c
+    def bind(self, c: sqlite3.Connection, zone: str = "UTC") -> "Pending":
+        """Write through ``c``; ticket numbers count the days of ``zone`` (:func:`.linking.ticket_zone`)."""
+        self._c, self.zone = c, zone
         return self
 
     def number(self, day: str) -> tuple[str, int]:

@@ -19,10 +19,11 @@ as in SQLite); ``netdiag_meta`` names the application and holds the schema versi
 complaints carry a PostGIS point ``geom`` (EPSG:4326, kept from ``lon``/``lat`` by the database)
 with a GiST index: QGIS opens the ``tickets`` table as a layer.
 
-Connections come from one :class:`psycopg_pool.ConnectionPool` per address and process
-(``serve`` answers many handlers at once). The address never carries a password (it would show
-in ``ps`` and in shell histories): libpq reads it from ``~/.pgpass``, ``PGPASSFILE`` or
-``PGPASSWORD``; messages and logs name the store as ``postgresql://user@host:port/db``.
+A command opens one connection and closes it. ``netdiag serve`` (many queries in one process)
+keeps a :class:`psycopg_pool.ConnectionPool` per address (:func:`use_pools`), each connection
+checked as it is handed out. The address never carries a password (it would show in ``ps``
+and in shell histories): libpq reads it from ``~/.pgpass``, ``PGPASSFILE`` or ``PGPASSWORD``;
+messages and logs name the store as ``postgresql://user@host:port/db (schema S)``.
 """
 from __future__ import annotations
 

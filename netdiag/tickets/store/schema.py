@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from netdiag.tickets import lifecycle
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: the open statuses as an SQL list, for ``status IN {OPEN_SQL}``
 OPEN_SQL = "(" + ", ".join(f"'{s}'" for s in lifecycle.OPEN_STATUSES) + ")"
@@ -119,6 +119,9 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX notes_by_ticket ON notes (ticket_id, seq)",
         "CREATE TABLE id_counters (day TEXT PRIMARY KEY, last INTEGER NOT NULL)",
+    ],
+    [  # version 2: what the store keeps for itself, e.g. the zone whose days number its tickets
+        "CREATE TABLE store_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ],
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
