@@ -205,7 +205,7 @@ def resolve(job, need: np.ndarray, inventory) -> tuple[pd.Series, np.ndarray]:
     prefixes, suffixes = opts.get("ne_name_prefixes", ()), opts.get("ne_name_suffixes", ())
     index = job.frame.index
     need = pd.Series(np.asarray(need, bool), index=index)
-    loc = location_parts(job.text("location"), opts.get("location_patterns", LOCATION_PATTERNS))
+    loc = location_parts(job.text("location").where(need, ""), opts.get("location_patterns", LOCATION_PATTERNS))
     ne = job.text("ne_name")
     ne = ne.where(ne != "", loc["ne_name"])
     cell_name = job.text("cell_name")
