@@ -29,6 +29,9 @@ def _list_profiles(ctx, _param, value):
                    "default: the kind's starter profile (params_cn, alarms_cn, counters_cn, opencellid, complaints_cn).")
 @click.option("--sheet", metavar="NAME", help="The sheet of an .xlsx workbook (default: the first).")
 @click.option("--dictionary", metavar="FILE", help="alarms: the alarm dictionary .toml (default: the starter one).")
+@click.option("--inventory", type=click.Path(file_okay=False), metavar="OTHER_DATA_DIR",
+              help="alarms: the data directory whose sites.csv/cells.csv resolve alarms that name their network "
+                   "element (网元名称, cell name, local cell id) instead of giving its id; default DATA_DIR.")
 @click.option("--mcc", type=click.IntRange(0, 999), help="opencellid: keep this mobile country code only (460 = China).")
 @click.option("--mnc", type=click.IntRange(0, 999), help="opencellid: keep this network code only (0 = China Mobile).")
 @click.option("--bbox", metavar="W,S,E,N", help="opencellid: keep cells inside this lon/lat box.")
@@ -41,7 +44,8 @@ def _list_profiles(ctx, _param, value):
 @format_opt
 @pass_state
 @engine_errors
-def import_command(state, kind, source, out, profile, sheet, dictionary, mcc, mnc, bbox, append, overwrite, fmt):
+def import_command(state, kind, source, out, profile, sheet, dictionary, inventory, mcc, mnc, bbox, append, overwrite,
+                   fmt):
     """Convert an operator's export (KIND) in SOURCE into contract tables in DATA_DIR.
 
     \b
@@ -64,6 +68,7 @@ def import_command(state, kind, source, out, profile, sheet, dictionary, mcc, mn
       netdiag import counters pm_hourly.csv --out mydata
       netdiag import complaints 投诉工单.xlsx --out mydata
       netdiag import alarms zte_alarms.csv --profile zte.toml --out mydata --append   # a second vendor
+      netdiag import alarms 告警流水.csv --out alarms_only --inventory mydata   # NE names -> mydata's ids
 
     \b
     Example (the starter complaint profile reads the contract's own names too):
@@ -82,8 +87,11 @@ def import_command(state, kind, source, out, profile, sheet, dictionary, mcc, mn
         raise UsageFailure("--mcc/--mnc filter OpenCelliD exports only (KIND opencellid)")
     if dictionary and kind != "alarms":
         raise UsageFailure("--dictionary is for alarm exports only (KIND alarms)")
+    if inventory and kind != "alarms":
+        raise UsageFailure("--inventory resolves the NE names of alarm exports only (KIND alarms)")
     result = import_export(kind, source, out, profile=profile, sheet=sheet, dictionary=dictionary,
-                           mcc=mcc, mnc=mnc, bbox=box, overwrite=overwrite, append=append)
+                           mcc=mcc, mnc=mnc, bbox=box, overwrite=overwrite, append=append,
+                           inventory=inventory or None)
     if fmt == "json":
         from netdiag.views.writers import json_text
 

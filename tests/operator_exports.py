@@ -151,14 +151,41 @@ def _cell(v):
     return v
 
 
-def write_alarms(data: Path, out: Path, mapping: dict) -> Path:
-    """告警流水.csv in GBK: local times, Chinese levels, names in two languages, flapping alarms."""
+def write_alarms(data: Path, out: Path, mapping: dict, *, by_name: bool = False) -> Path:
+    """告警流水.csv in GBK: local times, Chinese levels, names in two languages, flapping alarms.
+
+    ``by_name``: sites and cells are named as OMCs often do, without their ids: 网元名称 (the
+    site's name; every 5th with a trailing blank, every 7th in full-width forms) and, for a
+    cell, in turn 本地小区标识, 定位信息 ``eNodeB名称=NAME, 本地小区标识=N`` (网元名称 empty) or
+    定位信息 ``小区名称=NAME-N`` (the 工参表's 小区名称). Repeaters and transport nodes keep 网元ID.
+    """
     ev = _read(data / "events.csv")
     kind = ev["element_id"].str[0]
     element = ev["element_id"].map(mapping).fillna(ev["element_id"])
     is_cell = kind == "C"
     node = np.where(is_cell, element.str.split("-").str[0], element)
     local = np.where(is_cell, element.str.split("-").str[1].fillna(""), "")
+    location = pd.Series("柜号=0, 框号=0, 槽号=2", index=ev.index)
+    ne_name = pd.Series("", index=ev.index)
+    if by_name:
+        sites = _read(data / "sites.csv").drop_duplicates("site_id").set_index("site_id")["name"]
+        cell_site = _read(data / "cells.csv").set_index("cell_id")["site_id"]
+        site = ev["element_id"].where(kind == "S", ev["element_id"].map(cell_site))
+        named = site.map(sites).notna() & kind.isin(["S", "C"])  # an element the inventory lacks keeps its id
+        i = pd.Series(np.arange(len(ev)), index=ev.index)
+        name = site.map(sites).fillna("")
+        name = name.where(i % 5 != 0, name + " ")
+        name = name.where(i % 7 != 0, name.map(_full_width))
+        ne_name = ne_name.where(~named, name)
+        node = np.where(named, "", node)
+        way = i % 3
+        in_text = named & is_cell & (way == 1)
+        location = location.where(~in_text, "eNodeB名称=" + name.str.strip() + ", 本地小区标识=" + pd.Series(local, index=ev.index))
+        ne_name = ne_name.where(~in_text, "")
+        by_cell_name = named & is_cell & (way == 2)
+        location = location.where(~by_cell_name, "小区名称=" + site.map(sites).fillna("") + "-" + pd.Series(local, index=ev.index))
+        ne_name = ne_name.where(~by_cell_name, "")
+        local = np.where(in_text | by_cell_name, "", local)
     key = [(t, k if t == "fault" else (p if t == "shutdown" else "")) for t, k, p in
            zip(ev["event_type"], kind, ev["planned"])]
     names = [ALARM_NAMES.get(k, ("未知告警", "Unknown Alarm"))[i % 2] for i, k in enumerate(key)]
@@ -166,7 +193,7 @@ def write_alarms(data: Path, out: Path, mapping: dict) -> Path:
                          "告警级别": ev["severity"].map(LEVELS).fillna(ev["severity"]),
                          "发生时间": _local(ev["start_time"], "%Y/%m/%d %H:%M:%S"),
                          "清除时间": _local(ev["end_time"], "%Y/%m/%d %H:%M:%S"),
-                         "网元ID": node, "本地小区标识": local, "定位信息": "柜号=0, 框号=0, 槽号=2",
+                         "网元ID": node, "网元名称": ne_name, "本地小区标识": local, "定位信息": location,
                          "附加信息": ev["detail"], "搬迁前纬度": ev["prev_lat"], "搬迁前经度": ev["prev_lon"],
                          "_start": pd.to_datetime(ev["start_time"], utc=True, errors="coerce"),
                          "_end": pd.to_datetime(ev["end_time"].replace("", None), utc=True, errors="coerce")})
@@ -189,9 +216,16 @@ def write_alarms(data: Path, out: Path, mapping: dict) -> Path:
     noise["附加信息"] = ["=HYPERLINK(\"http://x\")", "<script>alert(1)</script>", "\x1b[2J 温度 75C"]
     pieces.append(noise)
     alarms = pd.concat(pieces, ignore_index=True).drop(columns=["_start", "_end"])
-    path = out / "告警流水.csv"
+    if not by_name:
+        alarms = alarms.drop(columns=["网元名称"])
+    path = out / ("告警流水_按网元名称.csv" if by_name else "告警流水.csv")
     alarms.to_csv(path, index=False, encoding="gbk", errors="replace")
     return path
+
+
+def _full_width(text: str) -> str:
+    """ASCII letters, digits and signs as their full-width forms (``SZ-1`` -> ``ＳＺ－１``)."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
 
 
 def write_counters(data: Path, out: Path, cells: pd.DataFrame) -> Path:
@@ -245,12 +279,13 @@ def write_complaints(data: Path, out: Path) -> Path:
     return path
 
 
-def write_exports(data: str | Path, out: str | Path) -> dict:
-    """Every export of ``data`` into ``out``; returns ``{"mapping": ..., "files": {kind: path}}``."""
+def write_exports(data: str | Path, out: str | Path, *, alarms_by_name: bool = False) -> dict:
+    """Every export of ``data`` into ``out``; returns ``{"mapping": ..., "files": {kind: path}}``.
+    ``alarms_by_name``: the alarms name sites and cells instead of giving their ids (:func:`write_alarms`)."""
     data, out = Path(data), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     mapping, cells = id_maps(data)
-    files = {"params": write_params(data, out, cells), "alarms": write_alarms(data, out, mapping),
+    files = {"params": write_params(data, out, cells), "alarms": write_alarms(data, out, mapping, by_name=alarms_by_name),
              "counters": write_counters(data, out, cells), "complaints": write_complaints(data, out)}
     return {"mapping": mapping, "files": files}
 

@@ -554,3 +554,123 @@ def test_a_second_vendors_alarms_are_appended_to_the_same_events_table(tmp_path)
     rejected = _table(tmp_path / "d" / "import" / "alarms-2-rejected.csv")
     assert rejected["reason"].tolist() == ["event_id 'H1' is already in events.csv (from an earlier import)"]
     assert (tmp_path / "d" / "import" / "alarms-rejected.csv").exists()  # the first import's report is kept
+
+
+# ------------------------------------------------------------------------------------ alarms by NE name
+@pytest.fixture(scope="module")
+def roundtrip_by_name(roundtrip, tmp_path_factory):
+    """The same sample, its alarms naming sites and cells (网元名称, 定位信息) instead of giving ids,
+    imported after the 工参表 into the same data directory."""
+    sample, imported, _, _ = roundtrip
+    base = tmp_path_factory.mktemp("by_name")
+    exports = write_exports(sample, base / "exports", alarms_by_name=True)
+    data = base / "imported"
+    params = import_export("params", exports["files"]["params"], data)
+    alarms = import_export("alarms", exports["files"]["alarms"], data)
+    for table in ("load.csv", "complaints.csv"):  # the same as the id-based import's
+        (data / table).write_bytes((imported / table).read_bytes())
+    contract_extras(sample, data, exports["mapping"])
+    return sample, data, exports, {"params": params, "alarms": alarms}
+
+
+def test_alarms_by_ne_name_diagnose_as_well_as_alarms_by_id(roundtrip, roundtrip_by_name):
+    _, by_id, _, results_by_id = roundtrip
+    sample, data, exports, results = roundtrip_by_name
+    s = results["alarms"].summary
+    assert s["resolved_by_name"] > 40 and s["unresolved_names"] == {} and s["ambiguous_names"] == {}
+    assert s["converted"]["ne_name: matched a site name once normalised (case, full-width forms, blanks, "
+                          "prefixes/suffixes)"] > 5
+    assert s["rows_converted"] == results_by_id["alarms"].summary["rows_converted"]
+    events = _table(data / "events.csv")
+    assert events[["event_id", "element_id", "start_time", "end_time"]].equals(
+        _table(by_id / "events.csv")[["event_id", "element_id", "start_time", "end_time"]])
+    truth = pd.read_csv(sample / "truth" / "complaints.csv", dtype=str, keep_default_na=False)
+    want = _accuracy(diagnose(load_dataset(sample)).diagnoses, truth)
+    truth_ids = truth.assign(element_id=truth["element_id"].map(exports["mapping"]).fillna(truth["element_id"]))
+    got = _accuracy(diagnose(load_dataset(data)).diagnoses, truth_ids)
+    assert got[2] == 0
+    assert got[0] >= want[0] - 0.002 and got[1] >= want[1] - 0.002, (got, want)
+
+
+NE_PARAMS = ("站号,基站名称,小区名称,制式,ECI,频段,经度,纬度,方位角\n"
+             "510004,锦江4,锦江4-1,4G,130561025,1800M,104.05,30.65,0\n"
+             "510004,锦江4,锦江4-2,4G,130561026,1800M,104.05,30.65,120\n"
+             "510005,锦江5,锦江5-1,4G,130561281,1800M,104.06,30.66,0\n"
+             "510006,锦江5,锦江5东-1,4G,130561537,1800M,104.07,30.66,0\n"
+             "510007,SZ-Futian-0123,福田123-1,4G,130561793,1800M,104.08,30.67,0\n")
+NE_ALARMS = ("告警流水号,告警名称,告警级别,发生时间,清除时间,网元名称,定位信息\n"
+             "A1,小区不可用告警,紧急,2026-11-01 08:00:00,2026-11-01 09:00:00,锦江4,小区标识=1\n"
+             "A2,网元连接中断,重要,2026-11-01 08:00:00,,锦江4 ,\n"
+             "A3,小区不可用告警,紧急,2026-11-01 08:00:00,,ＳＺ－ＦＵＴＩＡＮ－０１２３,本地小区标识=1\n"
+             "A4,小区不可用告警,紧急,2026-11-01 08:00:00,,锦江9,小区标识=1\n"
+             "A5,网元连接中断,紧急,2026-11-01 08:00:00,,锦江5,\n"
+             "A6,小区不可用告警,紧急,2026-11-01 08:00:00,,,\"eNodeB名称=锦江4, 本地小区标识=2\"\n"
+             "A7,小区不可用告警,紧急,2026-11-01 08:00:00,,,小区名称=锦江5东-1\n"
+             "A8,小区不可用告警,紧急,2026-11-01 08:00:00,,锦江4,小区标识=7\n"
+             "A9,市电停电告警,紧急,2026-11-01 08:00:00,,锦江4基站,\n"
+             "A10,小区不可用告警,紧急,2026-11-01 08:00:00,,锦江9,\n")
+
+
+def test_alarms_naming_their_elements_are_resolved_against_the_imported_inventory(tmp_path):
+    d = tmp_path / "d"
+    import_export("params", _csv(tmp_path / "工参.csv", NE_PARAMS), d)
+    r = CliRunner().invoke(cli, ["import", "alarms", str(_csv(tmp_path / "告警.csv", NE_ALARMS, "gbk")), "--out", str(d)])
+    assert r.exit_code == 0, r.output
+    assert "NE / cell names not in the inventory (rows): 锦江9 (2), 锦江4 / local cell 7 (1)" in r.output
+    assert "NE / cell names the inventory gives to several elements (rows): 锦江5 (1)" in r.output
+    events = _table(d / "events.csv").set_index("event_id")["element_id"]
+    # exact name + 小区标识; trailing blank; full-width; eNodeB名称 in the location; 小区名称; a listed suffix
+    assert events.to_dict() == {"A1": "510004-1", "A2": "510004", "A3": "510007-1", "A6": "510004-2",
+                                "A7": "510006-1", "A9": "510004"}
+    reasons = _table(d / "import" / "alarms-rejected.csv").set_index("id")["reason"]
+    assert reasons["A4"] == reasons["A10"] == f"NE name '锦江9' is not a site name in {d / 'sites.csv'}"
+    assert reasons["A5"] == (f"NE name '锦江5' is ambiguous: sites 510005, 510006 in {d / 'sites.csv'} all have that "
+                             f"name (rename one in the inventory, or give the NE id)")
+    assert reasons["A8"] == f"NE name '锦江4' (site 510004) has no cell with local cell id 7 in {d / 'cells.csv'}"
+    assert len(reasons) == 4
+    summary = json.loads((d / "import" / "alarms-summary.json").read_text(encoding="utf-8"))
+    assert summary["unresolved_names"] == {"锦江9": 2, "锦江4 / local cell 7": 1}
+    assert summary["ambiguous_names"] == {"锦江5": 1} and summary["resolved_by_name"] == 6
+    v = CliRunner().invoke(cli, ["validate", "--data", str(d), "--out", str(tmp_path / "v")])
+    assert v.exit_code == 0, v.output
+    assert _table(tmp_path / "v" / "rejected.csv").empty
+
+
+def test_ne_names_against_another_inventory_and_without_one(tmp_path):
+    import_export("params", _csv(tmp_path / "工参.csv", NE_PARAMS), tmp_path / "inv")
+    src = _csv(tmp_path / "告警.csv", NE_ALARMS)
+    with pytest.raises(InputError, match=r"name their elements by NE name \(网元名称 \(ne_name\)\) but .*alone has no "
+                                         r"sites table.*--inventory OTHER_DATA_DIR"):
+        import_export("alarms", src, tmp_path / "alone")
+    r = CliRunner().invoke(cli, ["import", "alarms", str(src), "--out", str(tmp_path / "e"),
+                                 "--inventory", str(tmp_path / "inv")])
+    assert r.exit_code == 0, r.output
+    assert _table(tmp_path / "e" / "events.csv")["element_id"].tolist()[:2] == ["510004-1", "510004"]
+    assert f"NE name '…' is not a site name in {tmp_path / 'inv' / 'sites.csv'}" in r.output
+    r = CliRunner().invoke(cli, ["import", "params", str(tmp_path / "工参.csv"), "--out", str(tmp_path / "f"),
+                                 "--inventory", str(tmp_path / "inv")])
+    assert r.exit_code == 2 and "--inventory resolves the NE names of alarm exports only" in r.output
+    # ids win: a row with 网元ID is not looked up by its name, and an export with ids needs no inventory
+    text = "告警流水号,告警名称,告警级别,发生时间,网元ID,网元名称\nB1,网元连接中断,紧急,2026-11-01 08:00:00,510004,锦江9\n"
+    r2 = import_export("alarms", _csv(tmp_path / "ids.csv", text), tmp_path / "g")
+    assert r2.summary["rows_rejected"] == 0 and _table(tmp_path / "g" / "events.csv")["element_id"].tolist() == ["510004"]
+
+
+def test_ne_name_affixes_and_location_patterns_from_the_profile(tmp_path):
+    import_export("params", _csv(tmp_path / "工参.csv", NE_PARAMS), tmp_path / "d")
+    head = ('kind = "alarms"\n[time]\nzone = "Asia/Shanghai"\n[columns]\nalarm_id = "ID"\nalarm_name = "告警名称"\n'
+            'severity = "告警级别"\nstart_time = "发生时间"\nne_name = "NE"\nlocation = "LOC"\n'
+            '[vocab.severity]\n"紧急" = "critical"\n')
+    (tmp_path / "p.toml").write_text(head + '[options]\nne_name_prefixes = ["CD_"]\n'
+                                     'location_patterns = [\'cell#(?P<cell>\\d+)\']\n', encoding="utf-8")
+    src = _csv(tmp_path / "a.csv", "ID,告警名称,告警级别,发生时间,NE,LOC\nX1,小区不可用告警,紧急,2026-11-01 08:00:00,cd_锦江4,cell#2\n"
+                                   "X2,小区不可用告警,紧急,2026-11-01 08:00:00,锦江4,小区标识=1\n")
+    r = import_export("alarms", src, tmp_path / "d", profile=tmp_path / "p.toml", append=True)
+    assert _table(tmp_path / "d" / "events.csv")["element_id"].tolist() == ["510004-2", "510004"]
+    assert r.summary["rows_rejected"] == 0
+    (tmp_path / "q.toml").write_text(head + '[options]\nlocation_patterns = [\'(?P<node>\\d+)\']\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"location_patterns: .* has none of the groups"):
+        import_export("alarms", src, tmp_path / "d", profile=tmp_path / "q.toml", overwrite=True)
+    (tmp_path / "r.toml").write_text(head + '[options]\nne_name_suffixes = "基站"\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"\[options\] ne_name_suffixes was '基站' but is expected to be a list of texts"):
+        import_export("alarms", src, tmp_path / "d", profile=tmp_path / "r.toml", overwrite=True)

@@ -60,7 +60,7 @@ class ImportResult:
 def import_export(kind: str, source: str | Path, out_dir: str | Path, *, profile: str | Path | None = None,
                   sheet: str | None = None, dictionary: str | Path | None = None, mcc: int | None = None,
                   mnc: int | None = None, bbox: tuple | None = None, overwrite: bool = False,
-                  append: bool = False) -> ImportResult:
+                  append: bool = False, inventory: str | Path | None = None) -> ImportResult:
     """Convert one export into contract tables in ``out_dir``.
 
     Parameters
@@ -85,6 +85,10 @@ def import_export(kind: str, source: str | Path, out_dir: str | Path, *, profile
         e.g. a second OMC vendor's alarms into the same ``events.csv``. A row whose id is already
         in the table is rejected with that reason; a site already there is kept as it is. The
         reports are written beside the earlier ones (``alarms-2-rejected.csv``, ...).
+    inventory : str or Path, optional
+        ``alarms``: the data directory whose ``sites``/``cells`` resolve alarms that name their
+        element by NE name, cell name or local cell id (see :mod:`netdiag.importers.names`);
+        default ``out_dir``, where ``netdiag import params`` wrote them.
 
     Returns
     -------
@@ -98,6 +102,10 @@ def import_export(kind: str, source: str | Path, out_dir: str | Path, *, profile
     """
     if kind not in KINDS:
         raise InputError(f"`kind` was {kind!r} but is expected to be one of {', '.join(KINDS)}")
+    if inventory is not None and kind != "alarms":
+        raise InputError(f"`inventory` resolves the NE names of alarm exports (kind 'alarms'), not {kind!r}")
+    if inventory is not None and not Path(inventory).is_dir():
+        raise InputError(f"`inventory` was {str(inventory)!r}: no such data directory")
     prof = load_profile(profile or DEFAULT_PROFILES[kind], kind=kind)
     path = check_source(source)
     table, outputs = KINDS[kind]
@@ -133,7 +141,8 @@ def import_export(kind: str, source: str | Path, out_dir: str | Path, *, profile
                                   mcc=mcc, mnc=mnc, bbox=bbox, wanted=wanted)
     else:
         frame = read_table(path, encoding=prof.encoding, sheet=sheet, header_rows=header_rows, wanted=wanted)
-        result = _import_whole(kind, prof, frame, out, table, dictionary=dictionary, append=append)
+        result = _import_whole(kind, prof, frame, out, table, dictionary=dictionary, append=append,
+                               inventory=inventory if inventory is not None else out_dir)
     result.summary.update({"kind": kind, "source": path.name, "profile": prof.name})
     _write_report(result, out / "import", kind, report_names)
     log.info("import %s: %d rows read, %d converted, %d rejected", kind, result.summary["rows_read"],
@@ -146,7 +155,8 @@ APPENDABLE = {"params": {"cells": "cell_id", "sites": "site_id"}, "alarms": {"ev
               "complaints": {"complaints": "complaint_id"}}
 
 
-def _import_whole(kind, prof, frame, out: Path, table: str, *, dictionary, append: bool = False) -> ImportResult:
+def _import_whole(kind, prof, frame, out: Path, table: str, *, dictionary, append: bool = False,
+                  inventory=None) -> ImportResult:
     from netdiag.views.writers import write_csv
 
     job = Job(frame, prof, table)
@@ -157,7 +167,7 @@ def _import_whole(kind, prof, frame, out: Path, table: str, *, dictionary, appen
     elif kind == "alarms":
         from netdiag.importers.alarms import convert
 
-        tables, ids = convert(job, load_dictionary(dictionary or "alarm_dictionary"))
+        tables, ids = convert(job, load_dictionary(dictionary or "alarm_dictionary"), inventory=inventory)
     else:
         from netdiag.importers.complaints import convert
 
@@ -320,6 +330,12 @@ def summary_text(result: ImportResult) -> str:
     if s.get("unmapped_alarms"):
         lines.append("  alarm names not in the dictionary (rows): " +
                      ", ".join(f"{k} ({v})" for k, v in list(s["unmapped_alarms"].items())[:30]))
+    if s.get("unresolved_names"):
+        lines.append("  NE / cell names not in the inventory (rows): " +
+                     ", ".join(f"{k} ({v})" for k, v in list(s["unresolved_names"].items())[:30]))
+    if s.get("ambiguous_names"):
+        lines.append("  NE / cell names the inventory gives to several elements (rows): " +
+                     ", ".join(f"{k} ({v})" for k, v in list(s["ambiguous_names"].items())[:30]))
     if s.get("sites_with_spread_cells"):
         lines.append(f"  sites whose cells stand apart (first cell's position used): {s['sites_with_spread_cells']}")
     if s["reasons"]:

@@ -17,10 +17,14 @@ merges are listed in ``alarms-merged.csv``.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from netdiag.data.schema import SEVERITIES
+from netdiag.errors import InputError
+from netdiag.importers import names
 from netdiag.importers.common import Job, quoted
 from netdiag.importers.ids import cell_ids, node_text
 from netdiag.importers.profile import NOT_CLEARED, norm_header
@@ -30,12 +34,18 @@ EVENT_COLUMNS = ["event_id", "element_id", "event_type", "severity", "start_time
 SEVERITY_RANK = {"warning": 0, "minor": 1, "major": 2, "critical": 3}
 
 
-def convert(job: Job, dictionary: dict) -> tuple[dict, pd.Series]:
-    """``{"events": ...}`` and the row ids; fills ``job.summary`` with unmapped names and merges."""
+def convert(job: Job, dictionary: dict, *, inventory: str | Path | None = None) -> tuple[dict, pd.Series]:
+    """``{"events": ...}`` and the row ids; fills ``job.summary`` with unmapped names and merges.
+
+    ``inventory``: the data directory whose ``sites``/``cells`` resolve NE and cell names
+    (:mod:`netdiag.importers.names`) for the rows that give no id.
+    """
     job.require("alarm_name", "start_time")
     has_cell_rule = any(job.header(c) for c in ("eci", "nci", "cgi", "local_cell_id", "cell_text"))
     cell, _ = cell_ids(job, required=False) if has_cell_rule else (pd.Series("", index=job.frame.index), None)
     element = cell.where(cell != "", node_text(job, "element_id"))
+    by_name, named = names.resolve(job, (element == "").to_numpy(), lambda: _inventory(job, inventory))
+    element = element.where(~named, by_name)
     alarm_id = job.text("alarm_id")
     alarm_id = alarm_id.where(alarm_id != "", "A" + job.frame["_row"].astype(str))
     name = job.text("alarm_name")
@@ -62,7 +72,8 @@ def convert(job: Job, dictionary: dict) -> tuple[dict, pd.Series]:
     end = job.times("end_time")
     job.reject(((end != "") & (start != "") & (end < start)).to_numpy(), "cleared before it was raised (" +
                job.label("end_time") + " before " + job.label("start_time") + ")")
-    job.reject((element == "").to_numpy(), f"no element: {job.label('element_id')} and the cell id columns are empty")
+    job.reject((element == "").to_numpy() & ~named, f"no element: {job.label('element_id')}, the cell id columns "
+               f"and the NE name are empty")
     detail = name + np.where(job.text("detail") != "", ": " + job.text("detail"), "")
     location = job.text("location")
     detail = detail + np.where(location != "", " [" + location + "]", "")
@@ -81,6 +92,18 @@ def convert(job: Job, dictionary: dict) -> tuple[dict, pd.Series]:
     job.summary["flapping_events"] = int(merged["detail"].str.contains("flapping: ", regex=False).sum())
     job.absorbed = absorbed
     return {"events": merged[EVENT_COLUMNS].reset_index(drop=True)}, alarm_id
+
+
+def _inventory(job: Job, folder) -> names.Inventory:
+    """The inventory NE names are resolved against; an error when there is none."""
+    found = names.load_inventory(folder, job.profile.ids.get("format", "{node}-{cell}")) if folder else None
+    if found is None:
+        where = f"{folder}" if folder else "the data directory"
+        raise InputError(f"the alarms name their elements by NE name ({job.label('ne_name')}) but {where} has no "
+                         f"sites table to resolve them against: import the 工参表 into it first (netdiag import "
+                         f"params ... --out {folder or 'DATA_DIR'}), or give the inventory's data directory "
+                         f"(--inventory OTHER_DATA_DIR)")
+    return found
 
 
 def _not_cleared(job: Job) -> None:

@@ -53,7 +53,7 @@ COLUMNS = {
                "azimuth_deg", "beamwidth_deg", "tilt_deg", "antenna_height_m", "radius_m", "indoor", "maintainer",
                "region", "transport_id"),
     "alarms": ("alarm_id", "alarm_name", "severity", "start_time", "end_time", "element_id", *_ID_COLUMNS,
-               "location", "detail", "prev_lat", "prev_lon"),
+               "ne_name", "cell_name", "location", "detail", "prev_lat", "prev_lon"),
     "counters": ("timestamp", "period_min", *_ID_COLUMNS, "prb_dl_pct", "prb_ul_pct", "ul_noise_dbm", "users"),
     "opencellid": ("radio", "mcc", "net", "area", "cell", "unit", "lat", "lon", "range", "samples", "changeable",
                    "created", "updated", "averagesignal"),
@@ -72,12 +72,13 @@ NOT_CLEARED = ["", "-", "--", "—", "/", "未清除", "未恢复", "未清除�
 _POSITIVE = ("a number > 0", lambda v: _is_number(v) and v > 0)
 _NON_NEGATIVE = ("a number >= 0", lambda v: _is_number(v) and v >= 0)
 _TEXT = ("text", lambda v: isinstance(v, str))
+_TEXTS = ("a list of texts", lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v))
 KEYS = {
     "source": {"encoding": (None, _TEXT), "sheet": (None, _TEXT),
                "header_rows": (None, ("a whole number >= 0", lambda v: type(v) is int and 0 <= v <= 50))},
     "time": {"zone": (None, _TEXT), "format": (None, ("a strftime pattern such as \"%d/%m/%Y %H:%M\"",
                                                       lambda v: isinstance(v, str) and (v == "" or "%" in v))),
-             "not_cleared": (("alarms",), ("a list of texts", lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)))},
+             "not_cleared": (("alarms",), _TEXTS)},
     "ids": {"cell": (None, ("one of auto, cgi, eci, nci, node_cell, pattern, column",
                             lambda v: v in ("auto", "cgi", "eci", "nci", "node_cell", "pattern", "column"))),
             "format": (None, ("text holding {node} and {cell}", lambda v: isinstance(v, str) and "{node}" in v and "{cell}" in v)),
@@ -85,6 +86,9 @@ KEYS = {
             "gnb_id_bits": (None, ("a whole number 22..32", lambda v: type(v) is int and 22 <= v <= 32)),
             "pattern": (None, _TEXT)},
     "options": {"site_spread_m": (("params",), _POSITIVE), "flap_gap_min": (("alarms",), _NON_NEGATIVE),
+                "ne_name_prefixes": (("alarms",), _TEXTS), "ne_name_suffixes": (("alarms",), _TEXTS),
+                "location_patterns": (("alarms",), ("a list of regular expressions with groups ne_name, cell_name or cell",
+                                                    lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v))),
                 "chunk_rows": (("counters", "opencellid"), ("a whole number > 0", lambda v: type(v) is int and v > 0)),
                 "latlon_order": (("complaints",), ("one of \"lon,lat\", \"lat,lon\"", lambda v: v in ("lon,lat", "lat,lon"))),
                 "min_radius_m": (("opencellid",), _POSITIVE), "max_radius_m": (("opencellid",), _POSITIVE),
