@@ -311,6 +311,9 @@ class PgConnection:
         self.raw.execute("BEGIN")
         self.raw.execute(f"SET LOCAL lock_timeout = '{int(self.busy_timeout_s * 1000)}ms'")
         self.raw.execute("SELECT pg_advisory_xact_lock(%s, hashtext(current_schema()))", (LOCK_KEY,))
+        # a relation lock makes the server take in the catalog changes other sessions committed while this one
+        # waited (an advisory lock does not): tables another writer created meanwhile are then found by name
+        self.raw.execute("LOCK TABLE pg_catalog.pg_class IN ACCESS SHARE MODE")
 
     def rollback(self) -> None:
         if self.in_transaction:
