@@ -191,3 +191,16 @@ def test_ticket_numbers_count_the_days_people_read(sample_dir, tmp_path):
     assert len(first) == 1 and first["ticket_id"].iloc[0].startswith("TS-20261101-"), first["ticket_id"].tolist()
     local_days = pd.to_datetime(t["created_at"], utc=True).dt.tz_convert("Asia/Shanghai").dt.strftime("%Y%m%d")
     assert (t["ticket_id"].str.slice(3, 11) == local_days).all()
+
+
+# ----------------------------------------------------------------------------- review of issue #15
+@pytest.mark.parametrize("offset", ["+08", "+0800", "+08:00"])
+def test_hour_only_and_compact_offsets_name_the_data_zone(tmp_path, offset):
+    """PostgreSQL writes ``2026-11-02T09:00:00+08``: that is the data's zone as much as ``+08:00``."""
+    data = write_dataset(tmp_path / "data", _complaints(("K1", f"2026-11-02T09:00:00{offset}"),
+                                                         ("K2", f"2026-11-02T10:00:00{offset}")))
+    r = CliRunner().invoke(cli, ["check", "--data", str(data), *SPOT, "--at", "2026-11-01T20:30+08:00", "--no-server"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("Times in UTC+08:00.")
+    assert "before 2026-11-02 20:30;" in r.stdout
+    assert "carry no offset" not in r.stderr

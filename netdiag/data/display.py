@@ -41,7 +41,8 @@ SAMPLE_ROWS = 5000
 ZONE_COLUMNS = (("complaints", ("received_at", "occurred_at")), ("events", ("start_time", "end_time")),
                 ("load", ("timestamp",)))
 _OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
-_TEXT_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
+#: the offset a text time ends with: ``Z``, ``+08:00``, ``+0800`` or ``+08`` (as PostgreSQL writes it)
+_TEXT_OFFSET = re.compile(r"\d(Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
 _UTC = ("UTC", "ETC/UTC", "Z", "GMT", "UTC+00:00", "+00:00")
 _WARNED: set = set()
 
