@@ -22,6 +22,11 @@ class State:
     def settings(self, data_dir=None):
         """The settings of this run as given; with ``data_dir`` (a data folder or workspace), with the
         display zone decided for that data (:func:`netdiag.data.display.settings_for_data`)."""
+        return self.zone(data_dir)[0]
+
+    def zone(self, data_dir=None):
+        """(:meth:`settings`, a note when the display zone is a guess or a fallback), as
+        :func:`netdiag.data.display.decide_zone`."""
         from netdiag.settings import Settings
 
         if self.config:
@@ -29,10 +34,10 @@ class State:
         else:
             settings = Settings().with_overrides(self.overrides)
         if data_dir is None:
-            return settings
-        from netdiag.data.display import settings_for_data
+            return settings, ""
+        from netdiag.data.display import decide_zone
 
-        return settings_for_data(settings, data_dir, given=self.given())
+        return decide_zone(settings, data_dir, given=self.given())
 
     def settings_for_store(self, store):
         """The settings of a command that reads only the ticket store: the display zone of the

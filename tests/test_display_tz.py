@@ -204,3 +204,31 @@ def test_hour_only_and_compact_offsets_name_the_data_zone(tmp_path, offset):
     assert r.stdout.startswith("Times in UTC+08:00.")
     assert "before 2026-11-02 20:30;" in r.stdout
     assert "carry no offset" not in r.stderr
+
+
+def test_a_fixed_offset_guessed_where_zones_have_summer_time_is_said_on_the_check_screen(tmp_path):
+    """Dublin data all in summer time (+01:00): the offset is used as a fixed one, and the handler
+    reads that and how to name the real zone (after 25 October it would be an hour off)."""
+    data = write_dataset(tmp_path / "data", _complaints(("K1", "2026-10-24T09:00:00+01:00"),
+                                                         ("K2", "2026-10-24T10:00:00+01:00")))
+    r = CliRunner().invoke(cli, ["check", "--data", str(data), *SPOT, "--at", "2026-10-24T12:00Z", "--no-server"])
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert lines[0] == "Times in UTC+01:00."
+    assert lines[1].startswith("WARNING  Times are shown in UTC+01:00, the one offset the complaints' times carry, "
+                               "as a fixed offset") and "Europe/Dublin" in lines[1]
+    assert f'tz = "Europe/Dublin" (or display_tz) in {data / "netdiag.toml"}' in lines[1]
+    assert "as a fixed offset" in r.stderr and "netdiag.toml" in r.stderr
+    j = json.loads(CliRunner().invoke(cli, ["check", "--data", str(data), *SPOT, "--at", "2026-10-24T12:00Z",
+                                            "--no-server", "--format", "json"]).stdout)
+    assert "UTC+01:00" in j["warning"] and "Europe/Dublin" in j["warning"]
+
+
+def test_two_offsets_an_hour_apart_are_not_guessed_and_the_warning_says_how_to_name_the_zone(tmp_path):
+    data = write_dataset(tmp_path / "data", _complaints(("K1", "2026-10-24T09:00:00+01:00"),
+                                                         ("K2", "2026-10-26T09:00:00+00:00")))
+    r = CliRunner().invoke(cli, ["check", "--data", str(data), *SPOT, "--at", "2026-10-24T12:00Z", "--no-server"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("Times in UTC.")
+    assert "several offsets (UTC, UTC+01:00), an hour apart as in a zone with summer time" in r.stderr
+    assert "tz = " in r.stderr and "netdiag.toml" in r.stderr

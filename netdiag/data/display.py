@@ -193,6 +193,12 @@ def data_offset(data_dir: str | Path) -> tuple[str | None, str]:
     Parquet column keeps its zone. ``(None, why)`` when the times carry no offset (naive) or
     several (a daylight-saving zone: name it), or no table could be read.
     """
+    zone, why, _when = _data_offset(data_dir)
+    return zone, why
+
+
+def _data_offset(data_dir: str | Path) -> tuple[str | None, str, dt.datetime | None]:
+    """:func:`data_offset` and one of the times sampled (None when none carries an offset)."""
     from netdiag.data.read import find_table
 
     for table, columns in ZONE_COLUMNS:
@@ -205,20 +211,61 @@ def data_offset(data_dir: str | Path) -> tuple[str | None, str]:
             log.debug("no time zone from %s: %s", table, exc)
             continue
         if zones:
-            return (zones[0], f"the zone of the {table}' timestamp column") if len(zones) == 1 else \
-                (None, f"the {table}' timestamp columns have several zones")
+            return ((zones[0], f"the zone of the {table}' timestamp column", None) if len(zones) == 1 else
+                    (None, f"the {table}' timestamp columns have several zones", None))
         if not offsets:
             if table == "complaints":
-                return None, "the complaints' times carry no offset"
+                return None, "the complaints' times carry no offset", None
             continue
         if len(offsets) == 1:
-            return check_zone(offsets.pop()), f"the offset of the {table}' times"
-        return None, f"the {table}' times carry several offsets ({', '.join(sorted(offsets))})"
-    return None, "the data's times carry no offset"
+            zone, when = next(iter(offsets.items()))
+            return zone, f"the one offset the {table}' times carry", when
+        names = sorted(offsets, key=lambda z: tzinfo(z).utcoffset(None))
+        why = f"the {table}' times carry several offsets ({', '.join(names)})"
+        if len(names) == 2 and abs(tzinfo(names[1]).utcoffset(None) - tzinfo(names[0]).utcoffset(None)) == dt.timedelta(hours=1):
+            why += ", an hour apart as in a zone with summer time"
+        return None, why, None
+    return None, "the data's times carry no offset", None
 
 
-def _sample_offsets(source, columns) -> tuple[set[str], list[str]]:
-    """(offsets of text times, zones of typed timestamp columns) in the first rows of one table."""
+def summer_time_zones(zone: str, when: dt.datetime | None = None) -> list[str]:
+    """IANA zones on the fixed offset ``zone`` at ``when`` (default now) that use another offset
+    within half a year of it (summer time): the zones whose data would be shown an hour off
+    after a change if the offset were taken for the zone. Empty for UTC and named zones.
+
+    Examples
+    --------
+    >>> "Europe/Dublin" in summer_time_zones("UTC+01:00", dt.datetime(2026, 10, 1, tzinfo=dt.timezone.utc))
+    True
+    >>> summer_time_zones("UTC+08:00", dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc))
+    []
+    """
+    from zoneinfo import ZoneInfo, available_timezones
+
+    if zone == "UTC" or not zone.startswith("UTC"):
+        return []
+    when = (when or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    offset = tzinfo(zone).utcoffset(when)
+    probes = [when + dt.timedelta(days=d) for d in range(-183, 184, 7)]
+    found = []
+    for name in sorted(available_timezones()):
+        if "/" not in name or name.split("/")[0] in ("Etc", "SystemV", "US", "posix", "right") or name[0].islower():
+            continue
+        try:
+            z = ZoneInfo(name)
+        except Exception:  # noqa: BLE001 - an odd entry of the system's database
+            continue
+        if when.astimezone(z).utcoffset() == offset and any(p.astimezone(z).utcoffset() != offset for p in probes):
+            found.append(name)
+    canonical = _zone_tab()
+    found = [n for n in found if n in canonical] or found  # Europe/Dublin, not its alias Europe/Belfast
+    regions = ("Europe", "America", "Australia", "Asia", "Pacific", "Africa", "Atlantic")
+    return sorted(found, key=lambda n: (regions.index(n.split("/")[0]) if n.split("/")[0] in regions else len(regions), n))
+
+
+def _sample_offsets(source, columns) -> tuple[dict, list[str]]:
+    """(offsets of text times, each with the first time that carries it; zones of typed timestamp
+    columns) in the first rows of one table."""
     texts: list[str] = []
     zones: list[str] = []
     wanted = {c.lower() for c in columns}
@@ -265,12 +312,38 @@ def _sample_offsets(source, columns) -> tuple[set[str], list[str]]:
                 else:
                     texts += [str(t) for t in col.dropna()]
     zones = sorted(set(zones))
-    offsets = set()
+    offsets: dict[str, dt.datetime | None] = {}
     for t in texts:
-        m = _TEXT_OFFSET.search(t.strip()) if len(t.strip()) > 10 else None
+        t = t.strip()
+        m = _TEXT_OFFSET.search(t) if len(t) > 10 else None
         if m:
-            offsets.add("UTC" if m.group(1).upper() == "Z" else check_zone(m.group(1)))
+            zone = "UTC" if m.group(1).upper() == "Z" else check_zone(m.group(1))
+            if zone not in offsets:
+                try:
+                    offsets[zone] = dt.datetime.fromisoformat(t.replace("Z", "+00:00").replace("z", "+00:00"))
+                except ValueError:
+                    offsets[zone] = None
     return offsets, zones
+
+
+def _zone_tab() -> set[str]:
+    """The zones of the time-zone database's ``zone.tab`` (one per region, no aliases); empty when absent."""
+    from zoneinfo import TZPATH
+
+    paths = [Path(p) / "zone.tab" for p in TZPATH]
+    try:
+        import importlib.resources
+
+        paths.append(importlib.resources.files("tzdata.zoneinfo") / "zone.tab")
+    except Exception:  # noqa: BLE001 - no tzdata package: the system's database only
+        pass
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        return {line.split("\t")[2] for line in text.splitlines() if line and not line.startswith("#") and line.count("\t") >= 2}
+    return set()
 
 
 def settings_for_data(settings, data_dir: str | Path | None, *, given=None):
@@ -295,6 +368,19 @@ def settings_for_data(settings, data_dir: str | Path | None, *, given=None):
     InputError
         A data folder's ``netdiag.toml`` that is not usable.
     """
+    return decide_zone(settings, data_dir, given=given)[0]
+
+
+def how_to_name(example: str = "Asia/Shanghai", data_dir: str | Path | None = None) -> str:
+    """How a person names the data's zone, the end of every warning about it."""
+    where = Path(data_dir) / DATA_SETTINGS if data_dir is not None else f"a {DATA_SETTINGS} in the data folder"
+    return f'name the zone with tz = "{example}" (or display_tz) in {where}, --tz ZONE or --set display_tz=ZONE'
+
+
+def decide_zone(settings, data_dir: str | Path | None, *, given=None) -> tuple:
+    """:func:`settings_for_data` and a note for the person reading: ``""`` when the zone was
+    named, else what a check screen shows (a fixed offset taken from the data while zones on it
+    have summer time; UTC as a fallback). The note is also logged as a warning, once a process."""
     import dataclasses
 
     from netdiag.data.manifest import is_workspace, read_manifest
@@ -302,13 +388,13 @@ def settings_for_data(settings, data_dir: str | Path | None, *, given=None):
     if given is None:
         given = {f.name for f in dataclasses.fields(settings) if getattr(settings, f.name) != f.default}
     if "display_tz" in given and settings.display_tz:
-        return settings
+        return settings, ""
     if "tz" in given:
-        return dataclasses.replace(settings, display_tz=settings.tz)
+        return dataclasses.replace(settings, display_tz=settings.tz), ""
     if data_dir is None or not Path(data_dir).is_dir():
-        return dataclasses.replace(settings, display_tz=settings.display_tz or settings.tz)
+        return dataclasses.replace(settings, display_tz=settings.display_tz or settings.tz), ""
     changes: dict = {}
-    why = ""
+    why = note = ""
     if is_workspace(data_dir):
         manifest = read_manifest(data_dir)
         changes["tz"] = manifest["tz"]
@@ -325,14 +411,20 @@ def settings_for_data(settings, data_dir: str | Path | None, *, given=None):
             changes["display_tz"] = found.get("display_tz", changes["tz"])
             why = f"{Path(data_dir) / DATA_SETTINGS}"
         else:
-            zone, why = data_offset(data_dir)
+            zone, why, when = _data_offset(data_dir)
             if zone:
                 changes["display_tz"] = zone
-            elif settings.tz == "UTC" and (str(data_dir), why) not in _WARNED:
-                _WARNED.add((str(data_dir), why))
-                log.warning("times are shown in UTC: %s and no zone was given; name it with --tz ZONE, "
-                            "--set display_tz=ZONE or a %s in the data folder (tz = \"Asia/Shanghai\")",
-                            why, DATA_SETTINGS)
+                summer = summer_time_zones(zone, when)
+                if summer:
+                    note = (f"times are shown in {zone}, {why}, as a fixed offset; zones on it such as "
+                            f"{', '.join(summer[:3])} change it for summer time, and if the data's zone does, times "
+                            f"after a change are an hour off: {how_to_name(summer[0], data_dir)}")
+            elif settings.tz == "UTC":
+                note = (f"times are shown in UTC: {why} and no zone was given, so UTC is a fallback; "
+                        f"{how_to_name(data_dir=data_dir)}")
+    if note and (str(data_dir), note) not in _WARNED:
+        _WARNED.add((str(data_dir), note))
+        log.warning("%s", note)
     changes.setdefault("display_tz", changes.get("tz", settings.tz))
     log.info("times shown in %s (%s)", changes["display_tz"], why or "the zone naive times are read in")
-    return dataclasses.replace(settings, **changes)
+    return dataclasses.replace(settings, **changes), note
