@@ -41,8 +41,20 @@ class State:
 
     def settings_for_store(self, store):
         """The settings of a command that reads only the ticket store: the display zone of the
-        data its latest ``diagnose`` run read, when that folder is still there."""
-        return self.settings(_latest_source(store))
+        data its latest ``diagnose`` run read, when that folder is still there; when it is not
+        (moved, or recorded relative to another folder by an older netdiag), a one-line warning
+        on stderr names the zone used and how to give one."""
+        from netdiag.data.display import display_zone, settings_for_data
+
+        source = _latest_source(store)
+        if not source or os.path.isdir(source):
+            return self.settings(source)
+        settings = settings_for_data(self.settings(), None)
+        if not {"tz", "display_tz"} & self.given():
+            echo_text(f"Warning: the data folder of the store's latest run ({source[:80]}) is not found from here, "
+                      f"so times are shown in {display_zone(settings)}; give the zone with "
+                      f"--set display_tz=ZONE (e.g. Asia/Shanghai)", err=True)
+        return settings
 
     def given(self) -> set[str]:
         """The settings a person gave: ``--set``, ``--tz`` and the config file's."""

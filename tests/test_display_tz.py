@@ -232,3 +232,26 @@ def test_two_offsets_an_hour_apart_are_not_guessed_and_the_warning_says_how_to_n
     assert r.stdout.startswith("Times in UTC.")
     assert "several offsets (UTC, UTC+01:00), an hour apart as in a zone with summer time" in r.stderr
     assert "tz = " in r.stderr and "netdiag.toml" in r.stderr
+
+
+def test_tickets_and_dispatch_find_the_data_zone_from_another_folder_and_warn_when_it_is_gone(tmp_path, monkeypatch):
+    """A store filled with a relative --data is read from elsewhere: the zone is still the data's;
+    once the data folder is gone, stderr says which zone is used and how to give one."""
+    write_dataset(tmp_path / "data", _complaints(("K1", "2026-11-02T09:00:00+08:00")))
+    monkeypatch.chdir(tmp_path)
+    assert _run("diagnose", "--data", "data", "--out", "o", "--db", "t.db").exit_code == 0
+    team = pd.read_csv(tmp_path / "o" / "tickets.csv", encoding="utf-8-sig").iloc[0]["team"]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    db = str(tmp_path / "t.db")
+    listed = CliRunner().invoke(cli, ["tickets", "list", "--db", db])
+    assert listed.stdout.startswith("Times in UTC+08:00.") and "2026-11-04 09:00" in listed.stdout
+    assert "not found" not in listed.stderr
+    plan = CliRunner().invoke(cli, ["dispatch", "--team", team, "--date", "2026-11-02", "--db", db])
+    assert plan.stdout.startswith("Times in UTC+08:00.") and "arrive 2026-11-02 09:00" in plan.stdout
+    (tmp_path / "data").rename(tmp_path / "moved")
+    listed = CliRunner().invoke(cli, ["tickets", "list", "--db", db])
+    assert listed.stdout.startswith("Times in UTC.")
+    warning = [line for line in listed.stderr.splitlines() if "not found" in line]
+    assert len(warning) == 1 and "times are shown in UTC" in warning[0] and "--set display_tz=ZONE" in warning[0]
