@@ -255,3 +255,27 @@ def test_tickets_and_dispatch_find_the_data_zone_from_another_folder_and_warn_wh
     assert listed.stdout.startswith("Times in UTC.")
     warning = [line for line in listed.stderr.splitlines() if "not found" in line]
     assert len(warning) == 1 and "times are shown in UTC" in warning[0] and "--set display_tz=ZONE" in warning[0]
+
+
+def test_map_and_report_on_a_day_whose_midnight_does_not_exist(tmp_path):
+    """America/Santiago skips from 00:00 to 01:00 on 2026-09-06: that day starts at 01:00 (04:00Z)
+    and lasts 23 hours; reports, the map's day slider and --date/--from take it as it is."""
+    data = write_dataset(tmp_path / "data", _complaints(("K1", "2026-09-05T23:30:00-04:00"),   # 03:30Z on the 6th
+                                                         ("K2", "2026-09-06T01:30:00-03:00"),   # 04:30Z
+                                                         ("K3", "2026-09-06T23:30:00-03:00")))  # 02:30Z on the 7th
+    (data / "netdiag.toml").write_text('tz = "America/Santiago"\n')
+    out = tmp_path / "rep"
+    r = CliRunner().invoke(cli, ["report", "--data", str(data), "--period", "week", "--date", "2026-09-06", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "week 2026-W36 (2026-08-31 to 2026-09-06)" in r.stdout
+    by_day = pd.read_csv(out / "by_day.csv", encoding="utf-8-sig")
+    counts = dict(zip(by_day["day"].astype(str), by_day["complaints"]))
+    assert counts["2026-09-05"] == 1 and counts["2026-09-06"] == 2
+    r = CliRunner().invoke(cli, ["map", "--data", str(data), "--from", "2026-09-06", "--to", "2026-09-06",
+                                 "--out", str(tmp_path / "m.html")])
+    assert r.exit_code == 0, r.output
+    assert "2 complaints" in r.stdout + r.stderr  # the 6th, from 01:00 local to the end of the day
+    page = (tmp_path / "m.html").read_text(encoding="utf-8")
+    assert "2026-09-06" in page
+    r = CliRunner().invoke(cli, ["map", "--data", str(data), "--out", str(tmp_path / "all.html")])
+    assert r.exit_code == 0, r.output
