@@ -404,6 +404,9 @@ def decide_zone(settings, data_dir: str | Path | None, *, given=None) -> tuple:
                 changes["display_tz"], why = check_zone(zone, setting="display_tz"), "the workspace's record"
             except ValueError:
                 pass
+            else:
+                recorded = manifest.get("display_tz_note")
+                note = recorded[:1000] if isinstance(recorded, str) else ""
     else:
         found = data_file_settings(data_dir)
         if found:
