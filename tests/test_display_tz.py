@@ -279,3 +279,38 @@ def test_map_and_report_on_a_day_whose_midnight_does_not_exist(tmp_path):
     assert "2026-09-06" in page
     r = CliRunner().invoke(cli, ["map", "--data", str(data), "--out", str(tmp_path / "all.html")])
     assert r.exit_code == 0, r.output
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--tz", "Asia"], "`tz` was 'Asia' but is expected to be an IANA time zone"),
+    (["--set", "display_tz=Asia"], "`display_tz` was 'Asia' but is expected to be an IANA time zone"),
+    (["--set", "display_tz=" + "A" * 10_000], "(10,000 characters) but is expected to be an IANA time zone"),
+    (["--tz", "+14:30"], "an offset is at most 14:00 hours from UTC"),
+])
+def test_a_zone_that_cannot_be_looked_up_is_a_one_line_error(tiny_dir, args, says):
+    r = CliRunner().invoke(cli, [*args, "validate", "--data", str(tiny_dir)])
+    assert r.exit_code == 2, r.exception  # a usage error, not a crash (exit code 1)
+    assert says in r.output and "Traceback" not in r.output
+    error = [line for line in r.output.splitlines() if line.startswith("Error:")]
+    assert len(error) == 1 and len(error[0]) < 300
+
+
+@pytest.mark.parametrize("text, says", [
+    ("netdiag = 5\n", "`netdiag` was 5 but is expected to be a table"),
+    ("# " + "x" * 70_000 + "\n", "may be at most 64 KB"),
+    ('tz = "' + "B" * 10_000 + '"\n', "(10,000 characters)"),
+])
+def test_a_data_folder_file_that_cannot_be_used_is_a_one_line_error(tiny_dir, text, says):
+    (tiny_dir / "netdiag.toml").write_text(text)
+    r = CliRunner().invoke(cli, ["validate", "--data", str(tiny_dir)])
+    assert r.exit_code == 2, r.exception
+    assert says in r.output and "Traceback" not in r.output and len(r.output) < 400
+
+
+def test_an_empty_display_tz_in_the_data_folder_file_is_as_if_not_set_as_on_the_command_line(tmp_path):
+    data = write_dataset(tmp_path / "data", _complaints(("K1", "2026-11-02T09:00:00+08:00")))
+    (data / "netdiag.toml").write_text('display_tz = ""\n')
+    from_file = _run("check", "--data", str(data), *SPOT, "--at", "2026-11-01T20:30+08:00", "--no-server")
+    given = _run("--set", "display_tz=", "check", "--data", str(data), *SPOT, "--at", "2026-11-01T20:30+08:00", "--no-server")
+    assert from_file.exit_code == given.exit_code == 0, from_file.output
+    assert from_file.output.startswith("Times in UTC+08:00.") and from_file.output == given.output

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 #: the settings file a data folder may hold, naming its zone
 DATA_SETTINGS = "netdiag.toml"
+#: the largest ``netdiag.toml`` read (it names a zone: a bigger one is an error, not read)
+MAX_DATA_SETTINGS_BYTES = 64 * 1024
 #: what that file may set
 DATA_KEYS = ("tz", "display_tz")
 #: rows of a table read to find the offset its times carry
@@ -62,7 +64,7 @@ def check_zone(name: str, *, setting: str = "tz") -> str:
     >>> check_zone("+08:00"), check_zone("utc"), check_zone("Europe/Dublin")
     ('UTC+08:00', 'UTC', 'Europe/Dublin')
     """
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from zoneinfo import ZoneInfo
 
     text = str(name).strip()
     if text.upper() in _UTC:
@@ -70,15 +72,21 @@ def check_zone(name: str, *, setting: str = "tz") -> str:
     m = _OFFSET.match(text)
     if m:
         hours, minutes = int(m.group(2)), int(m.group(3) or 0)
-        if hours > 14 or minutes > 59:
-            raise ValueError(f"`{setting}` was {name!r}: an offset is at most 14 hours")
+        if hours * 60 + minutes > 14 * 60 or minutes > 59:
+            raise ValueError(f"`{setting}` was {_shown(name)}: an offset is at most 14:00 hours from UTC")
         return "UTC" if hours == minutes == 0 else f"UTC{m.group(1)}{hours:02d}:{minutes:02d}"
     try:
         ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"`{setting}` was {name!r} but is expected to be an IANA time zone such as 'UTC' or "
+    except Exception:  # noqa: BLE001 - not found, a folder of zones (Asia), a name too long for the file system...
+        raise ValueError(f"`{setting}` was {_shown(name)} but is expected to be an IANA time zone such as 'UTC' or "
                          f"'Asia/Shanghai', or an offset such as '+08:00'") from None
     return text
+
+
+def _shown(value, limit: int = 60) -> str:
+    """A value for a one-line message: its repr, cut to ``limit`` characters (a 10 KB value is not echoed whole)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(str(value)):,} characters)"
 
 
 def tzinfo(name: str) -> dt.tzinfo:
@@ -169,15 +177,26 @@ def data_file_settings(data_dir: str | Path) -> dict[str, str]:
     if not path.is_file():
         return {}
     try:
+        size = path.stat().st_size
+        if size > MAX_DATA_SETTINGS_BYTES:
+            raise InputError(f"{path} is {size:,} bytes; a {DATA_SETTINGS} names only the data's time zone and may be "
+                             f"at most {MAX_DATA_SETTINGS_BYTES // 1024} KB")
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(f"{path} is not a readable TOML file: {exc}") from None
+        raise InputError(f"{path} is not a readable TOML file: {str(exc)[:200]}") from None
     data = data.get("netdiag", data)
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: `netdiag` was {_shown(data)} but is expected to be a table ([netdiag]) of "
+                         f"{' and '.join(DATA_KEYS)}")
     other = sorted(set(data) - set(DATA_KEYS))
     if other:
-        raise InputError(f"{path} may set only {' and '.join(DATA_KEYS)} (the data's time zone); it sets {', '.join(other)}")
+        shown = ", ".join(k if len(k) <= 40 else f"{k[:40]}..." for k in other[:5])
+        raise InputError(f"{path} may set only {' and '.join(DATA_KEYS)} (the data's time zone); it sets {shown}"
+                         + (f" and {len(other) - 5} more" if len(other) > 5 else ""))
     out = {}
     for key, value in data.items():
+        if key == "display_tz" and isinstance(value, str) and not value.strip():
+            continue  # empty: decided as if not set, like --set display_tz=
         try:
             out[key] = check_zone(value, setting=key)
         except ValueError as exc:
