@@ -332,3 +332,18 @@ def test_a_utc_fallback_is_said_in_the_reply_and_on_the_check_screen(tmp_path):
     named = CliRunner().invoke(cli, ["--tz", "UTC", "check", "--data", str(data), *SPOT, "--at", "2026-11-01T12:30",
                                      "--no-server"])
     assert "WARNING" not in named.stdout and "before 2026-11-02 12:30 UTC;" in named.stdout
+
+
+@pytest.mark.parametrize("recorded", ["Mars/Olympus", 5, None, "../../etc/passwd"])
+def test_a_workspace_recording_no_usable_zone_says_so(tmp_path, recorded):
+    data = write_dataset(tmp_path / "data", _complaints(("K1", "2026-11-02T09:00:00+08:00")))
+    ws = tmp_path / "ws"
+    assert _run("prepare", str(data), "--workspace", str(ws)).exit_code == 0
+    manifest = json.loads((ws / "manifest.json").read_text(encoding="utf-8"))
+    (ws / "manifest.json").write_text(json.dumps({**manifest, "display_tz": recorded}), encoding="utf-8")
+    r = CliRunner().invoke(cli, ["check", "--workspace", str(ws), *SPOT, "--at", "2026-11-01T20:30+08:00", "--no-server"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("Times in UTC.")
+    warning = [line for line in r.stderr.splitlines() if "records display_tz" in line]
+    assert len(warning) == 1 and "not a time zone" in warning[0] and "--set display_tz=ZONE" in warning[0]
+    assert "not a time zone" in r.stdout  # on the check screen too

@@ -418,14 +418,15 @@ def decide_zone(settings, data_dir: str | Path | None, *, given=None) -> tuple:
         manifest = read_manifest(data_dir)
         changes["tz"] = manifest["tz"]
         zone = manifest.get("display_tz")
-        if isinstance(zone, str):
-            try:
+        try:
+            if "display_tz" in manifest:
                 changes["display_tz"], why = check_zone(zone, setting="display_tz"), "the workspace's record"
-            except ValueError:
-                pass
-            else:
-                recorded = manifest.get("display_tz_note")
-                note = recorded[:1000] if isinstance(recorded, str) else ""
+        except ValueError:
+            note = (f"the workspace's manifest records display_tz {_shown(zone, 40)}, which is not a time zone: times "
+                    f"are shown in {check_zone(changes['tz'])}; prepare the workspace again or give --set display_tz=ZONE")
+        else:
+            recorded = manifest.get("display_tz_note")
+            note = recorded[:1000] if isinstance(recorded, str) and "display_tz" in changes else ""
     else:
         found = data_file_settings(data_dir)
         if found:
