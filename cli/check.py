@@ -80,7 +80,7 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang
     from netdiag.engine.check import check_point, load_network, parse_query
     from netdiag.errors import InputError
 
-    settings = state.settings(data_dir)
+    settings, zone_note = state.zone(data_dir)
     at = parse_at(at, display_zone(settings)) if lat is not None else None
     if tickets:
         from netdiag.tickets.grouping import open_tickets_from_csv
@@ -101,7 +101,7 @@ def check(state, data_dir, lat, lon, coord_system, at, indoor, db, tickets, lang
         spot = (query["lat"], query["lon"], query["coord_system"])
         network = load_network(data_dir, settings, at=query["at"], near=spot) if local else net
         result = check_point(network, query["lat"], query["lon"], coord_system=query["coord_system"], at=query["at"],
-                             indoor=query["indoor"], tickets=tickets)
+                             indoor=query["indoor"], tickets=tickets, zone_note=zone_note)
         print_result(result, indent=None if lat is None else 2)
 
     if lat is not None:

@@ -22,6 +22,11 @@ class State:
     def settings(self, data_dir=None):
         """The settings of this run as given; with ``data_dir`` (a data folder or workspace), with the
         display zone decided for that data (:func:`netdiag.data.display.settings_for_data`)."""
+        return self.zone(data_dir)[0]
+
+    def zone(self, data_dir=None):
+        """(:meth:`settings`, a note when the display zone is a guess or a fallback), as
+        :func:`netdiag.data.display.decide_zone`."""
         from netdiag.settings import Settings
 
         if self.config:
@@ -29,15 +34,27 @@ class State:
         else:
             settings = Settings().with_overrides(self.overrides)
         if data_dir is None:
-            return settings
-        from netdiag.data.display import settings_for_data
+            return settings, ""
+        from netdiag.data.display import decide_zone
 
-        return settings_for_data(settings, data_dir, given=self.given())
+        return decide_zone(settings, data_dir, given=self.given())
 
     def settings_for_store(self, store):
         """The settings of a command that reads only the ticket store: the display zone of the
-        data its latest ``diagnose`` run read, when that folder is still there."""
-        return self.settings(_latest_source(store))
+        data its latest ``diagnose`` run read, when that folder is still there; when it is not
+        (moved, or recorded relative to another folder by an older netdiag), a one-line warning
+        on stderr names the zone used and how to give one."""
+        from netdiag.data.display import display_zone, settings_for_data
+
+        source = _latest_source(store)
+        if not source or os.path.isdir(source):
+            return self.settings(source)
+        settings = settings_for_data(self.settings(), None)
+        if not {"tz", "display_tz"} & self.given():
+            echo_text(f"Warning: the data folder of the store's latest run ({source[:80]}) is not found from here, "
+                      f"so times are shown in {display_zone(settings)}; give the zone with "
+                      f"--set display_tz=ZONE (e.g. Asia/Shanghai)", err=True)
+        return settings
 
     def given(self) -> set[str]:
         """The settings a person gave: ``--set``, ``--tz`` and the config file's."""

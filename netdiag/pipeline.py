@@ -12,6 +12,7 @@ This is the one module that may import every layer (except the CLI).
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,7 +98,7 @@ def diagnose(ds, *, settings: Settings | None = None, network: Network | None = 
         diag, tickets = build_tickets(net, diag, settings=settings, as_of=data_as_of(ds))
     else:
         diag, tickets, report = store.record(net, diag, settings=settings, as_of=data_as_of(ds), who=who,
-                                             source=str(ds.data_dir))
+                                             source=os.path.abspath(ds.data_dir))  # found from any folder
         tickets.attrs["store_run"] = {**report.as_dict(), "text": report.text(), "store": str(store.path)}
     diag = diag[DIAGNOSIS_COLUMNS + [c for c in diag.columns if c not in DIAGNOSIS_COLUMNS]]
     log.info("diagnosed %d complaints into %d tickets", len(diag), len(tickets))

@@ -39,7 +39,7 @@ import pyarrow.parquet as pq
 from netdiag import __version__
 from netdiag.data import validate
 from netdiag.data.csv_reader import ROW
-from netdiag.data.display import display_zone, settings_for_data
+from netdiag.data.display import decide_zone, display_zone, settings_for_data
 from netdiag.data.manifest import KIND
 from netdiag.data.read import find_table, gpkg_layers, read_pieces
 from netdiag.data.schema import TABLE_ORDER, TABLES
@@ -197,6 +197,7 @@ def prepare_workspace(data_dir, ws, *, settings: Settings | None = None,
                                               **prints[table]}
         _count_tables(ws, manifest, ds, rejected)
         manifest["display_tz"] = display_zone(settings)  # the data's zone, for every command reading the workspace
+        manifest["display_tz_note"] = _zone_note(settings, data_dir)
         manifest["updated"] = pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")
         manifest["netdiag"] = __version__
         write_text(ws / MANIFEST, json.dumps(manifest, indent=1, default=str))  # last: the run is complete
@@ -522,3 +523,11 @@ def _locked(ws: Path):
         yield
     finally:
         os.close(fd)
+
+
+def _zone_note(settings: Settings, data_dir: Path) -> str:
+    """The note of :func:`~netdiag.data.display.decide_zone` when the workspace's zone is the one
+    the data decides (a fixed offset guessed, or UTC as a fallback): the workspace's checks say it
+    as the data folder's do; ``""`` when a zone was named."""
+    decided, note = decide_zone(Settings(tz=settings.tz), data_dir, given=set())
+    return note if note and display_zone(decided) == display_zone(settings) else ""

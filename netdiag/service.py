@@ -261,10 +261,13 @@ class _State:
     lock of their own (:meth:`open_tickets`).
     """
 
-    def __init__(self, data_dir: Path, settings) -> None:
+    def __init__(self, data_dir: Path, settings, *, given: set | None = None, decide_zone: bool = False) -> None:
         from netdiag.data.manifest import is_workspace
 
         self.data_dir, self.settings = data_dir, settings
+        self.given_settings, self.given, self.decide_zone = settings, given, decide_zone
+        self.zone_note = ""
+        self._zone()
         self.workspace = is_workspace(data_dir)
         self.signature = None
         self.net = None
@@ -272,6 +275,18 @@ class _State:
         self.lock = threading.Lock()
         self.tickets_lock = threading.Lock()  # the ticket stores' cache: never held while the network is read
         self._store_reads = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="netdiag-store")
+
+    def _zone(self) -> None:
+        """Decide the display zone for the data as it is now (a ``netdiag.toml`` added or changed,
+        other offsets), as a command run now would: served and unserved checks agree."""
+        if self.decide_zone:
+            from netdiag.data.display import decide_zone
+
+            self.settings, self.zone_note = decide_zone(self.given_settings, self.data_dir, given=self.given)
+
+    def refresh(self) -> None:
+        """Read the data again when it changed (and decide its zone again); else nothing."""
+        self.network(near=None)
 
     def network(self, *, near: tuple | None = None, at=None):
         """The network to answer a query: of a workspace, only what may serve the spot, read per
@@ -283,6 +298,8 @@ class _State:
             with self.lock:  # a `netdiag prepare` that added data rewrote the manifest: read again
                 stamp = (self.data_dir / MANIFEST).stat().st_mtime_ns
                 if stamp != self.signature:
+                    if self.signature is not None:
+                        self._zone()
                     self.reader, self.signature = WorkspaceReader(self.data_dir, keep=True), stamp
                     for name in ("sites", "cells", "repeaters", "transport", "events"):
                         self.reader.table(name)
@@ -295,6 +312,8 @@ class _State:
             if signature != self.signature:
                 from netdiag.engine.check import load_network
 
+                if self.signature is not None:
+                    self._zone()  # the files changed: their zone may have too
                 net = load_network(self.data_dir, self.settings)  # every counter: queries may ask any time
                 # build the indexes kept on first use now, so that concurrent queries only read them
                 net.footprint_attributes, net.footprints.sindex, net.nearest_site([0.0], [0.0])
@@ -380,11 +399,14 @@ def answer(state: _State, query: dict) -> dict:
     from netdiag.engine.check import check_point
 
     try:
-        at = parse_at(query.get("at"), display_zone(state.settings))
+        state.refresh()  # the data (and so its zone) as it is now, before reading a time in that zone
+        settings, zone_note = state.settings, state.zone_note
+        at = parse_at(query.get("at"), display_zone(settings))
         system = query.get("coord_system") or "wgs84"
         net = state.network(near=(float(query["lat"]), float(query["lon"]), system), at=at)
         result = check_point(net, float(query["lat"]), float(query["lon"]), coord_system=system, at=at,
-                             indoor=bool(query.get("indoor")), tickets=state.open_tickets(query.get("db")))
+                             indoor=bool(query.get("indoor")), tickets=state.open_tickets(query.get("db")),
+                             zone_note=zone_note)
         return {"ok": True, "result": json.loads(json.dumps(result, default=str))}
     except NetdiagError as exc:
         return {"ok": False, "error": str(exc)}
@@ -519,11 +541,8 @@ def serve(data_dir: str | Path, settings, *, on_ready: Callable[[Path], None] | 
     dir_fd = _open_private_dir(path.parent, create=True)
     try:
         _clear_stale(dir_fd, path, data_dir)
-        if not settings.display_tz:
-            from netdiag.data.display import settings_for_data
-
-            settings = settings_for_data(settings, data_dir, given=given)
-        state = _State(data_dir, settings)
+        # without a display_tz, the data's zone: decided now and again whenever the data changes
+        state = _State(data_dir, settings, given=given, decide_zone=not settings.display_tz)
         state.network(near=None)  # read once before listening: a bad data folder fails here, clearly
         old_umask = os.umask(0o177)  # the socket: this user only
         try:

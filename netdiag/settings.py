@@ -157,6 +157,8 @@ class Settings:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"config file {path} is not valid TOML: {exc}") from None
         data = data.get("netdiag", data)
+        if not isinstance(data, dict):
+            raise InputError(f"config file {path}: `netdiag` was {str(data)[:60]!r} but is expected to be a table of settings")
         return cls().with_overrides({**data, **overrides})
 
     def due_hours(self, grade: str) -> tuple[float, float]:

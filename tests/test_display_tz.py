@@ -45,13 +45,13 @@ def test_offset_data_without_options_reads_the_local_deadline_to_the_customer(tm
     assert lines[0] == "Times in UTC+08:00."
     assert "at 2026-11-01 20:30" in lines[1]
     assert "load in the hour from 2026-11-01 20:00 to 2026-11-01 21:00" in r.output
-    assert "于2026-11-02 20:30前到现场测试" in r.output
+    assert "于北京时间2026-11-02 20:30前到现场测试" in r.output
     assert "12:30" not in r.output and "2026-11-01T12:30" not in r.output
     # JSON stays exact (UTC) and names the zone
     j = json.loads(_run("check", "--data", str(data), *SPOT, "--at", "2026-11-01T20:30+08:00", "--no-server",
                         "--format", "json").output)
     assert j["at"] == "2026-11-01T12:30:00+00:00" and j["display_tz"] == "UTC+08:00"
-    assert "before 2026-11-02 20:30;" in j["reply"]["en"]
+    assert "before 2026-11-02 20:30 Beijing time;" in j["reply"]["en"]
 
 
 def test_naive_data_read_with_tz_reads_the_local_deadline(tmp_path):
@@ -59,7 +59,7 @@ def test_naive_data_read_with_tz_reads_the_local_deadline(tmp_path):
     r = _run("--tz", "Asia/Shanghai", "check", "--data", str(data), *SPOT, "--at", "2026-11-01T20:30", "--no-server")
     assert r.exit_code == 0, r.output
     assert r.output.startswith("Times in Asia/Shanghai (UTC+08:00).")
-    assert "before 2026-11-02 20:30;" in r.output
+    assert "before 2026-11-02 20:30 Beijing time;" in r.output
 
 
 def test_naive_data_without_a_zone_is_shown_in_utc_and_says_how_to_name_it(tmp_path):
@@ -67,7 +67,7 @@ def test_naive_data_without_a_zone_is_shown_in_utc_and_says_how_to_name_it(tmp_p
     r = CliRunner().invoke(cli, ["check", "--data", str(data), *SPOT, "--at", "2026-11-01T20:30", "--no-server"])
     assert r.exit_code == 0, r.output
     assert r.stdout.startswith("Times in UTC.")
-    assert "before 2026-11-02 20:30;" in r.stdout  # a naive --at is read, and shown, in UTC
+    assert "before 2026-11-02 20:30 UTC;" in r.stdout  # a naive --at is read, and shown, in UTC
     assert "times are shown in UTC: the complaints' times carry no offset" in r.stderr and "--tz ZONE" in r.stderr
 
 
@@ -116,9 +116,9 @@ def test_a_daylight_saving_zone_shows_local_times_on_both_sides_of_the_change(tm
     (data / "netdiag.toml").write_text('tz = "Europe/Dublin"\n')
     before = _run("check", "--data", str(data), *SPOT, "--at", "2026-10-24T12:00Z", "--no-server")
     assert before.output.startswith("Times in Europe/Dublin (local clock time, summer time included).")
-    assert "at 2026-10-24 13:00" in before.output and "before 2026-10-25 12:00;" in before.output
+    assert "at 2026-10-24 13:00" in before.output and "before 2026-10-25 12:00 (Europe/Dublin time);" in before.output
     after = _run("check", "--data", str(data), *SPOT, "--at", "2026-10-26T12:00Z", "--no-server")
-    assert "at 2026-10-26 12:00" in after.output and "before 2026-10-27 12:00;" in after.output
+    assert "at 2026-10-26 12:00" in after.output and "before 2026-10-27 12:00 (Europe/Dublin time);" in after.output
     # a naive --at is read on the local clock: 12:00 in summer is 11:00Z
     j = json.loads(_run("check", "--data", str(data), *SPOT, "--at", "2026-10-24T12:00", "--no-server",
                         "--format", "json").output)
@@ -177,7 +177,7 @@ def test_a_workspace_keeps_the_zone_of_the_data_it_was_prepared_from(tmp_path):
     ws = tmp_path / "ws"
     assert _run("prepare", str(data), "--workspace", str(ws)).exit_code == 0
     r = _run("check", "--workspace", str(ws), *SPOT, "--at", "2026-11-01T20:30+08:00", "--no-server")
-    assert r.output.startswith("Times in UTC+08:00.") and "before 2026-11-02 20:30;" in r.output
+    assert r.output.startswith("Times in UTC+08:00.") and "before 2026-11-02 20:30 Beijing time;" in r.output
 
 
 def test_ticket_numbers_count_the_days_people_read(sample_dir, tmp_path):
@@ -212,3 +212,159 @@ def test_a_store_numbers_its_tickets_in_one_zone_whoever_runs_it(sample_dir, tmp
     t = pd.read_csv(tmp_path / "b" / "tickets.csv", dtype=str, encoding="utf-8-sig")
     local_days = pd.to_datetime(t["created_at"], utc=True).dt.tz_convert("Asia/Shanghai").dt.strftime("%Y%m%d")
     assert (t["ticket_id"].str.slice(3, 11) == local_days).all()
+
+
+# ----------------------------------------------------------------------------- review of issue #15
+@pytest.mark.parametrize("offset", ["+08", "+0800", "+08:00"])
+def test_hour_only_and_compact_offsets_name_the_data_zone(tmp_path, offset):
+    """PostgreSQL writes ``2026-11-02T09:00:00+08``: that is the data's zone as much as ``+08:00``."""
+    data = write_dataset(tmp_path / "data", _complaints(("K1", f"2026-11-02T09:00:00{offset}"),
+                                                         ("K2", f"2026-11-02T10:00:00{offset}")))
+    r = CliRunner().invoke(cli, ["check", "--data", str(data), *SPOT, "--at", "2026-11-01T20:30+08:00", "--no-server"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("Times in UTC+08:00.")
+    assert "before 2026-11-02 20:30 Beijing time;" in r.stdout
+    assert "carry no offset" not in r.stderr
+
+
+def test_a_fixed_offset_guessed_where_zones_have_summer_time_is_said_on_the_check_screen(tmp_path):
+    """Dublin data all in summer time (+01:00): the offset is used as a fixed one, and the handler
+    reads that and how to name the real zone (after 25 October it would be an hour off)."""
+    data = write_dataset(tmp_path / "data", _complaints(("K1", "2026-10-24T09:00:00+01:00"),
+                                                         ("K2", "2026-10-24T10:00:00+01:00")))
+    r = CliRunner().invoke(cli, ["check", "--data", str(data), *SPOT, "--at", "2026-10-24T12:00Z", "--no-server"])
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert lines[0] == "Times in UTC+01:00."
+    assert lines[1].startswith("WARNING  Times are shown in UTC+01:00, the one offset the complaints' times carry, "
+                               "as a fixed offset") and "Europe/Dublin" in lines[1]
+    assert f'tz = "Europe/Dublin" (or display_tz) in {data / "netdiag.toml"}' in lines[1]
+    assert "as a fixed offset" in r.stderr and "netdiag.toml" in r.stderr
+    j = json.loads(CliRunner().invoke(cli, ["check", "--data", str(data), *SPOT, "--at", "2026-10-24T12:00Z",
+                                            "--no-server", "--format", "json"]).stdout)
+    assert "UTC+01:00" in j["warning"] and "Europe/Dublin" in j["warning"]
+
+
+def test_two_offsets_an_hour_apart_are_not_guessed_and_the_warning_says_how_to_name_the_zone(tmp_path):
+    data = write_dataset(tmp_path / "data", _complaints(("K1", "2026-10-24T09:00:00+01:00"),
+                                                         ("K2", "2026-10-26T09:00:00+00:00")))
+    r = CliRunner().invoke(cli, ["check", "--data", str(data), *SPOT, "--at", "2026-10-24T12:00Z", "--no-server"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("Times in UTC.")
+    assert "several offsets (UTC, UTC+01:00), an hour apart as in a zone with summer time" in r.stderr
+    assert "tz = " in r.stderr and "netdiag.toml" in r.stderr
+
+
+def test_tickets_and_dispatch_find_the_data_zone_from_another_folder_and_warn_when_it_is_gone(tmp_path, monkeypatch):
+    """A store filled with a relative --data is read from elsewhere: the zone is still the data's;
+    once the data folder is gone, stderr says which zone is used and how to give one."""
+    write_dataset(tmp_path / "data", _complaints(("K1", "2026-11-02T09:00:00+08:00")))
+    monkeypatch.chdir(tmp_path)
+    assert _run("diagnose", "--data", "data", "--out", "o", "--db", "t.db").exit_code == 0
+    team = pd.read_csv(tmp_path / "o" / "tickets.csv", encoding="utf-8-sig").iloc[0]["team"]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    db = str(tmp_path / "t.db")
+    listed = CliRunner().invoke(cli, ["tickets", "list", "--db", db])
+    assert listed.stdout.startswith("Times in UTC+08:00.") and "2026-11-04 09:00" in listed.stdout
+    assert "not found" not in listed.stderr
+    plan = CliRunner().invoke(cli, ["dispatch", "--team", team, "--date", "2026-11-02", "--db", db])
+    assert plan.stdout.startswith("Times in UTC+08:00.") and "arrive 2026-11-02 09:00" in plan.stdout
+    (tmp_path / "data").rename(tmp_path / "moved")
+    listed = CliRunner().invoke(cli, ["tickets", "list", "--db", db])
+    assert listed.stdout.startswith("Times in UTC.")
+    warning = [line for line in listed.stderr.splitlines() if "not found" in line]
+    assert len(warning) == 1 and "times are shown in UTC" in warning[0] and "--set display_tz=ZONE" in warning[0]
+
+
+def test_map_and_report_on_a_day_whose_midnight_does_not_exist(tmp_path):
+    """America/Santiago skips from 00:00 to 01:00 on 2026-09-06: that day starts at 01:00 (04:00Z)
+    and lasts 23 hours; reports, the map's day slider and --date/--from take it as it is."""
+    data = write_dataset(tmp_path / "data", _complaints(("K1", "2026-09-05T23:30:00-04:00"),   # 03:30Z on the 6th
+                                                         ("K2", "2026-09-06T01:30:00-03:00"),   # 04:30Z
+                                                         ("K3", "2026-09-06T23:30:00-03:00")))  # 02:30Z on the 7th
+    (data / "netdiag.toml").write_text('tz = "America/Santiago"\n')
+    out = tmp_path / "rep"
+    r = CliRunner().invoke(cli, ["report", "--data", str(data), "--period", "week", "--date", "2026-09-06", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "week 2026-W36 (2026-08-31 to 2026-09-06)" in r.stdout
+    by_day = pd.read_csv(out / "by_day.csv", encoding="utf-8-sig")
+    counts = dict(zip(by_day["day"].astype(str), by_day["complaints"]))
+    assert counts["2026-09-05"] == 1 and counts["2026-09-06"] == 2
+    r = CliRunner().invoke(cli, ["map", "--data", str(data), "--from", "2026-09-06", "--to", "2026-09-06",
+                                 "--out", str(tmp_path / "m.html")])
+    assert r.exit_code == 0, r.output
+    assert "2 complaints" in r.stdout + r.stderr  # the 6th, from 01:00 local to the end of the day
+    page = (tmp_path / "m.html").read_text(encoding="utf-8")
+    assert "2026-09-06" in page
+    r = CliRunner().invoke(cli, ["map", "--data", str(data), "--out", str(tmp_path / "all.html")])
+    assert r.exit_code == 0, r.output
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--tz", "Asia"], "`tz` was 'Asia' but is expected to be an IANA time zone"),
+    (["--set", "display_tz=Asia"], "`display_tz` was 'Asia' but is expected to be an IANA time zone"),
+    (["--set", "display_tz=" + "A" * 10_000], "(10,000 characters) but is expected to be an IANA time zone"),
+    (["--tz", "+14:30"], "an offset is at most 14:00 hours from UTC"),
+])
+def test_a_zone_that_cannot_be_looked_up_is_a_one_line_error(tiny_dir, args, says):
+    r = CliRunner().invoke(cli, [*args, "validate", "--data", str(tiny_dir)])
+    assert r.exit_code == 2, r.exception  # a usage error, not a crash (exit code 1)
+    assert says in r.output and "Traceback" not in r.output
+    error = [line for line in r.output.splitlines() if line.startswith("Error:")]
+    assert len(error) == 1 and len(error[0]) < 300
+
+
+@pytest.mark.parametrize("text, says", [
+    ("netdiag = 5\n", "`netdiag` was 5 but is expected to be a table"),
+    ("# " + "x" * 70_000 + "\n", "may be at most 64 KB"),
+    ('tz = "' + "B" * 10_000 + '"\n', "(10,000 characters)"),
+])
+def test_a_data_folder_file_that_cannot_be_used_is_a_one_line_error(tiny_dir, text, says):
+    (tiny_dir / "netdiag.toml").write_text(text)
+    r = CliRunner().invoke(cli, ["validate", "--data", str(tiny_dir)])
+    assert r.exit_code == 2, r.exception
+    assert says in r.output and "Traceback" not in r.output and len(r.output) < 400
+
+
+def test_an_empty_display_tz_in_the_data_folder_file_is_as_if_not_set_as_on_the_command_line(tmp_path):
+    data = write_dataset(tmp_path / "data", _complaints(("K1", "2026-11-02T09:00:00+08:00")))
+    (data / "netdiag.toml").write_text('display_tz = ""\n')
+    from_file = _run("check", "--data", str(data), *SPOT, "--at", "2026-11-01T20:30+08:00", "--no-server")
+    given = _run("--set", "display_tz=", "check", "--data", str(data), *SPOT, "--at", "2026-11-01T20:30+08:00", "--no-server")
+    assert from_file.exit_code == given.exit_code == 0, from_file.output
+    assert from_file.output.startswith("Times in UTC+08:00.") and from_file.output == given.output
+
+
+def test_a_utc_fallback_is_said_in_the_reply_and_on_the_check_screen(tmp_path):
+    """Naive data and no zone named: the customer hears "UTC" with the deadline, and the handler
+    reads on the screen (not only on stderr) that UTC is a fallback and how to name the zone."""
+    data = write_dataset(tmp_path / "data", _complaints(("K1", "2026-11-02T09:00:00")))
+    r = CliRunner().invoke(cli, ["check", "--data", str(data), *SPOT, "--at", "2026-11-01T12:30", "--no-server", "--lang", "zh"])
+    assert r.exit_code == 0, r.output
+    assert "于2026-11-02 12:30 UTC前到现场测试" in r.stdout
+    assert r.stdout.splitlines()[1].startswith("WARNING  Times are shown in UTC: the complaints' times carry no offset "
+                                               "and no zone was given, so UTC is a fallback; name the zone with tz =")
+    j = json.loads(CliRunner().invoke(cli, ["check", "--data", str(data), *SPOT, "--at", "2026-11-01T12:30",
+                                            "--no-server", "--format", "json"]).stdout)
+    assert "before 2026-11-02 12:30 UTC;" in j["reply"]["en"] and "UTC is a fallback" in j["warning"]
+    # a zone named UTC is not a fallback: no warning, but the reply still says UTC
+    named = CliRunner().invoke(cli, ["--tz", "UTC", "check", "--data", str(data), *SPOT, "--at", "2026-11-01T12:30",
+                                     "--no-server"])
+    assert "WARNING" not in named.stdout and "before 2026-11-02 12:30 UTC;" in named.stdout
+
+
+@pytest.mark.parametrize("recorded", ["Mars/Olympus", 5, None, "../../etc/passwd"])
+def test_a_workspace_recording_no_usable_zone_says_so(tmp_path, recorded):
+    data = write_dataset(tmp_path / "data", _complaints(("K1", "2026-11-02T09:00:00+08:00")))
+    ws = tmp_path / "ws"
+    assert _run("prepare", str(data), "--workspace", str(ws)).exit_code == 0
+    manifest = json.loads((ws / "manifest.json").read_text(encoding="utf-8"))
+    (ws / "manifest.json").write_text(json.dumps({**manifest, "display_tz": recorded}), encoding="utf-8")
+    r = CliRunner().invoke(cli, ["check", "--workspace", str(ws), *SPOT, "--at", "2026-11-01T20:30+08:00", "--no-server"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("Times in UTC.")
+    warning = [line for line in r.stderr.splitlines() if "records display_tz" in line]
+    assert len(warning) == 1 and "not a time zone" in warning[0] and "--set display_tz=ZONE" in warning[0]
+    assert "not a time zone" in r.stdout  # on the check screen too

@@ -96,6 +96,19 @@ def test_check_asks_the_running_server(server, tiny_dir):
     assert again.exit_code == 2 and "a netdiag server already answers" in again.output
 
 
+def test_the_server_decides_the_zone_again_when_the_data_folder_changes(server, tiny_dir):
+    """A netdiag.toml added while `netdiag serve` runs: the next served check is in its zone, as
+    an unserved check is (before: the zone decided at start, UTC, for ever)."""
+    before = json.loads(_check(tiny_dir).stdout)
+    assert before["display_tz"] == "UTC"
+    (tiny_dir / "netdiag.toml").write_text('display_tz = "Asia/Shanghai"\n')
+    served = _check(tiny_dir, "--format", "text")
+    alone = _check(tiny_dir, "--format", "text", "--no-server")
+    assert served.stdout.startswith("Times in Asia/Shanghai (UTC+08:00).")
+    assert served.stdout == alone.stdout
+    assert json.loads(_check(tiny_dir).stdout) == json.loads(_check(tiny_dir, "--no-server").stdout)
+
+
 def test_a_workspace_server_answers_as_the_data_folder_and_sees_new_data(tiny_dir, tmp_path, monkeypatch):
     """`netdiag serve --workspace` reads per query only what may serve the spot, with the same answers,
     and a `netdiag prepare` that adds data is seen by the next query."""

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 #: the settings file a data folder may hold, naming its zone
 DATA_SETTINGS = "netdiag.toml"
+#: the largest ``netdiag.toml`` read (it names a zone: a bigger one is an error, not read)
+MAX_DATA_SETTINGS_BYTES = 64 * 1024
 #: what that file may set
 DATA_KEYS = ("tz", "display_tz")
 #: rows of a table read to find the offset its times carry
@@ -41,7 +43,8 @@ SAMPLE_ROWS = 5000
 ZONE_COLUMNS = (("complaints", ("received_at", "occurred_at")), ("events", ("start_time", "end_time")),
                 ("load", ("timestamp",)))
 _OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
-_TEXT_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
+#: the offset a text time ends with: ``Z``, ``+08:00``, ``+0800`` or ``+08`` (as PostgreSQL writes it)
+_TEXT_OFFSET = re.compile(r"\d(Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
 _UTC = ("UTC", "ETC/UTC", "Z", "GMT", "UTC+00:00", "+00:00")
 _WARNED: set = set()
 
@@ -61,7 +64,7 @@ def check_zone(name: str, *, setting: str = "tz") -> str:
     >>> check_zone("+08:00"), check_zone("utc"), check_zone("Europe/Dublin")
     ('UTC+08:00', 'UTC', 'Europe/Dublin')
     """
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from zoneinfo import ZoneInfo
 
     text = str(name).strip()
     if text.upper() in _UTC:
@@ -69,15 +72,21 @@ def check_zone(name: str, *, setting: str = "tz") -> str:
     m = _OFFSET.match(text)
     if m:
         hours, minutes = int(m.group(2)), int(m.group(3) or 0)
-        if hours > 14 or minutes > 59:
-            raise ValueError(f"`{setting}` was {name!r}: an offset is at most 14 hours")
+        if hours * 60 + minutes > 14 * 60 or minutes > 59:
+            raise ValueError(f"`{setting}` was {_shown(name)}: an offset is at most 14:00 hours from UTC")
         return "UTC" if hours == minutes == 0 else f"UTC{m.group(1)}{hours:02d}:{minutes:02d}"
     try:
         ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"`{setting}` was {name!r} but is expected to be an IANA time zone such as 'UTC' or "
+    except Exception:  # noqa: BLE001 - not found, a folder of zones (Asia), a name too long for the file system...
+        raise ValueError(f"`{setting}` was {_shown(name)} but is expected to be an IANA time zone such as 'UTC' or "
                          f"'Asia/Shanghai', or an offset such as '+08:00'") from None
     return text
+
+
+def _shown(value, limit: int = 60) -> str:
+    """A value for a one-line message: its repr, cut to ``limit`` characters (a 10 KB value is not echoed whole)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(str(value)):,} characters)"
 
 
 def tzinfo(name: str) -> dt.tzinfo:
@@ -168,15 +177,26 @@ def data_file_settings(data_dir: str | Path) -> dict[str, str]:
     if not path.is_file():
         return {}
     try:
+        size = path.stat().st_size
+        if size > MAX_DATA_SETTINGS_BYTES:
+            raise InputError(f"{path} is {size:,} bytes; a {DATA_SETTINGS} names only the data's time zone and may be "
+                             f"at most {MAX_DATA_SETTINGS_BYTES // 1024} KB")
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(f"{path} is not a readable TOML file: {exc}") from None
+        raise InputError(f"{path} is not a readable TOML file: {str(exc)[:200]}") from None
     data = data.get("netdiag", data)
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: `netdiag` was {_shown(data)} but is expected to be a table ([netdiag]) of "
+                         f"{' and '.join(DATA_KEYS)}")
     other = sorted(set(data) - set(DATA_KEYS))
     if other:
-        raise InputError(f"{path} may set only {' and '.join(DATA_KEYS)} (the data's time zone); it sets {', '.join(other)}")
+        shown = ", ".join(k if len(k) <= 40 else f"{k[:40]}..." for k in other[:5])
+        raise InputError(f"{path} may set only {' and '.join(DATA_KEYS)} (the data's time zone); it sets {shown}"
+                         + (f" and {len(other) - 5} more" if len(other) > 5 else ""))
     out = {}
     for key, value in data.items():
+        if key == "display_tz" and isinstance(value, str) and not value.strip():
+            continue  # empty: decided as if not set, like --set display_tz=
         try:
             out[key] = check_zone(value, setting=key)
         except ValueError as exc:
@@ -192,6 +212,12 @@ def data_offset(data_dir: str | Path) -> tuple[str | None, str]:
     Parquet column keeps its zone. ``(None, why)`` when the times carry no offset (naive) or
     several (a daylight-saving zone: name it), or no table could be read.
     """
+    zone, why, _when = _data_offset(data_dir)
+    return zone, why
+
+
+def _data_offset(data_dir: str | Path) -> tuple[str | None, str, dt.datetime | None]:
+    """:func:`data_offset` and one of the times sampled (None when none carries an offset)."""
     from netdiag.data.read import find_table
 
     for table, columns in ZONE_COLUMNS:
@@ -204,20 +230,61 @@ def data_offset(data_dir: str | Path) -> tuple[str | None, str]:
             log.debug("no time zone from %s: %s", table, exc)
             continue
         if zones:
-            return (zones[0], f"the zone of the {table}' timestamp column") if len(zones) == 1 else \
-                (None, f"the {table}' timestamp columns have several zones")
+            return ((zones[0], f"the zone of the {table}' timestamp column", None) if len(zones) == 1 else
+                    (None, f"the {table}' timestamp columns have several zones", None))
         if not offsets:
             if table == "complaints":
-                return None, "the complaints' times carry no offset"
+                return None, "the complaints' times carry no offset", None
             continue
         if len(offsets) == 1:
-            return check_zone(offsets.pop()), f"the offset of the {table}' times"
-        return None, f"the {table}' times carry several offsets ({', '.join(sorted(offsets))})"
-    return None, "the data's times carry no offset"
+            zone, when = next(iter(offsets.items()))
+            return zone, f"the one offset the {table}' times carry", when
+        names = sorted(offsets, key=lambda z: tzinfo(z).utcoffset(None))
+        why = f"the {table}' times carry several offsets ({', '.join(names)})"
+        if len(names) == 2 and abs(tzinfo(names[1]).utcoffset(None) - tzinfo(names[0]).utcoffset(None)) == dt.timedelta(hours=1):
+            why += ", an hour apart as in a zone with summer time"
+        return None, why, None
+    return None, "the data's times carry no offset", None
 
 
-def _sample_offsets(source, columns) -> tuple[set[str], list[str]]:
-    """(offsets of text times, zones of typed timestamp columns) in the first rows of one table."""
+def summer_time_zones(zone: str, when: dt.datetime | None = None) -> list[str]:
+    """IANA zones on the fixed offset ``zone`` at ``when`` (default now) that use another offset
+    within half a year of it (summer time): the zones whose data would be shown an hour off
+    after a change if the offset were taken for the zone. Empty for UTC and named zones.
+
+    Examples
+    --------
+    >>> "Europe/Dublin" in summer_time_zones("UTC+01:00", dt.datetime(2026, 10, 1, tzinfo=dt.timezone.utc))
+    True
+    >>> summer_time_zones("UTC+08:00", dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc))
+    []
+    """
+    from zoneinfo import ZoneInfo, available_timezones
+
+    if zone == "UTC" or not zone.startswith("UTC"):
+        return []
+    when = (when or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    offset = tzinfo(zone).utcoffset(when)
+    probes = [when + dt.timedelta(days=d) for d in range(-183, 184, 7)]
+    found = []
+    for name in sorted(available_timezones()):
+        if "/" not in name or name.split("/")[0] in ("Etc", "SystemV", "US", "posix", "right") or name[0].islower():
+            continue
+        try:
+            z = ZoneInfo(name)
+        except Exception:  # noqa: BLE001 - an odd entry of the system's database
+            continue
+        if when.astimezone(z).utcoffset() == offset and any(p.astimezone(z).utcoffset() != offset for p in probes):
+            found.append(name)
+    canonical = _zone_tab()
+    found = [n for n in found if n in canonical] or found  # Europe/Dublin, not its alias Europe/Belfast
+    regions = ("Europe", "America", "Australia", "Asia", "Pacific", "Africa", "Atlantic")
+    return sorted(found, key=lambda n: (regions.index(n.split("/")[0]) if n.split("/")[0] in regions else len(regions), n))
+
+
+def _sample_offsets(source, columns) -> tuple[dict, list[str]]:
+    """(offsets of text times, each with the first time that carries it; zones of typed timestamp
+    columns) in the first rows of one table."""
     texts: list[str] = []
     zones: list[str] = []
     wanted = {c.lower() for c in columns}
@@ -264,12 +331,38 @@ def _sample_offsets(source, columns) -> tuple[set[str], list[str]]:
                 else:
                     texts += [str(t) for t in col.dropna()]
     zones = sorted(set(zones))
-    offsets = set()
+    offsets: dict[str, dt.datetime | None] = {}
     for t in texts:
-        m = _TEXT_OFFSET.search(t.strip()) if len(t.strip()) > 10 else None
+        t = t.strip()
+        m = _TEXT_OFFSET.search(t) if len(t) > 10 else None
         if m:
-            offsets.add("UTC" if m.group(1).upper() == "Z" else check_zone(m.group(1)))
+            zone = "UTC" if m.group(1).upper() == "Z" else check_zone(m.group(1))
+            if zone not in offsets:
+                try:
+                    offsets[zone] = dt.datetime.fromisoformat(t.replace("Z", "+00:00").replace("z", "+00:00"))
+                except ValueError:
+                    offsets[zone] = None
     return offsets, zones
+
+
+def _zone_tab() -> set[str]:
+    """The zones of the time-zone database's ``zone.tab`` (one per region, no aliases); empty when absent."""
+    from zoneinfo import TZPATH
+
+    paths = [Path(p) / "zone.tab" for p in TZPATH]
+    try:
+        import importlib.resources
+
+        paths.append(importlib.resources.files("tzdata.zoneinfo") / "zone.tab")
+    except Exception:  # noqa: BLE001 - no tzdata package: the system's database only
+        pass
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        return {line.split("\t")[2] for line in text.splitlines() if line and not line.startswith("#") and line.count("\t") >= 2}
+    return set()
 
 
 def settings_for_data(settings, data_dir: str | Path | None, *, given=None):
@@ -294,6 +387,19 @@ def settings_for_data(settings, data_dir: str | Path | None, *, given=None):
     InputError
         A data folder's ``netdiag.toml`` that is not usable.
     """
+    return decide_zone(settings, data_dir, given=given)[0]
+
+
+def how_to_name(example: str = "Asia/Shanghai", data_dir: str | Path | None = None) -> str:
+    """How a person names the data's zone, the end of every warning about it."""
+    where = Path(data_dir) / DATA_SETTINGS if data_dir is not None else f"a {DATA_SETTINGS} in the data folder"
+    return f'name the zone with tz = "{example}" (or display_tz) in {where}, --tz ZONE or --set display_tz=ZONE'
+
+
+def decide_zone(settings, data_dir: str | Path | None, *, given=None) -> tuple:
+    """:func:`settings_for_data` and a note for the person reading: ``""`` when the zone was
+    named, else what a check screen shows (a fixed offset taken from the data while zones on it
+    have summer time; UTC as a fallback). The note is also logged as a warning, once a process."""
     import dataclasses
 
     from netdiag.data.manifest import is_workspace, read_manifest
@@ -301,22 +407,26 @@ def settings_for_data(settings, data_dir: str | Path | None, *, given=None):
     if given is None:
         given = {f.name for f in dataclasses.fields(settings) if getattr(settings, f.name) != f.default}
     if "display_tz" in given and settings.display_tz:
-        return settings
+        return settings, ""
     if "tz" in given:
-        return dataclasses.replace(settings, display_tz=settings.tz)
+        return dataclasses.replace(settings, display_tz=settings.tz), ""
     if data_dir is None or not Path(data_dir).is_dir():
-        return dataclasses.replace(settings, display_tz=settings.display_tz or settings.tz)
+        return dataclasses.replace(settings, display_tz=settings.display_tz or settings.tz), ""
     changes: dict = {}
-    why = ""
+    why = note = ""
     if is_workspace(data_dir):
         manifest = read_manifest(data_dir)
         changes["tz"] = manifest["tz"]
         zone = manifest.get("display_tz")
-        if isinstance(zone, str):
-            try:
+        try:
+            if "display_tz" in manifest:
                 changes["display_tz"], why = check_zone(zone, setting="display_tz"), "the workspace's record"
-            except ValueError:
-                pass
+        except ValueError:
+            note = (f"the workspace's manifest records display_tz {_shown(zone, 40)}, which is not a time zone: times "
+                    f"are shown in {check_zone(changes['tz'])}; prepare the workspace again or give --set display_tz=ZONE")
+        else:
+            recorded = manifest.get("display_tz_note")
+            note = recorded[:1000] if isinstance(recorded, str) and "display_tz" in changes else ""
     else:
         found = data_file_settings(data_dir)
         if found:
@@ -324,14 +434,20 @@ def settings_for_data(settings, data_dir: str | Path | None, *, given=None):
             changes["display_tz"] = found.get("display_tz", changes["tz"])
             why = f"{Path(data_dir) / DATA_SETTINGS}"
         else:
-            zone, why = data_offset(data_dir)
+            zone, why, when = _data_offset(data_dir)
             if zone:
                 changes["display_tz"] = zone
-            elif settings.tz == "UTC" and (str(data_dir), why) not in _WARNED:
-                _WARNED.add((str(data_dir), why))
-                log.warning("times are shown in UTC: %s and no zone was given; name it with --tz ZONE, "
-                            "--set display_tz=ZONE or a %s in the data folder (tz = \"Asia/Shanghai\")",
-                            why, DATA_SETTINGS)
+                summer = summer_time_zones(zone, when)
+                if summer:
+                    note = (f"times are shown in {zone}, {why}, as a fixed offset; zones on it such as "
+                            f"{', '.join(summer[:3])} change it for summer time, and if the data's zone does, times "
+                            f"after a change are an hour off: {how_to_name(summer[0], data_dir)}")
+            elif settings.tz == "UTC":
+                note = (f"times are shown in UTC: {why} and no zone was given, so UTC is a fallback; "
+                        f"{how_to_name(data_dir=data_dir)}")
+    if note and (str(data_dir), note) not in _WARNED:
+        _WARNED.add((str(data_dir), note))
+        log.warning("%s", note)
     changes.setdefault("display_tz", changes.get("tz", settings.tz))
     log.info("times shown in %s (%s)", changes["display_tz"], why or "the zone naive times are read in")
-    return dataclasses.replace(settings, **changes)
+    return dataclasses.replace(settings, **changes), note

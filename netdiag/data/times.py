@@ -139,6 +139,13 @@ def parse_time(value, *, tz: str = "UTC", name: str = "time", end: bool = False)
     text = value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else str(value).strip()
     if isinstance(value, str):
         date_only = len(text) == 10 and text[4] == "-" and text[7] == "-"
+    if date_only:  # a day: its first moment (midnight, or the first that exists on a daylight-saving day)
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            day = None
+        if day is not None and EARLIEST.date() < day < LATEST.date():
+            return day_start(day + dt.timedelta(days=1) if end else day, tz)
     values, bad, dst = to_time(pd.Series([text]), tz)
     if dst[0]:
         raise InputError(f"`{name}` was {value!r}, which does not exist or is ambiguous in {tz} "
@@ -148,10 +155,7 @@ def parse_time(value, *, tz: str = "UTC", name: str = "time", end: bool = False)
             raise InputError(f"`{name}` was {value!r}, outside the years {EARLIEST.year}-{LATEST.year} that netdiag handles")
         raise InputError(f"`{name}` was {value!r} but is expected to be an ISO 8601 time such as "
                          f"2026-11-05T08:00, 2026-11-05T08:00+08:00 or 2026-11-05")
-    ts = values[0]
-    if end and date_only:
-        ts = ts + pd.Timedelta(days=1)
-    return ts
+    return values[0]
 
 
 def parse_at(text: str | None, tz: str, *, name: str = "at") -> pd.Timestamp:
@@ -185,6 +189,32 @@ def parse_day(text: str | dt.date | None, *, name: str = "date") -> dt.date | No
     if not EARLIEST.date() <= day <= LATEST.date():
         raise InputError(f"`{name}` was {text!r}, outside the years {EARLIEST.year}-{LATEST.year} that netdiag handles")
     return day
+
+
+# ----------------------------------------------------------------------------- local days
+def day_start(day: dt.date, tz: str = "UTC") -> pd.Timestamp:
+    """The first moment of the local day ``day`` in ``tz``, as UTC: its midnight, or the first
+    moment that exists when a daylight-saving change skips midnight (America/Santiago on
+    2026-09-06 starts at 01:00).
+
+    Examples
+    --------
+    >>> day_start(dt.date(2026, 9, 6), "America/Santiago")
+    Timestamp('2026-09-06 04:00:00+0000', tz='UTC')
+    >>> day_start(dt.date(2026, 11, 5), "Asia/Shanghai")
+    Timestamp('2026-11-04 16:00:00+0000', tz='UTC')
+    """
+    naive = pd.Timestamp(dt.datetime(day.year, day.month, day.day))
+    return naive.tz_localize(tzinfo(tz), nonexistent="shift_forward", ambiguous=True).tz_convert("UTC")
+
+
+def local_days(start, end, tz: str = "UTC") -> list[str]:
+    """The local days (``YYYY-MM-DD``, in ``tz``) from the one holding ``start`` to the one holding
+    ``end``, both included; counted on the calendar, never by localising a midnight."""
+    zone = tzinfo(tz)
+    first = pd.Timestamp(start).tz_convert(zone).date()
+    last = pd.Timestamp(end).tz_convert(zone).date()
+    return [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
 
 
 # ----------------------------------------------------------------------------- periods and numbers

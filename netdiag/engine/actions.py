@@ -209,22 +209,43 @@ REPLIES = {
 }
 
 
+def zoned_deadline(text: str, zone: str, *, lang: str = "en") -> str:
+    """A deadline read to the customer, naming its zone: ``2026-11-06 12:30 UTC``, ``2026-11-06 20:30
+    Beijing time`` (``北京时间2026-11-06 20:30``: Asia/Shanghai or UTC+08:00), ``2026-11-06 20:30
+    UTC-03:00``, ``2026-11-06 20:30 (Europe/Dublin time)``; ``""`` stays ``""``.
+
+    Examples
+    --------
+    >>> zoned_deadline("2026-11-06 12:30", "UTC"), zoned_deadline("2026-11-06 20:30", "UTC+08:00", lang="zh")
+    ('2026-11-06 12:30 UTC', '北京时间2026-11-06 20:30')
+    """
+    if not text:
+        return text
+    if zone in ("Asia/Shanghai", "UTC+08:00"):
+        return f"北京时间{text}" if lang == "zh" else f"{text} Beijing time"
+    if zone == "UTC" or zone.startswith(("UTC+", "UTC-")):
+        return f"{text} {zone}"
+    return f"{text}（{zone}时间）" if lang == "zh" else f"{text} ({zone} time)"
+
+
 def customer_replies(net, points: pd.DataFrame, v: pd.DataFrame, out: pd.DataFrame) -> tuple[list[str], list[str]]:
     """The reply to the customer in Chinese and English, its times on the local clock of the display
     zone (:func:`~netdiag.data.display.display_zone`): what the customer hears is their own time."""
     tz = display_zone(net.settings)
     start, end = format_times(v["start"], tz), format_times(v["end"], tz)
     due = format_times(points["received_at"] + pd.Timedelta(hours=net.settings.first_reply_h_ordinary), tz)
+    due_zh, due_en = (due.map(lambda d, lang=lang: zoned_deadline(d, tz, lang=lang)) for lang in ("zh", "en"))
     key = np.select(
         [out["action"] == "dispatch_repair", (out["action"] == "transfer") & out["cause"].isin(["fault", "shutdown"]),
          out["action"] == "direct_reply"],
         ["repair", "transport", "planned"], default=out["cause"])
     zh, en = [], []
     columns = (np.asarray(key, dtype=object), out["element_id"].to_numpy(dtype=object), out["team"].to_numpy(dtype=object),
-               start.to_numpy(dtype=object), end.to_numpy(dtype=object), due.to_numpy(dtype=object))
-    for k, e, t, s, f, d in zip(*columns):
+               start.to_numpy(dtype=object), end.to_numpy(dtype=object), due_zh.to_numpy(dtype=object),
+               due_en.to_numpy(dtype=object))
+    for k, e, t, s, f, dz, de in zip(*columns):
         z_tpl, e_tpl = REPLIES[k]
-        fields = {"element": e, "team": t, "start": s, "end": f or "待定", "due": d}
+        fields = {"element": e, "team": t, "start": s, "end": f or "待定", "due": dz}
         zh.append(z_tpl.format(**fields))
-        en.append(e_tpl.format(**{**fields, "end": f or "to be announced"}))
+        en.append(e_tpl.format(**{**fields, "end": f or "to be announced", "due": de}))
     return zh, en

@@ -56,8 +56,11 @@ def load_network(data_dir, settings, *, at: pd.Timestamp | None = None, near: tu
 
 
 def check_point(net: Network, lat: float, lon: float, *, coord_system: str = "wgs84", at: pd.Timestamp,
-                indoor: bool = False, tickets: pd.DataFrame | None = None) -> dict:
+                indoor: bool = False, tickets: pd.DataFrame | None = None, zone_note: str = "") -> dict:
     """Everything a handler needs about one spot at one time (a plain dict, JSON-ready).
+
+    ``zone_note`` (:func:`netdiag.data.display.decide_zone`) says that the display zone is a
+    fixed offset guessed from the data or a fallback; it is shown in ``warning``.
 
     Times in the dict are ISO 8601 in UTC (``+00:00``), exact whatever the display zone;
     ``display_tz`` names the zone the screen (:func:`netdiag.views.check_screen.format_check`),
@@ -98,6 +101,8 @@ def check_point(net: Network, lat: float, lon: float, *, coord_system: str = "wg
         warning = (f"no counters or alarms reach this time ({seen}; the window is {local_text(w_start, zone)} to "
                    f"{local_text(w_start + period, zone)}): the verdict cannot be trusted and the reply promises nothing")
         reply = dict(actions.NO_DATA_REPLY)
+    if zone_note:  # the zone is a guess or a fallback: the handler reads it here, not only on stderr
+        warning = f"{warning}. {zone_note[0].upper()}{zone_note[1:]}" if warning else zone_note[0].upper() + zone_note[1:]
     result = {
         "position": {"lat": round(float(wlat[0]), 6), "lon": round(float(wlon[0]), 6), "given": [lat, lon],
                      "coord_system": system, "indoor": indoor},

@@ -15,6 +15,7 @@ from folium.plugins import HeatMapWithTime
 from pyproj import Transformer
 
 from netdiag.data.schema import CAUSES
+from netdiag.data.times import local_days
 from netdiag.data.values import join_groups
 from netdiag.engine.status import ELEMENT_STATES, FOREVER
 from netdiag.views.columns import (
@@ -393,10 +394,10 @@ def heat_by_day(d: pd.DataFrame, tz: str, start, end) -> HeatMapWithTime | None:
     if d.empty:
         return None
     day = pd.to_datetime(d["received_at"], utc=True).dt.tz_convert(tz).dt.strftime("%Y-%m-%d")
-    first = pd.Timestamp(start).tz_convert(tz).normalize() if start is not None else pd.Timestamp(day.min()).tz_localize(tz)
-    last = (pd.Timestamp(end) - pd.Timedelta(seconds=1)).tz_convert(tz).normalize() if end is not None \
-        else pd.Timestamp(day.max()).tz_localize(tz)
-    days = pd.date_range(first, last, freq="D").strftime("%Y-%m-%d").tolist()
+    received = pd.to_datetime(d["received_at"], utc=True)
+    first = pd.Timestamp(start) if start is not None else received.min()
+    last = pd.Timestamp(end) - pd.Timedelta(seconds=1) if end is not None else received.max()
+    days = local_days(first, last, tz)  # calendar days: midnight may not exist on a daylight-saving day
     cells = _grid_counts(d["lat"], d["lon"], HEAT_DAY_GRID_DEG, by=pd.Categorical(day, categories=days).codes)
     cells = cells[cells["by"] >= 0]
     layer = HeatMapWithTime([[] for _ in days], index=days, name="Complaint heatmap by day (slider, bottom left)",

@@ -24,6 +24,7 @@ The pages (``report.md``, ``report.html`` with inline SVG charts, the CSV tables
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from dataclasses import dataclass, field
@@ -34,8 +35,8 @@ import numpy as np
 import pandas as pd
 
 from netdiag.data.schema import ACTIONS, CATEGORIES, CAUSES, DEGRADATIONS, GRADES, OUTAGES
-from netdiag.data.display import display_zone
-from netdiag.data.times import parse_time, period_mask, when_text
+from netdiag.data.display import display_zone, tzinfo
+from netdiag.data.times import day_start, local_days, parse_time, period_mask, when_text
 from netdiag.engine.diagnose import first_serving
 from netdiag.errors import InputError
 from netdiag.settings import Settings
@@ -108,15 +109,14 @@ def period_containing(kind: str, when, *, tz: str = "UTC") -> Period:
     ts = parse_time(when, tz=tz, name="date")
     if ts is None:
         raise InputError("`date` is empty")
-    local = ts.tz_convert(tz)
-    day = pd.Timestamp(local.date()).tz_localize(tz)
-    if kind == "week":
-        start = day - pd.Timedelta(days=day.weekday())
-        end = (start.tz_localize(None) + pd.Timedelta(days=7)).tz_localize(tz)
+    day = ts.tz_convert(tzinfo(tz)).date()
+    if kind == "week":  # counted in calendar days: a day may start at 01:00 (midnight skipped by summer time)
+        first = day - dt.timedelta(days=day.weekday())
+        after = first + dt.timedelta(days=7)
     else:
-        start = day.replace(day=1)
-        end = (start.tz_localize(None) + pd.offsets.MonthBegin(1)).tz_localize(tz)
-    return Period(kind, start.tz_convert("UTC"), end.tz_convert("UTC"), tz)
+        first = day.replace(day=1)
+        after = (first + dt.timedelta(days=32)).replace(day=1)
+    return Period(kind, day_start(first, tz), day_start(after, tz), tz)
 
 
 # ----------------------------------------------------------------------------- the report
@@ -384,10 +384,10 @@ def analyse(result, *, period: str = "week", date=None, previous=None, settings:
     tables["by_hour"] = pd.DataFrame({"hour": range(24), "complaints": local.dt.hour.value_counts().reindex(range(24), fill_value=0).to_numpy()})
     tables["by_weekday"] = pd.DataFrame({"weekday": WEEKDAYS,
                                          "complaints": local.dt.day_of_week.value_counts().reindex(range(7), fill_value=0).to_numpy()})
-    days = pd.date_range(p.start.tz_convert(tz).normalize(), (p.end - pd.Timedelta(seconds=1)).tz_convert(tz).normalize(), freq="D")
+    days = pd.Index(local_days(p.start, p.end - pd.Timedelta(seconds=1), tz))
     received_day = _local(d["received_at"], tz).dt.strftime("%Y-%m-%d")
     by_day = crosstab_counts(received_day, cause) if len(d) else pd.DataFrame()
-    by_day = by_day.reindex(days.strftime("%Y-%m-%d"), fill_value=0)
+    by_day = by_day.reindex(days, fill_value=0)
     by_day = by_day[[c for c in CAUSES if c in by_day.columns]]
     by_day.insert(0, "complaints", by_day.sum(axis=1).astype(int))
     tables["by_day"] = by_day.rename_axis("day").reset_index()
