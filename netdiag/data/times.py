@@ -192,10 +192,11 @@ def parse_day(text: str | dt.date | None, *, name: str = "date") -> dt.date | No
 
 
 # ----------------------------------------------------------------------------- local days
-def day_start(day: dt.date, tz: str = "UTC") -> pd.Timestamp:
+def day_start(day: dt.date, tz: str = "UTC", hours: float = 0.0) -> pd.Timestamp:
     """The first moment of the local day ``day`` in ``tz``, as UTC: its midnight, or the first
     moment that exists when a daylight-saving change skips midnight (America/Santiago on
-    2026-09-06 starts at 01:00).
+    2026-09-06 starts at 01:00). With ``hours``, that time of the day by the wall clock
+    (``hours=9``: 09:00 local, whatever the day's length).
 
     Examples
     --------
@@ -204,7 +205,7 @@ def day_start(day: dt.date, tz: str = "UTC") -> pd.Timestamp:
     >>> day_start(dt.date(2026, 11, 5), "Asia/Shanghai")
     Timestamp('2026-11-04 16:00:00+0000', tz='UTC')
     """
-    naive = pd.Timestamp(dt.datetime(day.year, day.month, day.day))
+    naive = pd.Timestamp(dt.datetime(day.year, day.month, day.day)) + pd.Timedelta(hours=hours)
     return naive.tz_localize(tzinfo(tz), nonexistent="shift_forward", ambiguous=True).tz_convert("UTC")
 
 

@@ -36,7 +36,7 @@ import pandas as pd
 
 from netdiag.data import coords
 from netdiag.data.display import display_zone
-from netdiag.data.times import format_times, parse_day
+from netdiag.data.times import day_start, format_times, parse_day
 from netdiag.errors import InputError
 from netdiag.settings import Settings
 
@@ -257,7 +257,7 @@ def plan_dispatch(store, team: str, *, date: str | dt.date | None = None, start:
 
 def _plan(store, team, day, start, settings, max_stops) -> DispatchPlan:
     tz = display_zone(settings)
-    end_of_day = pd.Timestamp(day + dt.timedelta(days=1), tz=tz).tz_convert("UTC") if day else None
+    end_of_day = day_start(day + dt.timedelta(days=1), tz) if day else None
     with store.read() as c:
         all_team = store.tickets(kind="field_test", team=team, conn=c)
         if all_team.empty:
@@ -304,7 +304,7 @@ def _describe(stops: pd.DataFrame, complaints: pd.DataFrame, legs: np.ndarray, d
     travel_min = legs / 1000 / settings.dispatch_speed_kmh * 60
     arrive_min = np.cumsum(travel_min) + settings.dispatch_visit_min * np.arange(len(stops))
     if day:
-        t0 = pd.Timestamp(day, tz=tz) + pd.Timedelta(hours=settings.dispatch_day_start_h)
+        t0 = day_start(day, tz, hours=settings.dispatch_day_start_h)
         arrive = pd.Series(t0 + pd.to_timedelta(np.asarray(arrive_min, float), unit="min"))
         out["arrive"] = format_times(arrive, tz).to_numpy(dtype=object)
         out["late"] = (arrive.dt.tz_convert("UTC").to_numpy() > pd.to_datetime(out["due_at"], utc=True).to_numpy()) \
