@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import click
 
-from netdiag.cli.options import echo_text, engine_errors, out_folder_option, overwrite_opt, pass_state
-from netdiag.cli.tickets import db_opt
+from netdiag.cli.options import UsageFailure, echo_text, engine_errors, out_folder_option, overwrite_opt, pass_state
+from netdiag.cli.tickets import db_opt, who_opt
 
 
 @click.command()
@@ -19,10 +19,18 @@ from netdiag.cli.tickets import db_opt
 @click.option("--max-stops", type=click.IntRange(1), help="Most visits on the list (default setting dispatch_max_stops).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="The list for people, or the stops as JSON.")
+@click.option("--reveal-customers", "reveal_customers", is_flag=True,
+              help="Show the complainants' full numbers on this team's list (the CSV and printable page in --out; "
+                   "never the map, the screen or JSON), each reveal written to the ticket's history. Refused unless "
+                   "the setting dispatch_reveal_customer is true; the numbers come from --data.")
+@click.option("--data", "data_dir", metavar="DATA_DIR", type=click.Path(exists=True, file_okay=False),
+              help="With --reveal-customers: the data folder the complaints came from (the store keeps masked numbers "
+                   "only); only the listed complaints' numbers are kept.")
+@who_opt
 @overwrite_opt
 @pass_state
 @engine_errors
-def dispatch(state, team, date, start, db, out, tiles, max_stops, fmt, overwrite):
+def dispatch(state, team, date, start, db, out, tiles, max_stops, fmt, reveal_customers, data_dir, who, overwrite):
     """A field team's visits for the day, ordered into a short route.
 
     Writes the list as CSV, as a printable HTML page and as an offline map of the route.
@@ -30,7 +38,9 @@ def dispatch(state, team, date, start, db, out, tiles, max_stops, fmt, overwrite
     --max-stops), orders them by a Christofides / nearest-neighbour route improved by 2-opt
     on straight-line distances, and prints each stop with ticket, place, arrival and due
     time, what to test and the evidence, and the route length against the same visits in
-    due-time order.
+    due-time order. Each stop has its position in WGS-84 and GCJ-02 (what Chinese map apps
+    show) with a link to a map app, and its nearest site and district. Customer numbers are
+    masked unless --reveal-customers is given and the setting dispatch_reveal_customer allows it.
 
     \b
     Example:
@@ -46,12 +56,40 @@ def dispatch(state, team, date, start, db, out, tiles, max_stops, fmt, overwrite
         from netdiag.views.leaflet import check_tiles
 
         check_tiles(tiles)
+    if data_dir and not reveal_customers:
+        raise UsageFailure("--data is read only with --reveal-customers (for the customers' numbers)")
     with open_store(state, db) as store:
-        plan = plan_dispatch(store, team, date=date, start=start, settings=state.settings_for_store(store), max_stops=max_stops)
-    written = write_dispatch(plan, out, overwrite=overwrite, route_map=True, tiles=tiles) if out else []
+        settings = state.settings_for_store(store)
+        if reveal_customers:
+            _check_reveal(settings, out, data_dir)
+        plan = plan_dispatch(store, team, date=date, start=start, settings=settings, max_stops=max_stops)
+        if reveal_customers:
+            from netdiag.tickets.dispatch import read_customer_numbers, reveal_customers as reveal
+
+            numbers = read_customer_numbers(data_dir, plan.complaints["complaint_id"])
+            plan = reveal(plan, numbers, settings=settings)
+            if not plan.reveals:
+                click.echo("no customer number of this list is in --data: every number stays masked", err=True)
+        written = write_dispatch(plan, out, overwrite=overwrite, route_map=True, tiles=tiles, store=store,
+                                 who=who) if out else []
     if fmt == "json":
         echo_text(json_text(plan_json(plan, written)))
         return
     echo_text(plan_text(plan))
     for path in written:
         state.echo(f"wrote {path}")
+    if plan.reveals:
+        state.echo(f"customer numbers shown for {sum(map(len, plan.reveals.values()))} complaint(s) of "
+                   f"{len(plan.reveals)} ticket(s), each written to its ticket's history")
+
+
+def _check_reveal(settings, out, data_dir) -> None:
+    """--reveal-customers is allowed by the setting, writes the list (--out) and has the numbers (--data)."""
+    from netdiag.tickets.dispatch import check_reveal_allowed
+
+    check_reveal_allowed(settings)  # the engine's InputError names the flag (engine_errors)
+    if not out:
+        raise UsageFailure("--reveal-customers shows the numbers only on the team's list files: give --out")
+    if not data_dir:
+        raise UsageFailure("--reveal-customers needs --data DATA_DIR, the data folder the complaints came from: "
+                           "the ticket store keeps the customers' numbers masked only")

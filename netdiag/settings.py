@@ -27,6 +27,20 @@ def _opt(default, doc: str, *, lo: float | None = None, hi: float | None = None)
     return field(default=default, metadata={"doc": doc, "lo": lo, "hi": hi})
 
 
+_BOOLEANS = {"true": True, "1": True, "yes": True, "y": True, "false": False, "0": False, "no": False, "n": False}
+
+
+def _boolean(raw) -> bool:
+    """A yes/no setting from TOML (a real boolean) or ``--set`` (``true/false``, ``1/0``, ``yes/no``, ``y/n``):
+    ``bool("false")`` would be true, so text is read by the contract's words, and anything else refused."""
+    if isinstance(raw, bool):
+        return raw
+    word = _BOOLEANS.get(str(raw).strip().lower())
+    if word is None:
+        raise ValueError(raw)
+    return word
+
+
 @dataclass(frozen=True)
 class Settings:
     """netdiag's tunable values. Construct with keywords, or use :meth:`from_file`."""
@@ -78,6 +92,9 @@ class Settings:
     dispatch_day_start_h: float = _opt(9.0, "local hour at which a field team starts its route", lo=0, hi=23.99)
     dispatch_speed_kmh: float = _opt(25.0, "average travel speed between visits, straight-line distance (km/h)", lo=1)
     dispatch_visit_min: float = _opt(30.0, "time spent testing at each visit (minutes)", lo=0)
+    dispatch_reveal_customer: bool = _opt(False, "allow `netdiag dispatch --reveal-customers` to print the complainants' full "
+                                                 "numbers on a team's own dispatch list (CSV and printable page only; each "
+                                                 "reveal is written to the ticket's history); everywhere else they stay masked")
     # --- analysis ---
     repeat_window_days: float = _opt(30.0, "a complaint repeats one from the same customer or place within this many days", lo=0)
     repeat_radius_m: float = _opt(100.0, "'the same place' for repeat complaints (m)", lo=0)
@@ -140,9 +157,10 @@ class Settings:
                 raise InputError(f"unknown setting `{name}`; known settings are: {', '.join(sorted(types))}")
             kind = types[name]
             try:
-                values[name] = kind(raw) if not isinstance(raw, bool) else kind(raw)
+                values[name] = _boolean(raw) if kind is bool else kind(raw)
             except (TypeError, ValueError):
-                expected = {"int": "whole number", "float": "number", "str": "text"}.get(kind.__name__, kind.__name__)
+                expected = {"int": "whole number", "float": "number", "str": "text",
+                            "bool": "boolean (true or false)"}.get(kind.__name__, kind.__name__)
                 raise InputError(f"setting `{name}` was {raw!r} but is expected to be a {expected}") from None
         return dataclasses.replace(self, **values)
 

@@ -185,8 +185,12 @@ def test_dispatch_route_map_draws_every_stop(dispatch, tmp_path):
     assert "nd-route-link" in dom  # the route line
     legend = re.search(r'<div class="leaflet-control nd-box nd-legend">.*?</div></div></div>', dom, re.S).group(0)
     assert all(p in legend for p in ("P1", "P2", "P3", "P4", "route"))
-    popup = re.search(r'<div class="nd-popup">.*?</table></div>', dom, re.S)
+    popup = re.search(r'<div class="nd-popup">.*?</table>(?:<div class="nd-popup-links">.*?</div>)?</div>', dom, re.S)
     assert popup and "Stop 1" in popup.group(0)
+    # the stop's map links are real links (and only geo: / https: ones), positions labelled in both systems
+    assert re.search(r'<a href="geo:-?\d+\.\d{6},-?\d+\.\d{6}" target="_blank" rel="noopener noreferrer">', popup.group(0))
+    assert '<a href="https://uri.amap.com/marker?position=' in popup.group(0)
+    assert "WGS-84 (lat, lon)" in popup.group(0) and "GCJ-02 (lat, lon)" in popup.group(0)
     assert htmllib.escape(TEMPLATE, quote=False) in dom  # the team name, shown as text in the info box
     png = tmp_path / "dispatch-map.png"
     browse(path.as_uri(), tmp_path, f"--screenshot={png}")

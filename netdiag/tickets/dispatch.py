@@ -13,6 +13,22 @@ The route is compared with the *unordered list* (the same stops by due time): bo
 reported. Distances are straight lines, so the road distance is longer; the arrival times use
 ``dispatch_speed_kmh`` and ``dispatch_visit_min``.
 
+Each stop says where it is twice, labelled: ``lat_wgs84, lon_wgs84`` (the inventory's system, GPS)
+and ``lat_gcj02, lon_gcj02`` (what Chinese map apps show; equal to WGS-84 outside China), with a
+link for each (``map_wgs84``: a ``geo:`` URI, which a phone opens in its map app; ``map_gcj02``: an
+AMap 高德 marker URI). Nothing is fetched to make them: the tester's phone opens them. The link
+names the ticket only, so no place or customer leaves for the map provider. The landmark is the
+ticket's nearest site (``nearest_site_id``, ``nearest_site_name``) and ``district`` (the region);
+the data contract has no address column, so a stop carries none (the description is the
+customer's own words, not an address).
+
+Customer numbers are masked on every stop. :func:`reveal_customers` makes a copy of a plan whose
+CSV and printable page (only those: not the map, the terminal or JSON) show the complainants'
+full numbers, when the setting ``dispatch_reveal_customer`` allows it; the numbers come from the
+data folder (:func:`read_customer_numbers`: the store keeps masked ones only), and
+:func:`netdiag.views.dispatch_list.write_dispatch` writes each reveal to the ticket's history
+(``customer_revealed``: who, when, which list) in the transaction that writes the list.
+
 :func:`route_stops` gives the ordered stops as a frame; :mod:`netdiag.views.dispatch_list`
 writes the list as CSV, text and a printable page, :mod:`netdiag.views.route_map` as a map.
 
@@ -26,9 +42,12 @@ Examples
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
 
 import networkx as nx
 import numpy as np
@@ -36,6 +55,7 @@ import pandas as pd
 
 from netdiag.data import coords
 from netdiag.data.display import display_zone
+from netdiag.data.privacy import mask_customer
 from netdiag.data.times import day_start, format_times, parse_day
 from netdiag.errors import InputError
 from netdiag.settings import Settings
@@ -51,8 +71,90 @@ TESTS = {
     "slow_data": "download/upload throughput and latency, at the busy hour if possible",
     "other": "signal level, one voice call and one data session",
 }
-STOP_COLUMNS = ["order", "ticket_id", "priority", "place", "lat", "lon", "due_at", "due", "overdue", "arrive", "late",
+STOP_COLUMNS = ["order", "ticket_id", "priority", "place", "lat", "lon", "lat_wgs84", "lon_wgs84", "lat_gcj02", "lon_gcj02",
+                "map_wgs84", "map_gcj02", "nearest_site_id", "nearest_site_name", "district", "due_at", "due", "overdue", "arrive", "late",
                 "leg_km", "cum_km", "what_to_test", "evidence", "complaint_count", "complaints", "status", "team"]
+
+#: decimals of a coordinate on a list and in its links (1e-6 degree is about 0.1 m)
+COORD_DECIMALS = 6
+#: AMap's (高德) web URI for one marked point; the documented parameters are position=LON,LAT, name,
+#: src, coordinate (gaode = GCJ-02, wgs84) and callnative (1: open the AMap app on a phone when it is there)
+AMAP_MARKER = "https://uri.amap.com/marker"
+#: the history event of a customer's number printed on a dispatch list
+REVEAL_EVENT = "customer_revealed"
+
+
+# ----------------------------------------------------------------------------- where a stop is
+def map_links(lat_wgs84: float, lon_wgs84: float, lat_gcj02: float, lon_gcj02: float, name: str) -> tuple[str, str]:
+    """The links that open a spot in a phone's map app: ``(geo: URI of the WGS-84 position, AMap URI of the GCJ-02 one)``.
+
+    ``name`` is shown by AMap on the marker (percent-encoded here); give something that may leave
+    the company, e.g. the ticket id.
+
+    Examples
+    --------
+    >>> map_links(22.5431, 114.0579, 22.540, 114.063, "TS-1 <b>")
+    ('geo:22.543100,114.057900', 'https://uri.amap.com/marker?position=114.063000,22.540000&name=TS-1%20%3Cb%3E&src=netdiag&coordinate=gaode&callnative=1')
+    """
+    d = COORD_DECIMALS
+    return (f"geo:{lat_wgs84:.{d}f},{lon_wgs84:.{d}f}",
+            f"{AMAP_MARKER}?position={lon_gcj02:.{d}f},{lat_gcj02:.{d}f}&name={quote(str(name), safe='')}"
+            "&src=netdiag&coordinate=gaode&callnative=1")
+
+
+def nearest_site(place, region) -> tuple[str, str]:
+    """``(site id, site name)`` named by a ticket's place text (:func:`netdiag.tickets.grouping.place_text`),
+    or ``("", "")`` when it names no site (the store keeps the place as text, not the site's id).
+
+    Examples
+    --------
+    >>> nearest_site("near site S001 Lucan North (West)", "West"), nearest_site("site S7 (North)", "North")
+    (('S001', 'Lucan North'), ('S7', ''))
+    >>> nearest_site("cell C001 (West)", "West"), nearest_site("", None)
+    (('', ''), ('', ''))
+    """
+    text = place if isinstance(place, str) else ""
+    if isinstance(region, str) and region and text.endswith(f" ({region})"):
+        text = text[:-len(region) - 3]
+    for prefix in ("near site ", "site "):
+        if text.startswith(prefix):
+            site_id, _, name = text[len(prefix):].partition(" ")
+            return site_id, name
+    return "", ""
+
+
+def stop_places(stops: pd.DataFrame) -> pd.DataFrame:
+    """The labelled positions, map links and landmark of stops.
+
+    Parameters
+    ----------
+    stops : DataFrame
+        ``ticket_id``, ``lat``, ``lon`` (WGS-84), ``place`` and ``region``, as the store's tickets.
+
+    Returns
+    -------
+    DataFrame
+        ``lat_wgs84, lon_wgs84, lat_gcj02, lon_gcj02`` (:data:`COORD_DECIMALS` decimals; GCJ-02
+        equals WGS-84 outside China), ``map_wgs84, map_gcj02`` (:func:`map_links`, named by the
+        ticket id), ``nearest_site_id, nearest_site_name`` (:func:`nearest_site`) and ``district``;
+        on ``stops``' index.
+    """
+    lat = stops["lat"].to_numpy(float)
+    lon = stops["lon"].to_numpy(float)
+    glon, glat = coords.wgs84_to_gcj02(lon, lat)
+    d = COORD_DECIMALS
+    out = pd.DataFrame({"lat_wgs84": lat.round(d), "lon_wgs84": lon.round(d),
+                        "lat_gcj02": np.asarray(glat, float).round(d), "lon_gcj02": np.asarray(glon, float).round(d)},
+                       index=stops.index)
+    links = [map_links(*row) for row in zip(out["lat_wgs84"], out["lon_wgs84"], out["lat_gcj02"], out["lon_gcj02"],
+                                            stops["ticket_id"])]
+    out["map_wgs84"] = [w for w, _ in links]
+    out["map_gcj02"] = [g for _, g in links]
+    sites = [nearest_site(p, r) for p, r in zip(stops["place"], stops["region"])]
+    out["nearest_site_id"] = [s[0] for s in sites]
+    out["nearest_site_name"] = [s[1] for s in sites]
+    out["district"] = [r if isinstance(r, str) else "" for r in stops["region"]]
+    return out
 
 
 # ----------------------------------------------------------------------------- distances and routes
@@ -178,6 +280,12 @@ class DispatchPlan:
     waiting: int
     tz: str = "UTC"
     notes: list[str] = field(default_factory=list)
+    #: the listed complaints as the store has them (numbers masked), ``_received`` in the display zone
+    complaints: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    #: only on a plan from :func:`reveal_customers`: ticket id -> its complaints with the full numbers
+    #: (for the team's CSV and printable page), and ticket id -> the complaint ids whose number is shown
+    revealed: dict[str, str] = field(default_factory=dict, repr=False)
+    reveals: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     @property
     def saving_pct(self) -> float:
@@ -287,8 +395,10 @@ def _plan(store, team, day, start, settings, max_stops) -> DispatchPlan:
         route = path_length(path, dist)
         legs = ([0.0] if path else []) + [dist[a, b] for a, b in zip(path[:-1], path[1:])]
     stops = chosen.iloc[path].reset_index(drop=True)
+    complaints = complaints.assign(_received=format_times(complaints["received_at"], tz).to_numpy(dtype=object))
     stops = _describe(stops, complaints, np.asarray(legs, float), day, settings)
-    plan = DispatchPlan(team, day, start, stops, float(route), float(unordered), left_over.reset_index(drop=True), waiting, tz)
+    plan = DispatchPlan(team, day, start, stops, float(route), float(unordered), left_over.reset_index(drop=True), waiting, tz,
+                        complaints=complaints)
     log.info("dispatch %s: %s", team, plan.summary())
     return plan
 
@@ -298,6 +408,7 @@ def _describe(stops: pd.DataFrame, complaints: pd.DataFrame, legs: np.ndarray, d
     out = pd.DataFrame({"order": np.arange(1, len(stops) + 1)})
     for col in ("ticket_id", "priority", "place", "lat", "lon", "due_at", "evidence", "complaint_count", "status", "team"):
         out[col] = stops[col].to_numpy()
+    out = out.join(stop_places(stops.reset_index(drop=True)))
     out["leg_km"] = (legs / 1000).round(2)
     out["cum_km"] = (np.cumsum(legs) / 1000).round(2)
     # arrival: leave at the day's start, travel at dispatch_speed_kmh, test dispatch_visit_min at each stop
@@ -315,21 +426,137 @@ def _describe(stops: pd.DataFrame, complaints: pd.DataFrame, legs: np.ndarray, d
         out["late"] = False
         now = pd.Timestamp.now(tz="UTC")
     out["due"] = format_times(out["due_at"], tz).to_numpy(dtype=object)
-    complaints = complaints.assign(_received=format_times(complaints["received_at"], tz).to_numpy(dtype=object))
     out["overdue"] = (pd.to_datetime(out["due_at"], utc=True) < now).to_numpy() if len(out) else []
     per = {tid: g for tid, g in complaints.groupby("ticket_id", sort=False)}
     tests, listed = [], []
     for tid in out["ticket_id"]:
         g = per.get(tid, complaints.iloc[0:0])
         tests.append(what_to_test(g["category"].tolist(), g["indoor"].tolist()))
-        listed.append("\n".join(
-            f"{r['complaint_id']} {r['_received']} {r['category'] or ''}"
-            + (f" {r['customer']}" if r["customer"] else "") + (" indoor" if r["indoor"] else "") + (" VIP" if r["vip"] else "")
-            + (f": {r['description']}" if r["description"] else "")
-            for r in g.to_dict("records")))
+        listed.append(_complaint_lines(g))
     out["what_to_test"] = tests
     out["complaints"] = listed
     return out[STOP_COLUMNS]
+
+
+def _complaint_lines(rows: pd.DataFrame, numbers: dict[str, str] | None = None) -> str:
+    """One line per complaint of a stop: id, received, category, customer (masked, or from ``numbers``), ..."""
+    numbers = numbers or {}
+    return "\n".join(
+        f"{r['complaint_id']} {r['_received']} {r['category'] or ''}"
+        + (f" {numbers.get(r['complaint_id']) or r['customer']}" if r["customer"] else "")
+        + (" indoor" if r["indoor"] else "") + (" VIP" if r["vip"] else "")
+        + (f": {r['description']}" if r["description"] else "")
+        for r in rows.to_dict("records"))
+
+
+# ----------------------------------------------------------------------------- customers' numbers
+def read_customer_numbers(data_dir: str | Path, complaint_ids) -> dict[str, str]:
+    """The full customer numbers of some complaints, from the data folder they were read from.
+
+    The ticket store keeps masked numbers only; this reads the folder's ``complaints`` table and
+    keeps the numbers of ``complaint_ids`` alone (nothing else is returned or logged).
+
+    Parameters
+    ----------
+    data_dir : str or Path
+        The data folder (``--data``) holding ``complaints`` (CSV, Parquet, GeoJSON or GeoPackage).
+    complaint_ids : iterable of str
+
+    Returns
+    -------
+    dict
+        complaint id -> number, for those of ``complaint_ids`` the table gives one.
+
+    Raises
+    ------
+    InputError
+        When the folder has no complaints table or it cannot be read.
+    """
+    from netdiag.data.read import find_table, read_source
+
+    source = find_table(data_dir, "complaints")
+    if source is None:
+        raise InputError(f"`data` was {str(data_dir)!r} but it holds no complaints table (complaints.csv, .parquet, "
+                         ".geojson or a layer of network.gpkg) to take the customers' numbers from")
+    raw = read_source(source)
+    if "complaint_id" not in raw.columns or "customer_id" not in raw.columns:
+        return {}
+    wanted = set(map(str, complaint_ids))
+    ids = raw["complaint_id"].astype(str).str.strip()
+    rows = raw.loc[ids.isin(wanted).to_numpy(), "customer_id"]
+    numbers = {}
+    for cid, number in zip(ids[rows.index], rows):
+        text = "" if number is None or (isinstance(number, float) and np.isnan(number)) else str(number).strip()
+        if text and cid not in numbers:
+            numbers[cid] = text
+    return numbers
+
+
+def check_reveal_allowed(settings: Settings) -> None:
+    """Refuse to show customers' numbers unless the setting ``dispatch_reveal_customer`` is true.
+
+    Raises
+    ------
+    InputError
+        When it is false (the default).
+    """
+    if not settings.dispatch_reveal_customer:
+        raise InputError("`reveal_customers` is refused: the setting dispatch_reveal_customer is false (the default); "
+                         "customers' numbers stay masked unless the configuration sets dispatch_reveal_customer = true")
+
+
+def reveal_customers(plan: DispatchPlan, numbers: dict[str, str], *, settings: Settings) -> DispatchPlan:
+    """A copy of ``plan`` whose CSV and printable page show the complainants' full numbers.
+
+    Only a number that masks to what the store holds for that complaint is shown (a data folder
+    other than the one the store was filled from reveals nothing); one that is itself masked
+    (``*``) is not a number. The plan's stops, map, terminal text and JSON stay masked;
+    :func:`netdiag.views.dispatch_list.write_dispatch` writes the reveal to each ticket's history
+    (``customer_revealed``) as it writes the list.
+
+    Parameters
+    ----------
+    plan : DispatchPlan
+        One team's list (:func:`plan_dispatch`): numbers of other teams' complaints are never on it.
+    numbers : dict
+        complaint id -> full number (:func:`read_customer_numbers`).
+    settings : Settings
+        ``dispatch_reveal_customer`` must be true.
+
+    Returns
+    -------
+    DispatchPlan
+        With ``revealed`` (ticket id -> complaints text with the numbers) and ``reveals``
+        (ticket id -> the complaint ids shown); both empty when no number matched.
+
+    Raises
+    ------
+    InputError
+        When the setting ``dispatch_reveal_customer`` is false.
+    """
+    check_reveal_allowed(settings)
+    shown, skipped = {}, 0
+    for r in plan.complaints.to_dict("records"):
+        number = numbers.get(r["complaint_id"])
+        if not number or not r["customer"]:
+            continue
+        if "*" in number or mask_customer(number) != r["customer"]:
+            skipped += 1
+            continue
+        shown[r["complaint_id"]] = number
+    if skipped:
+        log.warning("dispatch %s: %d customer number(s) of the data folder do not match the store's (masked) ones "
+                    "and stay masked", plan.team, skipped)
+    per = {tid: g for tid, g in plan.complaints.groupby("ticket_id", sort=False)}
+    revealed, reveals = {}, {}
+    for tid in plan.stops["ticket_id"]:
+        g = per.get(tid, plan.complaints.iloc[0:0])
+        ids = [c for c in g["complaint_id"] if c in shown]
+        if ids:
+            revealed[tid] = _complaint_lines(g, shown)
+            reveals[tid] = ids
+    log.info("dispatch %s: %d customer number(s) to show on %d stop(s)", plan.team, len(shown), len(reveals))
+    return dataclasses.replace(plan, revealed=revealed, reveals=reveals)
 
 
 def route_stops(store, team: str, *, date: str | dt.date | None = None, start: str | tuple[float, float] | None = None,

@@ -2,7 +2,10 @@
 
 Drawn by ``netdiag-map.js`` from embedded JSON, like the main map: every text from the data
 (place names, evidence, complaints) reaches the page through ``textContent``, never as HTML or
-inside a script, so neither markup nor a ``${...}`` template can run.
+inside a script, so neither markup nor a ``${...}`` template can run. A stop's popup shows its
+landmark and its position in WGS-84 and GCJ-02, labelled, with links to a map app (``geo:`` and
+AMap; the page draws a link only for those two kinds of address). Customer numbers stay masked
+on the map, even for a list that shows them.
 """
 from __future__ import annotations
 
@@ -16,7 +19,8 @@ from netdiag.views.map import PRIORITY_COLORS
 
 ROUTE_COLOR = "#1565c0"
 START_COLOR = "#212121"
-STOP_LABELS = ["ticket", "priority", "place", "arrive", "due", "test", "evidence", "complaints"]
+STOP_LABELS = ["ticket", "priority", "place", "nearest site", "district", "WGS-84 (lat, lon)", "GCJ-02 (lat, lon)", "arrive",
+               "due", "test", "evidence", "complaints"]
 
 
 def build_dispatch_map(plan, *, tiles: str | None = None) -> folium.Map:
@@ -60,8 +64,13 @@ def build_dispatch_map(plan, *, tiles: str | None = None) -> folium.Map:
     stops = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(s["lon"]), float(s["lat"])]},
               "properties": {"id": f"stop:{int(s['order'])}", "k": str(s["priority"]), "n": int(s["order"]),
                              "t": f"{s['order']}. {s['ticket_id']} {s['place']}",
-                             "p": [f"Stop {int(s['order'])}", s["ticket_id"], s["priority"], s["place"], s["arrive"],
-                                   s["due"], s["what_to_test"], s["evidence"], s["complaints"]]}}
+                             "p": [f"Stop {int(s['order'])}", s["ticket_id"], s["priority"], s["place"],
+                                   " ".join(x for x in (s["nearest_site_name"], f"({s['nearest_site_id']})"
+                                                        if s["nearest_site_id"] else "") if x),
+                                   s["district"], f"{s['lat_wgs84']:.6f}, {s['lon_wgs84']:.6f}",
+                                   f"{s['lat_gcj02']:.6f}, {s['lon_gcj02']:.6f}", s["arrive"],
+                                   s["due"], s["what_to_test"], s["evidence"], s["complaints"]],
+                             "a": [["map app (WGS-84)", s["map_wgs84"]], ["高德地图 AMap (GCJ-02)", s["map_gcj02"]]]}}
              for s in plan.stops.to_dict("records")]
     if plan.start:
         stops.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [plan.start[1], plan.start[0]]},

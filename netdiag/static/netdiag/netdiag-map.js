@@ -9,7 +9,8 @@
  *
  * GeoJSON feature properties: id (string, for #id links), k (colour key), r (radius), t (tooltip),
  * n (a number written on a marker, e.g. a stop's order),
- * p (popup: [title, value1, value2, ...] matching spec.labels; empty values are left out).
+ * p (popup: [title, value1, value2, ...] matching spec.labels; empty values are left out),
+ * a (links under the popup: [[text, url], ...]; only geo: and https:// addresses become links).
  */
 (function (root) {
   'use strict';
@@ -40,6 +41,24 @@
     }
     box.appendChild(table);
     if (extra) { box.appendChild(extra); }
+    return box;
+  };
+
+  // links a popup may carry: a map app's position (geo:, RFC 5870) or a web address; never javascript: or data:
+  var LINKABLE = /^(?:geo:|https:\/\/)/i;
+  nd.links = function (list) {
+    if (!list || !list.length) { return null; }
+    var box = el('div', 'nd-popup-links');
+    list.forEach(function (item) {
+      var url = String(item[1] || '');
+      if (!LINKABLE.test(url)) { return; }
+      var a = el('a', null, item[0]);
+      a.setAttribute('href', url);
+      a.setAttribute('target', '_blank');
+      a.setAttribute('rel', 'noopener noreferrer');
+      box.appendChild(a);
+      box.appendChild(document.createTextNode(' '));
+    });
     return box;
   };
 
@@ -78,7 +97,7 @@
       onEachFeature: function (f, layer) {
         var p = f.properties || {};
         if (p.p) {
-          layer.bindPopup(function () { return nd.popup(spec.labels || [], p.p); }, {maxWidth: 460, minWidth: 240});
+          layer.bindPopup(function () { return nd.popup(spec.labels || [], p.p, nd.links(p.a)); }, {maxWidth: 460, minWidth: 240});
         }
         if (p.t) {
           layer.bindTooltip(function () { return el('span', null, p.t); }, {sticky: true});

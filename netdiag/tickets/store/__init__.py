@@ -278,6 +278,13 @@ class TicketStore:
                               why=why, expect_revision=expect_revision)
 
     @_guarded
+    def add_history(self, entries: dict[str, str], *, event: str, who: str | None = None,
+                    before_commit: Callable[[], None] | None = None) -> int:
+        """One history row per ticket (``event``, ``who``, now, ``entries[ticket_id]`` as why) in one
+        transaction, the tickets themselves unchanged; see :func:`.updates.add_history`."""
+        return updates.add_history(self.conn, entries, event=event, who=who, before_commit=before_commit)
+
+    @_guarded
     def close_ticket(self, ticket_id: str, *, who: str | None = None, why: str | None = None) -> dict:
         """Close a resolved ticket (after the call-back to the customer); see :meth:`update`."""
         return updates.close_ticket(self.conn, ticket_id, who=who, why=why)

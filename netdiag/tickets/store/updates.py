@@ -135,3 +135,49 @@ def _check_reopen(c: sqlite3.Connection, row: sqlite3.Row) -> None:
             raise TransitionError(
                 f"ticket {row['ticket_id']} cannot be re-opened: {other[0]} is already open for {row['cause']} on "
                 f"{row[col]}; add a note there instead")
+
+
+def add_history(conn: StoreConnection, entries: dict[str, str], *, event: str, who: str | None = None,
+                before_commit=None) -> int:
+    """Write one ``history`` row per ticket (``event``, who, now, the ticket's ``why``), all in one transaction.
+
+    For what happened *to* a ticket without changing it (e.g. ``customer_revealed``: a
+    customer's full number printed on a dispatch list); the ticket's status, fields and
+    revision stay as they are. ``why`` texts are masked like every note (no phone number whole).
+
+    Parameters
+    ----------
+    conn : StoreConnection
+        The store's connection, with no transaction open.
+    entries : dict
+        ticket id -> why.
+    event : str
+        The history event, e.g. ``customer_revealed``.
+    who : str, optional
+        Default :func:`default_who`.
+    before_commit : callable, optional
+        Called with no arguments inside the transaction just before COMMIT: what the history
+        records (e.g. writing the list) happens there, and an exception rolls the history back.
+
+    Returns
+    -------
+    int
+        The rows written.
+
+    Raises
+    ------
+    netdiag.errors.TicketNotFoundError
+        When the store has no such ticket (nothing is written).
+    """
+    who = who or default_who()
+    at = now_iso()
+    with write(conn) as c:
+        for ticket_id, why in entries.items():
+            if c.execute("SELECT 1 FROM tickets WHERE ticket_id = ?", (ticket_id,)).fetchone() is None:
+                raise queries.not_found(c, ticket_id)
+            c.execute("INSERT INTO history (ticket_id, at, who, event, from_status, to_status, why) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                      (ticket_id, at, who, event, None, None, mask_phone_numbers(why)))
+        if before_commit is not None:
+            before_commit()
+    log.info("%s: %d history row(s) by %s", event, len(entries), who)
+    return len(entries)
