@@ -421,8 +421,9 @@ def _version(conn: PgConnection) -> int | None:
     if conn.raw.execute("SELECT current_schema()").fetchone()[0] is None:
         raise InputError(f"ticket store {conn.path}: no schema of the search path exists; create the schema, or "
                          f"name one that exists in the address (options=-csearch_path=SCHEMA) or the role's search_path")
-    if not _table(conn, "netdiag_meta"):
-        if _table(conn, "tickets"):
+    found = _tables(conn, ("netdiag_meta", "tickets"))  # in one statement: one snapshot (another writer may commit)
+    if "netdiag_meta" not in found:
+        if "tickets" in found:
             raise _foreign(conn)
         return None
     try:
@@ -445,14 +446,15 @@ def _foreign(conn: PgConnection) -> NotAStoreError:
                           f"schema of its own")
 
 
-def _table(conn: PgConnection, name: str) -> bool:
-    """Whether the store's schema (the first of the search path that exists) has the table ``name``.
+def _tables(conn: PgConnection, names: Sequence[str]) -> set[str]:
+    """Which of ``names`` the store's schema (the first of the search path that exists) has as tables.
 
-    Read from the catalog with this statement's snapshot, not through the name cache: a writer
-    that waited for another one creating the store must see the tables it made.
+    Read from the catalog in one statement, with its snapshot, not through the name cache: a
+    writer that waited for another one creating the store must see all the tables it made, or none.
     """
-    return conn.raw.execute("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
-                            "AND tablename = %s)", (name,)).fetchone()[0]
+    rows = conn.raw.execute("SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
+                            "AND tablename = ANY(%s)", (list(names),)).fetchall()
+    return {r[0] for r in rows}
 
 
 def _newer(conn: PgConnection, version: int, latest: int) -> InputError:
