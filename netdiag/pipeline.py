@@ -87,6 +87,7 @@ def diagnose(ds, *, settings: Settings | None = None, network: Network | None = 
     >>> res = diagnose(load_dataset("sample_data"))          # doctest: +SKIP
     >>> res.diagnoses["cause"].value_counts()                # doctest: +SKIP
     """
+    from netdiag.engine.actions import replies_by_tickets
     from netdiag.tickets.grouping import build_tickets, data_as_of
 
     settings = settings or ds.settings
@@ -100,6 +101,7 @@ def diagnose(ds, *, settings: Settings | None = None, network: Network | None = 
         diag, tickets, report = store.record(net, diag, settings=settings, as_of=data_as_of(ds), who=who,
                                              source=os.path.abspath(ds.data_dir))  # found from any folder
         tickets.attrs["store_run"] = {**report.as_dict(), "text": report.text(), "store": str(store.path)}
+    diag = replies_by_tickets(net, diag, tickets)  # the customer is promised what the ticket says
     diag = diag[DIAGNOSIS_COLUMNS + [c for c in diag.columns if c not in DIAGNOSIS_COLUMNS]]
     log.info("diagnosed %d complaints into %d tickets", len(diag), len(tickets))
     return Result(diag, tickets, rejected, net)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 
 from conftest import BASE_LAT, BASE_LON, TINY, write_dataset
@@ -152,3 +153,26 @@ def test_a_no_fault_verdict_for_a_time_the_data_does_not_reach_says_so_and_promi
     assert d.loc["TODAY", "evidence"].startswith("no counters or alarms reach this window (the data ends 2026-11-02 17:00Z)")
     assert "测试人员" not in d.loc["TODAY", "reply_zh"] and "tester" not in d.loc["TODAY", "reply_en"]
     assert "测试人员" in d.loc["INSIDE", "reply_zh"] and not d.loc["INSIDE", "evidence"].startswith("no counters")
+
+
+def test_the_customer_is_promised_what_the_ticket_says_and_no_internal_names(tmp_path):
+    """Issue #16, point 1: a reply's deadline is its ticket's (first reply for a repair, the visit for a
+    no-fault), which follows the ticket's grade; a VIP's fault ticket is major, so its first reply is due
+    sooner; no cell id or team name is read out; and no one is promised a time already past."""
+    header, rows = TINY["complaints"]
+    vip = complaint("VIP", at("S001", 0, 400), "2026-11-02T11:00:00Z")
+    vip[10] = "true"
+    late = complaint("LATE", at("S001", 0, 420), "2026-11-02T13:30:00Z", received="2026-11-03T09:00:00Z")
+    nff = complaint("NFF", at("S002", 0, 300), "2026-11-02T16:30:00Z")
+    res = diagnose(load_dataset(write_dataset(tmp_path, {"complaints": (header, rows + [vip, late, nff])})))
+    d = res.diagnoses.set_index("complaint_id")
+    t = res.tickets.set_index("ticket_id")
+    hub = t.loc[d.loc["VIP", "ticket_id"]]
+    assert hub["grade"] == "major" and hub["first_reply_due"] == hub["created_at"] + pd.Timedelta(hours=4)
+    assert f"before {hub['first_reply_due']:%Y-%m-%d %H:%M} UTC" in d.loc["VIP", "reply_en"]
+    # LATE joins the same ticket a day later, when its first reply is long due: its own 4 h from its call
+    assert d.loc["LATE", "ticket_id"] == d.loc["VIP", "ticket_id"] and "before 2026-11-03 13:00 UTC" in d.loc["LATE", "reply_en"]
+    field = t.loc[d.loc["NFF", "ticket_id"]]
+    assert f"于{field['due_at']:%Y-%m-%d %H:%M} UTC前到现场测试" in d.loc["NFF", "reply_zh"]
+    for text in d["reply_zh"].tolist() + d["reply_en"].tolist():
+        assert not any(name in text for name in ("HUB1", "S001", "C001", "C004", "TeamA", "field-", "24小时", "24 hours"))

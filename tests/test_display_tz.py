@@ -36,7 +36,7 @@ def _run(*args):
 # ----------------------------------------------------------------------------- the reply read to the customer
 def test_offset_data_without_options_reads_the_local_deadline_to_the_customer(tmp_path):
     """The data speaks +08:00: the whole check screen is in +08:00, and the reply's deadline is
-    the local time 24 h after the call (20:30 local, not 12:30)."""
+    the local time of an ordinary ticket's visit deadline, 48 h after the call (20:30 local, not 12:30)."""
     data = write_dataset(tmp_path / "data", _complaints(("K1", "2026-11-02T09:00:00+08:00"),
                                                          ("K2", "2026-11-02T10:00:00+08:00")))
     r = _run("check", "--data", str(data), *SPOT, "--at", "2026-11-01T20:30+08:00", "--no-server", "--lang", "zh")
@@ -45,13 +45,13 @@ def test_offset_data_without_options_reads_the_local_deadline_to_the_customer(tm
     assert lines[0] == "Times in UTC+08:00."
     assert "at 2026-11-01 20:30" in lines[1]
     assert "load in the hour from 2026-11-01 20:00 to 2026-11-01 21:00" in r.output
-    assert "于北京时间2026-11-02 20:30前到现场测试" in r.output
+    assert "于北京时间2026-11-03 20:30前到现场测试" in r.output
     assert "12:30" not in r.output and "2026-11-01T12:30" not in r.output
     # JSON stays exact (UTC) and names the zone
     j = json.loads(_run("check", "--data", str(data), *SPOT, "--at", "2026-11-01T20:30+08:00", "--no-server",
                         "--format", "json").output)
     assert j["at"] == "2026-11-01T12:30:00+00:00" and j["display_tz"] == "UTC+08:00"
-    assert "before 2026-11-02 20:30 Beijing time;" in j["reply"]["en"]
+    assert "before 2026-11-03 20:30 Beijing time;" in j["reply"]["en"]
 
 
 def test_naive_data_read_with_tz_reads_the_local_deadline(tmp_path):
@@ -59,7 +59,7 @@ def test_naive_data_read_with_tz_reads_the_local_deadline(tmp_path):
     r = _run("--tz", "Asia/Shanghai", "check", "--data", str(data), *SPOT, "--at", "2026-11-01T20:30", "--no-server")
     assert r.exit_code == 0, r.output
     assert r.output.startswith("Times in Asia/Shanghai (UTC+08:00).")
-    assert "before 2026-11-02 20:30 Beijing time;" in r.output
+    assert "before 2026-11-03 20:30 Beijing time;" in r.output
 
 
 def test_naive_data_without_a_zone_is_shown_in_utc_and_says_how_to_name_it(tmp_path):
@@ -67,7 +67,7 @@ def test_naive_data_without_a_zone_is_shown_in_utc_and_says_how_to_name_it(tmp_p
     r = CliRunner().invoke(cli, ["check", "--data", str(data), *SPOT, "--at", "2026-11-01T20:30", "--no-server"])
     assert r.exit_code == 0, r.output
     assert r.stdout.startswith("Times in UTC.")
-    assert "before 2026-11-02 20:30 UTC;" in r.stdout  # a naive --at is read, and shown, in UTC
+    assert "before 2026-11-03 20:30 UTC;" in r.stdout  # a naive --at is read, and shown, in UTC
     assert "times are shown in UTC: the complaints' times carry no offset" in r.stderr and "--tz ZONE" in r.stderr
 
 
@@ -109,16 +109,16 @@ def test_a_data_folder_file_with_other_settings_is_refused(tiny_dir):
 # ----------------------------------------------------------------------------- daylight saving
 def test_a_daylight_saving_zone_shows_local_times_on_both_sides_of_the_change(tmp_path):
     """Dublin changes from IST (UTC+1) to GMT on 2026-10-25 at 02:00 local: a call at 12:00Z on the
-    24th is 13:00 local and its deadline 24 h later (12:00Z on the 25th) is 12:00 local; a call at
-    12:00Z on the 26th is 12:00 local."""
+    24th is 13:00 local and its deadline 48 h later (12:00Z on the 26th, after the change) is 12:00
+    local; a call at 12:00Z on the 26th is 12:00 local."""
     data = write_dataset(tmp_path / "data", _complaints(("K1", "2026-10-24T13:00:00+01:00"),
                                                          ("K2", "2026-10-26T12:00:00+00:00")))
     (data / "netdiag.toml").write_text('tz = "Europe/Dublin"\n')
     before = _run("check", "--data", str(data), *SPOT, "--at", "2026-10-24T12:00Z", "--no-server")
     assert before.output.startswith("Times in Europe/Dublin (local clock time, summer time included).")
-    assert "at 2026-10-24 13:00" in before.output and "before 2026-10-25 12:00 (Europe/Dublin time);" in before.output
+    assert "at 2026-10-24 13:00" in before.output and "before 2026-10-26 12:00 (Europe/Dublin time);" in before.output
     after = _run("check", "--data", str(data), *SPOT, "--at", "2026-10-26T12:00Z", "--no-server")
-    assert "at 2026-10-26 12:00" in after.output and "before 2026-10-27 12:00 (Europe/Dublin time);" in after.output
+    assert "at 2026-10-26 12:00" in after.output and "before 2026-10-28 12:00 (Europe/Dublin time);" in after.output
     # a naive --at is read on the local clock: 12:00 in summer is 11:00Z
     j = json.loads(_run("check", "--data", str(data), *SPOT, "--at", "2026-10-24T12:00", "--no-server",
                         "--format", "json").output)
@@ -177,7 +177,7 @@ def test_a_workspace_keeps_the_zone_of_the_data_it_was_prepared_from(tmp_path):
     ws = tmp_path / "ws"
     assert _run("prepare", str(data), "--workspace", str(ws)).exit_code == 0
     r = _run("check", "--workspace", str(ws), *SPOT, "--at", "2026-11-01T20:30+08:00", "--no-server")
-    assert r.output.startswith("Times in UTC+08:00.") and "before 2026-11-02 20:30 Beijing time;" in r.output
+    assert r.output.startswith("Times in UTC+08:00.") and "before 2026-11-03 20:30 Beijing time;" in r.output
 
 
 def test_ticket_numbers_count_the_days_people_read(sample_dir, tmp_path):
@@ -223,7 +223,7 @@ def test_hour_only_and_compact_offsets_name_the_data_zone(tmp_path, offset):
     r = CliRunner().invoke(cli, ["check", "--data", str(data), *SPOT, "--at", "2026-11-01T20:30+08:00", "--no-server"])
     assert r.exit_code == 0, r.output
     assert r.stdout.startswith("Times in UTC+08:00.")
-    assert "before 2026-11-02 20:30 Beijing time;" in r.stdout
+    assert "before 2026-11-03 20:30 Beijing time;" in r.stdout
     assert "carry no offset" not in r.stderr
 
 
@@ -343,16 +343,16 @@ def test_a_utc_fallback_is_said_in_the_reply_and_on_the_check_screen(tmp_path):
     data = write_dataset(tmp_path / "data", _complaints(("K1", "2026-11-02T09:00:00")))
     r = CliRunner().invoke(cli, ["check", "--data", str(data), *SPOT, "--at", "2026-11-01T12:30", "--no-server", "--lang", "zh"])
     assert r.exit_code == 0, r.output
-    assert "于2026-11-02 12:30 UTC前到现场测试" in r.stdout
+    assert "于2026-11-03 12:30 UTC前到现场测试" in r.stdout
     assert r.stdout.splitlines()[1].startswith("WARNING  Times are shown in UTC: the complaints' times carry no offset "
                                                "and no zone was given, so UTC is a fallback; name the zone with tz =")
     j = json.loads(CliRunner().invoke(cli, ["check", "--data", str(data), *SPOT, "--at", "2026-11-01T12:30",
                                             "--no-server", "--format", "json"]).stdout)
-    assert "before 2026-11-02 12:30 UTC;" in j["reply"]["en"] and "UTC is a fallback" in j["warning"]
+    assert "before 2026-11-03 12:30 UTC;" in j["reply"]["en"] and "UTC is a fallback" in j["warning"]
     # a zone named UTC is not a fallback: no warning, but the reply still says UTC
     named = CliRunner().invoke(cli, ["--tz", "UTC", "check", "--data", str(data), *SPOT, "--at", "2026-11-01T12:30",
                                      "--no-server"])
-    assert "WARNING" not in named.stdout and "before 2026-11-02 12:30 UTC;" in named.stdout
+    assert "WARNING" not in named.stdout and "before 2026-11-03 12:30 UTC;" in named.stdout
 
 
 @pytest.mark.parametrize("recorded", ["Mars/Olympus", 5, None, "../../etc/passwd"])

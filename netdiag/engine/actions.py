@@ -89,7 +89,9 @@ def decide(net, points: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
         "confidence": confidence.to_numpy(float),
     })
     out["evidence"] = evidence(net, points, v).to_numpy(dtype=object)
-    zh, en = customer_replies(net, points, v, out)
+    zh, en = customer_replies(net, pd.DataFrame({
+        "action": out["action"], "cause": out["cause"], "received_at": pd.to_datetime(points["received_at"], utc=True).to_numpy(),
+        "cause_start": pd.to_datetime(v["start"], utc=True).to_numpy(), "cause_end": pd.to_datetime(v["end"], utc=True).to_numpy()}))
     out["reply_zh"], out["reply_en"] = zh, en
     if uncovered.any():  # nothing to judge by: said in the evidence, and the customer is promised nothing
         until = net.data_until()
@@ -182,12 +184,12 @@ def evidence(net, points: pd.DataFrame, v: pd.DataFrame) -> pd.Series:
 
 
 REPLIES = {
-    "repair": ("您好，经核查，您所在区域的通信设备（{element}）自{start}起出现故障，我们已安排维护人员（{team}）抢修，将在24小时内向您反馈进展。给您带来不便，敬请谅解。",
-               "We found a fault on the network equipment serving your area ({element}) since {start}. A repair team ({team}) "
-               "has been dispatched and we will update you within 24 hours. We apologise for the inconvenience."),
-    "transport": ("您好，经核查，您所在区域的传输线路自{start}起出现故障，导致周边基站中断，我们已转传输专业抢修，将在24小时内向您反馈进展。",
+    "repair": ("您好，经核查，您所在区域的附近基站自{start}起出现故障，我们已安排维护人员抢修，将于{reply_due}前向您反馈进展。给您带来不便，敬请谅解。",
+               "We found a fault on the base station serving your area since {start}. A repair team has been dispatched "
+               "and we will update you before {reply_due}. We apologise for the inconvenience."),
+    "transport": ("您好，经核查，您所在区域的传输线路自{start}起出现故障，导致周边基站中断，我们已转传输专业抢修，将于{reply_due}前向您反馈进展。",
                   "A transmission-line fault since {start} has taken the base stations in your area off the air. Our transport "
-                  "team is repairing it and we will update you within 24 hours."),
+                  "team is repairing it and we will update you before {reply_due}."),
     "planned": ("您好，您所在区域的基站正在进行计划内网络施工（{start}至{end}），期间信号可能中断，施工结束后将自动恢复。感谢您的理解。",
                 "Planned network works are under way at the base station serving your area ({start} to {end}); service "
                 "returns when the works end. Thank you for your patience."),
@@ -203,9 +205,9 @@ REPLIES = {
     "coverage_hole": ("您好，您反映的位置目前处于网络覆盖薄弱区域，已转网络规划人员评估建站或优化方案。",
                       "Your location is at the edge of our current coverage. We have referred it to network planning to "
                       "assess a new site or optimisation."),
-    "no_fault_found": ("您好，经核查，该时段您所在区域的网络设备运行正常，我们将安排测试人员于{due}前到现场测试，请保持电话畅通。",
+    "no_fault_found": ("您好，经核查，该时段您所在区域的网络设备运行正常，我们将安排测试人员于{visit_due}前到现场测试，请保持电话畅通。",
                        "Our network equipment in your area was working normally at that time. A field tester will test on the "
-                       "spot before {due}; please keep your phone reachable."),
+                       "spot before {visit_due}; please keep your phone reachable."),
 }
 
 
@@ -228,24 +230,65 @@ def zoned_deadline(text: str, zone: str, *, lang: str = "en") -> str:
     return f"{text}（{zone}时间）" if lang == "zh" else f"{text} ({zone} time)"
 
 
-def customer_replies(net, points: pd.DataFrame, v: pd.DataFrame, out: pd.DataFrame) -> tuple[list[str], list[str]]:
+def customer_replies(net, d: pd.DataFrame, reply_due: pd.Series | None = None,
+                     visit_due: pd.Series | None = None) -> tuple[list[str], list[str]]:
     """The reply to the customer in Chinese and English, its times on the local clock of the display
-    zone (:func:`~netdiag.data.display.display_zone`): what the customer hears is their own time."""
-    tz = display_zone(net.settings)
-    start, end = format_times(v["start"], tz), format_times(v["end"], tz)
-    due = format_times(points["received_at"] + pd.Timedelta(hours=net.settings.first_reply_h_ordinary), tz)
-    due_zh, due_en = (due.map(lambda d, lang=lang: zoned_deadline(d, tz, lang=lang)) for lang in ("zh", "en"))
+    zone (:func:`~netdiag.data.display.display_zone`): what the customer hears is their own time.
+
+    ``d`` holds ``action, cause, cause_start, cause_end, received_at``. The deadlines promised are
+    the ticket's own (:func:`replies_by_tickets`): ``reply_due`` (its first reply, for a repair)
+    and ``visit_due`` (its closure, by which a field tester will have been); without a ticket,
+    those of an ordinary one from ``received_at``. A reply names no internal id or team.
+    """
+    settings = net.settings
+    tz = display_zone(settings)
+    received = pd.to_datetime(d["received_at"], utc=True)
+    first_h, close_h = settings.due_hours("ordinary")
+    reply_due = received + pd.Timedelta(hours=first_h) if reply_due is None else pd.to_datetime(reply_due, utc=True)
+    visit_due = received + pd.Timedelta(hours=close_h) if visit_due is None else pd.to_datetime(visit_due, utc=True)
+    start, end = format_times(d["cause_start"], tz), format_times(d["cause_end"], tz)
+    deadlines = {}
+    for name, due in (("reply_due", reply_due), ("visit_due", visit_due)):
+        text = format_times(pd.Series(due.to_numpy(), index=d.index), tz)
+        deadlines[name] = [text.map(lambda t, lang=lang: zoned_deadline(t, tz, lang=lang)).to_numpy(dtype=object)
+                           for lang in ("zh", "en")]
     key = np.select(
-        [out["action"] == "dispatch_repair", (out["action"] == "transfer") & out["cause"].isin(["fault", "shutdown"]),
-         out["action"] == "direct_reply"],
-        ["repair", "transport", "planned"], default=out["cause"])
+        [d["action"] == "dispatch_repair", (d["action"] == "transfer") & d["cause"].isin(["fault", "shutdown"]),
+         d["action"] == "direct_reply"],
+        ["repair", "transport", "planned"], default=d["cause"])
     zh, en = [], []
-    columns = (np.asarray(key, dtype=object), out["element_id"].to_numpy(dtype=object), out["team"].to_numpy(dtype=object),
-               start.to_numpy(dtype=object), end.to_numpy(dtype=object), due_zh.to_numpy(dtype=object),
-               due_en.to_numpy(dtype=object))
-    for k, e, t, s, f, dz, de in zip(*columns):
+    columns = (np.asarray(key, dtype=object), start.to_numpy(dtype=object), end.to_numpy(dtype=object),
+               *deadlines["reply_due"], *deadlines["visit_due"])
+    for k, s, f, rz, re_, vz, ve in zip(*columns):
         z_tpl, e_tpl = REPLIES[k]
-        fields = {"element": e, "team": t, "start": s, "end": f or "待定", "due": dz}
-        zh.append(z_tpl.format(**fields))
-        en.append(e_tpl.format(**{**fields, "end": f or "to be announced", "due": de}))
+        zh.append(z_tpl.format(start=s, end=f or "待定", reply_due=rz, visit_due=vz))
+        en.append(e_tpl.format(start=s, end=f or "to be announced", reply_due=re_, visit_due=ve))
     return zh, en
+
+
+def replies_by_tickets(net, diag: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
+    """``diag`` with each reply's deadlines taken from its ticket's own due times (first reply, closure),
+    which follow the ticket's grade (a VIP's or an urgent ticket's are sooner); a complaint that joins
+    a ticket whose deadline has already passed is promised its grade's time from its own call. A
+    reply that promises nothing (the data does not reach the complaint's time) stays as it is."""
+    if diag.empty or tickets.empty or "ticket_id" not in diag:
+        return diag
+    t = tickets.drop_duplicates("ticket_id").set_index("ticket_id")
+    ids = diag["ticket_id"].astype(str)
+    known = ids.isin(t.index).to_numpy() & (diag["reply_zh"] != NO_DATA_REPLY["zh"]).to_numpy()
+    if not known.any():
+        return diag
+    part = diag.loc[known]
+    tid, received = ids[known], pd.to_datetime(part["received_at"], utc=True)
+    grade = tid.map(t["grade"]).astype(str)
+    hours = {g: net.settings.due_hours(g) for g in set(grade)}
+    deadlines = []
+    for column, which in (("first_reply_due", 0), ("due_at", 1)):
+        due = pd.to_datetime(tid.map(t[column]), utc=True)
+        # a complaint joining a ticket whose deadline has passed is promised its grade's time from its own call
+        own = received + pd.to_timedelta(grade.map(lambda g, i=which: hours[g][i]).astype(float), unit="h")
+        deadlines.append(due.where(due > received, own))
+    zh, en = customer_replies(net, part, reply_due=deadlines[0], visit_due=deadlines[1])
+    out = diag.copy()
+    out.loc[known, "reply_zh"], out.loc[known, "reply_en"] = zh, en
+    return out
