@@ -507,6 +507,11 @@ def test_the_server_shows_a_ticket_as_the_store_has_it_now(server, diagnosed_sto
     served = json.loads(res.stdout)
     ticket = served["ticket"]
     assert ticket is not None and ticket["status"] == "inProgress"
+    from netdiag.tickets.store import TicketStore
+
+    with TicketStore(diagnosed_store, create=False) as store:  # the caller joins that ticket: promised what it says
+        due = store.tickets(ids=[ticket["ticket_id"]]).iloc[0]["first_reply_due"]
+    assert f"before {due:%Y-%m-%d %H:%M} UTC" in served["reply"]["en"]
     assert json.loads(_check(tiny_dir, "--db", diagnosed_store, "--no-server").stdout)["ticket"] == ticket
     res = CliRunner().invoke(cli, ["tickets", "update", ticket["ticket_id"], "--db", diagnosed_store, "--status", "resolved",
                                    "--who", "li.wei"])

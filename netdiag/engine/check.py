@@ -90,7 +90,11 @@ def check_point(net: Network, lat: float, lon: float, *, coord_system: str = "wg
     if not np.isfinite(nearest_m) or nearest_m > settings.max_complaint_distance_km * 1000:
         raise OutsideNetworkError(f"position ({lat}, {lon}) is {nearest_m / 1000:,.0f} km from the nearest site: outside the "
                          f"network's area (check the coordinates and `coord_system`)")
-    diag = actions.decide(net, point, verdicts).iloc[0]
+    decided = actions.decide(net, point, verdicts)
+    ticket = _existing_ticket(tickets, decided.loc[0, "element_id"], decided.loc[0, "cause"])
+    if ticket is not None:  # the customer joins that ticket: promised what it says
+        decided = actions.replies_by_tickets(net, decided.assign(ticket_id=ticket["ticket_id"]), tickets)
+    diag = decided.iloc[0]
     serving = [s for s in str(verdicts.loc[0, "serving_ids"]).split(";") if s]
     until = net.data_until()
     reply = {"zh": diag["reply_zh"], "en": diag["reply_en"]}
@@ -111,7 +115,7 @@ def check_point(net: Network, lat: float, lon: float, *, coord_system: str = "wg
         "events": _events(net, serving, at),
         "load": _load(net, serving, w_start, w_start + period),
         "verdict": {k: _plain(diag[k]) for k in ("cause", "element_id", "via", "action", "team", "confidence", "evidence")},
-        "ticket": _existing_ticket(tickets, diag["element_id"], diag["cause"]),
+        "ticket": ticket,
         "reply": reply,
         "nearest_site": {"site_id": verdicts.loc[0, "nearest_site"], "distance_m": round(nearest_m)},
         "data_until": until.isoformat() if until is not None else None,
