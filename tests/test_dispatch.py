@@ -343,3 +343,28 @@ def test_customer_numbers_are_read_from_the_data_folder_for_the_listed_complaint
     empty.mkdir()
     with pytest.raises(InputError, match="holds no complaints table"):
         read_customer_numbers(empty, ["F03"])
+
+
+def test_the_route_never_makes_an_urgent_visit_late_to_save_a_kilometre():
+    """Issue #16, point 4: on a line of stops from the depot, the shortest order reaches the far
+    urgent one last, hours after its due time; the order for the day goes there first, makes
+    every visit on time, and only then is as short as it can be."""
+    from netdiag.tickets.dispatch import lateness, order_for_due_times
+
+    km = np.array([0.0, 1.0, 2.0, 3.0, 10.0])                 # depot, three near stops, the urgent one far out
+    dist = np.abs(km[:, None] - km[None, :]) * 1000
+    due = np.array([np.nan, 600.0, 600.0, 600.0, 40.0])       # minutes from leaving: the far one within 40 min
+    weight = np.array([0.0, 1.0, 1.0, 1.0, 8.0])
+    shortest = order_route(dist, start=0)
+    assert shortest == [0, 1, 2, 3, 4]
+    kw = dict(speed_kmh=25.0, visit_min=30.0, depot=True)
+    assert lateness(shortest, dist, due, weight, **kw)[0] == 8.0   # the urgent visit is late on the shortest route
+    best = order_for_due_times(shortest, dist, due, weight, **kw)
+    late, minutes, length = lateness(best, dist, due, weight, **kw)
+    assert best[:2] == [0, 4] and late == 0 and minutes == 0
+    assert length == min(lateness([0, 4] + list(rest), dist, due, weight, **kw)[2]
+                         for rest in ([1, 2, 3], [3, 2, 1], [2, 1, 3], [1, 3, 2], [2, 3, 1], [3, 1, 2]))
+    # a visit no order can make on time (due before the team can get there) is reported, not hidden
+    due[4] = 5.0
+    best = order_for_due_times(shortest, dist, due, weight, **kw)
+    assert best[1] == 4 and lateness(best, dist, due, weight, **kw)[0] == 8.0

@@ -252,6 +252,76 @@ def order_route(dist: np.ndarray, *, start: int | None = None) -> list[int]:
     return best
 
 
+#: how much a late visit weighs against another, by priority (an urgent visit made late to save a kilometre is worse)
+LATE_WEIGHT = {"P1": 8.0, "P2": 4.0, "P3": 2.0, "P4": 1.0}
+
+
+def lateness(path: list[int], dist: np.ndarray, due_min: np.ndarray, weight: np.ndarray, *, speed_kmh: float,
+             visit_min: float, depot: bool) -> tuple[float, float, float]:
+    """(weighted late visits, weighted minutes late, length) of visiting ``path`` in order.
+
+    The team leaves at minute 0 (from the depot, node ``path[0]``, when ``depot``; else it is at
+    the first stop at minute 0), travels at ``speed_kmh`` in straight lines and spends
+    ``visit_min`` at each stop; ``due_min`` is each node's due time in minutes from the start
+    (NaN: none).
+    """
+    stops = path[1:] if depot else path
+    legs = np.array([dist[a, b] for a, b in zip(path[:-1], path[1:])]) if len(path) > 1 else np.zeros(0)
+    if not depot:
+        legs = np.r_[0.0, legs]
+    arrive = np.cumsum(legs / 1000 / speed_kmh * 60) + visit_min * np.arange(len(stops))
+    due = due_min[stops]
+    late = np.nan_to_num(np.maximum(arrive - due, 0.0), nan=0.0)
+    w = weight[stops]
+    return float((w * (late > 0)).sum()), float((w * late).sum()), float(legs.sum())
+
+
+def order_for_due_times(path: list[int], dist: np.ndarray, due_min: np.ndarray, weight: np.ndarray, *,
+                        speed_kmh: float, visit_min: float, depot: bool) -> list[int]:
+    """A visiting order that makes as few (and as little) weighted late visits as it can, and is short
+    only after that: the route never makes an urgent or overdue visit late to save a kilometre.
+
+    Starts from the short ``path`` and from the visits by due time, and improves each by moving one
+    stop elsewhere or reversing a stretch while (late visits, minutes late, length) gets smaller,
+    compared in that order. For the dozen stops of a day's list this is exhaustive enough and
+    instant; the depot (``path[0]`` when ``depot``) stays first.
+    """
+    head = path[:1] if depot else []
+    body = path[1:] if depot else list(path)
+    if len(body) < 2:
+        return list(path)
+
+    def cost(order):
+        return lateness(head + order, dist, due_min, weight, speed_kmh=speed_kmh, visit_min=visit_min, depot=depot)
+
+    by_due = sorted(body, key=lambda k: (np.inf if np.isnan(due_min[k]) else due_min[k], -weight[k], k))
+    best, best_cost = None, None
+    for order in (body, by_due):
+        current, current_cost = list(order), cost(order)
+        improved = True
+        while improved:
+            improved = False
+            n = len(current)
+            for i in range(n):
+                for j in range(n):
+                    if i == j:
+                        continue
+                    moved = current[:i] + current[i + 1:]
+                    moved.insert(j, current[i])
+                    c = cost(moved)
+                    if c < current_cost:
+                        current, current_cost, improved = moved, c, True
+            for i in range(n - 1):
+                for j in range(i + 1, n):
+                    flipped = current[:i] + current[i:j + 1][::-1] + current[j + 1:]
+                    c = cost(flipped)
+                    if c < current_cost:
+                        current, current_cost, improved = flipped, c, True
+        if best_cost is None or current_cost < best_cost:
+            best, best_cost = current, current_cost
+    return head + best
+
+
 # ----------------------------------------------------------------------------- the plan
 @dataclass
 class DispatchPlan:
@@ -297,11 +367,17 @@ class DispatchPlan:
         pts = [self.start] if self.start else []
         return pts + list(zip(self.stops["lat"].astype(float), self.stops["lon"].astype(float)))
 
+    @property
+    def late(self) -> int:
+        """Visits the route reaches after their due time (the order keeps them as few as it can)."""
+        return int(self.stops["late"].sum()) if "late" in self.stops else 0
+
     def summary(self) -> str:
         """One line: stops and route length against the unordered list."""
         return (f"{len(self.stops)} visits for {self.team}" + (f" on {self.date}" if self.date else "")
                 + f": route {self.route_m / 1000:.1f} km vs {self.unordered_m / 1000:.1f} km in due-time order "
                   f"({self.saving_pct:.0f}% shorter, straight-line)"
+                + (f"; {self.late} late, which no order could avoid" if self.late else "")
                 + (f"; {len(self.left_over)} more open visits left for another day" if len(self.left_over) else "")
                 + (f"; {self.waiting} pending/held not listed" if self.waiting else ""))
 
@@ -384,13 +460,25 @@ def _plan(store, team, day, start, settings, max_stops) -> DispatchPlan:
     lat, lon = chosen["lat"].to_numpy(float), chosen["lon"].to_numpy(float)
     if start:
         dist = _distance_matrix(np.r_[start[0], lat], np.r_[start[1], lon])
-        path = [k - 1 for k in order_route(dist, start=0)[1:]] if n else []
+        nodes = order_route(dist, start=0) if n else []
+    else:
+        dist = _distance_matrix(lat, lon)
+        nodes = order_route(dist) if n else []
+    if day and n:  # due times known against the day's start: lateness first, then length
+        t0 = day_start(day, tz, hours=settings.dispatch_day_start_h)
+        due = ((pd.to_datetime(chosen["due_at"], utc=True) - t0).dt.total_seconds() / 60).to_numpy(float)
+        weight = chosen["priority"].map(LATE_WEIGHT).fillna(1.0).to_numpy(float)
+        if start:
+            due, weight = np.r_[np.nan, due], np.r_[0.0, weight]
+        nodes = order_for_due_times(nodes, dist, due, weight, speed_kmh=settings.dispatch_speed_kmh,
+                                    visit_min=settings.dispatch_visit_min, depot=bool(start))
+    if start:
+        path = [k - 1 for k in nodes[1:]]
         unordered = path_length(list(range(n + 1)), dist)
         route = path_length([0] + [k + 1 for k in path], dist)
         legs = [dist[a, b] for a, b in zip([0] + [k + 1 for k in path][:-1], [k + 1 for k in path])]
     else:
-        dist = _distance_matrix(lat, lon)
-        path = order_route(dist) if n else []
+        path = nodes
         unordered = path_length(list(range(n)), dist)
         route = path_length(path, dist)
         legs = ([0.0] if path else []) + [dist[a, b] for a, b in zip(path[:-1], path[1:])]
