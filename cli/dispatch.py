@@ -66,7 +66,7 @@ def dispatch(state, team, date, start, db, out, tiles, max_stops, fmt, reveal_cu
         if reveal_customers:
             from netdiag.tickets.dispatch import read_customer_numbers, reveal_customers as reveal
 
-            numbers = read_customer_numbers(data_dir, plan.complaints["complaint_id"])
+            numbers = read_customer_numbers(data_dir, _read_by_store(store, plan.complaints, data_dir))
             plan = reveal(plan, numbers, settings=settings)
             if not plan.reveals:
                 click.echo("no customer number of this list is in --data: every number stays masked", err=True)
@@ -81,6 +81,18 @@ def dispatch(state, team, date, start, db, out, tiles, max_stops, fmt, reveal_cu
     if plan.reveals:
         state.echo(f"customer numbers shown for {sum(map(len, plan.reveals.values()))} complaint(s) of "
                    f"{len(plan.reveals)} ticket(s), each written to its ticket's history")
+
+
+def _read_by_store(store, complaints, data_dir) -> list[str]:
+    """The complaints of the list whose numbers ``data_dir`` may give: those linked by a run that read that
+    very folder (the store records each run's folder). Another folder, whose numbers may merely end in
+    the same four digits as the masked ones, gives none."""
+    import os
+
+    runs = dict(store.conn.tuples("SELECT run_id, source FROM runs")[1])
+    here = os.path.realpath(data_dir)
+    same = [os.path.realpath(str(runs.get(r) or "")) == here if runs.get(r) else False for r in complaints["run_id"]]
+    return complaints.loc[same, "complaint_id"].tolist()
 
 
 def _check_reveal(settings, out, data_dir) -> None:

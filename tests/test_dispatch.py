@@ -281,6 +281,15 @@ def test_numbers_are_revealed_only_on_the_teams_list_with_the_setting_and_each_r
     assert not any(_reveal_history(address).values())
     res = runner.invoke(cli, base + ["--data", data])
     assert res.exit_code == 2 and "--data is read only with --reveal-customers" in res.output
+    # another folder (here a copy: the same numbers) is not the one the store's runs read: nothing is revealed
+    import shutil
+
+    other = shutil.copytree(data, tmp_path / "elsewhere")
+    res = runner.invoke(cli, ["--set", "dispatch_reveal_customer=true"] + base + [
+        "--reveal-customers", "--data", str(other), "--out", str(tmp_path / "o")], catch_exceptions=False)
+    assert res.exit_code == 0 and "every number stays masked" in res.output, res.output
+    assert "1390000" not in (tmp_path / "o" / f"dispatch_field-West_{DAY}.csv").read_text(encoding="utf-8-sig")
+    assert not any(_reveal_history(address).values())
 
     res = runner.invoke(cli, ["--set", "dispatch_reveal_customer=true"] + base + [
         "--reveal-customers", "--data", data, "--who", "li.wei", "--out", str(tmp_path / "d")], catch_exceptions=False)
@@ -368,3 +377,18 @@ def test_the_route_never_makes_an_urgent_visit_late_to_save_a_kilometre():
     due[4] = 5.0
     best = order_for_due_times(shortest, dist, due, weight, **kw)
     assert best[1] == 4 and lateness(best, dist, due, weight, **kw)[0] == 8.0
+
+
+def test_a_small_day_is_ordered_by_trying_every_order():
+    """A case a local search got wrong (an adversarial review): the urgent visits due first must not be
+    sacrificed for one ordinary visit; with every order tried, only the ordinary one is late."""
+    from netdiag.tickets.dispatch import lateness, order_for_due_times
+
+    lat = np.array([22.54353, 22.59256, 22.5639, 22.5105, 22.54191])
+    lon = np.array([114.04666, 114.00139, 114.09614, 114.09162, 114.01015])
+    dist = np.array([[haversine_m(a, b, c, d) for c, d in zip(lat, lon)] for a, b in zip(lat, lon)])
+    due = np.array([np.nan, 133.0, 75.0, 51.0, 66.0])
+    weight = np.array([0.0, 8.0, 1.0, 8.0, 8.0])
+    kw = dict(speed_kmh=25.0, visit_min=30.0, depot=True)
+    best = order_for_due_times(order_route(dist, start=0), dist, due, weight, **kw)
+    assert lateness(best, dist, due, weight, **kw)[:1] == (1.0,)  # only the weight-1 visit is late

@@ -190,6 +190,9 @@ REPLIES = {
     "transport": ("您好，经核查，您所在区域的传输线路自{start}起出现故障，导致周边基站中断，我们已转传输专业抢修，将于{reply_due}前向您反馈进展。",
                   "A transmission-line fault since {start} has taken the base stations in your area off the air. Our transport "
                   "team is repairing it and we will update you before {reply_due}."),
+    "restored": ("您好，经核查，您所在区域的附近基站于{start}至{end}期间出现故障，目前已恢复正常。如仍有问题，请再次联系我们。",
+                 "The base station serving your area had a fault from {start} to {end}; service has been restored. If "
+                 "you still have trouble, please contact us again."),
     "planned": ("您好，您所在区域的基站正在进行计划内网络施工（{start}至{end}），期间信号可能中断，施工结束后将自动恢复。感谢您的理解。",
                 "Planned network works are under way at the base station serving your area ({start} to {end}); service "
                 "returns when the works end. Thank you for your patience."),
@@ -252,10 +255,13 @@ def customer_replies(net, d: pd.DataFrame, reply_due: pd.Series | None = None,
         text = format_times(pd.Series(due.to_numpy(), index=d.index), tz)
         deadlines[name] = [text.map(lambda t, lang=lang: zoned_deadline(t, tz, lang=lang)).to_numpy(dtype=object)
                            for lang in ("zh", "en")]
+    cause_end = pd.to_datetime(d["cause_end"], utc=True)
+    over = (cause_end.notna() & (cause_end <= received)).to_numpy()  # the outage had ended when the customer called
+    repairing = (d["action"] == "dispatch_repair").to_numpy()
+    transport = ((d["action"] == "transfer") & d["cause"].isin(["fault", "shutdown"])).to_numpy()
     key = np.select(
-        [d["action"] == "dispatch_repair", (d["action"] == "transfer") & d["cause"].isin(["fault", "shutdown"]),
-         d["action"] == "direct_reply"],
-        ["repair", "transport", "planned"], default=d["cause"])
+        [(repairing | transport) & over, repairing, transport, (d["action"] == "direct_reply").to_numpy()],
+        ["restored", "repair", "transport", "planned"], default=d["cause"])
     zh, en = [], []
     columns = (np.asarray(key, dtype=object), start.to_numpy(dtype=object), end.to_numpy(dtype=object),
                *deadlines["reply_due"], *deadlines["visit_due"])
@@ -283,10 +289,13 @@ def replies_by_tickets(net, diag: pd.DataFrame, tickets: pd.DataFrame) -> pd.Dat
     grade = tid.map(t["grade"]).astype(str)
     hours = {g: net.settings.due_hours(g) for g in set(grade)}
     deadlines = []
+    closure = pd.to_datetime(tid.map(t["due_at"]), utc=True)
     for column, which in (("first_reply_due", 0), ("due_at", 1)):
         due = pd.to_datetime(tid.map(t[column]), utc=True)
-        # a complaint joining a ticket whose deadline has passed is promised its grade's time from its own call
+        # a complaint joining a ticket whose deadline has passed is promised its grade's time from its own call,
+        # but never later than the ticket's closure while that is still ahead
         own = received + pd.to_timedelta(grade.map(lambda g, i=which: hours[g][i]).astype(float), unit="h")
+        own = own.where(~((closure > received) & (own > closure)), closure)
         deadlines.append(due.where(due > received, own))
     zh, en = customer_replies(net, part, reply_due=deadlines[0], visit_due=deadlines[1])
     out = diag.copy()

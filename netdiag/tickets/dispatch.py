@@ -252,6 +252,8 @@ def order_route(dist: np.ndarray, *, start: int | None = None) -> list[int]:
     return best
 
 
+#: up to this many stops every order is tried (7! = 5,040 orders); beyond, a local search from two starts
+EXHAUSTIVE_STOPS = 7
 #: how much a late visit weighs against another, by priority (an urgent visit made late to save a kilometre is worse)
 LATE_WEIGHT = {"P1": 8.0, "P2": 4.0, "P3": 2.0, "P4": 1.0}
 
@@ -281,10 +283,10 @@ def order_for_due_times(path: list[int], dist: np.ndarray, due_min: np.ndarray, 
     """A visiting order that makes as few (and as little) weighted late visits as it can, and is short
     only after that: the route never makes an urgent or overdue visit late to save a kilometre.
 
-    Starts from the short ``path`` and from the visits by due time, and improves each by moving one
-    stop elsewhere or reversing a stretch while (late visits, minutes late, length) gets smaller,
-    compared in that order. For the dozen stops of a day's list this is exhaustive enough and
-    instant; the depot (``path[0]`` when ``depot``) stays first.
+    Up to :data:`EXHAUSTIVE_STOPS` stops, every order is tried. Beyond, it starts from the short
+    ``path`` and from the visits by due time, and improves each by moving one stop elsewhere or
+    reversing a stretch while (late visits, minutes late, length) gets smaller, compared in that
+    order: good, not proven best. The depot (``path[0]`` when ``depot``) stays first.
     """
     head = path[:1] if depot else []
     body = path[1:] if depot else list(path)
@@ -294,6 +296,11 @@ def order_for_due_times(path: list[int], dist: np.ndarray, due_min: np.ndarray, 
     def cost(order):
         return lateness(head + order, dist, due_min, weight, speed_kmh=speed_kmh, visit_min=visit_min, depot=depot)
 
+    if len(body) <= EXHAUSTIVE_STOPS:  # every order: the least late one is the least late there is
+        import itertools
+
+        best = min((list(order) for order in itertools.permutations(body)), key=cost)
+        return head + best
     by_due = sorted(body, key=lambda k: (np.inf if np.isnan(due_min[k]) else due_min[k], -weight[k], k))
     best, best_cost = None, None
     for order in (body, by_due):
@@ -377,7 +384,8 @@ class DispatchPlan:
         return (f"{len(self.stops)} visits for {self.team}" + (f" on {self.date}" if self.date else "")
                 + f": route {self.route_m / 1000:.1f} km vs {self.unordered_m / 1000:.1f} km in due-time order "
                   f"({self.saving_pct:.0f}% shorter, straight-line)"
-                + (f"; {self.late} late, which no order could avoid" if self.late else "")
+                + (f"; {self.late} late, which no order could avoid" if self.late and len(self.stops) <= EXHAUSTIVE_STOPS
+                   else f"; {self.late} late, the fewest the search found" if self.late else "")
                 + (f"; {len(self.left_over)} more open visits left for another day" if len(self.left_over) else "")
                 + (f"; {self.waiting} pending/held not listed" if self.waiting else ""))
 
@@ -408,8 +416,9 @@ def plan_dispatch(store, team: str, *, date: str | dt.date | None = None, start:
     team : str
         The team, e.g. ``field-Nanshan`` (as in the tickets' ``team``).
     date : str or date, optional
-        ``YYYY-MM-DD`` in the display zone (:func:`~netdiag.data.display.display_zone`): only tickets opened by the end of that day, and
-        arrival times from ``dispatch_day_start_h`` that day. Default: every open visit.
+        ``YYYY-MM-DD`` in the display zone (:func:`~netdiag.data.display.display_zone`): only tickets opened
+        before the route starts (``dispatch_day_start_h`` that day), and arrival times from then.
+        Default: every open visit.
     start : (lat, lon) or "LAT,LON", optional
         Where the team sets off; the route begins there. Default: wherever makes it shortest.
     settings : Settings, optional
@@ -441,15 +450,16 @@ def plan_dispatch(store, team: str, *, date: str | dt.date | None = None, start:
 
 def _plan(store, team, day, start, settings, max_stops) -> DispatchPlan:
     tz = display_zone(settings)
-    end_of_day = day_start(day + dt.timedelta(days=1), tz) if day else None
+    # a visit is booked from the route's start on: only tickets opened by then go on the list
+    route_start = day_start(day, tz, hours=settings.dispatch_day_start_h) if day else None
     with store.read() as c:
         all_team = store.tickets(kind="field_test", team=team, conn=c)
         if all_team.empty:
             teams = [r[0] for r in c.execute("SELECT DISTINCT team FROM tickets WHERE kind = 'field_test' ORDER BY team")]
             raise InputError(f"`team` was {team!r} but no field-test ticket has that team; teams with field tests: "
                              f"{', '.join(teams) if teams else 'none yet (the store has no field-test tickets)'}")
-        if end_of_day is not None:
-            all_team = all_team[all_team["created_at"] < end_of_day]
+        if route_start is not None:
+            all_team = all_team[all_team["created_at"] < route_start]
         waiting = int(all_team["status"].isin(["pending", "held"]).sum())
         todo = all_team[all_team["status"].isin(DISPATCH_STATUSES)]
         todo = todo.assign(_p=todo["priority"].str.slice(1).astype(int)).sort_values(["due_at", "_p", "ticket_id"], kind="stable")
