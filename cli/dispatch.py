@@ -76,11 +76,18 @@ def dispatch(state, team, date, start, db, out, tiles, max_stops, fmt, reveal_cu
         echo_text(json_text(plan_json(plan, written)))
         return
     echo_text(plan_text(plan))
+    far = plan.stops["leg_km"].iloc[0] if start and len(plan.stops) else 0.0
+    if far > FAR_START_KM:  # a typo (swapped or wrong coordinates) sends the team across the country
+        click.echo(f"Warning: --start is {far:,.0f} km from the first visit; check it (LAT,LON in WGS-84)", err=True)
     for path in written:
         state.echo(f"wrote {path}")
     if plan.reveals:
         state.echo(f"customer numbers shown for {sum(map(len, plan.reveals.values()))} complaint(s) of "
                    f"{len(plan.reveals)} ticket(s), each written to its ticket's history")
+
+
+#: a start farther than this from the first visit is most likely a typo
+FAR_START_KM = 100.0
 
 
 def _read_by_store(store, complaints, data_dir) -> list[str]:

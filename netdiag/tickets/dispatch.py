@@ -459,7 +459,7 @@ def _plan(store, team, day, start, settings, max_stops) -> DispatchPlan:
             raise InputError(f"`team` was {team!r} but no field-test ticket has that team; teams with field tests: "
                              f"{', '.join(teams) if teams else 'none yet (the store has no field-test tickets)'}")
         if route_start is not None:
-            all_team = all_team[all_team["created_at"] < route_start]
+            all_team = all_team[all_team["created_at"] <= route_start]
         waiting = int(all_team["status"].isin(["pending", "held"]).sum())
         todo = all_team[all_team["status"].isin(DISPATCH_STATUSES)]
         todo = todo.assign(_p=todo["priority"].str.slice(1).astype(int)).sort_values(["due_at", "_p", "ticket_id"], kind="stable")
