@@ -92,7 +92,8 @@ def diagnose(ds, *, settings: Settings | None = None, network: Network | None = 
 
     settings = settings or ds.settings
     net = network or prepare(ds, settings=settings, progress=progress, engine=engine)
-    diag, rejected = diagnose_complaints(ds, net, settings=settings, progress=progress)
+    # the replies are written once the tickets are known: they promise what each ticket says
+    diag, rejected = diagnose_complaints(ds, net, settings=settings, progress=progress, replies=False)
     if progress:
         progress("tickets")
     if store is None:
@@ -101,7 +102,7 @@ def diagnose(ds, *, settings: Settings | None = None, network: Network | None = 
         diag, tickets, report = store.record(net, diag, settings=settings, as_of=data_as_of(ds), who=who,
                                              source=os.path.abspath(ds.data_dir))  # found from any folder
         tickets.attrs["store_run"] = {**report.as_dict(), "text": report.text(), "store": str(store.path)}
-    diag = replies_by_tickets(net, diag, tickets)  # the customer is promised what the ticket says
+    diag = replies_by_tickets(net, diag, tickets)
     diag = diag[DIAGNOSIS_COLUMNS + [c for c in diag.columns if c not in DIAGNOSIS_COLUMNS]]
     log.info("diagnosed %d complaints into %d tickets", len(diag), len(tickets))
     return Result(diag, tickets, rejected, net)

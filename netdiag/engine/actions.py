@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from netdiag.data.privacy import mask_series, mask_text_series
-from netdiag.data.display import display_zone
+from netdiag.data.display import display_zone, local_text
 from netdiag.data.times import format_times
 from netdiag.data.values import text_or_empty
 
@@ -46,8 +46,12 @@ NO_DATA_REPLY = {
 }
 
 
-def decide(net, points: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
-    """The diagnosis rows: verdict + action, team, confidence, evidence, replies (zh and en)."""
+def decide(net, points: pd.DataFrame, verdicts: pd.DataFrame, *, replies: bool = True) -> pd.DataFrame:
+    """The diagnosis rows: verdict + action, team, confidence, evidence, replies (zh and en).
+
+    With ``replies=False`` the replies are left empty (but the no-promise one, for a time the data
+    does not reach) for :func:`replies_by_tickets` to write once the tickets are known.
+    """
     v = verdicts.copy()
     el = net.elements
     cause = v["cause"].astype(str)
@@ -89,15 +93,15 @@ def decide(net, points: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
         "confidence": confidence.to_numpy(float),
     })
     out["evidence"] = evidence(net, points, v).to_numpy(dtype=object)
-    zh, en = customer_replies(net, pd.DataFrame({
-        "action": out["action"], "cause": out["cause"], "received_at": pd.to_datetime(points["received_at"], utc=True).to_numpy(),
-        "cause_start": pd.to_datetime(v["start"], utc=True).to_numpy(), "cause_end": pd.to_datetime(v["end"], utc=True).to_numpy()}))
-    out["reply_zh"], out["reply_en"] = zh, en
+    if replies:
+        out["reply_zh"], out["reply_en"] = customer_replies(net, pd.DataFrame({
+            "action": out["action"], "cause": out["cause"], "received_at": pd.to_datetime(points["received_at"], utc=True).to_numpy(),
+            "cause_start": pd.to_datetime(v["start"], utc=True).to_numpy(), "cause_end": pd.to_datetime(v["end"], utc=True).to_numpy()}))
+    else:
+        out["reply_zh"], out["reply_en"] = "", ""
     if uncovered.any():  # nothing to judge by: said in the evidence, and the customer is promised nothing
         until = net.data_until()
-        zone = display_zone(net.settings)
-        seen = (f"the data ends {format_times(pd.Series([until]), None if zone == 'UTC' else zone).iloc[0]}"
-                if until is not None else "the data holds none")
+        seen = f"the data ends {local_text(until, display_zone(net.settings))}" if until is not None else "the data holds none"
         hit = uncovered.to_numpy()
         out.loc[hit, "evidence"] = f"no counters or alarms reach this window ({seen}): not a confident no-fault; " + \
             out.loc[hit, "evidence"]
@@ -275,18 +279,17 @@ def customer_replies(net, d: pd.DataFrame, reply_due: pd.Series | None = None,
 def replies_by_tickets(net, diag: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
     """``diag`` with each reply's deadlines taken from its ticket's own due times (first reply, closure),
     which follow the ticket's grade (a VIP's or an urgent ticket's are sooner); a complaint that joins
-    a ticket whose deadline has already passed is promised its grade's time from its own call. A
-    reply that promises nothing (the data does not reach the complaint's time) stays as it is."""
-    if diag.empty or tickets.empty or "ticket_id" not in diag:
-        return diag
-    t = tickets.drop_duplicates("ticket_id").set_index("ticket_id")
-    ids = diag["ticket_id"].astype(str)
-    known = ids.isin(t.index).to_numpy() & (diag["reply_zh"] != NO_DATA_REPLY["zh"]).to_numpy()
+    a ticket whose deadline has already passed is promised its grade's time from its own call, and
+    one without a ticket an ordinary ticket's. A reply that promises nothing (the data does not
+    reach the complaint's time) stays as it is."""
+    known = (diag["reply_zh"] != NO_DATA_REPLY["zh"]).to_numpy()
     if not known.any():
         return diag
+    t = tickets.drop_duplicates("ticket_id").set_index("ticket_id")
     part = diag.loc[known]
-    tid, received = ids[known], pd.to_datetime(part["received_at"], utc=True)
-    grade = tid.map(t["grade"]).astype(str)
+    tid = part["ticket_id"].astype(str) if "ticket_id" in part else pd.Series("", index=part.index)
+    received = pd.to_datetime(part["received_at"], utc=True)
+    grade = tid.map(t["grade"]).fillna("ordinary").astype(str)
     hours = {g: net.settings.due_hours(g) for g in set(grade)}
     deadlines = []
     closure = pd.to_datetime(tid.map(t["due_at"]), utc=True)

@@ -268,8 +268,10 @@ def _via(topo: Topology, verdicts: pd.DataFrame) -> pd.Series:
 
 # ----------------------------------------------------------------------------- every complaint
 def diagnose_complaints(ds, net: Network, *, settings: Settings | None = None,
-                        progress: Callable[[str], None] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The verdict, action, team, evidence and reply of every accepted complaint of ``ds``.
+                        progress: Callable[[str], None] | None = None,
+                        replies: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The verdict, action, team, evidence and reply of every accepted complaint of ``ds``
+    (without the replies, left to :func:`~netdiag.engine.actions.replies_by_tickets`, with ``replies=False``).
 
     Tickets are not made here (see :func:`netdiag.pipeline.diagnose`, which groups these rows
     into tickets, in a store or not).
@@ -301,4 +303,4 @@ def diagnose_complaints(ds, net: Network, *, settings: Settings | None = None,
     comp, points, verdicts = comp[keep].reset_index(drop=True), points[keep].reset_index(drop=True), verdicts[keep].reset_index(drop=True)
 
     say("actions, evidence and replies")
-    return actions.decide(net, points, verdicts), rejected
+    return actions.decide(net, points, verdicts, replies=replies), rejected
