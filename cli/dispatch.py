@@ -96,9 +96,9 @@ def _read_by_store(store, complaints, data_dir) -> list[str]:
     the same four digits as the masked ones, gives none."""
     import os
 
-    runs = dict(store.conn.tuples("SELECT run_id, source FROM runs")[1])
+    runs = store.run_sources()
     here = os.path.realpath(data_dir)
-    same = [os.path.realpath(str(runs.get(r) or "")) == here if runs.get(r) else False for r in complaints["run_id"]]
+    same = [bool(runs.get(r)) and os.path.realpath(runs[r]) == here for r in complaints["run_id"]]
     return complaints.loc[same, "complaint_id"].tolist()
 
 

@@ -87,12 +87,8 @@ pass_state = click.make_pass_decorator(State, ensure=True)
 
 def _latest_source(store) -> str | None:
     """The data folder the store's latest ``diagnose`` run read (None when unknown)."""
-    try:
-        with store.read() as conn:
-            row = conn.execute("SELECT source FROM runs WHERE source > '' ORDER BY run_id DESC LIMIT 1").fetchone()
-    except Exception:  # another backend or an old store: the settings alone decide
-        return None
-    return row[0] if row else None
+    sources = {run: source for run, source in store.run_sources().items() if source}
+    return sources[max(sources)] if sources else None
 
 
 def echo_text(text: str = "", **kwargs) -> None:

@@ -220,6 +220,11 @@ class TicketStore:
         return queries.complaints(conn or self.conn, ticket_ids)
 
     @_guarded
+    def run_sources(self) -> dict[int, str]:
+        """run id -> the data folder that ``diagnose`` run read (absolute since 0.2; empty when not recorded)."""
+        return {run: source or "" for run, source in self.conn.tuples("SELECT run_id, source FROM runs")[1]}
+
+    @_guarded
     def links(self, complaint_ids: Iterable[str], *, conn=None) -> dict[str, str]:
         """complaint id -> its ticket, for those of ``complaint_ids`` a run has linked."""
         return queries.links(conn or self.conn, complaint_ids)
