@@ -46,7 +46,7 @@ from netdiag.tickets import grouping as tk
 from netdiag.tickets import lifecycle
 from netdiag.tickets.store import queries
 from netdiag.tickets.store.batch import Batch, RunReport
-from netdiag.tickets.store.connection import OPEN_SQL, StoreConnection, chunks, default_who, tuples, write
+from netdiag.tickets.store.connection import OPEN_SQL, StoreConnection, chunks, default_who, write
 from netdiag.tickets.store.pending import Pending
 from netdiag.tickets.store.refresh import refresh
 from netdiag.tickets.store.resolution import resolve_ended
@@ -110,7 +110,7 @@ def record(conn: StoreConnection, net, diag: pd.DataFrame, *, settings: Settings
                            "RETURNING run_id", (at, who, source, iso_utc(as_of), len(d))).fetchone()[0]
         report = RunReport(run_id=run_id, complaints=len(d))
         moved_from = _relink(c, d, report)
-        linked = _existing_links(c, complaint_ids)
+        linked = queries.links(c, complaint_ids)
         todo = np.fromiter((cid not in linked for cid in complaint_ids), dtype=bool, count=len(complaint_ids))
         report.already_linked = int((~todo).sum())
         resolve_ended(c, net, as_of, at, who, report)
@@ -129,7 +129,7 @@ def record(conn: StoreConnection, net, diag: pd.DataFrame, *, settings: Settings
         c.execute("UPDATE runs SET finished_at = ?, linked = ?, new_tickets = ?, resolved = ?, relinked = ? WHERE run_id = ?",
                   (now_iso(), report.linked_to_new + report.linked_to_existing, report.new_tickets, report.resolved,
                    report.relinked, run_id))
-        ids = _existing_links(c, complaint_ids)
+        ids = queries.links(c, complaint_ids)
         out = diag.assign(ticket_id=diag["complaint_id"].map(ids).fillna(""))
         tickets = queries.tickets(c, ids=sorted(set(ids.values())))
         if before_commit is not None:
@@ -170,14 +170,6 @@ def _prepare(net, diag: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     d["_t0"] = d["cause_start"].fillna(d["received_at"])  # when the trouble began (orders the groups)
     d["_w0"] = d["w_start"].fillna(d["received_at"]) if "w_start" in d else d["received_at"]  # when the customer felt it
     return d.sort_values(["received_at", "complaint_id"], kind="stable").reset_index(drop=True)
-
-
-def _existing_links(c: sqlite3.Connection, complaint_ids: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for chunk in chunks(complaint_ids):
-        out.update(tuples(c, f"SELECT complaint_id, ticket_id FROM complaints WHERE complaint_id IN "
-                             f"({', '.join('?' * len(chunk))})", list(chunk))[1])
-    return out
 
 
 #: (join, order) of the re-diagnosis lookup: SQLite's CROSS JOIN fixes its plan, and rows come in the order
