@@ -112,3 +112,31 @@ def test_dask_needs_a_prepared_workspace(sample_dir, tmp_path):
     res = CliRunner().invoke(cli, ["diagnose", "--data", str(sample_dir), "--out", str(tmp_path / "o"), "--engine", "dask"])
     assert res.exit_code == 2 and "--engine dask reads a prepared workspace" in res.output
     assert f"netdiag prepare {sample_dir} --workspace WS" in res.output
+
+
+def _listening_on_every_interface() -> list[int]:
+    """Ports this process listens on at 0.0.0.0 or :: (reachable from other machines), from /proc."""
+    import os
+
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    ports = []
+    for table, anywhere in (("/proc/net/tcp", "00000000"), ("/proc/net/tcp6", "0" * 32)):
+        with open(table) as fh:
+            for line in fh.readlines()[1:]:
+                cols = line.split()
+                address, port = cols[1].split(":")
+                if cols[3] == "0A" and address == anywhere and cols[9] in inodes:  # 0A: listening
+                    ports.append(int(port, 16))
+    return ports
+
+
+def test_the_local_cluster_listens_on_loopback_only(engine):
+    """Its scheduler, and the scheduler's HTTP server, are not reachable from other machines."""
+    assert _listening_on_every_interface() == []

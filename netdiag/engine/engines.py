@@ -106,10 +106,11 @@ class DaskEngine(LocalEngine):
         else:
             n = workers or os.cpu_count() or 1
             say(f"starting a Dask LocalCluster of {n} worker{'s' if n != 1 else ''}")
-            # no dashboard: a web page any account on the machine could open (progress is on stderr)
+            # no dashboard (a web page any account could open; progress is on stderr), and the scheduler's own
+            # HTTP server (health and status routes) on a loopback port of its own, not on every interface
             self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, security=True,
                                         memory_limit=memory_limit or "auto", scheduler_kwargs={"dashboard": False},
-                                        silence_logs=logging.ERROR)
+                                        dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
             self.client = Client(self.cluster, security=self.cluster.security)
         try:
             self._check_workers(scheduler or "the LocalCluster")
